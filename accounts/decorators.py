@@ -1,0 +1,44 @@
+"""Portal gates: who may open a page of an organization.
+
+Each resolves the organization from the URL through the caller's own
+membership, so another organization's page is a 404, never a 403.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .models import Membership
+
+
+def _gate(check=None, denied=""):
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, org_id, **kwargs):
+            membership = (
+                Membership.objects.with_org()
+                .filter(user=request.user, organization__public_id=org_id)
+                .first()
+            )
+            if membership is None:
+                raise Http404("No such organization.")
+            if check is not None and not check(membership):
+                raise PermissionDenied(denied)
+            request.membership = membership
+            request.organization = membership.organization
+            request.session["org_id"] = org_id
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+member_required = _gate()
+developer_required = _gate(
+    lambda m: m.has_developer_access, "The developer portal needs developer access."
+)
+admin_required = _gate(lambda m: m.is_admin, "Only admins of this organization may open this page.")

@@ -1,0 +1,172 @@
+"""Users, organizations and memberships: the ground floor (imports nothing of ours)."""
+
+import secrets
+import string
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_public_id(prefix, length=16):
+    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+
+
+def new_org_id():
+    return new_public_id("org_")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **fields):
+        if not email:
+            raise ValueError("A user needs an email address.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)  # None gives an unusable password
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        fields.setdefault("is_staff", True)
+        fields.setdefault("is_superuser", True)
+        return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, email):
+        return self.get(email__iexact=email)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who logs in with an email address, or a service account that never does."""
+
+    email = models.EmailField(unique=True)
+    name = models.CharField(max_length=150, blank=True)
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May log in to the Django admin.")
+    is_service_account = models.BooleanField(
+        default=False, help_text="A machine identity: owns credentials, never logs in with a password."
+    )
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = []
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.email
+
+    @property
+    def display_name(self):
+        return self.name or self.email
+
+
+class OrganizationGroup(models.Model):
+    """Several organizations under one account (Smooch's `account` reach)."""
+
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(unique=True)
+    owners = models.ManyToManyField(User, blank=True, related_name="owned_groups")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def of_user(self, user):
+        return self.filter(memberships__user=user)
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=150)
+    slug = models.SlugField(unique=True)
+    public_id = models.CharField(
+        "Org ID", max_length=32, unique=True, default=new_org_id, editable=False
+    )
+    group = models.ForeignKey(
+        OrganizationGroup,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="organizations",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Role(models.TextChoices):
+    """web1on1's levels, in ascending order: each includes the ones below."""
+
+    GUEST = "guest", "Guest"
+    AGENT = "agent", "Agent"
+    BOT = "bot", "Bot"
+    ADMIN = "admin", "Admin"
+
+    @classmethod
+    def rank(cls, role):
+        return _ROLE_RANK[role]
+
+    @classmethod
+    def up_to(cls, role):
+        """The role and every role below it, lowest first."""
+        return [r for r in cls.values if _ROLE_RANK[r] <= _ROLE_RANK[role]]
+
+
+_ROLE_RANK = {role: rank for rank, role in enumerate(Role.values)}
+
+
+class MembershipQuerySet(models.QuerySet):
+    def with_org(self):
+        return self.select_related("organization", "organization__group")
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.AGENT)
+    developer_access = models.BooleanField(
+        default=False, help_text="May use the developer portal (admins always may)."
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organization__name", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organization"], name="one_membership_per_org")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} in {self.organization_id} as {self.role}"
+
+    @property
+    def is_admin(self):
+        return self.role == Role.ADMIN
+
+    @property
+    def has_developer_access(self):
+        return self.developer_access or self.role == Role.ADMIN
+
+    def has_role_at_least(self, role):
+        return _ROLE_RANK[self.role] >= _ROLE_RANK[role]

@@ -1,0 +1,65 @@
+"""Create (or bring back) the demo: Acme Group with Acme and Acme Labs, and Globex."""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Membership, Organization, OrganizationGroup, Role, User
+
+# (email, organization slug, role, developer access, service account)
+DEMO_MEMBERS = [
+    ("admin@acme.test", "acme", Role.ADMIN, True, False),
+    ("admin@acme.test", "acme-labs", Role.ADMIN, True, False),
+    ("dev@acme.test", "acme", Role.BOT, True, False),
+    ("agent@acme.test", "acme", Role.AGENT, False, False),
+    ("guest@acme.test", "acme", Role.GUEST, False, False),
+    ("bot@acme.test", "acme", Role.BOT, False, True),
+    ("admin@labs.acme.test", "acme-labs", Role.ADMIN, True, False),
+    ("admin@globex.test", "globex", Role.ADMIN, True, False),
+]
+
+
+class Command(BaseCommand):
+    help = "Seed the demo organizations and people (safe to run again)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        password = settings.DEMO_PASSWORD
+        group, _ = OrganizationGroup.objects.get_or_create(slug="acme-group", defaults={"name": "Acme Group"})
+        orgs = {
+            "acme": ("Acme", group),
+            "acme-labs": ("Acme Labs", group),
+            "globex": ("Globex", None),
+        }
+        organizations = {}
+        for slug, (name, org_group) in orgs.items():
+            org, _ = Organization.objects.get_or_create(slug=slug, defaults={"name": name, "group": org_group})
+            if org.group != org_group or org.name != name:
+                org.group, org.name = org_group, name
+                org.save(update_fields=["group", "name"])
+            organizations[slug] = org
+
+        users = {}
+        for email, slug, role, developer_access, service in DEMO_MEMBERS:
+            user = users.get(email) or User.objects.filter(email=email).first()
+            if user is None:
+                user = User.objects.create_user(
+                    email,
+                    None if service else password,
+                    name=email.split("@")[0].title(),
+                    is_service_account=service,
+                )
+            users[email] = user
+            Membership.objects.update_or_create(
+                user=user,
+                organization=organizations[slug],
+                defaults={"role": role, "developer_access": developer_access},
+            )
+        group.owners.add(users["admin@acme.test"])
+
+        self.stdout.write(f"Demo logins (password: {password}):")
+        for email, slug, role, _dev, service in DEMO_MEMBERS:
+            if service:
+                self.stdout.write(f"  {email:24} {role:6} in {slug} (service account: no portal login)")
+            else:
+                self.stdout.write(f"  {email:24} {role:6} in {slug}")

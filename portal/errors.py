@@ -1,0 +1,140 @@
+"""One error format for the whole API: `{"code": "...", "detail": "A sentence."}`.
+
+Validation errors add `errors` (field → messages). 401s carry an RFC 6750
+`WWW-Authenticate` challenge; a database that does not answer is a 503.
+"""
+
+import logging
+import sys
+
+from django.db import DatabaseError
+from django.http import Http404, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+log = logging.getLogger(__name__)
+
+DATABASE_DOWN = "The database is not answering. Try again in a moment."
+
+_DEFAULT_CODES = {
+    400: "invalid",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    415: "unsupported_media_type",
+    429: "throttled",
+}
+
+
+class ServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = DATABASE_DOWN
+    default_code = "service_unavailable"
+
+
+def _quote(text):
+    return str(text).replace("\\", "\\\\").replace('"', "'")
+
+
+def bearer_challenge(error=None, description=None, scope=None):
+    parts = ['Bearer realm="api"']
+    if error:
+        parts.append(f'error="{error}"')
+    if description:
+        parts.append(f'error_description="{_quote(description)}"')
+    if scope:
+        parts.append(f'scope="{_quote(scope)}"')
+    return ", ".join(parts)
+
+
+def _first_code(exc, fallback):
+    codes = exc.get_codes()
+    return codes if isinstance(codes, str) else fallback
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DatabaseError):
+        log.warning("database error on an API request: %s", type(exc).__name__)
+        exc = ServiceUnavailable()
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a real bug: Django's 500 handler answers (without a stack trace)
+
+    set_rollback()
+    status_code = exc.status_code
+    fallback = _DEFAULT_CODES.get(status_code, "error")
+    if isinstance(exc, exceptions.ValidationError):
+        body = {
+            "code": "invalid",
+            "detail": "Some fields are not valid; see `errors`.",
+            "errors": exc.detail if isinstance(exc.detail, dict) else {"nonFieldErrors": exc.detail},
+        }
+        if isinstance(exc.detail, list) and len(exc.detail) == 1:
+            body["detail"] = str(exc.detail[0])
+    elif isinstance(exc.detail, dict):
+        body = {"code": str(exc.detail.get("code", fallback)), "detail": str(exc.detail.get("detail", ""))}
+        body.update({k: v for k, v in exc.detail.items() if k not in ("code", "detail")})
+    else:
+        body = {"code": _first_code(exc, fallback), "detail": str(exc.detail)}
+        if isinstance(exc, exceptions.NotAuthenticated):
+            body["code"] = "not_authenticated"
+        elif isinstance(exc, exceptions.PermissionDenied) and body["code"] == "permission_denied":
+            body["detail"] = str(exc.detail)
+
+    headers = {}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        headers["Retry-After"] = str(int(exc.wait) + 1)
+    if status_code == 401:
+        error = None if body["code"] == "not_authenticated" else "invalid_token"
+        if body["code"] == "invalid_request":
+            error = "invalid_request"
+        headers["WWW-Authenticate"] = bearer_challenge(error, body["detail"])
+    if body["code"] == "insufficient_scope":
+        missing = body.get("missingScopes") or body.get("missing_scopes") or []
+        headers["WWW-Authenticate"] = bearer_challenge(
+            "insufficient_scope", body["detail"], " ".join(missing)
+        )
+    return Response(body, status=status_code, headers=headers)
+
+
+def _wants_json(request):
+    path = request.path
+    return (
+        path.startswith(("/api/", "/o/", "/healthz", "/.well-known/"))
+        or "application/json" in request.headers.get("Accept", "")
+    )
+
+
+def error_response(request, status_code, code, detail, template):
+    if _wants_json(request):
+        return JsonResponse({"code": code, "detail": detail}, status=status_code)
+    # Rendered without the request: no context processor may touch a database that is down.
+    return HttpResponse(render_to_string(template, {"detail": detail}), status=status_code)
+
+
+def handler404(request, exception=None):
+    return error_response(request, 404, "not_found", "Nothing here, or not yours to see.", "404.html")
+
+
+def handler403(request, exception=None):
+    detail = str(exception) if exception and str(exception) else "You may not open this page."
+    return error_response(request, 403, "permission_denied", detail, "403.html")
+
+
+def handler400(request, exception=None):
+    return error_response(request, 400, "bad_request", "The request could not be understood.", "400.html")
+
+
+def handler500(request):
+    # Django calls this from inside its exception handler, so the cause is at hand.
+    exc = sys.exc_info()[1]
+    if isinstance(exc, DatabaseError):
+        return error_response(request, 503, "service_unavailable", DATABASE_DOWN, "503.html")
+    return error_response(
+        request, 500, "server_error", "Something went wrong on our side; it has been logged.", "500.html"
+    )

@@ -1,0 +1,50 @@
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from accounts.models import Membership, Organization, OrganizationGroup, User
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts():
+    return (
+        User.objects.count(),
+        Organization.objects.count(),
+        OrganizationGroup.objects.count(),
+        Membership.objects.count(),
+    )
+
+
+def test_seeding_twice_changes_nothing(settings):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    first = _counts()
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    assert _counts() == first
+
+
+def test_demo_people_have_their_roles():
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    acme = Organization.objects.get(slug="acme")
+    roles = {m.user.email: (m.role, m.has_developer_access) for m in acme.memberships.select_related("user")}
+    assert roles["admin@acme.test"] == ("admin", True)
+    assert roles["dev@acme.test"] == ("bot", True)
+    assert roles["agent@acme.test"] == ("agent", False)
+    assert roles["guest@acme.test"] == ("guest", False)
+    assert roles["bot@acme.test"] == ("bot", False)
+    assert acme.group.name == "Acme Group"
+    assert Organization.objects.get(slug="acme-labs").group == acme.group
+    assert Organization.objects.get(slug="globex").group is None
+
+
+def test_demo_logins_work_with_the_demo_password(settings):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    for email in ["admin@acme.test", "dev@acme.test", "agent@acme.test", "guest@acme.test",
+                  "admin@labs.acme.test", "admin@globex.test"]:
+        assert authenticate(username=email, password=settings.DEMO_PASSWORD) is not None, email
+
+
+def test_service_account_has_no_password_login(settings):
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    assert User.objects.get(email="bot@acme.test").is_service_account
+    assert authenticate(username="bot@acme.test", password=settings.DEMO_PASSWORD) is None

@@ -1,0 +1,119 @@
+"""The cast every test can call on, and the rules that make CI run every test.
+
+Acme (in Acme Group) has alice (admin), dev (bot with developer access),
+agent, guest and bot (a service account); mallory is admin of Globex.
+"""
+
+import os
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.models import Membership, Organization, OrganizationGroup, Role, User
+
+PASSWORD = "correct-horse-battery"
+
+
+def _required(name):
+    return os.environ.get(name, "").lower() in {"1", "true", "yes"}
+
+
+def on_postgres():
+    return connection.vendor == "postgresql"
+
+
+def pytest_runtest_setup(item):
+    """A PostgreSQL-only test skips on SQLite, but fails where CI requires PostgreSQL."""
+    if item.get_closest_marker("postgres") and not on_postgres():
+        message = "needs PostgreSQL: set DATABASE_URL=postgres://…"
+        if _required("REQUIRE_POSTGRES"):
+            pytest.fail(message + " (REQUIRE_POSTGRES=1 forbids skipping)")
+        pytest.skip(message)
+
+
+def pytest_sessionstart(session):
+    if _required("REQUIRE_POSTGRES") and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        pytest.exit("REQUIRE_POSTGRES=1 but DATABASE_URL does not point at PostgreSQL", returncode=1)
+
+
+def make_member(org, email, role, *, developer_access=False, service=False, password=PASSWORD):
+    """A user with one membership; service accounts get no usable password."""
+    user = User.objects.filter(email=email).first() or User.objects.create_user(
+        email, None if service else password, is_service_account=service
+    )
+    Membership.objects.create(user=user, organization=org, role=role, developer_access=developer_access)
+    return user
+
+
+def membership(user, org=None):
+    memberships = Membership.objects.select_related("organization").filter(user=user)
+    if org is not None:
+        memberships = memberships.filter(organization=org)
+    return memberships.get()
+
+
+@pytest.fixture
+def group(db):
+    """Acme Group, owned by alice once she exists."""
+    return OrganizationGroup.objects.create(name="Acme Group", slug="acme-group")
+
+
+@pytest.fixture
+def org(group):
+    """Acme, the organization most tests happen in."""
+    return Organization.objects.create(name="Acme", slug="acme", group=group)
+
+
+@pytest.fixture
+def other_org(db):
+    """Globex: another tenant, whose people must never see Acme's things."""
+    return Organization.objects.create(name="Globex", slug="globex")
+
+
+@pytest.fixture
+def alice(org, group):
+    """Acme's admin (and owner of Acme Group)."""
+    user = make_member(org, "alice@acme.test", Role.ADMIN, developer_access=True)
+    group.owners.add(user)
+    return user
+
+
+@pytest.fixture
+def dev(org):
+    """A bot-level member of Acme with developer access."""
+    return make_member(org, "dev@acme.test", Role.BOT, developer_access=True)
+
+
+@pytest.fixture
+def agent(org):
+    """An agent of Acme without developer access."""
+    return make_member(org, "agent@acme.test", Role.AGENT)
+
+
+@pytest.fixture
+def guest(org):
+    """A guest of Acme."""
+    return make_member(org, "guest@acme.test", Role.GUEST)
+
+
+@pytest.fixture
+def bot(org):
+    """Acme's service account: owns credentials, never logs in with a password."""
+    return make_member(org, "bot@acme.test", Role.BOT, service=True)
+
+
+@pytest.fixture
+def mallory(other_org):
+    """Globex's admin: an outsider to Acme."""
+    return make_member(other_org, "mallory@globex.test", Role.ADMIN, developer_access=True)
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def login(client, user):
+    client.force_login(user)
+    return client

@@ -1,0 +1,62 @@
+from unittest import mock
+
+import pytest
+from django.db import OperationalError
+
+pytestmark = pytest.mark.django_db
+
+
+def test_me_without_credentials_is_401_json_with_code_and_detail(api):
+    response = api.get("/api/v1/me")
+    assert response.status_code == 401
+    body = response.json()
+    assert body["code"] == "not_authenticated"
+    assert body["detail"]
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_unknown_api_path_is_404_json(api):
+    response = api.get("/api/v1/no-such-thing")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_token_in_query_string_is_refused(api):
+    response = api.get("/api/v1/me?access_token=kw_pat_whatever")
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_request"
+
+
+def test_unknown_bearer_token_is_401_invalid_token_with_challenge(api):
+    response = api.get("/api/v1/me", HTTP_AUTHORIZATION="Bearer something-unknown")
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_token"
+    assert 'error="invalid_token"' in response["WWW-Authenticate"]
+
+
+def test_healthz_is_200_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_healthz_is_503_json_when_the_database_does_not_answer(client):
+    with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=OperationalError("down")):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+
+
+def test_api_answers_503_not_500_when_the_database_fails(client, alice):
+    client.force_login(alice)
+    with mock.patch("chats.api.Membership.objects.filter", side_effect=OperationalError("down")):
+        response = client.get("/api/v1/me")
+    assert response.status_code == 503
+    assert response.json()["code"] == "service_unavailable"
+
+
+def test_schema_and_docs_are_served_without_a_cdn(client):
+    assert client.get("/api/schema/").status_code == 200
+    docs = client.get("/api/docs/").content.decode()
+    assert "cdn" not in docs.lower()
+    assert "/static/drf_spectacular_sidecar/" in docs

@@ -1,0 +1,56 @@
+"""Scope checks: every API view states the scopes it needs, and the caller must hold them all."""
+
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework import exceptions, permissions
+
+from .authentication import Principal
+
+
+class InsufficientScope(exceptions.PermissionDenied):
+    default_code = "insufficient_scope"
+
+    def __init__(self, missing):
+        missing = list(missing)
+        super().__init__(
+            {
+                "code": "insufficient_scope",
+                "detail": "This credential lacks the scope(s) this operation needs: "
+                + ", ".join(missing)
+                + ".",
+                "missing_scopes": missing,
+            }
+        )
+
+
+def required_scopes(view, method):
+    """The scopes `view` declares for this request: a list, or a dict by action or method.
+
+    A view that declares nothing is a configuration error, never an open door.
+    """
+    declared = getattr(view, "required_scopes", None)
+    if declared is None:
+        raise ImproperlyConfigured(f"{type(view).__name__} declares no required_scopes.")
+    if isinstance(declared, dict):
+        key = getattr(view, "action", None)
+        if key not in declared:
+            key = method.lower()
+        if key not in declared:
+            raise ImproperlyConfigured(f"{type(view).__name__} declares no required_scopes for {key!r}.")
+        declared = declared[key]
+    return declared
+
+
+class HasRequiredScopes(permissions.BasePermission):
+    """Allows an authenticated caller whose effective scopes cover the view's `required_scopes`."""
+
+    def has_permission(self, request, view):
+        if request.method == "OPTIONS":
+            return isinstance(request.auth, Principal)
+        required = required_scopes(view, request.method)
+        principal = request.auth
+        if not isinstance(principal, Principal):
+            return False  # DRF turns this into 401 when nobody authenticated
+        missing = [scope for scope in required if scope not in principal.scopes]
+        if missing:
+            raise InsufficientScope(missing)
+        return True

@@ -1,0 +1,58 @@
+"""OpenAPI: every operation carries the scopes it requires, from the same declarations the checks use."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.openapi import AutoSchema
+
+from . import scopes as catalog
+from .permissions import required_scopes
+
+
+def _operation_scopes(auto_schema):
+    try:
+        return list(required_scopes(auto_schema.view, auto_schema.method))
+    except Exception:  # noqa: BLE001 - a view without scopes is reported by the test sweep
+        return None
+
+
+class AccessTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "tokens.authentication.AccessTokenAuthentication"
+    name = "keyward"
+
+    def get_security_definition(self, auto_schema):
+        all_scopes = {s.name: s.description for s in catalog.SCOPES.values()}
+        all_scopes.update(catalog.ROLE_DESCRIPTIONS)
+        return {
+            "type": "oauth2",
+            "description": "A Keyward bearer token (personal, login or OAuth): "
+            "`Authorization: Bearer <token>`. Never in the URL.",
+            "flows": {
+                "authorizationCode": {
+                    "authorizationUrl": "/o/authorize/",
+                    "tokenUrl": "/o/token/",
+                    "scopes": all_scopes,
+                }
+            },
+        }
+
+    def get_security_requirement(self, auto_schema):
+        scopes = _operation_scopes(auto_schema)
+        return {self.name: scopes or []}
+
+
+class ScopedAutoSchema(AutoSchema):
+    def get_description(self):
+        description = super().get_description() or ""
+        scopes = _operation_scopes(self)
+        if scopes is None or getattr(self.view, "permission_classes", None) == []:
+            return description
+        needed = ", ".join(f"`{s}`" for s in scopes) if scopes else "none beyond a valid credential"
+        return f"{description}\n\n**Required scopes:** {needed}".strip()
+
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is not None:
+            scopes = _operation_scopes(self)
+            if scopes is not None:
+                operation["x-required-scopes"] = scopes
+        return operation
