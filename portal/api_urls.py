@@ -1,9 +1,15 @@
 """Everything under /api/v1/."""
 
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from chats import api as chats_api
+from tokens import api as tokens_api
+
+router = SimpleRouter(trailing_slash=False)
+router.register("tokens", tokens_api.PersonalTokenViewSet, basename="token")
 
 urlpatterns = [
     path("me", chats_api.MeView.as_view(), name="api_me"),
+    *router.urls,
 ]

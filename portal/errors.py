@@ -68,23 +68,22 @@ def api_exception_handler(exc, context):
     set_rollback()
     status_code = exc.status_code
     fallback = _DEFAULT_CODES.get(status_code, "error")
-    if isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc.detail, dict) and "code" in exc.detail and "detail" in exc.detail:
+        # Already in our format (a service's refusal, insufficient scope, ...).
+        body = {"code": str(exc.detail["code"]), "detail": str(exc.detail["detail"])}
+        body.update({k: v for k, v in exc.detail.items() if k not in ("code", "detail")})
+    elif isinstance(exc, exceptions.ValidationError):
         body = {
             "code": "invalid",
             "detail": "Some fields are not valid; see `errors`.",
-            "errors": exc.detail if isinstance(exc.detail, dict) else {"nonFieldErrors": exc.detail},
+            "errors": exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail},
         }
         if isinstance(exc.detail, list) and len(exc.detail) == 1:
             body["detail"] = str(exc.detail[0])
-    elif isinstance(exc.detail, dict):
-        body = {"code": str(exc.detail.get("code", fallback)), "detail": str(exc.detail.get("detail", ""))}
-        body.update({k: v for k, v in exc.detail.items() if k not in ("code", "detail")})
     else:
         body = {"code": _first_code(exc, fallback), "detail": str(exc.detail)}
         if isinstance(exc, exceptions.NotAuthenticated):
             body["code"] = "not_authenticated"
-        elif isinstance(exc, exceptions.PermissionDenied) and body["code"] == "permission_denied":
-            body["detail"] = str(exc.detail)
 
     headers = {}
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:

@@ -259,7 +259,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Keyward API",
     "DESCRIPTION": "The credential service and platform API of Keyward. "
-    "Every operation names the scopes it needs; see the scopes page of the docs.",
+    "Every operation names the scopes it needs; the scopes page at /api/docs/scopes/ "
+    "lists every scope with the operations that require it.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",

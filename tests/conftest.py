@@ -117,3 +117,17 @@ def api():
 def login(client, user):
     client.force_login(user)
     return client
+
+
+def issue(user, org=None, scopes=("read.me",), **kwargs):
+    """A personal token through the real service; returns (token row, plaintext secret)."""
+    from tokens import services
+
+    issued = services.issue_personal_token(
+        issuer=membership(user, org), name=kwargs.pop("name", "test token"), scopes=list(scopes), **kwargs
+    )
+    return issued.token, issued.secret.reveal()
+
+
+def bearer(secret):
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}

@@ -56,3 +56,26 @@ class ScopedAutoSchema(AutoSchema):
             if scopes is not None:
                 operation["x-required-scopes"] = scopes
         return operation
+
+
+def api_operations():
+    """(path, METHOD, view) for every operation under /api/v1/, views set up for their action."""
+    from drf_spectacular.generators import EndpointEnumerator
+
+    for path, _regex, method, callback in EndpointEnumerator().get_api_endpoints():
+        if not path.startswith("/api/v1/"):
+            continue
+        view = callback.cls()
+        actions = getattr(callback, "actions", None)
+        if actions:
+            view.action = actions.get(method.lower())
+        yield path, method, view
+
+
+def operations_by_scope():
+    """Scope name → the operations that require it, in catalog order."""
+    found = {name: [] for name in catalog.SCOPES}
+    for path, method, view in api_operations():
+        for scope in required_scopes(view, method):
+            found.setdefault(scope, []).append(f"{method} {path}")
+    return found

@@ -1,0 +1,211 @@
+"""The credential API: personal access tokens, through the same services as the portal."""
+
+import datetime
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from accounts.models import Membership
+
+from . import services
+from .models import AccessToken
+
+
+def token_error(exc):
+    """A service's refusal as a 400 in the API's error format."""
+    body = {"code": exc.code, "detail": exc.message}
+    if exc.field:
+        body["errors"] = {exc.field: [exc.message]}
+    error = ValidationError(body)
+    return error
+
+
+def client_ip(request):
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class TokenSerializer(serializers.ModelSerializer):
+    scopes = serializers.SerializerMethodField()
+    owner = serializers.SerializerMethodField()
+    created_by = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(source="created", read_only=True)
+    expires_at = serializers.DateTimeField(source="expires", read_only=True)
+    old_secret_works_until = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AccessToken
+        fields = [
+            "id", "name", "scopes", "last4", "owner", "created_by", "created_at", "created_ip",
+            "expires_at", "last_used_at", "last_used_ip", "old_secret_works_until",
+        ]
+        read_only_fields = fields
+
+    def get_scopes(self, token) -> list[str]:
+        return token.scope_list
+
+    def get_owner(self, token) -> str | None:
+        return token.user.email if token.user_id else None
+
+    def get_created_by(self, token) -> str | None:
+        return token.created_by.email if token.created_by_id else None
+
+    def get_old_secret_works_until(self, token) -> datetime.datetime | None:
+        return token.revoked_at  # only listed while in the future (rotation grace period)
+
+
+class NewTokenSerializer(TokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="The secret. Shown once, in this response only.")
+
+    class Meta(TokenSerializer.Meta):
+        fields = TokenSerializer.Meta.fields + ["token"]
+        read_only_fields = fields
+
+
+class TokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=services.NAME_MAX_LENGTH)
+    scopes = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    expires_in_days = serializers.ChoiceField(
+        choices=services.EXPIRY_CHOICES_DAYS, required=False, allow_null=True
+    )
+    owner = serializers.EmailField(
+        required=False, allow_null=True, help_text="A service account of the organization (admins only)."
+    )
+
+    def validate(self, data):
+        if data.get("expires_at") and data.get("expires_in_days"):
+            raise serializers.ValidationError("Give expiresAt or expiresInDays, not both.")
+        return data
+
+
+class TokenRenameSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=services.NAME_MAX_LENGTH)
+
+
+class TokenRotateSerializer(serializers.Serializer):
+    grace_period = serializers.ChoiceField(choices=list(services.GRACE_PERIODS), default="none")
+
+
+class PersonalTokenViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """Personal access tokens. Developers manage their own; admins every token of the organization."""
+
+    serializer_class = TokenSerializer
+    required_scopes = {
+        "list": ["read.tokens"],
+        "retrieve": ["read.tokens"],
+        "create": ["create.tokens"],
+        "partial_update": ["update.tokens"],
+        "update": ["update.tokens"],
+        "rotate": ["update.tokens"],
+        "destroy": ["delete.tokens"],
+    }
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular inspecting, no caller
+            return AccessToken.objects.none()
+        principal = self.request.auth
+        tokens = (
+            AccessToken.objects.personal()
+            .filter(organization_id=principal.organization_id)
+            .exclude(revoked_at__lte=timezone.now())
+            .select_related("user", "created_by", "organization")
+            .order_by("-created", "-id")
+        )
+        org_wide = self.action != "list" or self.request.query_params.get("scope") == "org"
+        if principal.role == "admin" and org_wide:
+            return tokens
+        return tokens.filter(membership_id=principal.membership_id)
+
+    def _issuer(self):
+        return Membership.objects.select_related("organization", "user").get(
+            pk=self.request.auth.membership_id
+        )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "scope", str, enum=["org"], description="`org`: every token of the organization (admins only)."
+            )
+        ]
+    )
+    def list(self, request, *args, **kwargs):
+        if request.query_params.get("scope") == "org" and request.auth.role != "admin":
+            raise PermissionDenied("Only admins may list every token of the organization.")
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(request=TokenCreateSerializer, responses={201: NewTokenSerializer})
+    def create(self, request):
+        body = TokenCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        issuer = self._issuer()
+        owner = None
+        if data.get("owner"):
+            owner = Membership.objects.select_related("user", "organization").filter(
+                organization_id=issuer.organization_id, user__email__iexact=data["owner"]
+            ).first()
+            if owner is None:
+                raise token_error(services.TokenError(
+                    "owner_not_found", "No such service account in this organization.", "owner"))
+        expires_at = data.get("expires_at")
+        if data.get("expires_in_days"):
+            expires_at = timezone.now() + datetime.timedelta(days=int(data["expires_in_days"]))
+        try:
+            issued = services.issue_personal_token(
+                issuer=issuer, name=data["name"], scopes=data["scopes"], expires_at=expires_at,
+                owner=owner, ip=client_ip(request), bound_by=request.auth.scopes,
+            )
+        except services.TokenError as exc:
+            raise token_error(exc) from None
+        return self._secret_response(issued)
+
+    def _secret_response(self, issued):
+        payload = NewTokenSerializer(issued.token).data
+        payload["token"] = services.reveal_secret(issued, by=self.request.user, ip=client_ip(self.request))
+        return Response(payload, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+    @extend_schema(request=TokenRenameSerializer, responses=TokenSerializer)
+    def partial_update(self, request, pk=None):
+        token = self.get_object()
+        fixed = sorted(set(request.data) - {"name"})
+        if fixed:
+            raise ValidationError({
+                "code": "immutable_field",
+                "detail": "Only the name of a token can change; scopes and expiry are fixed at creation. "
+                "Create a new token (and revoke this one) instead.",
+                "errors": {field: ["This field cannot be changed."] for field in fixed},
+            })
+        body = TokenRenameSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            services.rename_token(token=token, name=body.validated_data["name"], by=request.user,
+                                  ip=client_ip(request))
+        except services.TokenError as exc:
+            raise token_error(exc) from None
+        return Response(TokenSerializer(token).data)
+
+    @extend_schema(request=TokenRenameSerializer, responses=TokenSerializer)
+    def update(self, request, pk=None):
+        return self.partial_update(request, pk)
+
+    @extend_schema(request=TokenRotateSerializer, responses={201: NewTokenSerializer})
+    @action(detail=True, methods=["post"])
+    def rotate(self, request, pk=None):
+        token = self.get_object()
+        body = TokenRotateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            issued = services.rotate_token(token=token, grace=body.validated_data["grace_period"],
+                                           by=request.user, ip=client_ip(request))
+        except services.TokenError as exc:
+            raise token_error(exc) from None
+        return self._secret_response(issued)
+
+    def perform_destroy(self, token):
+        services.revoke_token(token=token, by=self.request.user, ip=client_ip(self.request))

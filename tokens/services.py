@@ -1,0 +1,337 @@
+"""Every write to a personal token goes through here: one path per operation, so policy holds.
+
+Each function is keyword-only, atomic, and writes its audit event. Issuing
+and rotating return the row and a `OneTimeSecret`; nothing else ever holds
+the plaintext.
+"""
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from oauth2_provider.models import set_token_value
+
+from accounts.models import Membership, Role, User
+
+from . import scopes as catalog
+from . import secret_format
+from .models import AccessToken, AuditEvent, Kind, TokenPolicy
+
+log = logging.getLogger(__name__)
+
+GRACE_PERIODS = {
+    "none": datetime.timedelta(0),
+    "1h": datetime.timedelta(hours=1),
+    "24h": datetime.timedelta(hours=24),
+    "7d": datetime.timedelta(days=7),
+}
+EXPIRY_CHOICES_DAYS = (7, 30, 60, 90)
+NAME_MAX_LENGTH = 100
+
+
+class TokenError(Exception):
+    """A request the rules refuse: `code` for programs, `message` for people, `field` for forms."""
+
+    def __init__(self, code, message, field=None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class SecretAlreadyShown(Exception):
+    pass
+
+
+class OneTimeSecret:
+    """The plaintext of a new secret, readable exactly once (Sentry's pattern)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value):
+        self._value = value
+
+    def reveal(self):
+        if self._value is None:
+            raise SecretAlreadyShown("This secret was already shown once and is gone.")
+        value, self._value = self._value, None
+        return value
+
+    def __repr__(self):
+        return "<OneTimeSecret (hidden)>"
+
+    __str__ = __repr__
+
+
+@dataclass
+class IssuedToken:
+    token: AccessToken
+    secret: OneTimeSecret
+
+
+def audit(*, organization, actor, action, token=None, ip=None, detail="", kind=None):
+    return AuditEvent.objects.create(
+        organization=organization,
+        actor=actor,
+        action=action,
+        credential_kind=kind or (token.kind if token else ""),
+        credential_id=token.pk if token else None,
+        credential_name=(token.name if token else "")[:100],
+        credential_last4=token.last4 if token else "",
+        ip=ip,
+        detail=detail[:255],
+    )
+
+
+def reveal_secret(issued, *, by, ip=None):
+    """Hand out the one-time plaintext, recording that it was shown and to whom."""
+    value = issued.secret.reveal()
+    audit(organization=issued.token.organization, actor=by, action=AuditEvent.Action.SECRET_SHOWN,
+          token=issued.token, ip=ip)
+    return value
+
+
+def policy_of(organization):
+    return TokenPolicy.objects.filter(organization=organization).first() or TokenPolicy(
+        organization=organization
+    )
+
+
+def clean_name(name):
+    name = (name or "").strip()
+    if not name:
+        raise TokenError("name_required", "Give the token a name, so you can tell it apart later.", "name")
+    if len(name) > NAME_MAX_LENGTH:
+        raise TokenError(
+            "name_too_long", f"A token name has at most {NAME_MAX_LENGTH} characters.", "name"
+        )
+    return name
+
+
+def clean_scopes(requested, *, allowed):
+    """Known scopes only (role names expanded), none beyond `allowed`, in catalog order."""
+    requested = [s.strip() for s in requested or [] if s and s.strip()]
+    if not requested:
+        raise TokenError("scopes_required", "Pick at least one scope.", "scopes")
+    unknown = [s for s in requested if not catalog.is_known(s)]
+    if unknown:
+        raise TokenError("unknown_scope", f"Unknown scope(s): {', '.join(unknown)}.", "scopes")
+    fine = catalog.expand(" ".join(requested))
+    beyond = catalog.ordered(fine - allowed)
+    if beyond:
+        raise TokenError(
+            "scope_not_allowed",
+            "You cannot grant scopes beyond your own role: " + ", ".join(beyond) + ".",
+            "scopes",
+        )
+    return catalog.ordered(fine)
+
+
+def clean_expiry(expires_at, *, policy, now):
+    if expires_at is None:
+        if policy.require_expiry:
+            raise TokenError(
+                "expiry_required", "Your organization requires every token to have an expiry date.",
+                "expires_at",
+            )
+        return None
+    if expires_at <= now:
+        raise TokenError("expiry_in_past", "The expiry must be in the future.", "expires_at")
+    if policy.max_lifetime_days and expires_at > now + datetime.timedelta(days=policy.max_lifetime_days):
+        raise TokenError(
+            "expiry_too_far",
+            f"Your organization allows tokens to live at most {policy.max_lifetime_days} days.",
+            "expires_at",
+        )
+    return expires_at
+
+
+def _resolve_owner(issuer, owner):
+    if owner is None or owner.pk == issuer.pk:
+        return issuer
+    if owner.organization_id != issuer.organization_id:
+        raise TokenError("owner_not_found", "No such service account in this organization.", "owner")
+    if not issuer.is_admin:
+        raise TokenError(
+            "owner_not_allowed", "Only admins may issue tokens owned by a service account.", "owner"
+        )
+    if not owner.user.is_service_account:
+        raise TokenError(
+            "owner_not_service_account", "A token is owned by its creator or by a service account.", "owner"
+        )
+    return owner
+
+
+def _new_token(*, owner, name, scope_names, expires_at, created_by, ip):
+    raw = secret_format.generate(secret_format.PERSONAL_TOKEN)
+    token = AccessToken(
+        kind=Kind.PERSONAL,
+        name=name,
+        user=owner.user,
+        membership=owner,
+        organization=owner.organization,
+        scope=" ".join(scope_names),
+        expires=expires_at,
+        created_by=created_by,
+        created_ip=ip,
+        last4=raw[-4:],
+    )
+    set_token_value(token, raw)  # keeps only the SHA-256 digest (DOT's hashed storage)
+    token.save()
+    return IssuedToken(token=token, secret=OneTimeSecret(raw))
+
+
+@transaction.atomic
+def issue_personal_token(
+    *, issuer, name, scopes, expires_at=None, owner=None, ip=None, bound_by=None
+):
+    """Issue a personal token; returns the row and its one-time secret.
+
+    `issuer` is the caller's membership; `owner` a service account's membership
+    when an admin issues for one; `bound_by` the scopes of the credential making
+    the call, when it is a token (a token never mints a stronger one).
+    """
+    now = timezone.now()
+    owner = _resolve_owner(issuer, owner)
+    name = clean_name(name)
+    # Nobody grants beyond their own role, and a token never exceeds its owner's.
+    allowed = catalog.allowed_for(issuer.role, issuer.has_developer_access) & catalog.allowed_for(
+        owner.role, owner.has_developer_access
+    )
+    if bound_by is not None:
+        allowed = allowed & frozenset(bound_by)
+    scope_names = clean_scopes(scopes, allowed=allowed)
+    policy = policy_of(issuer.organization)
+    expires_at = clean_expiry(expires_at, policy=policy, now=now)
+
+    # Lock the owner's membership so parallel requests count live tokens one at a time.
+    Membership.objects.select_for_update().filter(pk=owner.pk).first()
+    if policy.max_live_tokens_per_member is not None:
+        live = AccessToken.objects.personal().live(now).filter(membership=owner).count()
+        if live >= policy.max_live_tokens_per_member:
+            raise TokenError(
+                "token_limit_reached",
+                f"The organization allows {policy.max_live_tokens_per_member} live tokens per member; "
+                "revoke one first.",
+            )
+
+    issued = _new_token(
+        owner=owner, name=name, scope_names=scope_names, expires_at=expires_at,
+        created_by=issuer.user, ip=ip,
+    )
+    audit(organization=issuer.organization, actor=issuer.user, action=AuditEvent.Action.ISSUED,
+          token=issued.token, ip=ip)
+    log.info("personal token %s …%s issued by user %s", issued.token.pk, issued.token.last4, issuer.user_id)
+    return issued
+
+
+@transaction.atomic
+def rename_token(*, token, name, by, ip=None):
+    name = clean_name(name)
+    old = token.name
+    token.name = name
+    token.save(update_fields=["name", "updated"])
+    audit(organization=token.organization, actor=by, action=AuditEvent.Action.RENAMED, token=token,
+          ip=ip, detail=f"from {old!r}")
+    return token
+
+
+@transaction.atomic
+def rotate_token(*, token, grace="none", by, ip=None):
+    """A new secret with the same name, scopes, owner and expiry; the old one dies after `grace`."""
+    if grace not in GRACE_PERIODS:
+        raise TokenError(
+            "invalid_grace_period", "The grace period is one of: none, 1h, 24h, 7d.", "grace_period"
+        )
+    now = timezone.now()
+    token = AccessToken.objects.select_for_update().select_related("membership__user", "organization").get(
+        pk=token.pk
+    )
+    if token.revoked_at is not None:
+        raise TokenError("token_revoked", "This token is revoked or already rotated; it cannot be rotated.")
+    if token.is_expired():
+        raise TokenError("token_expired", "This token has expired; create a new one instead.")
+    if token.membership is None:
+        raise TokenError("owner_gone", "The token's owner is no longer a member; it cannot be rotated.")
+    issued = _new_token(
+        owner=token.membership, name=token.name, scope_names=token.scope.split(),
+        expires_at=token.expires, created_by=by, ip=ip,
+    )
+    token.revoked_at = now + GRACE_PERIODS[grace]
+    token.save(update_fields=["revoked_at", "updated"])
+    audit(organization=token.organization, actor=by, action=AuditEvent.Action.ROTATED, token=token,
+          ip=ip, detail=f"replaced by token {issued.token.pk}; old secret works for {grace}")
+    log.info("personal token %s rotated into %s by user %s", token.pk, issued.token.pk, by.pk)
+    return issued
+
+
+@transaction.atomic
+def revoke_token(*, token, by, ip=None):
+    now = timezone.now()
+    if token.revoked_at is None or token.revoked_at > now:
+        token.revoked_at = now
+        token.save(update_fields=["revoked_at", "updated"])
+    audit(organization=token.organization, actor=by, action=AuditEvent.Action.REVOKED, token=token, ip=ip)
+    log.info("token %s …%s revoked by user %s", token.pk, token.last4, by.pk)
+    return token
+
+
+@transaction.atomic
+def set_token_policy(*, organization, by, require_expiry, max_lifetime_days, max_live_tokens_per_member,
+                     ip=None):
+    for value, label in ((max_lifetime_days, "maximum lifetime"),
+                         (max_live_tokens_per_member, "maximum live tokens")):
+        if value is not None and value < 1:
+            raise TokenError("invalid_policy", f"The {label} must be at least 1, or empty for no cap.")
+    policy, _ = TokenPolicy.objects.update_or_create(
+        organization=organization,
+        defaults={
+            "require_expiry": require_expiry,
+            "max_lifetime_days": max_lifetime_days,
+            "max_live_tokens_per_member": max_live_tokens_per_member,
+        },
+    )
+    audit(organization=organization, actor=by, action=AuditEvent.Action.POLICY_CHANGED, kind="policy",
+          ip=ip, detail=f"require expiry {require_expiry}, max lifetime {max_lifetime_days} days, "
+          f"max live tokens {max_live_tokens_per_member}")
+    return policy
+
+
+def legacy_client_account(organization):
+    """The admin-level service account that owns an organization's imported legacy token."""
+    email = f"api-client@{organization.slug}.keyward.invalid"
+    user = User.objects.filter(email=email).first() or User.objects.create_user(
+        email, None, name=f"{organization.name} API Client", is_service_account=True
+    )
+    membership, _ = Membership.objects.get_or_create(
+        user=user, organization=organization, defaults={"role": Role.ADMIN}
+    )
+    return membership
+
+
+@transaction.atomic
+def import_legacy_token(*, organization, raw):
+    """Keep only the digest of a pre-existing plaintext token, with every admin scope (Medchat)."""
+    raw = raw.strip()
+    if len(raw) < 16:
+        raise TokenError("legacy_token_too_short", "A legacy token has at least 16 characters.")
+    if AccessToken.objects.filter(token_checksum=secret_format.digest(raw)).exists():
+        raise TokenError("legacy_token_exists", "That token is already imported.")
+    owner = legacy_client_account(organization)
+    token = AccessToken(
+        kind=Kind.PERSONAL,
+        name=f"{organization.name} API Client",
+        user=owner.user,
+        membership=owner,
+        organization=organization,
+        scope=" ".join(catalog.ordered(catalog.allowed_for(Role.ADMIN, True))),
+        expires=None,
+        last4=raw[-4:],
+    )
+    set_token_value(token, raw)
+    token.save()
+    audit(organization=organization, actor=None, action=AuditEvent.Action.ISSUED, token=token,
+          detail="imported legacy token")
+    return token
