@@ -1,0 +1,79 @@
+"""Admin screens for credentials: read-only, and never a secret or a digest.
+
+django-oauth-toolkit registers its own admin for the swapped models; ours
+replaces it so that no form can write a token and no page shows a hash.
+"""
+
+from django.contrib import admin
+from oauth2_provider.models import (
+    get_access_token_model,
+    get_application_model,
+    get_refresh_token_model,
+)
+
+from .models import AuditEvent, TokenPolicy
+
+for model in (get_access_token_model(), get_refresh_token_model(), get_application_model()):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Credential writes go through tokens.services (audit, policy), never through the admin."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(get_access_token_model())
+class AccessTokenAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "name", "organization", "user", "masked", "created", "expires", "revoked_at",
+                    "last_used_at"]
+    list_filter = ["kind", "organization"]
+    list_select_related = ["organization", "user"]
+    search_fields = ["name", "user__email", "last4"]
+    fields = ["kind", "name", "organization", "membership", "user", "application", "scope", "masked",
+              "created", "created_by", "created_ip", "expires", "revoked_at", "last_used_at", "last_used_ip"]
+    readonly_fields = fields
+
+    @admin.display(description="token")
+    def masked(self, obj):
+        return f"…{obj.last4}" if obj.last4 else "(hidden)"
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # revoke through the portal or API, so it is audited
+
+
+@admin.register(get_refresh_token_model())
+class RefreshTokenAdmin(ReadOnlyAdmin):
+    list_display = ["id", "user", "application", "created", "revoked"]
+    fields = ["user", "application", "access_token", "token_family", "created", "revoked"]
+    readonly_fields = fields
+
+
+@admin.register(get_application_model())
+class ApplicationAdmin(ReadOnlyAdmin):
+    list_display = ["id", "name", "organization", "client_id", "client_type", "authorization_grant_type"]
+    list_select_related = ["organization"]
+    fields = ["name", "organization", "client_id", "client_type", "authorization_grant_type", "redirect_uris",
+              "created_by", "created", "updated"]
+    readonly_fields = fields
+
+
+@admin.register(TokenPolicy)
+class TokenPolicyAdmin(ReadOnlyAdmin):
+    list_display = ["organization", "require_expiry", "max_lifetime_days", "max_live_tokens_per_member"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "organization", "actor", "action", "credential_kind", "credential_id",
+                    "credential_last4", "ip"]
+    list_filter = ["action", "credential_kind", "organization"]
+    list_select_related = ["organization", "actor"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
