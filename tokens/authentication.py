@@ -40,10 +40,12 @@ class Principal:
         "role",
         "developer_access",
         "scopes",
+        "reach",
+        "app_user_id",
     )
 
     def __init__(self, *, kind, token_id, user_id, membership_id, organization_id, group_id,
-                 role, developer_access, scopes):
+                 role, developer_access, scopes, reach="app", app_user_id=""):
         self.kind = kind
         self.token_id = token_id
         self.user_id = user_id
@@ -53,6 +55,8 @@ class Principal:
         self.role = role
         self.developer_access = developer_access
         self.scopes = scopes
+        self.reach = reach
+        self.app_user_id = app_user_id
 
     def __repr__(self):
         return f"<Principal {self.kind} token={self.token_id} user={self.user_id}>"
@@ -82,6 +86,8 @@ _COLUMNS = (
     "membership__user__is_active",
     "membership__user__is_service_account",
     "organization__group_id",
+    "reach",
+    "app_user_id",
 )
 _sql_by_alias = {}
 
@@ -158,7 +164,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             raise _fail("invalid_token", "The token is not valid.")
         (token_id, kind, scope, expires, revoked_at, last_used_at, organization_id, membership_id,
          member_org_id, role, developer_access, user_id, email, is_active, is_service_account,
-         group_id) = row
+         group_id, reach, app_user_id) = row
 
         now = timezone.now()
         revoked_at = _aware(revoked_at)
@@ -194,6 +200,8 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             role=role,
             developer_access=developer_access,
             scopes=catalog.effective(scope, role, developer_access),
+            reach=reach,
+            app_user_id=app_user_id,
         )
         return user, principal
 

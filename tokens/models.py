@@ -42,6 +42,14 @@ class Kind(models.TextChoices):
     OAUTH = "oauth", "OAuth access token"
 
 
+class Reach(models.TextChoices):
+    """How far a credential reaches (Smooch's scope of access): appUser < app < account."""
+
+    APP_USER = "appUser", "One end user's own conversations"
+    APP = "app", "This organization"
+    ACCOUNT = "account", "Every organization of the organization group"
+
+
 class AccessTokenQuerySet(models.QuerySet):
     def live(self, now=None):
         now = now or timezone.now()
@@ -80,6 +88,9 @@ class AccessToken(AbstractAccessToken):
     expires = models.DateTimeField(null=True, blank=True)
     # May lie in the future: a rotated token keeps working until its grace period ends.
     revoked_at = models.DateTimeField(null=True, blank=True)
+    reach = models.CharField(max_length=8, choices=Reach.choices, default=Reach.APP)
+    # For appUser reach: the external id of the contact (end user) the token is limited to.
+    app_user_id = models.CharField(max_length=100, blank=True)
 
     objects = AccessTokenQuerySet.as_manager()
 
