@@ -1,6 +1,6 @@
 """Everything under /api/v1/."""
 
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from chats import api as chats_api
@@ -11,5 +11,6 @@ router.register("tokens", tokens_api.PersonalTokenViewSet, basename="token")
 
 urlpatterns = [
     path("me", chats_api.MeView.as_view(), name="api_me"),
+    path("auth/", include("tokens.auth_urls")),
     *router.urls,
 ]

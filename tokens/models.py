@@ -83,6 +83,7 @@ class AccessToken(AbstractAccessToken):
     created_ip = models.GenericIPAddressField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
     last4 = models.CharField("last 4 characters", max_length=4, blank=True)
     # No expiry is allowed for personal tokens (unless the org's policy requires one).
     expires = models.DateTimeField(null=True, blank=True)

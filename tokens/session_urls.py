@@ -1,0 +1,3 @@
+"""Filled in by the login-token work (issue 5)."""
+
+urlpatterns = []
