@@ -278,3 +278,6 @@ SPECTACULAR_SETTINGS = {
 # Keyward's own knobs.
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "keyward-demo")
 TOKEN_LAST_USED_INTERVAL_SECONDS = env_int("TOKEN_LAST_USED_INTERVAL_SECONDS", 60, minimum=1)
+# Fernet keys (newest first) sealing the secrets Keyward must read back; derived from
+# SECRET_KEY when unset. Add a new key in front to rotate; old keys keep opening old rows.
+SECRET_ENCRYPTION_KEYS = env_list("SECRET_ENCRYPTION_KEYS", [])

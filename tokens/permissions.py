@@ -30,10 +30,16 @@ def required_scopes(view, method):
     declared = getattr(view, "required_scopes", None)
     if declared is None:
         raise ImproperlyConfigured(f"{type(view).__name__} declares no required_scopes.")
+    method = "get" if method.lower() == "head" else method.lower()
+    is_viewset = hasattr(view, "get_extra_actions")  # duck-typed: importing viewsets here is circular
+    if is_viewset and getattr(view, "action", None) is None:
+        return ()  # no action for this method: the viewset answers 405, nothing to grant
+    if not is_viewset and not hasattr(view, method):
+        return ()  # likewise for a plain view without a handler
     if isinstance(declared, dict):
         key = getattr(view, "action", None)
         if key not in declared:
-            key = method.lower()
+            key = method
         if key not in declared:
             raise ImproperlyConfigured(f"{type(view).__name__} declares no required_scopes for {key!r}.")
         declared = declared[key]

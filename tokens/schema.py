@@ -78,4 +78,8 @@ def operations_by_scope():
     for path, method, view in api_operations():
         for scope in required_scopes(view, method):
             found.setdefault(scope, []).append(f"{method} {path}")
+        if method in ("GET", "POST"):
+            # Scopes that widen what an operation does (more fields, acting as the bot).
+            for scope in getattr(view, "optional_scopes", ()):
+                found.setdefault(scope, []).append(f"{method} {path} (widens it)")
     return found

@@ -27,7 +27,101 @@ class Domain:
 DOMAINS = (
     Domain(
         "Account",
-        (Scope("read.me", "Read your own user profile and organizations"),),
+        (
+            Scope("read.me", "Read your own user profile and organizations"),
+            Scope("update.me", "Update your own user profile"),
+        ),
+    ),
+    Domain(
+        "Organizations",
+        (
+            Scope("read.organizations", "List and read organizations in reach"),
+            Scope("create.organizations", "Create organizations"),
+            Scope("update.organizations", "Update organizations"),
+            Scope("delete.organizations", "Delete organizations"),
+            Scope("read.organization_groups", "List and read organization groups"),
+            Scope("create.organization_groups", "Create organization groups"),
+            Scope("update.organization_groups", "Update organization groups"),
+            Scope("delete.organization_groups", "Delete organization groups"),
+        ),
+    ),
+    Domain(
+        "Users",
+        (
+            Scope("read.users", "Read users (limited scope: id and name)"),
+            Scope("read.my_orgs.users", "Read users (full scope: email, role, developer access)"),
+            Scope("create.users", "Add users to the organization"),
+            Scope("update.users", "Update users' details and roles"),
+            Scope("delete.users", "Remove users from the organization"),
+        ),
+    ),
+    Domain(
+        "Live Chats",
+        (
+            Scope("read.chats", "List conversations"),
+            Scope("read.chat_details", "Read a conversation's details (guests: only their own)"),
+            Scope("create.chats", "Start conversations"),
+            Scope("update.chats", "Update conversations"),
+            Scope("delete.chats", "Delete conversations"),
+            Scope("create.chat_attributes", "Create chat attributes"),
+            Scope("update.chat_attributes", "Update chat attributes"),
+            Scope("read.messages", "List and read messages"),
+            Scope("create.messages", "Post messages (guests: in their own conversation)"),
+            Scope("update.messages", "Edit messages"),
+            Scope("delete.messages", "Delete messages"),
+        ),
+    ),
+    Domain(
+        "Chat Bots",
+        (Scope("impersonate.bot", "Post messages on behalf of the organization's bot (service account)"),),
+    ),
+    Domain(
+        "Contacts",
+        (
+            Scope("read.contacts", "List contacts (end users)"),
+            Scope("read.contact_details", "Read a contact's details"),
+            Scope("create.contacts", "Create contacts"),
+            Scope("update.contacts", "Update contacts"),
+            Scope("delete.contacts", "Delete contacts"),
+        ),
+    ),
+    Domain(
+        "Knowledge Base",
+        (
+            Scope("read.knowledge_items", "List and read knowledge items"),
+            Scope("create.knowledge_items", "Create knowledge items"),
+            Scope("update.knowledge_items", "Update knowledge items"),
+            Scope("delete.knowledge_items", "Delete knowledge items"),
+        ),
+    ),
+    Domain(
+        "Forms",
+        (
+            Scope("read.forms", "List forms"),
+            Scope("read.form_details", "Read a form's definition"),
+            Scope("create.forms", "Create forms"),
+            Scope("update.forms", "Update forms"),
+            Scope("delete.forms", "Delete forms"),
+        ),
+    ),
+    Domain(
+        "Services",
+        (
+            Scope("read.services", "List and read services"),
+            Scope("create.services", "Create services"),
+            Scope("update.services", "Update services"),
+            Scope("delete.services", "Delete services"),
+        ),
+    ),
+    Domain(
+        "Webhooks",
+        (
+            Scope("create.webhooks", "Create webhooks"),
+            Scope("read.webhooks", "Read webhooks"),
+            Scope("update.webhooks", "Update webhooks and manage webhook secrets"),
+            Scope("delete.webhooks", "Delete webhooks"),
+            Scope("read.webhook_event_categories", "Read webhook event categories"),
+        ),
     ),
     Domain(
         "Developer",
@@ -46,10 +140,26 @@ DOMAIN_OF = {scope.name: domain.name for domain in DOMAINS for scope in domain.s
 # What developer access adds to a membership, whatever its role (Medchat's Developer role).
 DEVELOPER_SCOPES = frozenset({"read.tokens", "create.tokens", "update.tokens", "delete.tokens"})
 
-_GUEST = frozenset({"read.me"})
-_AGENT = _GUEST | frozenset()
-_BOT = _AGENT | frozenset()
-_ADMIN = _BOT | DEVELOPER_SCOPES
+# The bundles make web1on1's permission matrix hold exactly (tests/chats/test_permission_matrix.py).
+_GUEST = frozenset({"read.me", "update.me", "read.chat_details", "create.messages"})
+_AGENT = _GUEST | frozenset({
+    "read.chats", "create.chats", "create.chat_attributes", "update.chat_attributes",
+    "read.contacts", "read.knowledge_items", "create.knowledge_items", "update.knowledge_items",
+})
+_BOT = _AGENT | frozenset({
+    "read.organizations", "read.organization_groups", "read.users", "read.messages", "update.messages",
+    "read.contact_details", "create.contacts", "update.contacts", "read.forms", "create.forms",
+    "update.forms", "delete.knowledge_items", "impersonate.bot",
+})
+_ADMIN = _BOT | DEVELOPER_SCOPES | frozenset({
+    "create.organizations", "update.organizations", "delete.organizations",
+    "create.organization_groups", "update.organization_groups", "delete.organization_groups",
+    "read.my_orgs.users", "create.users", "update.users", "delete.users",
+    "update.chats", "delete.chats", "delete.messages", "delete.contacts",
+    "read.form_details", "delete.forms",
+    "read.services", "create.services", "update.services", "delete.services",
+    "create.webhooks", "read.webhooks", "update.webhooks", "delete.webhooks", "read.webhook_event_categories",
+})
 
 ROLE_BUNDLES = {"guest": _GUEST, "agent": _AGENT, "bot": _BOT, "admin": _ADMIN}
 
