@@ -14,7 +14,7 @@ from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Membership, Organization, OrganizationGroup, Role
+from accounts.models import Membership, Organization, OrganizationGroup, Role, User
 from tokens import scopes as catalog
 from tokens.permissions import InsufficientScope
 
@@ -265,10 +265,11 @@ class UserViewSet(ReachViewSet):
         membership.delete()  # the account stays; only its place in this organization goes
 
 
-class UserSelfSerializer(serializers.Serializer):
-    id = serializers.IntegerField(read_only=True)
-    email = serializers.EmailField(read_only=True)
-    name = serializers.CharField(max_length=150)
+class UserSelfSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ["id", "email", "name"]
+        read_only_fields = ["id", "email"]
 
 
 class UserSelfView(APIView):
@@ -278,11 +279,11 @@ class UserSelfView(APIView):
 
     @extend_schema(responses=UserSelfSerializer)
     def get(self, request):
-        return Response(UserSelfSerializer(request.user.__class__.objects.get(pk=request.auth.user_id)).data)
+        return Response(UserSelfSerializer(User.objects.get(pk=request.auth.user_id)).data)
 
     @extend_schema(request=UserSelfSerializer, responses=UserSelfSerializer)
     def patch(self, request):
-        user = request.user.__class__.objects.get(pk=request.auth.user_id)
+        user = User.objects.get(pk=request.auth.user_id)
         body = UserSelfSerializer(user, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
         body.save()
@@ -414,6 +415,10 @@ class MessageViewSet(ReachViewSet):
         )
         conversations = reach.limit_to_contact(conversations, principal, "contact")
         return get_object_or_404(conversations, pk=self.kwargs["conversation_pk"])
+
+    def list(self, request, *args, **kwargs):
+        self._conversation()  # a conversation out of reach is a 404, not an empty page
+        return super().list(request, *args, **kwargs)
 
     def create(self, request, conversation_pk=None):
         conversation = self._conversation()

@@ -37,6 +37,12 @@ def pytest_sessionstart(session):
         pytest.exit("REQUIRE_POSTGRES=1 but DATABASE_URL does not point at PostgreSQL", returncode=1)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """PBKDF2 costs ~0.3 s per user; tests that measure login timing opt back in."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def make_member(org, email, role, *, developer_access=False, service=False, password=PASSWORD):
     """A user with one membership; service accounts get no usable password."""
     user = User.objects.filter(email=email).first() or User.objects.create_user(

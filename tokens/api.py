@@ -40,7 +40,7 @@ class TokenSerializer(serializers.ModelSerializer):
         model = AccessToken
         fields = [
             "id", "name", "scopes", "last4", "owner", "created_by", "created_at", "created_ip",
-            "expires_at", "last_used_at", "last_used_ip", "old_secret_works_until",
+            "expires_at", "last_used_at", "last_used_ip", "old_secret_works_until", "reach", "app_user_id",
         ]
         read_only_fields = fields
 
@@ -75,6 +75,13 @@ class TokenCreateSerializer(serializers.Serializer):
     owner = serializers.EmailField(
         required=False, allow_null=True, help_text="A service account of the organization (admins only)."
     )
+    reach = serializers.ChoiceField(
+        choices=["appUser", "app", "account"], default="app",
+        help_text="app: this organization; account: every organization of its group (group owners); "
+        "appUser: one contact's own conversations (name it with appUserId).",
+    )
+    app_user_id = serializers.CharField(required=False, allow_blank=True, default="",
+                                        help_text="The contact's external id, for appUser reach.")
 
     def validate(self, data):
         if data.get("expires_at") and data.get("expires_in_days"):
@@ -160,6 +167,7 @@ class PersonalTokenViewSet(
             issued = services.issue_personal_token(
                 issuer=issuer, name=data["name"], scopes=data["scopes"], expires_at=expires_at,
                 owner=owner, ip=client_ip(request), bound_by=request.auth.scopes,
+                reach=data["reach"], app_user_id=data["app_user_id"], bound_reach=request.auth.reach,
             )
         except services.TokenError as exc:
             raise token_error(exc) from None

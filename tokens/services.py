@@ -17,7 +17,7 @@ from accounts.models import Membership, Role, User
 
 from . import scopes as catalog
 from . import secret_format
-from .models import AccessToken, AuditEvent, Kind, TokenPolicy
+from .models import AccessToken, AuditEvent, Kind, Reach, TokenPolicy
 
 log = logging.getLogger(__name__)
 
@@ -164,7 +164,31 @@ def _resolve_owner(issuer, owner):
     return owner
 
 
-def _new_token(*, owner, name, scope_names, expires_at, created_by, ip):
+_REACH_RANK = {Reach.APP_USER: 0, Reach.APP: 1, Reach.ACCOUNT: 2}
+
+
+def clean_reach(reach, app_user_id, *, issuer):
+    """app by default; account only for an owner of the organization's group; appUser names a contact."""
+    reach = reach or Reach.APP
+    if reach not in Reach.values:
+        raise TokenError("invalid_reach", "Reach is one of: appUser, app, account.", "reach")
+    if reach == Reach.ACCOUNT:
+        group = issuer.organization.group
+        if group is None or not group.owners.filter(pk=issuer.user_id).exists():
+            raise TokenError(
+                "reach_not_allowed",
+                "Account reach is for owners of the organization's group.",
+                "reach",
+            )
+    app_user_id = (app_user_id or "").strip()
+    if reach == Reach.APP_USER and not app_user_id:
+        raise TokenError("app_user_required", "An appUser token names the contact it acts for.", "app_user_id")
+    if reach != Reach.APP_USER and app_user_id:
+        raise TokenError("app_user_not_allowed", "Only appUser tokens name a contact.", "app_user_id")
+    return reach, app_user_id
+
+
+def _new_token(*, owner, name, scope_names, expires_at, created_by, ip, reach=Reach.APP, app_user_id=""):
     raw = secret_format.generate(secret_format.PERSONAL_TOKEN)
     token = AccessToken(
         kind=Kind.PERSONAL,
@@ -177,6 +201,8 @@ def _new_token(*, owner, name, scope_names, expires_at, created_by, ip):
         created_by=created_by,
         created_ip=ip,
         last4=raw[-4:],
+        reach=reach,
+        app_user_id=app_user_id,
     )
     set_token_value(token, raw)  # keeps only the SHA-256 digest (DOT's hashed storage)
     token.save()
@@ -185,7 +211,8 @@ def _new_token(*, owner, name, scope_names, expires_at, created_by, ip):
 
 @transaction.atomic
 def issue_personal_token(
-    *, issuer, name, scopes, expires_at=None, owner=None, ip=None, bound_by=None
+    *, issuer, name, scopes, expires_at=None, owner=None, ip=None, bound_by=None, reach=None,
+    app_user_id="", bound_reach=None,
 ):
     """Issue a personal token; returns the row and its one-time secret.
 
@@ -205,6 +232,9 @@ def issue_personal_token(
     scope_names = clean_scopes(scopes, allowed=allowed)
     policy = policy_of(issuer.organization)
     expires_at = clean_expiry(expires_at, policy=policy, now=now)
+    reach, app_user_id = clean_reach(reach, app_user_id, issuer=issuer)
+    if bound_reach is not None and _REACH_RANK[reach] > _REACH_RANK[bound_reach]:
+        raise TokenError("reach_not_allowed", "A token cannot mint a token of wider reach than its own.", "reach")
 
     # Lock the owner's membership so parallel requests count live tokens one at a time.
     Membership.objects.select_for_update().filter(pk=owner.pk).first()
@@ -219,7 +249,7 @@ def issue_personal_token(
 
     issued = _new_token(
         owner=owner, name=name, scope_names=scope_names, expires_at=expires_at,
-        created_by=issuer.user, ip=ip,
+        created_by=issuer.user, ip=ip, reach=reach, app_user_id=app_user_id,
     )
     audit(organization=issuer.organization, actor=issuer.user, action=AuditEvent.Action.ISSUED,
           token=issued.token, ip=ip)
@@ -257,7 +287,7 @@ def rotate_token(*, token, grace="none", by, ip=None):
         raise TokenError("owner_gone", "The token's owner is no longer a member; it cannot be rotated.")
     issued = _new_token(
         owner=token.membership, name=token.name, scope_names=token.scope.split(),
-        expires_at=token.expires, created_by=by, ip=ip,
+        expires_at=token.expires, created_by=by, ip=ip, reach=token.reach, app_user_id=token.app_user_id,
     )
     token.revoked_at = now + GRACE_PERIODS[grace]
     token.save(update_fields=["revoked_at", "updated"])

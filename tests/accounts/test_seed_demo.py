@@ -3,6 +3,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 
 from accounts.models import Membership, Organization, OrganizationGroup, User
+from chats.models import Contact, Conversation, Message, Webhook
 
 pytestmark = pytest.mark.django_db
 
@@ -13,6 +14,10 @@ def _counts():
         Organization.objects.count(),
         OrganizationGroup.objects.count(),
         Membership.objects.count(),
+        Contact.objects.count(),
+        Conversation.objects.count(),
+        Message.objects.count(),
+        Webhook.objects.count(),
     )
 
 
@@ -48,3 +53,12 @@ def test_service_account_has_no_password_login(settings):
     call_command("seed_demo", stdout=open("/dev/null", "w"))
     assert User.objects.get(email="bot@acme.test").is_service_account
     assert authenticate(username="bot@acme.test", password=settings.DEMO_PASSWORD) is None
+
+
+def test_every_organization_gets_platform_data_and_the_guest_a_contact():
+    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    for org in Organization.objects.all():
+        assert org.conversations.exists() and org.contacts.exists() and org.webhooks.exists(), org.slug
+        assert org.knowledge_items.exists() and org.forms.exists() and org.services.exists(), org.slug
+    assert Contact.objects.get(user__email="guest@acme.test").organization.slug == "acme"
+    assert User.objects.get(email="admin@acme.test").owned_groups.filter(slug="acme-group").exists()

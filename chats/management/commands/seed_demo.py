@@ -5,6 +5,16 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Membership, Organization, OrganizationGroup, Role, User
+from chats import services
+from chats.models import (
+    Contact,
+    Conversation,
+    ConversationAttribute,
+    Form,
+    KnowledgeItem,
+    Message,
+    Service,
+)
 
 # (email, organization slug, role, developer access, service account)
 DEMO_MEMBERS = [
@@ -56,6 +66,9 @@ class Command(BaseCommand):
                 defaults={"role": role, "developer_access": developer_access},
             )
         group.owners.add(users["admin@acme.test"])
+        for slug, org in organizations.items():
+            self._seed_platform(org, guest=users["guest@acme.test"] if slug == "acme" else None,
+                                by=users["admin@acme.test" if slug != "globex" else "admin@globex.test"])
 
         self.stdout.write(f"Demo logins (password: {password}):")
         for email, slug, role, _dev, service in DEMO_MEMBERS:
@@ -63,3 +76,30 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {email:24} {role:6} in {slug} (service account: no portal login)")
             else:
                 self.stdout.write(f"  {email:24} {role:6} in {slug}")
+
+    def _seed_platform(self, org, *, guest, by):
+        """A few of every resource, once per organization, so every endpoint has something to show."""
+        if org.contacts.exists():
+            return
+        contacts = [
+            Contact.objects.create(organization=org, external_id=f"{org.slug}-contact-{n}",
+                                   name=name, email=f"{name.lower()}@example.com")
+            for n, name in enumerate(["Ada", "Grace", "Linus"], start=1)
+        ]
+        if guest is not None:
+            contacts[0].user = guest  # the guest account chats as this contact
+            contacts[0].save(update_fields=["user"])
+        for n, contact in enumerate(contacts, start=1):
+            chat = Conversation.objects.create(organization=org, contact=contact, subject=f"Question {n} from {contact.name}")
+            ConversationAttribute.objects.create(conversation=chat, key="channel", value="web")
+            ConversationAttribute.objects.create(conversation=chat, key="priority", value=str(n))
+            Message.objects.create(conversation=chat, author_contact=contact, text=f"Hello, this is {contact.name}.")
+            Message.objects.create(conversation=chat, author_user=by, text="Hi! How can we help?")
+        for title in ["Opening hours", "Refund policy"]:
+            KnowledgeItem.objects.create(organization=org, title=title, body=f"{title} of {org.name}.")
+        Form.objects.create(organization=org, name="Contact form",
+                            fields=[{"name": "email", "type": "email"}, {"name": "question", "type": "text"}])
+        Service.objects.create(organization=org, name="Support", description="Customer support")
+        Service.objects.create(organization=org, name="Sales", description="Pre-sales questions")
+        services.create_webhook(organization=org, url=f"https://hooks.example.com/{org.slug}",
+                                event_categories=["conversation", "message"], by=by)
