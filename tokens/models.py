@@ -28,6 +28,9 @@ class Application(AbstractApplication):
     )
     created_ip = models.GenericIPAddressField(null=True, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
+    # RFC 7662: only clients an admin trusts may ask about other tokens.
+    allow_introspection = models.BooleanField(default=False)
+    secret_last4 = models.CharField(max_length=4, blank=True)
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
@@ -189,3 +192,61 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.credential_kind} {self.credential_id}"
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def live(self, now=None):
+        now = now or timezone.now()
+        return self.filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))
+
+
+class ApiKey(models.Model):
+    """Smooch's API key: a public key id and a secret, for Basic auth or caller-signed JWTs.
+
+    The secret is kept as a SHA-256 digest for Basic auth; only keys that allow JWTs
+    also keep it sealed (encrypted with SECRET_ENCRYPTION_KEYS), because verifying an
+    HS256 signature needs the secret itself. Rotation keeps the previous secret until
+    `previous_secret_expires_at` (the grace period).
+    """
+
+    key_id = models.CharField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    # The service account the key acts as (the organization's own, or one an admin picked).
+    membership = models.ForeignKey(
+        Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="api_keys"
+    )
+    scope = models.TextField()
+    reach = models.CharField(max_length=8, choices=Reach.choices, default=Reach.APP)
+    allow_jwt = models.BooleanField(default=True)
+    secret_digest = models.CharField(max_length=64)
+    sealed_secret = models.TextField(blank=True)
+    secret_last4 = models.CharField(max_length=4)
+    previous_secret_digest = models.CharField(max_length=64, blank=True)
+    previous_sealed_secret = models.TextField(blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return self.name
+
+    def __repr__(self):
+        return f"<ApiKey {self.key_id} …{self.secret_last4}>"
+
+    @property
+    def scope_list(self):
+        from . import scopes
+
+        return scopes.ordered(self.scope.split())
