@@ -8,6 +8,7 @@ from tokens import api as tokens_api
 
 router = SimpleRouter(trailing_slash=False)
 router.register("tokens", tokens_api.PersonalTokenViewSet, basename="token")
+router.register("api-keys", tokens_api.ApiKeyViewSet, basename="api-key")
 router.register("organizations", chats_api.OrganizationViewSet, basename="organization")
 router.register("organization-groups", chats_api.OrganizationGroupViewSet, basename="organization-group")
 router.register("users", chats_api.UserViewSet, basename="user")

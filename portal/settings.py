@@ -237,6 +237,7 @@ OAUTH2_PROVIDER = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "tokens.authentication.ApiKeyAuthentication",
         "tokens.authentication.AccessTokenAuthentication",
         "tokens.authentication.SessionAuthentication",
     ],
@@ -272,7 +273,10 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
-    "AUTHENTICATION_WHITELIST": ["tokens.authentication.AccessTokenAuthentication"],
+    "AUTHENTICATION_WHITELIST": [
+        "tokens.authentication.AccessTokenAuthentication",
+        "tokens.authentication.ApiKeyAuthentication",
+    ],
 }
 
 # Keyward's own knobs.
@@ -281,3 +285,7 @@ TOKEN_LAST_USED_INTERVAL_SECONDS = env_int("TOKEN_LAST_USED_INTERVAL_SECONDS", 6
 # Fernet keys (newest first) sealing the secrets Keyward must read back; derived from
 # SECRET_KEY when unset. Add a new key in front to rotate; old keys keep opening old rows.
 SECRET_ENCRYPTION_KEYS = env_list("SECRET_ENCRYPTION_KEYS", [])
+
+# API keys: live keys per organization, and the longest a caller-signed JWT may live.
+API_KEYS_PER_ORGANIZATION = env_int("API_KEYS_PER_ORGANIZATION", 10, minimum=1)
+API_KEY_JWT_MAX_LIFETIME_SECONDS = env_int("API_KEY_JWT_MAX_LIFETIME_SECONDS", 86400, minimum=60)

@@ -11,8 +11,8 @@ from rest_framework.response import Response
 
 from accounts.models import Membership
 
-from . import services
-from .models import AccessToken
+from . import api_keys, services
+from .models import AccessToken, ApiKey
 
 
 def token_error(exc):
@@ -108,7 +108,6 @@ class PersonalTokenViewSet(
         "retrieve": ["read.tokens"],
         "create": ["create.tokens"],
         "partial_update": ["update.tokens"],
-        "update": ["update.tokens"],
         "rotate": ["update.tokens"],
         "destroy": ["delete.tokens"],
     }
@@ -198,9 +197,6 @@ class PersonalTokenViewSet(
             raise token_error(exc) from None
         return Response(TokenSerializer(token).data)
 
-    @extend_schema(request=TokenRenameSerializer, responses=TokenSerializer)
-    def update(self, request, pk=None):
-        return self.partial_update(request, pk)
 
     @extend_schema(request=TokenRotateSerializer, responses={201: NewTokenSerializer})
     @action(detail=True, methods=["post"])
@@ -217,3 +213,140 @@ class PersonalTokenViewSet(
 
     def perform_destroy(self, token):
         services.revoke_token(token=token, by=self.request.user, ip=client_ip(self.request))
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    scopes = serializers.SerializerMethodField()
+    owner = serializers.SerializerMethodField()
+    created_by = serializers.SerializerMethodField()
+    old_secret_works_until = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id", "key_id", "name", "scopes", "reach", "allow_jwt", "secret_last4", "owner", "created_by",
+            "created_at", "created_ip", "last_used_at", "last_used_ip", "old_secret_works_until",
+        ]
+        read_only_fields = fields
+
+    def get_scopes(self, key) -> list[str]:
+        return key.scope_list
+
+    def get_owner(self, key) -> str | None:
+        return key.membership.user.email if key.membership_id else None
+
+    def get_created_by(self, key) -> str | None:
+        return key.created_by.email if key.created_by_id else None
+
+    def get_old_secret_works_until(self, key) -> datetime.datetime | None:
+        until = key.previous_secret_expires_at
+        return until if until and until > timezone.now() else None
+
+
+class NewApiKeySerializer(ApiKeySerializer):
+    secret = serializers.CharField(read_only=True, help_text="The secret. Shown once, in this response only.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = ApiKeySerializer.Meta.fields + ["secret"]
+        read_only_fields = fields
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=services.NAME_MAX_LENGTH)
+    scopes = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+    reach = serializers.ChoiceField(choices=["app", "account"], default="app")
+    allow_jwt = serializers.BooleanField(default=True, help_text="Keep the secret sealed to verify JWTs signed with it.")
+    owner = serializers.EmailField(required=False, allow_null=True,
+                                   help_text="A service account to act as (admins only); default: the organization.")
+
+
+class ApiKeyViewSet(PersonalTokenViewSet):
+    """API keys: a public key id and a secret (Basic auth, or JWTs signed with the secret)."""
+
+    serializer_class = ApiKeySerializer
+    required_scopes = {
+        "list": ["read.api_keys"],
+        "retrieve": ["read.api_keys"],
+        "create": ["create.api_keys"],
+        "partial_update": ["update.api_keys"],
+        "rotate": ["update.api_keys"],
+        "destroy": ["delete.api_keys"],
+    }
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return ApiKey.objects.none()
+        principal = self.request.auth
+        keys = (
+            ApiKey.objects.live()
+            .filter(organization_id=principal.organization_id)
+            .select_related("membership__user", "created_by", "organization")
+        )
+        org_wide = self.action != "list" or self.request.query_params.get("scope") == "org"
+        if principal.role == "admin" and org_wide:
+            return keys
+        return keys.filter(created_by_id=principal.user_id)
+
+    def _owner(self, email, organization_id):
+        owner = Membership.objects.select_related("user", "organization").filter(
+            organization_id=organization_id, user__email__iexact=email
+        ).first()
+        if owner is None:
+            raise token_error(services.TokenError(
+                "owner_not_found", "No such service account in this organization.", "owner"))
+        return owner
+
+    def _secret_response(self, issued):
+        payload = NewApiKeySerializer(issued.key).data
+        payload["secret"] = api_keys.reveal_secret(issued, by=self.request.user, ip=client_ip(self.request))
+        return Response(payload, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
+
+    @extend_schema(request=ApiKeyCreateSerializer, responses={201: NewApiKeySerializer})
+    def create(self, request):
+        body = ApiKeyCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        issuer = self._issuer()
+        owner = self._owner(data["owner"], issuer.organization_id) if data.get("owner") else None
+        try:
+            issued = api_keys.create_api_key(
+                issuer=issuer, name=data["name"], scopes=data["scopes"], reach=data["reach"], owner=owner,
+                allow_jwt=data["allow_jwt"], ip=client_ip(request), bound_by=request.auth.scopes,
+            )
+        except services.TokenError as exc:
+            raise token_error(exc) from None
+        return self._secret_response(issued)
+
+    @extend_schema(request=TokenRenameSerializer, responses=ApiKeySerializer)
+    def partial_update(self, request, pk=None):
+        key = self.get_object()
+        fixed = sorted(set(request.data) - {"name"})
+        if fixed:
+            raise ValidationError({
+                "code": "immutable_field",
+                "detail": "Only the name of an API key can change; create a new key for other scopes or reach.",
+                "errors": {field: ["This field cannot be changed."] for field in fixed},
+            })
+        body = TokenRenameSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            api_keys.rename_api_key(key=key, name=body.validated_data["name"], by=request.user, ip=client_ip(request))
+        except services.TokenError as exc:
+            raise token_error(exc) from None
+        return Response(ApiKeySerializer(key).data)
+
+    @extend_schema(request=TokenRotateSerializer, responses={201: NewApiKeySerializer})
+    @action(detail=True, methods=["post"])
+    def rotate(self, request, pk=None):
+        key = self.get_object()
+        body = TokenRotateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            issued = api_keys.rotate_api_key(key=key, grace=body.validated_data["grace_period"], by=request.user,
+                                             ip=client_ip(request))
+        except services.TokenError as exc:
+            raise token_error(exc) from None
+        return self._secret_response(issued)
+
+    def perform_destroy(self, key):
+        api_keys.revoke_api_key(key=key, by=self.request.user, ip=client_ip(self.request))

@@ -130,6 +130,10 @@ DOMAINS = (
             Scope("create.tokens", "Create personal access tokens"),
             Scope("update.tokens", "Rename and rotate personal access tokens"),
             Scope("delete.tokens", "Revoke personal access tokens"),
+            Scope("read.api_keys", "List and read API keys (never their secrets)"),
+            Scope("create.api_keys", "Create API keys"),
+            Scope("update.api_keys", "Rename and rotate API keys"),
+            Scope("delete.api_keys", "Delete API keys"),
         ),
     ),
 )
@@ -138,7 +142,10 @@ SCOPES = {scope.name: scope for domain in DOMAINS for scope in domain.scopes}
 DOMAIN_OF = {scope.name: domain.name for domain in DOMAINS for scope in domain.scopes}
 
 # What developer access adds to a membership, whatever its role (Medchat's Developer role).
-DEVELOPER_SCOPES = frozenset({"read.tokens", "create.tokens", "update.tokens", "delete.tokens"})
+DEVELOPER_SCOPES = frozenset({
+    "read.tokens", "create.tokens", "update.tokens", "delete.tokens",
+    "read.api_keys", "create.api_keys", "update.api_keys", "delete.api_keys",
+})
 
 # The bundles make web1on1's permission matrix hold exactly (tests/chats/test_permission_matrix.py).
 _GUEST = frozenset({"read.me", "update.me", "read.chat_details", "create.messages"})

@@ -17,6 +17,7 @@ CHECKSUM_LENGTH = 6  # 62**6 > 2**32, so any CRC32 fits
 PERSONAL_TOKEN = "kw_pat_"
 REFRESH_TOKEN = "kw_rt_"
 OAUTH_TOKEN = "kw_oat_"
+API_KEY_ID = "kw_key_"
 API_KEY_SECRET = "kw_sk_"
 WEBHOOK_SECRET = "kw_whsec_"
 

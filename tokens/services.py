@@ -329,8 +329,9 @@ def set_token_policy(*, organization, by, require_expiry, max_lifetime_days, max
     return policy
 
 
-def legacy_client_account(organization):
-    """The admin-level service account that owns an organization's imported legacy token."""
+def organization_account(organization):
+    """The organization's own admin-level service account: it owns the organization's
+    imported legacy token and the API keys issued for the organization itself."""
     email = f"api-client@{organization.slug}.keyward.invalid"
     user = User.objects.filter(email=email).first() or User.objects.create_user(
         email, None, name=f"{organization.name} API Client", is_service_account=True
@@ -349,7 +350,7 @@ def import_legacy_token(*, organization, raw):
         raise TokenError("legacy_token_too_short", "A legacy token has at least 16 characters.")
     if AccessToken.objects.filter(token_checksum=secret_format.digest(raw)).exists():
         raise TokenError("legacy_token_exists", "That token is already imported.")
-    owner = legacy_client_account(organization)
+    owner = organization_account(organization)
     token = AccessToken(
         kind=Kind.PERSONAL,
         name=f"{organization.name} API Client",

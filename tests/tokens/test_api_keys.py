@@ -1,0 +1,201 @@
+"""API keys: Basic auth with key id + secret, or a JWT the caller signs with the secret."""
+
+import base64
+import datetime
+import threading
+import time
+
+import jwt
+import pytest
+from django.db import connection
+
+from accounts.models import Membership
+from tokens import api_keys, services
+from tokens.models import ApiKey
+from tests.conftest import membership
+
+pytestmark = pytest.mark.django_db
+
+
+def make_key(user, scopes=("admin",), **kwargs):
+    issued = api_keys.create_api_key(issuer=membership(user), name=kwargs.pop("name", "server"),
+                                     scopes=list(scopes), **kwargs)
+    return issued.key, issued.secret.reveal()
+
+
+def basic(key_id, secret):
+    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{key_id}:{secret}".encode()).decode()}
+
+
+def signed(key, secret, alg="HS256", kid=None, **claims):
+    token = jwt.encode({"scope": "app", **claims}, secret, algorithm=alg, headers={"kid": kid or key.key_id})
+    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+
+def test_basic_with_key_id_and_secret_works(api, alice, acme):
+    key, secret = make_key(alice)
+    response = api.get("/api/v1/conversations", **basic(key.key_id, secret))
+    assert response.status_code == 200
+    assert response.json()["count"] == 2
+
+
+def test_basic_with_a_wrong_secret_is_401(api, alice):
+    key, _secret = make_key(alice)
+    _other, other_secret = make_key(alice, name="other")
+    response = api.get("/api/v1/me", **basic(key.key_id, other_secret))
+    assert response.status_code == 401
+    assert response.json()["code"] == "invalid_token"
+
+
+def test_key_secret_is_stored_as_digest_and_sealed_never_plain(alice):
+    key, secret = make_key(alice)
+    row = ApiKey.objects.filter(pk=key.pk).values().get()
+    assert secret not in str(row)
+    assert row["secret_digest"] and row["sealed_secret"]
+
+
+def test_key_without_jwt_keeps_no_sealed_secret(alice):
+    key, _ = make_key(alice, allow_jwt=False)
+    assert ApiKey.objects.get(pk=key.pk).sealed_secret == ""
+
+
+def test_jwt_signed_with_the_key_works(api, alice):
+    key, secret = make_key(alice)
+    response = api.get("/api/v1/me", **signed(key, secret))
+    assert response.status_code == 200
+    assert response.json()["credential"] == "api_key"
+
+
+@pytest.mark.parametrize(
+    "case,code",
+    [
+        ("wrong signature", "invalid_signature"),
+        ("unknown kid", "unknown_key"),
+        ("alg none", "unsupported_algorithm"),
+        ("past exp", "token_expired"),
+        ("appUser without userId", "user_id_required"),
+        ("alg HS512", "unsupported_algorithm"),
+    ],
+)
+def test_bad_jwts_are_refused_with_distinct_codes(api, alice, case, code):
+    key, secret = make_key(alice)
+    past = int(time.time()) - 3600
+    headers = {
+        "wrong signature": lambda: signed(key, secret[:-1] + "x"),
+        "unknown kid": lambda: signed(key, secret, kid="kw_key_doesnotexist"),
+        "alg none": lambda: {"HTTP_AUTHORIZATION": "Bearer " + jwt.encode(
+            {"scope": "app"}, None, algorithm="none", headers={"kid": key.key_id})},
+        "past exp": lambda: signed(key, secret, exp=past),
+        "appUser without userId": lambda: signed(key, secret, scope="appUser"),
+        "alg HS512": lambda: signed(key, secret, alg="HS512"),
+    }[case]()
+    response = api.get("/api/v1/me", **headers)
+    assert response.status_code == 401
+    assert response.json()["code"] == code
+
+
+def test_jwt_lifetime_is_capped(api, alice, settings):
+    key, secret = make_key(alice)
+    far = int(time.time()) + settings.API_KEY_JWT_MAX_LIFETIME_SECONDS + 3600
+    response = api.get("/api/v1/me", **signed(key, secret, exp=far))
+    assert response.json()["code"] == "lifetime_too_long"
+
+
+def test_app_user_jwt_reads_its_contacts_conversation_and_404s_another(api, alice, acme):
+    key, secret = make_key(alice)
+    auth = signed(key, secret, scope="appUser", userId=acme.contact.external_id)
+    assert api.get(f"/api/v1/conversations/{acme.chat.pk}", **auth).status_code == 200
+    assert api.get(f"/api/v1/conversations/{acme.other_chat.pk}", **auth).status_code == 404
+
+
+def test_jwt_cannot_claim_wider_reach_than_its_key(api, alice):
+    key, secret = make_key(alice)
+    response = api.get("/api/v1/me", **signed(key, secret, scope="account"))
+    assert response.json()["code"] == "reach_not_allowed"
+
+
+def test_account_reach_key_lists_the_groups_organizations_app_key_only_its_own(api, alice, acme, labs):
+    account_key, account_secret = make_key(alice, reach="account")
+    app_key, app_secret = make_key(alice, name="app")
+    account_orgs = api.get("/api/v1/organizations", **basic(account_key.key_id, account_secret)).json()["results"]
+    app_orgs = api.get("/api/v1/organizations", **basic(app_key.key_id, app_secret)).json()["results"]
+    assert {o["id"] for o in account_orgs} == {acme.org.public_id, labs.org.public_id}
+    assert {o["id"] for o in app_orgs} == {acme.org.public_id}
+
+
+def test_keys_scopes_bound_what_a_jwt_may_do(api, alice):
+    key, secret = make_key(alice, scopes=["read.me"])
+    response = api.get("/api/v1/conversations", **signed(key, secret))
+    assert response.status_code == 403
+    assert response.json()["missingScopes"] == ["read.chats"]
+
+
+def test_rotated_key_keeps_old_secret_only_during_grace(api, alice):
+    key, old = make_key(alice)
+    new = api_keys.rotate_api_key(key=key, grace="1h", by=alice).secret.reveal()
+    assert api.get("/api/v1/me", **basic(key.key_id, old)).status_code == 200
+    assert api.get("/api/v1/me", **basic(key.key_id, new)).status_code == 200
+    ApiKey.objects.filter(pk=key.pk).update(
+        previous_secret_expires_at=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC))
+    assert api.get("/api/v1/me", **basic(key.key_id, old)).status_code == 401
+
+
+def test_deleted_key_is_refused(api, alice):
+    key, secret = make_key(alice)
+    api_keys.revoke_api_key(key=key, by=alice)
+    response = api.get("/api/v1/me", **basic(key.key_id, secret))
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_revoked"
+
+
+def test_api_creates_a_key_and_shows_the_secret_once(api, alice):
+    key, secret = make_key(alice)
+    response = api.post("/api/v1/api-keys", {"name": "server", "scopes": ["read.me"]}, format="json",
+                        **basic(key.key_id, secret))
+    assert response.status_code == 201
+    body = response.json()
+    assert body["keyId"].startswith("kw_key_") and body["secret"].startswith("kw_sk_")
+    listed = api.get(f"/api/v1/api-keys/{body['id']}", **basic(key.key_id, secret))
+    assert body["secret"] not in listed.content.decode()
+
+
+def test_outsider_gets_404_for_a_key(api, alice, mallory):
+    key, _ = make_key(alice)
+    _mkey, msecret = make_key(mallory)
+    response = api.delete(f"/api/v1/api-keys/{key.pk}", **basic(_mkey.key_id, msecret))
+    assert response.status_code == 404
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is None
+
+
+def test_account_reach_key_needs_a_group_owner(dev, acme):
+    with pytest.raises(services.TokenError) as refused:
+        make_key(dev, scopes=["bot"], reach="account")
+    assert refused.value.code == "reach_not_allowed"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_twenty_parallel_key_creations_against_a_limit_of_ten_leave_ten(alice, settings):
+    settings.API_KEYS_PER_ORGANIZATION = 10
+    issuer_id = membership(alice).pk
+    start = threading.Barrier(20)
+    outcomes = []
+
+    def create(n):
+        try:
+            issuer = Membership.objects.select_related("organization", "user").get(pk=issuer_id)
+            start.wait()
+            api_keys.create_api_key(issuer=issuer, name=f"k{n}", scopes=["read.me"])
+            outcomes.append("created")
+        except services.TokenError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=create, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["api_key_limit_reached"] * 10 + ["created"] * 10
+    assert ApiKey.objects.live().count() == 10
