@@ -289,3 +289,5 @@ SECRET_ENCRYPTION_KEYS = env_list("SECRET_ENCRYPTION_KEYS", [])
 # API keys: live keys per organization, and the longest a caller-signed JWT may live.
 API_KEYS_PER_ORGANIZATION = env_int("API_KEYS_PER_ORGANIZATION", 10, minimum=1)
 API_KEY_JWT_MAX_LIFETIME_SECONDS = env_int("API_KEY_JWT_MAX_LIFETIME_SECONDS", 86400, minimum=60)
+# Django 6 default, adopted now: a scheme-less URL in a form means https.
+FORMS_URLFIELD_ASSUME_HTTPS = True

@@ -60,6 +60,9 @@ def create_api_key(*, issuer, name, scopes, reach=Reach.APP, owner=None, allow_j
     """A key acting as `owner` (a service account) or, by default, as the organization itself."""
     name = clean_name(name)
     organization = issuer.organization
+    # Lock the organization row first: parallel creations then count live keys (and create
+    # the organization's own account) one at a time.
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
     if owner is not None:
         owner = _resolve_owner(issuer, owner)
     else:
@@ -79,8 +82,6 @@ def create_api_key(*, issuer, name, scopes, reach=Reach.APP, owner=None, allow_j
         raise TokenError("reach_not_allowed", "Account reach is for owners of the organization's group.",
                          "reach")
 
-    # Lock the organization row so parallel creations count live keys one at a time.
-    Organization.objects.select_for_update().filter(pk=organization.pk).first()
     limit = settings.API_KEYS_PER_ORGANIZATION
     if ApiKey.objects.live().filter(organization=organization).count() >= limit:
         raise TokenError("api_key_limit_reached",

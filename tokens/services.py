@@ -276,7 +276,7 @@ def rotate_token(*, token, grace="none", by, ip=None):
             "invalid_grace_period", "The grace period is one of: none, 1h, 24h, 7d.", "grace_period"
         )
     now = timezone.now()
-    token = AccessToken.objects.select_for_update().select_related("membership__user", "organization").get(
+    token = AccessToken.objects.select_for_update(of=("self",)).select_related("membership__user", "organization").get(
         pk=token.pk
     )
     if token.revoked_at is not None:

@@ -16,8 +16,9 @@ from django.db import connection
 from django.urls import reverse
 
 from tests.conftest import bearer, issue, membership
-from tokens import services
-from tokens.models import AccessToken
+from chats import services as chat_services
+from tokens import api_keys, services
+from tokens.models import AccessToken, ApiKey
 
 pytestmark = pytest.mark.django_db
 
@@ -42,11 +43,17 @@ def secrets_issued(alice, dev, bot, org, monkeypatch):
     monkeypatch.setattr(sys, "stdin", io.StringIO(LEGACY + "\n"))
     call_command("import_legacy_token", "--org", org.slug, stdout=io.StringIO())
     found.append(LEGACY)
+    key = api_keys.create_api_key(issuer=membership(alice), name="server", scopes=["read.me"])
+    found.append(key.secret.reveal())
+    found.append(api_keys.rotate_api_key(key=key.key, grace="24h", by=alice).secret.reveal())
+    found.append(chat_services.create_webhook(organization=org, url="https://example.com/h",
+                                              event_categories=["message"], by=alice).secret)
     return found
 
 
 def _forbidden(secrets):
     digests = list(AccessToken.objects.values_list("token_checksum", flat=True))
+    digests += [d for pair in ApiKey.objects.values_list("secret_digest", "previous_secret_digest") for d in pair if d]
     return secrets + digests
 
 
