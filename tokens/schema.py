@@ -1,5 +1,7 @@
 """OpenAPI: every operation carries the scopes it requires, from the same declarations the checks use."""
 
+from functools import lru_cache
+
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
@@ -83,3 +85,16 @@ def operations_by_scope():
             for scope in getattr(view, "optional_scopes", ()):
                 found.setdefault(scope, []).append(f"{method} {path} (widens it)")
     return found
+
+
+@lru_cache(maxsize=1)
+def _operation_table():
+    # The URL configuration does not change while the process runs.
+    return tuple((f"{method} {path}", frozenset(required_scopes(view, method)))
+                 for path, method, view in api_operations())
+
+
+def operations_allowed(scopes):
+    """The operations a credential with these effective scopes may call ("what this token can do")."""
+    granted = frozenset(scopes)
+    return [operation for operation, needed in _operation_table() if needed and granted >= needed]

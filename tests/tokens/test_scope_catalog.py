@@ -73,3 +73,12 @@ def test_schema_states_scopes_for_every_operation_and_validates():
             if path.startswith("/api/v1/"):
                 assert "x-required-scopes" in operation, f"{method} {path}"
                 assert operation["security"][0]["keyward"] == operation["x-required-scopes"]
+
+
+def test_what_a_token_can_do_follows_its_scopes():
+    from tokens.schema import operations_allowed
+
+    reader = operations_allowed({"read.me", "read.tokens"})
+    assert "GET /api/v1/me" in reader and "GET /api/v1/tokens" in reader
+    assert "POST /api/v1/tokens" not in reader
+    assert len(operations_allowed(catalog.ROLE_BUNDLES["admin"])) > len(operations_allowed(catalog.ROLE_BUNDLES["guest"]))
