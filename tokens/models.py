@@ -35,8 +35,15 @@ class Application(AbstractApplication):
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
 
+    # Keyward's own login client (tokens.login). It mints and refreshes only through
+    # /api/v1/auth/token; DOT's /o/ endpoints refuse it, so no pair escapes our checks.
+    LOGIN_CLIENT_ID = "keyward-login"
+
     def __repr__(self):
         return f"<Application {self.pk} {self.name!r}>"
+
+    def is_usable(self, request):
+        return self.client_id != self.LOGIN_CLIENT_ID
 
 
 class Kind(models.TextChoices):
