@@ -291,3 +291,23 @@ API_KEYS_PER_ORGANIZATION = env_int("API_KEYS_PER_ORGANIZATION", 10, minimum=1)
 API_KEY_JWT_MAX_LIFETIME_SECONDS = env_int("API_KEY_JWT_MAX_LIFETIME_SECONDS", 86400, minimum=60)
 # Django 6 default, adopted now: a scheme-less URL in a form means https.
 FORMS_URLFIELD_ASSUME_HTTPS = True
+
+# --- Login tokens (issue 5): lifetimes, issuer, and login throttling -----------------
+# Access tokens are JWTs signed with keys kept in the database (tokens.jwt_keys); the
+# refresh token rotates on every use and dies after this long unused.
+LOGIN_ACCESS_TOKEN_LIFETIME_SECONDS = env_int("LOGIN_ACCESS_TOKEN_LIFETIME_SECONDS", 24 * 3600, minimum=60)
+LOGIN_REFRESH_TOKEN_LIFETIME_SECONDS = env_int(
+    "LOGIN_REFRESH_TOKEN_LIFETIME_SECONDS", 30 * 24 * 3600, minimum=3600
+)
+LOGIN_TOKEN_ISSUER = os.environ.get("LOGIN_TOKEN_ISSUER", "keyward")
+# Failed logins counted in the cache (database or Redis, never process memory) over a
+# fixed window; NIST SP 800-63B §5.2.2 caps consecutive failures at 100, we stay well under.
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 10, minimum=1)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 50, minimum=1)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60, minimum=60)
+if LOGIN_FAILURES_PER_ACCOUNT > 100:
+    raise ImproperlyConfigured("LOGIN_FAILURES_PER_ACCOUNT must stay at most 100 (NIST SP 800-63B).")
+# Django's database cache culls a third of its rows past MAX_ENTRIES (300 by default):
+# a spray of failed logins from many addresses would push the counters out.
+if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)

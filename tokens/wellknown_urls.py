@@ -1,3 +1,9 @@
-"""Filled in by the login-token work (issue 5)."""
+"""/.well-known/…: the public keys that verify login tokens."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import session_views
+
+urlpatterns = [
+    path("jwks.json", session_views.jwks, name="jwks"),
+]
