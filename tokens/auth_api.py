@@ -72,15 +72,6 @@ class TokenRequestSerializer(serializers.Serializer):
         help_text="With refreshToken and no Authorization header: the email of the token's user.",
     )
 
-    def validate(self, data):
-        if data.get("refresh_token"):
-            return data
-        if data.get("email") and data.get("password"):
-            return data
-        raise serializers.ValidationError(
-            "Send email and password to log in, or refreshToken to refresh."
-        )
-
 
 class TokenResponseSerializer(serializers.Serializer):
     token_type = serializers.CharField(help_text="Always Bearer.")
@@ -135,6 +126,11 @@ class TokenView(AuthView):
         body = TokenRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
+        if not data.get("refresh_token") and not (data.get("email") and data.get("password")):
+            raise ValidationError({
+                "code": "invalid_request",
+                "detail": "Send email and password to log in, or refreshToken to refresh.",
+            })
         try:
             if data.get("refresh_token"):
                 pair = self._refresh(request, data)
