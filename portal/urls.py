@@ -24,4 +24,5 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("tokens.urls")),
     path("", include("tokens.session_urls")),
+    path("", include("tokens.key_urls")),
 ]
