@@ -1,0 +1,182 @@
+"""Failed logins are throttled per account and per address, in a cache that outlives the process.
+
+Limits (README): 10 failures per account and 50 per client address in 15 minutes;
+NIST SP 800-63B allows at most 100 consecutive failures.
+"""
+
+import logging
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache
+from django.db import connection
+from django.test import RequestFactory
+from django.views.debug import SafeExceptionReporterFilter
+
+from tests.conftest import PASSWORD
+from tests.tokens.logins import TOKEN_URL, later, log_in, pair_of, refresh
+from tokens.auth_api import TokenView
+
+WRONG = "not-the-password-9f3a"
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """The database cache table is not a model: transactional tests would not empty it."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def _fail(api, email="alice@acme.test", times=1, ip="127.0.0.1"):
+    for _ in range(times):
+        response = log_in(api, email, WRONG, ip=ip)
+        assert response.status_code == 400, response.content
+
+
+@pytest.mark.django_db
+def test_the_eleventh_attempt_on_one_account_is_throttled_even_with_the_right_password(api, alice):
+    _fail(api, times=10)
+    response = log_in(api, "alice@acme.test")
+    assert response.status_code == 429
+    assert response.json()["code"] == "throttled"
+    assert 0 < int(response["Retry-After"]) <= 15 * 60 + 1
+
+
+@pytest.mark.django_db
+def test_ten_failures_are_allowed(api, alice):
+    _fail(api, times=9)
+    assert log_in(api, "alice@acme.test").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_account_limit_holds_across_addresses(api, alice):
+    for n in range(10):
+        _fail(api, ip=f"10.0.0.{n}")
+    assert log_in(api, "alice@acme.test", ip="10.0.1.1").status_code == 429
+
+
+@pytest.mark.django_db
+def test_an_unknown_email_is_throttled_exactly_like_a_real_one(api):
+    _fail(api, "nobody@acme.test", times=10)
+    assert log_in(api, "nobody@acme.test").status_code == 429
+
+
+@pytest.mark.django_db
+def test_the_address_limit_is_fifty_failures_across_accounts(api, alice):
+    for n in range(50):
+        _fail(api, f"guess{n}@acme.test", ip="10.0.0.66")
+    assert log_in(api, "alice@acme.test", ip="10.0.0.66").status_code == 429
+    assert log_in(api, "alice@acme.test", ip="10.0.0.67").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_window_ends_after_fifteen_minutes(api, alice):
+    _fail(api, times=10)
+    with later(minutes=16):
+        assert log_in(api, "alice@acme.test").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_success_clears_the_accounts_count(api, alice):
+    _fail(api, times=9)
+    pair_of(api, "alice@acme.test")
+    _fail(api, times=9)
+    assert log_in(api, "alice@acme.test").status_code == 200
+
+
+@pytest.mark.django_db
+def test_refreshing_is_not_throttled_by_failed_logins(api, alice):
+    pair = pair_of(api, "alice@acme.test")
+    _fail(api, times=10)
+    assert refresh(api, pair["refreshToken"], client_id="alice@acme.test").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_counters_live_in_the_shared_cache_not_in_process_memory(api, alice):
+    _fail(api, times=10)
+    backend = django_settings.CACHES["default"]["BACKEND"]
+    assert "locmem" not in backend.lower()
+    if backend.endswith("DatabaseCache"):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM keyward_cache WHERE cache_key LIKE %s",
+                           ["%login-failures:account:%"])
+            assert cursor.fetchone()[0] == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_bad_passwords_stay_throttled_after_keyward_restarts(api, alice):
+    _fail(api, times=10)
+    assert log_in(api, "alice@acme.test").status_code == 429
+    # A new Keyward process: none of this one's memory, the same database (and Redis if set).
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    script = (
+        "import django, json; django.setup(); from django.test import Client; "
+        f"r = Client().post({TOKEN_URL!r}, json.dumps({{'email': 'alice@acme.test', 'password': {PASSWORD!r}}}),"
+        " content_type='application/json'); print(r.status_code, r.headers.get('Retry-After'))"
+    )
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "portal.settings",
+           "SECRET_KEY": "x", "ALLOWED_HOSTS": "testserver", "DEBUG": "false"}
+    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
+                            timeout=120, cwd=django_settings.BASE_DIR)
+    status, retry_after = result.stdout.split()[-2:]
+    assert status == "429", result.stderr[-2000:]
+    assert int(retry_after) > 0
+
+
+@pytest.mark.django_db
+def test_a_failed_login_logs_nothing_containing_the_password(api, alice, caplog):
+    caplog.set_level(logging.DEBUG)
+    log_in(api, "alice@acme.test", WRONG)
+    log_in(api, "nobody@acme.test", WRONG)
+    assert caplog.records  # something was logged, just not the secret
+    assert not [r for r in caplog.records if WRONG in r.getMessage()]
+
+
+@pytest.mark.django_db
+def test_refresh_failures_log_nothing_containing_the_refresh_token(api, alice, caplog):
+    pair = pair_of(api, "alice@acme.test")
+    refresh(api, pair["refreshToken"], client_id="alice@acme.test")
+    caplog.set_level(logging.DEBUG)
+    with later(seconds=10):
+        refresh(api, pair["refreshToken"], client_id="alice@acme.test")  # a replay: logged as a warning
+    refresh(api, pair["refreshToken"], client_id="someone@else.test")
+    assert caplog.records
+    assert not [r for r in caplog.records if pair["refreshToken"] in r.getMessage()]
+
+
+@pytest.mark.django_db
+def test_error_reports_mask_the_password_and_refresh_token():
+    request = RequestFactory().post(TOKEN_URL, {"email": "a@b.test", "password": WRONG, "refreshToken": "kw_rt_x"})
+    TokenView.as_view()(request)
+    masked = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert WRONG not in masked.values() and "kw_rt_x" not in masked.values()
+    assert masked["email"] == "a@b.test"
+
+
+@pytest.mark.django_db
+def test_an_unknown_email_takes_about_as_long_as_a_wrong_password(api, alice, settings):
+    # The real hasher (PBKDF2), which the test suite otherwise swaps for a fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    alice.set_password(PASSWORD)
+    alice.save()
+
+    def timed(email):
+        start = time.perf_counter()
+        response = log_in(api, email, WRONG)
+        return time.perf_counter() - start, response
+
+    samples = {"alice@acme.test": [], "nobody@acme.test": []}
+    for _ in range(3):
+        for email, times in samples.items():
+            elapsed, response = timed(email)
+            assert response.status_code == 400
+            times.append(elapsed)
+    known, unknown = (sorted(times)[1] for times in samples.values())
+    assert 0.5 < unknown / known < 2, (known, unknown)
