@@ -35,15 +35,14 @@ def user_agent(request):
 class LoginCredentialOnly(permissions.BasePermission):
     """Allows only the credential kinds the view names: sessions belong to the person, not to programs."""
 
+    message = {
+        "code": "login_token_required",
+        "detail": "Only a login token (from POST /api/v1/auth/token) may do this.",
+    }
+
     def has_permission(self, request, view):
         principal = request.auth
-        if isinstance(principal, Principal) and principal.kind in view.credential_kinds:
-            return True
-        self.message = {
-            "code": "login_token_required",
-            "detail": "Only a login token (from POST /api/v1/auth/token) may do this.",
-        }
-        return False
+        return isinstance(principal, Principal) and principal.kind in view.credential_kinds
 
 
 class AuthView(GenericAPIView):
@@ -164,7 +163,7 @@ class LogoutView(AuthView):
     """End the session of the login token that makes the call (Qiscus)."""
 
     required_scopes = []
-    permission_classes = [HasRequiredScopes & LoginCredentialOnly]
+    permission_classes = [HasRequiredScopes, LoginCredentialOnly]
     credential_kinds = ("login",)
 
     @extend_schema(request=None, responses={204: None}, operation_id="auth_logout")
@@ -184,7 +183,7 @@ class RevokeView(AuthView):
     """End the session one of your login tokens (access or refresh) belongs to."""
 
     required_scopes = []
-    permission_classes = [HasRequiredScopes & LoginCredentialOnly]
+    permission_classes = [HasRequiredScopes, LoginCredentialOnly]
     credential_kinds = ("login", "session")
 
     @extend_schema(request=RevokeSerializer, responses={204: None, 404: OpenApiResponse(description="not yours")},
@@ -205,7 +204,7 @@ class RevokeAllView(AuthView):
     """End every session of yours, everywhere, and get a fresh pair for this caller (Qiscus)."""
 
     required_scopes = []
-    permission_classes = [HasRequiredScopes & LoginCredentialOnly]
+    permission_classes = [HasRequiredScopes, LoginCredentialOnly]
     credential_kinds = ("login",)
 
     @extend_schema(request=None, responses={200: TokenResponseSerializer}, operation_id="auth_revoke_all")
@@ -233,7 +232,7 @@ class SessionListView(AuthView):
     """Your live login sessions in this organization, newest first."""
 
     required_scopes = []
-    permission_classes = [HasRequiredScopes & LoginCredentialOnly]
+    permission_classes = [HasRequiredScopes, LoginCredentialOnly]
     credential_kinds = ("login", "session")
     serializer_class = SessionSerializer
 
@@ -254,7 +253,7 @@ class SessionDetailView(AuthView):
     """End one of your sessions; its access token answers 401 at once."""
 
     required_scopes = []
-    permission_classes = [HasRequiredScopes & LoginCredentialOnly]
+    permission_classes = [HasRequiredScopes, LoginCredentialOnly]
     credential_kinds = ("login", "session")
 
     @extend_schema(responses={204: None}, operation_id="auth_sessions_destroy")
