@@ -15,7 +15,7 @@ NEW_PASSWORD = "a-brand-new-passphrase-42"
 
 
 def _page(org):
-    return f"/orgs/{org.public_id}/developer/sessions/"
+    return f"/orgs/{org.public_id}/sessions/"
 
 
 def _session_id(raw_refresh):
