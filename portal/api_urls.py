@@ -5,10 +5,13 @@ from rest_framework.routers import SimpleRouter
 
 from chats import api as chats_api
 from tokens import api as tokens_api
+from tokens import oauth_api
 
 router = SimpleRouter(trailing_slash=False)
 router.register("tokens", tokens_api.PersonalTokenViewSet, basename="token")
 router.register("api-keys", tokens_api.ApiKeyViewSet, basename="api-key")
+router.register("oauth-clients", oauth_api.OAuthClientViewSet, basename="oauth-client")
+router.register("oauth-tokens", oauth_api.OAuthTokenViewSet, basename="oauth-token")
 router.register("organizations", chats_api.OrganizationViewSet, basename="organization")
 router.register("organization-groups", chats_api.OrganizationGroupViewSet, basename="organization-group")
 router.register("users", chats_api.UserViewSet, basename="user")

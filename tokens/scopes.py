@@ -134,6 +134,12 @@ DOMAINS = (
             Scope("create.api_keys", "Create API keys"),
             Scope("update.api_keys", "Rename and rotate API keys"),
             Scope("delete.api_keys", "Delete API keys"),
+            Scope("read.oauth_clients", "List and read OAuth clients (never their secrets)"),
+            Scope("create.oauth_clients", "Register OAuth clients"),
+            Scope("update.oauth_clients", "Edit OAuth clients and regenerate their secrets"),
+            Scope("delete.oauth_clients", "Delete OAuth clients (revokes all their tokens)"),
+            Scope("read.oauth_tokens", "List the OAuth tokens you granted to clients"),
+            Scope("delete.oauth_tokens", "Revoke OAuth tokens you granted"),
         ),
     ),
 )
@@ -145,6 +151,8 @@ DOMAIN_OF = {scope.name: domain.name for domain in DOMAINS for scope in domain.s
 DEVELOPER_SCOPES = frozenset({
     "read.tokens", "create.tokens", "update.tokens", "delete.tokens",
     "read.api_keys", "create.api_keys", "update.api_keys", "delete.api_keys",
+    "read.oauth_clients", "create.oauth_clients", "update.oauth_clients", "delete.oauth_clients",
+    "read.oauth_tokens", "delete.oauth_tokens",
 })
 
 # The bundles make web1on1's permission matrix hold exactly (tests/chats/test_permission_matrix.py).

@@ -1,0 +1,302 @@
+"""OAuth clients (Zendesk Chat's API clients) and the grants people give them.
+
+A client belongs to an organization and to the member who created it: admins
+see and manage every client of the organization, developers their own. The
+secret is DOT's 128 random characters, hashed on save (tokens.hashers) and
+readable once, from the object these functions return. Deleting a client
+kills every token issued to it. A grant (an OAuth access token) is revoked
+only by the person who gave it; an admin deletes the client instead.
+Every function here is keyword-only; the ones that write are atomic and audited.
+"""
+
+import logging
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from oauth2_provider.generators import generate_client_secret
+from oauth2_provider.models import revoke_access_token
+
+from accounts.models import Membership
+
+from . import scopes as catalog
+from .models import AccessToken, Application, AuditEvent, Kind
+from .services import OneTimeSecret, TokenError, audit
+
+log = logging.getLogger(__name__)
+
+CLIENT_KIND = "oauth_client"
+NAME_MAX_LENGTH = 100
+MAX_REDIRECT_URIS = 10
+CLIENT_TYPES = (Application.CLIENT_CONFIDENTIAL, Application.CLIENT_PUBLIC)
+# RFC 8252 §7.3 and RFC 9700 §2.6: plain http only for a native app's loopback redirect.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+@dataclass
+class IssuedClient:
+    """A client as created or re-keyed; `secret` is None for a public client."""
+
+    application: Application
+    secret: OneTimeSecret | None
+
+
+# --- questions ----------------------------------------------------------------------
+
+
+def visible_clients(membership):
+    """The clients this member may see and manage: every one of the org for admins, else their own."""
+    clients = Application.objects.filter(organization_id=membership.organization_id)
+    if not membership.is_admin:
+        clients = clients.filter(created_by_id=membership.user_id)
+    return clients.select_related("created_by").order_by("-created", "-id")
+
+
+def membership_for(application, user):
+    """The user's membership in the client's organization, or None: no membership, no grant."""
+    if application is None or application.organization_id is None or not user.is_active:
+        return None
+    return (
+        Membership.objects.select_related("organization", "user")
+        .filter(organization_id=application.organization_id, user_id=user.pk)
+        .first()
+    )
+
+
+def grantable(requested, membership):
+    """The fine scopes of `requested` (role names expanded) that this membership may hand out."""
+    allowed = catalog.allowed_for(membership.role, membership.developer_access)
+    return catalog.ordered(catalog.expand(" ".join(requested)) & allowed)
+
+
+def live_grants(*, organization_id, user_id=None, now=None):
+    """OAuth access tokens still in force: not revoked, and unexpired or renewable by a live refresh token."""
+    now = now or timezone.now()
+    grants = AccessToken.objects.filter(kind=Kind.OAUTH, organization_id=organization_id).filter(
+        Q(revoked_at__isnull=True) | Q(revoked_at__gt=now),
+        Q(expires__gt=now) | Q(refresh_token__isnull=False, refresh_token__revoked__isnull=True),
+    )
+    if user_id is not None:
+        grants = grants.filter(user_id=user_id)
+    return grants.select_related("application").order_by("-created", "-id")
+
+
+# --- checks -------------------------------------------------------------------------
+
+
+def clean_client_name(name):
+    name = (name or "").strip()
+    if not name:
+        raise TokenError("name_required", "Give the client a name, so people know who asks for access.", "name")
+    if len(name) > NAME_MAX_LENGTH:
+        raise TokenError("name_too_long", f"A client name has at most {NAME_MAX_LENGTH} characters.", "name")
+    return name
+
+
+def _uri_problem(uri):
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return "is not a valid URL"
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        return "must be an absolute https:// URL"
+    if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        return "must use https (plain http is allowed only for localhost)"
+    if parts.fragment or uri.endswith("#"):
+        return "must not contain a fragment (#…)"  # RFC 6749 §3.1.2
+    if parts.username or parts.password:
+        return "must not contain a user name or password"
+    return None
+
+
+def clean_redirect_uris(uris):
+    """A list (or whitespace-separated text) of redirect URIs → the same, checked and deduplicated."""
+    if isinstance(uris, str):
+        uris = uris.split()
+    cleaned = []
+    for uri in uris or ():
+        uri = (uri or "").strip()
+        if not uri or uri in cleaned:
+            continue
+        problem = _uri_problem(uri)
+        if problem:
+            raise TokenError("invalid_redirect_uri", f"The redirect URI {uri} {problem}.", "redirect_uris")
+        cleaned.append(uri)
+    if not cleaned:
+        raise TokenError("redirect_uri_required", "Give at least one redirect URI.", "redirect_uris")
+    if len(cleaned) > MAX_REDIRECT_URIS:
+        raise TokenError(
+            "too_many_redirect_uris", f"A client has at most {MAX_REDIRECT_URIS} redirect URIs.", "redirect_uris"
+        )
+    return cleaned
+
+
+def _check_developer(membership):
+    if not membership.has_developer_access:
+        raise TokenError("developer_access_required", "Managing OAuth clients needs developer access.")
+
+
+def _check_introspection(membership, allow_introspection, client_type):
+    if not allow_introspection:
+        return
+    if not membership.is_admin:
+        raise TokenError(
+            "introspection_not_allowed", "Only admins may let a client introspect tokens.", "allow_introspection"
+        )
+    if client_type != Application.CLIENT_CONFIDENTIAL:
+        raise TokenError(
+            "introspection_needs_secret",
+            "Only a confidential client (one with a secret) may introspect tokens.",
+            "allow_introspection",
+        )
+
+
+def _audit(application, action, *, by, ip=None, detail=""):
+    return AuditEvent.objects.create(
+        organization_id=application.organization_id,
+        actor=by,
+        action=action,
+        credential_kind=CLIENT_KIND,
+        credential_id=application.pk,
+        credential_name=application.name[:100],
+        credential_last4=application.secret_last4,
+        ip=ip,
+        detail=detail[:255],
+    )
+
+
+def _new_secret(application):
+    """Put a fresh plaintext secret on the row (DOT hashes it on save) and return it."""
+    raw = generate_client_secret()
+    application.client_secret = raw
+    application.hash_client_secret = True
+    application.secret_last4 = raw[-4:]
+    return raw
+
+
+# --- writes -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_client(*, membership, name, redirect_uris, client_type=Application.CLIENT_CONFIDENTIAL,
+                  allow_introspection=False, ip=None):
+    """Register a client of the member's organization for the authorization-code flow with PKCE."""
+    _check_developer(membership)
+    name = clean_client_name(name)
+    uris = clean_redirect_uris(redirect_uris)
+    if client_type not in CLIENT_TYPES:
+        raise TokenError("invalid_client_type", "A client is confidential or public.", "client_type")
+    _check_introspection(membership, allow_introspection, client_type)
+    application = Application(
+        name=name,
+        organization_id=membership.organization_id,
+        user_id=membership.user_id,
+        created_by_id=membership.user_id,
+        created_ip=ip,
+        client_type=client_type,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=" ".join(uris),
+        skip_authorization=False,  # every grant goes through the consent page
+        allow_introspection=bool(allow_introspection),
+    )
+    raw = None
+    if client_type == Application.CLIENT_CONFIDENTIAL:
+        raw = _new_secret(application)  # read before save: saving keeps only the hash
+    else:
+        # A public client (a browser or native app) cannot keep a secret, so it has none.
+        application.client_secret = ""
+        application.hash_client_secret = False
+        application.secret_last4 = ""
+    application.save()
+    _audit(application, AuditEvent.Action.ISSUED, by=membership.user, ip=ip, detail=f"{client_type} client")
+    log.info("OAuth client %s (%s) created by user %s", application.pk, client_type, membership.user_id)
+    return IssuedClient(application=application, secret=OneTimeSecret(raw) if raw else None)
+
+
+@transaction.atomic
+def update_client(*, application, by, membership, name=None, redirect_uris=None, allow_introspection=None,
+                  ip=None):
+    """Change the name, the redirect URIs and (admins) introspection; the type and id are fixed."""
+    _check_developer(membership)
+    changed = []
+    if name is not None:
+        name = clean_client_name(name)
+        if name != application.name:
+            application.name = name
+            changed.append("name")
+    if redirect_uris is not None:
+        uris = " ".join(clean_redirect_uris(redirect_uris))
+        if uris != application.redirect_uris:
+            application.redirect_uris = uris
+            changed.append("redirect_uris")
+    if allow_introspection is not None and bool(allow_introspection) != application.allow_introspection:
+        if not membership.is_admin:
+            raise TokenError(
+                "introspection_not_allowed", "Only admins may change whether a client introspects tokens.",
+                "allow_introspection",
+            )
+        _check_introspection(membership, allow_introspection, application.client_type)
+        application.allow_introspection = bool(allow_introspection)
+        changed.append("allow_introspection")
+    if changed:
+        application.save(update_fields=[*changed, "updated"])
+        _audit(application, AuditEvent.Action.RENAMED, by=by, ip=ip, detail="changed " + ", ".join(changed))
+    return application
+
+
+@transaction.atomic
+def regenerate_secret(*, application, by, ip=None):
+    """A new secret, shown once; the old one is refused from this commit on (no grace period)."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    if application.client_type != Application.CLIENT_CONFIDENTIAL:
+        raise TokenError("public_client", "A public client has no secret to regenerate.")
+    raw = _new_secret(application)
+    application.save(update_fields=["client_secret", "hash_client_secret", "secret_last4", "updated"])
+    _audit(application, AuditEvent.Action.ROTATED, by=by, ip=ip, detail="client secret regenerated")
+    log.info("OAuth client %s secret regenerated by user %s", application.pk, by.pk)
+    return IssuedClient(application=application, secret=OneTimeSecret(raw))
+
+
+def reveal_secret(issued, *, by, ip=None):
+    """Hand out the one-time plaintext, recording that it was shown and to whom."""
+    value = issued.secret.reveal()
+    _audit(issued.application, AuditEvent.Action.SECRET_SHOWN, by=by, ip=ip)
+    return value
+
+
+@transaction.atomic
+def delete_client(*, application, by, ip=None):
+    """Delete the client; every access and refresh token issued to it dies with it, at once."""
+    application = Application.objects.select_for_update().get(pk=application.pk)
+    tokens = AccessToken.objects.filter(application=application).count()
+    # Audited first: the rows below go with the client (DOT's foreign keys cascade), so a
+    # presented token then finds nothing and answers 401.
+    _audit(application, AuditEvent.Action.REVOKED, by=by, ip=ip,
+           detail=f"client deleted with its {tokens} access token(s)")
+    application.delete()
+    log.info("OAuth client %s deleted by user %s with %s token(s)", application.pk, by.pk, tokens)
+
+
+@transaction.atomic
+def revoke_grant(*, token, by, ip=None):
+    """Revoke an OAuth access token and its refresh token; only the person who granted it may."""
+    if token.kind != Kind.OAUTH:
+        raise TokenError("not_oauth_token", "This is not an OAuth token.")
+    if token.user_id != by.pk:
+        raise TokenError(
+            "not_token_owner",
+            "Only the person who authorized this client can revoke its token. "
+            "An admin can delete the client instead, which revokes all of its tokens.",
+        )
+    audit(organization=token.organization, actor=by, action=AuditEvent.Action.REVOKED, token=token, ip=ip)
+    # DOT's single revoke path: the refresh token is revoked and the access token with it
+    # (our AccessToken.revoke() is a soft revoke, so the token answers `token_revoked`).
+    revoke_access_token(token)
+    token.refresh_from_db(fields=["revoked_at"])
+    if token.revoked_at is None or token.revoked_at > timezone.now():
+        token.revoke()  # its refresh token was already gone, so DOT's path left it alone
+    log.info("OAuth token %s …%s revoked by user %s", token.pk, token.last4, by.pk)
+    return token
