@@ -58,3 +58,14 @@ document.addEventListener("input", (event) => {
   const expiry = document.getElementById("id_expiry");
   if (expiry && [...expiry.options].some((o) => o.value === "date")) expiry.value = "date";
 });
+
+// One new secret on the page at a time: a newer panel (a rotation after a creation) removes
+// the one shown before, so #new-token-secret stays unique and Copy copies the newest secret.
+document.addEventListener("htmx:load", (event) => {
+  const elt = event.detail.elt;
+  const fresh = elt.matches?.("[data-secret-panel]") ? elt : elt.querySelector?.("[data-secret-panel]");
+  if (!fresh) return;
+  document.querySelectorAll("[data-secret-panel]").forEach((panel) => {
+    if (panel !== fresh) panel.remove();
+  });
+});
