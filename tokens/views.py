@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import admin_required, developer_required
@@ -114,6 +115,9 @@ def token_list(request):
     return render_page_or_fragment(request, "tokens/tokens.html", "tokens/partials/token_list.html", context)
 
 
+# sensitive_variables: an error report (DEBUG page, admin email) must not print the secret
+# from this view's frames or the template rendering below it.
+@sensitive_variables()
 @never_cache
 @developer_required
 @require_POST
@@ -182,6 +186,7 @@ def token_rename(request, token_id):
     )
 
 
+@sensitive_variables()
 @never_cache
 @developer_required
 @require_POST
