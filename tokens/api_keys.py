@@ -18,7 +18,6 @@ from .services import (
     OneTimeSecret,
     TokenError,
     _resolve_owner,
-    audit,
     clean_name,
     clean_scopes,
     organization_account,
@@ -67,12 +66,13 @@ def create_api_key(*, issuer, name, scopes, reach=Reach.APP, owner=None, allow_j
         owner = _resolve_owner(issuer, owner)
     else:
         owner = organization_account(organization)
-    allowed = catalog.allowed_for(issuer.role, issuer.has_developer_access) & catalog.allowed_for(
-        owner.role, owner.has_developer_access
-    )
+    allowed = catalog.allowed_for(issuer.role, issuer.has_developer_access)
     if bound_by is not None:
         allowed &= frozenset(bound_by)
-    scope_names = clean_scopes(scopes, allowed=allowed)
+    scope_names = clean_scopes(
+        scopes, allowed=allowed, owner_allowed=catalog.allowed_for(owner.role, owner.has_developer_access),
+        owner_label=f"{owner.user.email}, {owner.role}",
+    )
     if reach not in (Reach.APP, Reach.ACCOUNT):
         raise TokenError("invalid_reach", "An API key reaches `app` or `account`; appUser is a JWT claim.",
                          "reach")

@@ -13,7 +13,6 @@ import datetime
 import logging
 
 import jwt
-
 from django.conf import settings
 from django.db import connections
 from django.utils import timezone

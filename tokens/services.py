@@ -110,8 +110,9 @@ def clean_name(name):
     return name
 
 
-def clean_scopes(requested, *, allowed):
-    """Known scopes only (role names expanded), none beyond `allowed`, in catalog order."""
+def clean_scopes(requested, *, allowed, owner_allowed=None, owner_label=""):
+    """Known scopes only (role names expanded), none beyond `allowed` (the issuer's) nor
+    `owner_allowed` (the owner's, when someone else owns the credential), in catalog order."""
     requested = [s.strip() for s in requested or [] if s and s.strip()]
     if not requested:
         raise TokenError("scopes_required", "Pick at least one scope.", "scopes")
@@ -124,6 +125,13 @@ def clean_scopes(requested, *, allowed):
         raise TokenError(
             "scope_not_allowed",
             "You cannot grant scopes beyond your own role: " + ", ".join(beyond) + ".",
+            "scopes",
+        )
+    beyond_owner = catalog.ordered(fine - owner_allowed) if owner_allowed is not None else []
+    if beyond_owner:
+        raise TokenError(
+            "scope_not_allowed",
+            f"The owner ({owner_label}) cannot hold these scopes: " + ", ".join(beyond_owner) + ".",
             "scopes",
         )
     return catalog.ordered(fine)
@@ -224,12 +232,13 @@ def issue_personal_token(
     owner = _resolve_owner(issuer, owner)
     name = clean_name(name)
     # Nobody grants beyond their own role, and a token never exceeds its owner's.
-    allowed = catalog.allowed_for(issuer.role, issuer.has_developer_access) & catalog.allowed_for(
-        owner.role, owner.has_developer_access
-    )
+    allowed = catalog.allowed_for(issuer.role, issuer.has_developer_access)
     if bound_by is not None:
         allowed = allowed & frozenset(bound_by)
-    scope_names = clean_scopes(scopes, allowed=allowed)
+    scope_names = clean_scopes(
+        scopes, allowed=allowed, owner_allowed=catalog.allowed_for(owner.role, owner.has_developer_access),
+        owner_label=f"{owner.user.email}, {owner.role}",
+    )
     policy = policy_of(issuer.organization)
     expires_at = clean_expiry(expires_at, policy=policy, now=now)
     reach, app_user_id = clean_reach(reach, app_user_id, issuer=issuer)

@@ -10,9 +10,9 @@ import pytest
 from django.db import connection
 
 from accounts.models import Membership
+from tests.conftest import membership
 from tokens import api_keys, services
 from tokens.models import ApiKey
-from tests.conftest import membership
 
 pytestmark = pytest.mark.django_db
 

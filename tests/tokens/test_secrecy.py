@@ -15,8 +15,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from tests.conftest import bearer, issue, membership
 from chats import services as chat_services
+from tests.conftest import bearer, issue, membership
 from tokens import api_keys, services
 from tokens.models import AccessToken, ApiKey
 

@@ -123,3 +123,10 @@ def test_empty_name_is_refused_and_nothing_is_written(dev):
     with pytest.raises(services.TokenError):
         issue(dev, name="   ")
     assert not AccessToken.objects.exists() and not AuditEvent.objects.exists()
+
+
+def test_scopes_beyond_a_service_account_owner_are_refused_naming_the_owner(alice, bot):
+    with pytest.raises(services.TokenError) as refused:
+        services.issue_personal_token(issuer=membership(alice), owner=membership(bot), name="x",
+                                      scopes=["delete.users"])
+    assert "bot@acme.test" in refused.value.message
