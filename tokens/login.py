@@ -445,6 +445,14 @@ def _end_families(families, *, actor, ip=None, detail="session ended", now=None)
     families = [family for family in families if family]
     if not families:
         return 0
+    # Wait for any refresh in flight in these sessions (it holds its refresh token's row
+    # lock). Under READ COMMITTED the statements below then see the pair it committed,
+    # which would otherwise outlive the session it belongs to.
+    list(
+        RefreshToken.objects.select_for_update()
+        .filter(token_family__in=families, revoked__isnull=True)
+        .values_list("pk", flat=True)
+    )
     now = now or timezone.now()
     live = list(
         RefreshToken.objects.filter(token_family__in=families, revoked__isnull=True)

@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 
 from tests.conftest import bearer
 from tests.tokens.logins import TOKEN_URL, pair_of
-from tokens import secret_format
+from tokens import login, secret_format
 from tokens.models import AccessToken, Kind, RefreshToken
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -78,3 +78,42 @@ def test_twenty_simultaneous_refreshes_have_exactly_one_winner_every_round(api, 
         f"\n{ROUNDS} rounds x {CLIENTS} parallel refreshes: 1 winner each; round time "
         f"median {statistics.median(durations) * 1000:.0f} ms, max {max(durations) * 1000:.0f} ms"
     )
+
+
+
+def _race(*actions):
+    """Run each action in its own thread and connection, all released at once; their results."""
+    start = threading.Barrier(len(actions))
+    results = [None] * len(actions)
+
+    def run(n, action):
+        try:
+            start.wait()
+            results[n] = action()
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n, action)) for n, action in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_ending_a_session_while_it_is_being_refreshed_leaves_nothing_alive(api, alice, org):
+    """The refresh's new pair is ended too: ending waits for a refresh in flight to commit."""
+    for round_number in range(ROUNDS):
+        pair = pair_of(api, "alice@acme.test")
+        family = RefreshToken.objects.get(token_checksum=secret_format.digest(pair["refreshToken"])).token_family
+        body = {"refreshToken": pair["refreshToken"], "clientId": "alice@acme.test"}
+        outcomes = _race(
+            lambda body=body: APIClient().post(TOKEN_URL, body, format="json").status_code,
+            lambda family=family: login.end_session(user=alice, organization=org, session_id=family, by=alice),
+        )
+
+        assert outcomes[0] in (200, 400) and outcomes[1] == 1, outcomes
+        assert not RefreshToken.objects.filter(token_family=family, revoked__isnull=True).exists(), (
+            round_number, outcomes)
+        assert not AccessToken.objects.live().filter(user=alice, kind=Kind.LOGIN).exists(), (
+            round_number, outcomes)
