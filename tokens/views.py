@@ -20,9 +20,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import admin_required, developer_required
 
-from . import services
+from . import scopes, services
 from .forms import TokenCreateForm, TokenPolicyForm, TokenRenameForm, TokenRotateForm
 from .models import AccessToken
+from .schema import operations_allowed
 
 TOKENS_PER_PAGE = 25
 EVENTS_PER_PAGE = 50
@@ -96,9 +97,18 @@ def secret_context(request, issued):
     }
 
 
+def can_do(token):
+    """What the token may call today: its scopes cut to its owner's current membership."""
+    member = token.membership
+    if member is None:
+        return []
+    return operations_allowed(scopes.effective(token.scope, member.role, member.developer_access))
+
+
 def detail_context(token, **extra):
     return {
         "token": token,
+        "can_do": can_do(token),
         "rename_form": TokenRenameForm(),
         "rotate_form": TokenRotateForm(),
         **extra,

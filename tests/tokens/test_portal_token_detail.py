@@ -304,3 +304,14 @@ def test_agent_gets_403_on_every_token_route(client, agent, dev, org, name, meth
     response = getattr(client, method)(url(name, org, token), {"name": "x", "grace_period": "none"})
     assert response.status_code == 403
     assert snapshot(token) == before
+
+
+def test_detail_lists_what_the_token_can_do_from_its_effective_scopes(client, dev, org):
+    from tests.conftest import issue, login
+
+    token, _ = issue(dev, scopes=["read.me", "read.tokens"])
+    login(client, dev)
+    html = client.get(f"/orgs/{org.public_id}/developer/tokens/{token.pk}/").content.decode()
+    can_do = html.split('id="token-can-do"')[1].split("</details>")[0]
+    assert "GET /api/v1/me" in can_do and "GET /api/v1/tokens" in can_do
+    assert "POST /api/v1/tokens" not in can_do
