@@ -139,6 +139,7 @@ class LoginValidator(OAuth2Validator):
         return refresh_token
 
 
+@sensitive_variables()  # every local may hold a plaintext secret
 def _access_token_generator(request):
     issue = request.keyward
     now = timezone.now()
@@ -159,6 +160,7 @@ def _access_token_generator(request):
     return token
 
 
+@sensitive_variables()  # every local may hold a plaintext secret
 def _refresh_token_generator(request):
     token = secret_format.generate(secret_format.REFRESH_TOKEN)
     request.keyward.raw["refresh"] = token
@@ -194,6 +196,7 @@ def login_application():
     return app
 
 
+@sensitive_variables()  # every local may hold a plaintext secret
 def _mint(*, membership, scope, grant_type, ip, user_agent, application, refresh_token=None, raw_refresh=None):
     issue = _Issue(membership=membership, ip=ip, user_agent=user_agent or "")
     request = OAuthRequest("/api/v1/auth/token", http_method="POST")
@@ -367,6 +370,7 @@ def refresh(*, raw, client_id=None, bearer=None, ip=None, user_agent=""):
     return outcome
 
 
+@sensitive_variables()  # every local may hold a plaintext secret
 def _refresh_locked(raw, client_id, bearer, ip, user_agent, started):
     rt = (
         RefreshToken.objects.select_for_update(of=("self",))
