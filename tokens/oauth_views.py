@@ -230,6 +230,14 @@ def grant_revoke(request, token_pk):
 # --- /o/authorize/: the consent page ------------------------------------------------
 
 
+def _by_domain(names):
+    """[(domain name, [Scope, …]), …] in catalog order, for a readable consent list."""
+    groups = {}
+    for name in names:
+        groups.setdefault(catalog.DOMAIN_OF[name], []).append(catalog.SCOPES[name])
+    return list(groups.items())
+
+
 class ConsentView(AuthorizationView):
     """DOT's authorization endpoint, asking the user in the portal's look.
 
@@ -258,6 +266,7 @@ class ConsentView(AuthorizationView):
                 "application": application,
                 "membership": membership,
                 "granted": [catalog.SCOPES[name] for name in granted],
+                "granted_by_domain": _by_domain(granted),
                 "refused": [catalog.SCOPES[name] for name in
                             catalog.ordered(catalog.expand(" ".join(requested)) - set(granted))],
             }
