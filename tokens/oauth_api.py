@@ -55,7 +55,7 @@ class OAuthClientCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=oauth_clients.NAME_MAX_LENGTH)
     redirect_uris = serializers.ListField(child=serializers.CharField(max_length=2000), allow_empty=False)
     client_type = serializers.ChoiceField(
-        choices=list(oauth_clients.CLIENT_TYPES), default="confidential",
+        choices=Application.CLIENT_TYPES, default="confidential",
         help_text="confidential: a server that keeps a secret; public: a browser or native app (PKCE only).",
     )
     allow_introspection = serializers.BooleanField(

@@ -193,7 +193,8 @@ def create_client(*, membership, name, redirect_uris, client_type=Application.CL
     application = Application(
         name=name,
         organization_id=membership.organization_id,
-        user_id=membership.user_id,
+        # DOT's `user` stays empty: its foreign key cascades, and a client belongs to the
+        # organization (created_by is kept, and nulled if that account is ever deleted).
         created_by_id=membership.user_id,
         created_ip=ip,
         client_type=client_type,

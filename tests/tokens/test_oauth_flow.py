@@ -239,3 +239,41 @@ def test_dots_own_client_management_pages_are_not_served(client, dev):
     assert client.get("/o/applications/register/").status_code == 404
     assert client.get("/o/authorized_tokens/").status_code == 404
     assert Application.objects.count() == 0
+
+
+def test_consent_is_asked_again_even_when_the_client_says_approval_prompt_auto(dev):
+    application, secret = make_client(dev)
+    grant(dev, application, secret)
+    browser = Client()
+    browser.force_login(dev)
+    response = browser.get("/o/authorize/?" + authorize_query(application, pkce()[1]) + "&approval_prompt=auto")
+    assert response.status_code == 200
+    assert "Authorize Reporting app?" in response.content.decode()
+
+
+def test_refresh_is_refused_once_the_user_left_the_organization(dev, agent, org):
+    from tests.tokens.oauth_helpers import basic, post_form
+
+    application, secret = make_client(dev)
+    body = grant(agent, application, secret)
+    Membership.objects.filter(user=agent, organization=org).delete()
+    response = post_form("/o/token/", {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
+                         **basic(application.client_id, secret))
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_grant"
+
+
+def test_client_credentials_grant_is_not_offered(dev):
+    from tests.tokens.oauth_helpers import basic, post_form
+
+    application, secret = make_client(dev)
+    response = post_form("/o/token/", {"grant_type": "client_credentials"}, **basic(application.client_id, secret))
+    assert response.status_code in (400, 401)
+    assert not AccessToken.objects.exists()
+
+
+def test_deleting_the_creators_account_keeps_the_organizations_client(dev):
+    application, _ = make_client(dev)
+    dev.delete()
+    application.refresh_from_db()
+    assert application.created_by is None
