@@ -1,0 +1,36 @@
+"""One trivial endpoint, mounted once per authentication stack, so only authentication differs."""
+
+from django.urls import path
+from oauth2_provider.contrib.rest_framework import OAuth2Authentication, TokenHasScope
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tokens.authentication import AccessTokenAuthentication
+from tokens.permissions import HasRequiredScopes
+
+
+class Ok(APIView):
+    """`{"ok": true}`, rendered by plain JSONRenderer for every row (no camelCase pass)."""
+
+    renderer_classes = [JSONRenderer]
+    required_scopes = ["read.me"]
+
+    def get(self, request):
+        return Response({"ok": True})
+
+
+# (row name, URL path, authentication classes, permission classes), in table order.
+ROWS = (
+    ("no auth", "none/", [], [AllowAny]),
+    ("Keyward AccessTokenAuthentication", "keyward/", [AccessTokenAuthentication], [HasRequiredScopes]),
+    ("DRF TokenAuthentication", "drf/", [TokenAuthentication], [IsAuthenticated]),
+    ("DOT OAuth2Authentication", "dot/", [OAuth2Authentication], [TokenHasScope]),
+)
+
+urlpatterns = [
+    path(url, Ok.as_view(authentication_classes=auth, permission_classes=perms), name=url.strip("/"))
+    for _name, url, auth, perms in ROWS
+]
