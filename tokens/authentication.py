@@ -151,10 +151,10 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                     "That is a refresh token; send it to /api/v1/auth/token, not as a Bearer token.",
                 )
             return None  # another kw_ kind (API key JWTs etc.) belongs to another class
-        if raw.startswith(secret_format.PERSONAL_TOKEN) and not secret_format.is_well_formed(
-            raw, secret_format.PERSONAL_TOKEN
-        ):
-            raise _fail("invalid_token", "The token is malformed or mistyped (its checksum does not match).")
+        if raw.startswith("kw_"):  # kw_pat_ or kw_oat_: the checksum refuses a typo before any query
+            prefix = secret_format.PERSONAL_TOKEN if raw[3] == "p" else secret_format.OAUTH_TOKEN
+            if not secret_format.is_well_formed(raw, prefix):
+                raise _fail("invalid_token", "The token is malformed or mistyped (its checksum does not match).")
         return self.authenticate_digest(request, secret_format.digest(raw))
 
     def authenticate_digest(self, request, digest):

@@ -170,3 +170,13 @@ def test_repr_of_token_and_principal_never_show_the_secret(api, dev):
     token, secret = issue(dev)
     assert secret not in repr(token) and secret not in str(token)
     assert token.token == ""
+
+
+def test_mistyped_oauth_token_is_refused_before_any_query(api):
+    from tokens import secret_format
+
+    raw = secret_format.generate(secret_format.OAUTH_TOKEN)
+    with CaptureQueriesContext(connection) as queries:
+        response = api.get("/api/v1/me", **bearer(raw[:-2] + "zz"))
+    assert response.status_code == 401
+    assert len(queries) == 0
