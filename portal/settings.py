@@ -62,7 +62,13 @@ def database_from_url(url):
             # PostgreSQL is picked up again without restarting Keyward.
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
-            "OPTIONS": {"connect_timeout": 3, **options},
+            # psycopg prepares nothing unless asked (Django's cursors bind client-side and never
+            # do); the one statement that asks is the bearer lookup (tokens.authentication).
+            "OPTIONS": {
+                "connect_timeout": 3,
+                "prepare_threshold": 2**31 - 1 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None,
+                **options,
+            },
         }
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path)
@@ -296,6 +302,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 # Keyward's own knobs.
+# The bearer lookup runs as a prepared statement on PostgreSQL (planned once per connection).
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "keyward-demo")
 TOKEN_LAST_USED_INTERVAL_SECONDS = env_int("TOKEN_LAST_USED_INTERVAL_SECONDS", 60, minimum=1)
 # Fernet keys (newest first) sealing the secrets Keyward must read back; derived from
