@@ -192,3 +192,31 @@ def labs(org, alice):
 @pytest.fixture
 def globex(other_org, mallory):
     return make_platform(other_org, author=mallory)
+
+
+def in_parallel(count, work):
+    """Run `work(n)` in `count` threads released together, each on its own real database
+    connection; returns what each returned, or the code of the TokenError it raised."""
+    import threading
+
+    from django.db import connection
+
+    from tokens.services import TokenError
+
+    start = threading.Barrier(count)
+    outcomes = []
+
+    def run(n):
+        try:
+            outcomes.append(work(n, start))
+        except TokenError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

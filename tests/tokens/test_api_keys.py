@@ -2,15 +2,13 @@
 
 import base64
 import datetime
-import threading
 import time
 
 import jwt
 import pytest
-from django.db import connection
 
 from accounts.models import Membership
-from tests.conftest import membership
+from tests.conftest import in_parallel, membership
 from tokens import api_keys, services
 from tokens.models import ApiKey
 
@@ -178,24 +176,13 @@ def test_account_reach_key_needs_a_group_owner(dev, acme):
 def test_twenty_parallel_key_creations_against_a_limit_of_ten_leave_ten(alice, settings):
     settings.API_KEYS_PER_ORGANIZATION = 10
     issuer_id = membership(alice).pk
-    start = threading.Barrier(20)
-    outcomes = []
 
-    def create(n):
-        try:
-            issuer = Membership.objects.select_related("organization", "user").get(pk=issuer_id)
-            start.wait()
-            api_keys.create_api_key(issuer=issuer, name=f"k{n}", scopes=["read.me"])
-            outcomes.append("created")
-        except services.TokenError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()
+    def create(n, start):
+        issuer = Membership.objects.select_related("organization", "user").get(pk=issuer_id)
+        start.wait()
+        api_keys.create_api_key(issuer=issuer, name=f"k{n}", scopes=["read.me"])
+        return "created"
 
-    threads = [threading.Thread(target=create, args=(n,)) for n in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = in_parallel(20, create)
     assert sorted(outcomes) == ["api_key_limit_reached"] * 10 + ["created"] * 10
     assert ApiKey.objects.live().count() == 10

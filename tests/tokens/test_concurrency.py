@@ -1,9 +1,7 @@
-import threading
-
 import pytest
-from django.db import connection
 
 from accounts.models import Membership
+from tests.conftest import in_parallel
 from tokens import services
 from tokens.models import AccessToken
 
@@ -14,25 +12,13 @@ def test_twenty_parallel_creates_against_a_limit_of_ten_leave_ten(org, alice, de
     services.set_token_policy(organization=org, by=alice, require_expiry=False, max_lifetime_days=None,
                               max_live_tokens_per_member=10)
     issuer_id = Membership.objects.get(user=dev).pk
-    start = threading.Barrier(20)
-    outcomes = []
 
-    def create(n):
-        try:
-            issuer = Membership.objects.select_related("organization", "user").get(pk=issuer_id)
-            start.wait()
-            services.issue_personal_token(issuer=issuer, name=f"parallel {n}", scopes=["read.me"])
-            outcomes.append("issued")
-        except services.TokenError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()  # each thread has its own real connection
+    def create(n, start):
+        issuer = Membership.objects.select_related("organization", "user").get(pk=issuer_id)
+        start.wait()
+        services.issue_personal_token(issuer=issuer, name=f"parallel {n}", scopes=["read.me"])
+        return "issued"
 
-    threads = [threading.Thread(target=create, args=(n,)) for n in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
+    outcomes = in_parallel(20, create)
     assert sorted(outcomes) == ["issued"] * 10 + ["token_limit_reached"] * 10
     assert AccessToken.objects.personal().live().filter(user=dev).count() == 10
