@@ -111,6 +111,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
+# How many proxies in front of Keyward append to X-Forwarded-For; 0 trusts REMOTE_ADDR only.
+# Client addresses feed last-used IPs, the audit log and the per-address login throttle.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from accounts.http import client_ip
 from accounts.models import Membership
 
 from . import api_keys, services
@@ -22,10 +23,6 @@ def token_error(exc):
         body["errors"] = {exc.field: [exc.message]}
     error = ValidationError(body)
     return error
-
-
-def client_ip(request):
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class TokenSerializer(serializers.ModelSerializer):

@@ -19,6 +19,7 @@ from django.db.backends.utils import CursorDebugWrapper
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from accounts.http import client_ip as _client_ip
 from accounts.models import User
 
 from . import api_keys, secret_format
@@ -178,10 +179,6 @@ def _aware(value):
     if isinstance(value, str):
         value = datetime.datetime.fromisoformat(value)
     return value.replace(tzinfo=_UTC)
-
-
-def _client_ip(request):
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class AccessTokenAuthentication(authentication.BaseAuthentication):

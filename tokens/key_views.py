@@ -6,6 +6,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import developer_required
+from accounts.http import client_ip as _ip
 from accounts.models import Membership
 
 from . import api_keys
@@ -22,10 +23,6 @@ def visible_keys(request):
     if not request.membership.is_admin:
         keys = keys.filter(created_by=request.user)
     return keys
-
-
-def _ip(request):
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _page(request, *, error=None, issued=None, secret=None, status=200, form=None):

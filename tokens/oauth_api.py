@@ -12,6 +12,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from accounts.http import client_ip
 from accounts.models import Membership
 
 from . import oauth_clients
@@ -69,10 +70,6 @@ class OAuthClientUpdateSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=2000), allow_empty=False, required=False
     )
     allow_introspection = serializers.BooleanField(required=False, help_text="Admins only.")
-
-
-def client_ip(request):
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def token_error(exc):

@@ -14,6 +14,8 @@ from django.utils import timezone
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
+from accounts.http import client_ip_from_meta
+
 from . import secret_format
 from .models import AccessToken, Application, AuditEvent, Kind, Reach
 from .oauth_clients import grantable, membership_for
@@ -32,7 +34,8 @@ def refresh_token_generator(request):
 
 
 def _ip(request):
-    return (request.headers or {}).get("REMOTE_ADDR") or None
+    # DOT copies Django's META into the oauthlib request's headers.
+    return client_ip_from_meta(request.headers or {})
 
 
 class KeywardOAuth2Validator(OAuth2Validator):

@@ -19,6 +19,7 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthRequest
 
 from accounts.decorators import developer_required, member_required
+from accounts.http import client_ip
 
 from . import oauth_clients, secret_format
 from . import scopes as catalog
@@ -27,10 +28,6 @@ from .services import TokenError
 
 CLIENTS_PER_PAGE = 25
 GRANTS_PER_PAGE = 50
-
-
-def client_ip(request):
-    return request.META.get("REMOTE_ADDR") or None
 
 
 # --- forms --------------------------------------------------------------------------

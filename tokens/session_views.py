@@ -11,14 +11,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import member_required
+from accounts.http import client_ip as _ip
 
 from . import jwt_keys, login
 
 SESSIONS_PER_PAGE = 50
-
-
-def _ip(request):
-    return request.META.get("REMOTE_ADDR") or None
 
 
 @require_GET

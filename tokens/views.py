@@ -19,6 +19,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import admin_required, developer_required
+from accounts.http import client_ip
 
 from . import scopes, services
 from .forms import TokenCreateForm, TokenPolicyForm, TokenRenameForm, TokenRotateForm
@@ -29,10 +30,6 @@ TOKENS_PER_PAGE = 25
 EVENTS_PER_PAGE = 50
 # Fired on <body> after a write; the token list listens for it and reloads itself.
 TOKENS_CHANGED = "tokens-changed"
-
-
-def client_ip(request):
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def wants_fragment(request):
