@@ -58,3 +58,10 @@ class WebhookAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # a webhook's secret is made and shown once by the API
+
+
+@admin.register(ConversationAttribute)
+class ConversationAttributeAdmin(admin.ModelAdmin):
+    list_display = ["conversation", "key", "value"]
+    list_select_related = ["conversation"]
+    raw_id_fields = ["conversation"]

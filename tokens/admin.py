@@ -11,7 +11,7 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from .models import AuditEvent, TokenPolicy
+from .models import ApiKey, AuditEvent, SigningKey, TokenPolicy
 
 for model in (get_access_token_model(), get_refresh_token_model(), get_application_model()):
     if admin.site.is_registered(model):
@@ -77,3 +77,34 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(ReadOnlyAdmin):
+    list_display = ["key_id", "name", "organization", "reach", "allow_jwt", "masked", "created_at", "revoked_at",
+                    "last_used_at"]
+    list_filter = ["reach", "organization"]
+    list_select_related = ["organization"]
+    search_fields = ["key_id", "name"]
+    fields = ["key_id", "name", "organization", "membership", "scope", "reach", "allow_jwt", "masked",
+              "created_by", "created_ip", "created_at", "last_used_at", "last_used_ip", "revoked_at"]
+    readonly_fields = fields
+
+    @admin.display(description="secret")
+    def masked(self, obj):
+        return f"…{obj.secret_last4}"
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # delete through the portal or API, so it is audited
+
+
+@admin.register(SigningKey)
+class SigningKeyAdmin(ReadOnlyAdmin):
+    """Public halves only; the sealed private key never shows."""
+
+    list_display = ["kid", "algorithm", "created_at", "retired_at"]
+    fields = ["kid", "algorithm", "public_jwk", "created_at", "retired_at"]
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # rotate with `manage.py rotate_signing_key`

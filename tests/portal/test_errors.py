@@ -60,3 +60,4 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
     docs = client.get("/api/docs/").content.decode()
     assert "cdn" not in docs.lower()
     assert "/static/drf_spectacular_sidecar/" in docs
+
