@@ -298,6 +298,10 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ReachEnum": "tokens.models.Reach",
+        "ApiKeyReachEnum": ["app", "account"],
+    },
     "AUTHENTICATION_WHITELIST": [
         "tokens.authentication.AccessTokenAuthentication",
         "tokens.authentication.ApiKeyAuthentication",

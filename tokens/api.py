@@ -13,7 +13,7 @@ from accounts.http import client_ip
 from accounts.models import Membership
 
 from . import api_keys, services
-from .models import AccessToken, ApiKey
+from .models import AccessToken, ApiKey, Reach
 
 
 def token_error(exc):
@@ -73,7 +73,7 @@ class TokenCreateSerializer(serializers.Serializer):
         required=False, allow_null=True, help_text="A service account of the organization (admins only)."
     )
     reach = serializers.ChoiceField(
-        choices=["appUser", "app", "account"], default="app",
+        choices=Reach.choices, default="app",
         help_text="app: this organization; account: every organization of its group (group owners); "
         "appUser: one contact's own conversations (name it with appUserId).",
     )
