@@ -84,17 +84,18 @@ def database_from_url(url):
 
 DEBUG = env_bool("DEBUG", False)
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "SECRET_KEY is required when DEBUG is off (set DEBUG=true for local development)."
-        )
-    SECRET_KEY = "insecure-development-key-do-not-use-in-production"
-
+# Without DEBUG there is no default key. Management commands that sign nothing (migrate,
+# makemigrations, check) still run; serving refuses to start (portal/wsgi.py, asgi.py).
+SECRET_KEY = os.environ.get("SECRET_KEY") or ("insecure-development-key-do-not-use-in-production" if DEBUG else "")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
-if not DEBUG and not ALLOWED_HOSTS:
-    raise ImproperlyConfigured("ALLOWED_HOSTS is required when DEBUG is off (comma-separated).")
+SERVING_PROBLEMS = [
+    problem
+    for problem, missing in (
+        ("SECRET_KEY is required when DEBUG is off (set DEBUG=true for local development).", not SECRET_KEY),
+        ("ALLOWED_HOSTS is required when DEBUG is off (comma-separated host names).", not ALLOWED_HOSTS),
+    )
+    if missing
+]
 
 # TLS usually ends at a proxy in front of Keyward; one switch turns on everything
 # that depends on the browser talking HTTPS.

@@ -28,3 +28,27 @@ def test_bad_number_fails_with_a_clear_message(monkeypatch):
     monkeypatch.setenv("TOKEN_LAST_USED_INTERVAL_SECONDS", "soon")
     with pytest.raises(ImproperlyConfigured, match="whole number"):
         env_int("TOKEN_LAST_USED_INTERVAL_SECONDS", 60)
+
+
+def _run(code, **env):
+    import os
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
+    return subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
+                          timeout=60)
+
+
+def test_serving_without_a_secret_key_refuses_to_start_with_a_sentence():
+    result = _run("import portal.wsgi", DJANGO_SETTINGS_MODULE="portal.settings")
+    assert result.returncode != 0
+    assert "SECRET_KEY is required when DEBUG is off" in result.stderr
+    assert "ALLOWED_HOSTS is required" in result.stderr
+
+
+def test_management_commands_that_sign_nothing_run_without_a_secret_key():
+    result = _run("import django; django.setup(); from django.core.management import call_command; "
+                  "call_command('makemigrations', '--check', '--dry-run', verbosity=0)",
+                  DJANGO_SETTINGS_MODULE="portal.settings")
+    assert result.returncode == 0, result.stderr[-500:]
