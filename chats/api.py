@@ -42,13 +42,6 @@ def crud_scopes(resource, *, retrieve=None):
     }
 
 
-def platform_error(exc):
-    body = {"code": exc.code, "detail": exc.message}
-    if exc.field:
-        body["errors"] = {exc.field: [exc.message]}
-    return ValidationError(body)
-
-
 class ReachViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -119,13 +112,10 @@ class OrganizationViewSet(ReachViewSet):
         principal = self.request.auth
         own = Organization.objects.select_related("group").get(pk=principal.organization_id)
         owns_group = own.group_id and own.group.owners.filter(pk=principal.user_id).exists()
-        try:
-            serializer.instance = services.create_organization(
-                name=serializer.validated_data["name"], slug=serializer.validated_data["slug"],
-                by=self.request.user, group=own.group if owns_group else None,
-            )
-        except services.PlatformError as exc:
-            raise platform_error(exc) from None
+        serializer.instance = services.create_organization(
+            name=serializer.validated_data["name"], slug=serializer.validated_data["slug"],
+            by=self.request.user, group=own.group if owns_group else None,
+        )
 
 
 class OrganizationGroupSerializer(serializers.ModelSerializer):
@@ -153,13 +143,10 @@ class OrganizationGroupViewSet(ReachViewSet):
         return self.queryset.filter(pk=principal.group_id)
 
     def perform_create(self, serializer):
-        try:
-            serializer.instance = services.create_organization_group(
-                name=serializer.validated_data["name"], slug=serializer.validated_data["slug"],
-                by=self.request.user,
-            )
-        except services.PlatformError as exc:
-            raise platform_error(exc) from None
+        serializer.instance = services.create_organization_group(
+            name=serializer.validated_data["name"], slug=serializer.validated_data["slug"],
+            by=self.request.user,
+        )
 
 
 # Users
@@ -233,11 +220,8 @@ class UserViewSet(ReachViewSet):
         body = UserCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         organization = Organization.objects.get(pk=request.auth.organization_id)
-        try:
-            membership = services.add_user(organization=organization, by_role=request.auth.role,
-                                           **body.validated_data)
-        except services.PlatformError as exc:
-            raise platform_error(exc) from None
+        membership = services.add_user(organization=organization, by_role=request.auth.role,
+                                       **body.validated_data)
         return Response(UserFullSerializer(membership).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=UserUpdateSerializer, responses=UserFullSerializer)
@@ -247,8 +231,8 @@ class UserViewSet(ReachViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         if "role" in data and Role.rank(data["role"]) > Role.rank(request.auth.role):
-            raise platform_error(services.PlatformError(
-                "role_not_allowed", "You cannot give a role above your own.", "role"))
+            raise services.PlatformError(
+                "role_not_allowed", "You cannot give a role above your own.", "role")
         with transaction.atomic():
             if "name" in data:
                 membership.user.name = data["name"]
@@ -260,8 +244,8 @@ class UserViewSet(ReachViewSet):
 
     def perform_destroy(self, membership):
         if membership.user_id == self.request.auth.user_id:
-            raise platform_error(services.PlatformError(
-                "cannot_remove_self", "You cannot remove yourself; ask another admin."))
+            raise services.PlatformError(
+                "cannot_remove_self", "You cannot remove yourself; ask another admin.")
         membership.delete()  # the account stays; only its place in this organization goes
 
 
@@ -429,11 +413,8 @@ class MessageViewSet(ReachViewSet):
         if as_bot and "impersonate.bot" not in principal.scopes:
             raise InsufficientScope(["impersonate.bot"])
         contact = reach.own_contact(principal) if reach.contact_filter(principal) is not None else None
-        try:
-            message = services.post_message(conversation=conversation, text=body.validated_data["text"],
-                                            user=request.user, contact=contact, as_bot=as_bot)
-        except services.PlatformError as exc:
-            raise platform_error(exc) from None
+        message = services.post_message(conversation=conversation, text=body.validated_data["text"],
+                                        user=request.user, contact=contact, as_bot=as_bot)
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
 

@@ -2,16 +2,15 @@
 
 from django.db import transaction
 
+from accounts.errors import Refused
 from accounts.models import Membership, Organization, OrganizationGroup, Role, User
 from tokens import sealing, secret_format
 
 from .models import Message, Webhook
 
 
-class PlatformError(Exception):
-    def __init__(self, code, message, field=None):
-        super().__init__(message)
-        self.code, self.message, self.field = code, message, field
+class PlatformError(Refused):
+    """A platform rule refuses the request."""
 
 
 @transaction.atomic

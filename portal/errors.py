@@ -14,6 +14,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from accounts.errors import Refused
+
 log = logging.getLogger(__name__)
 
 DATABASE_DOWN = "The database is not answering. Try again in a moment."
@@ -56,8 +58,17 @@ def _first_code(exc, fallback):
     return codes if isinstance(codes, str) else fallback
 
 
+def refusal_body(exc):
+    body = {"code": exc.code, "detail": exc.message}
+    if exc.field:
+        body["errors"] = {exc.field: [exc.message]}
+    return body
+
+
 def api_exception_handler(exc, context):
-    if isinstance(exc, Http404):
+    if isinstance(exc, Refused):
+        exc = exceptions.ValidationError(refusal_body(exc))
+    elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DatabaseError):
         log.warning("database error on an API request: %s", type(exc).__name__)

@@ -16,15 +16,6 @@ from . import api_keys, services
 from .models import AccessToken, ApiKey, Reach
 
 
-def token_error(exc):
-    """A service's refusal as a 400 in the API's error format."""
-    body = {"code": exc.code, "detail": exc.message}
-    if exc.field:
-        body["errors"] = {exc.field: [exc.message]}
-    error = ValidationError(body)
-    return error
-
-
 class TokenSerializer(serializers.ModelSerializer):
     scopes = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
@@ -154,19 +145,16 @@ class PersonalTokenViewSet(
                 organization_id=issuer.organization_id, user__email__iexact=data["owner"]
             ).first()
             if owner is None:
-                raise token_error(services.TokenError(
-                    "owner_not_found", "No such service account in this organization.", "owner"))
+                raise services.TokenError(
+                    "owner_not_found", "No such service account in this organization.", "owner")
         expires_at = data.get("expires_at")
         if data.get("expires_in_days"):
             expires_at = timezone.now() + datetime.timedelta(days=int(data["expires_in_days"]))
-        try:
-            issued = services.issue_personal_token(
-                issuer=issuer, name=data["name"], scopes=data["scopes"], expires_at=expires_at,
-                owner=owner, ip=client_ip(request), bound_by=request.auth.scopes,
-                reach=data["reach"], app_user_id=data["app_user_id"], bound_reach=request.auth.reach,
-            )
-        except services.TokenError as exc:
-            raise token_error(exc) from None
+        issued = services.issue_personal_token(
+            issuer=issuer, name=data["name"], scopes=data["scopes"], expires_at=expires_at,
+            owner=owner, ip=client_ip(request), bound_by=request.auth.scopes,
+            reach=data["reach"], app_user_id=data["app_user_id"], bound_reach=request.auth.reach,
+        )
         return self._secret_response(issued)
 
     def _secret_response(self, issued):
@@ -187,11 +175,8 @@ class PersonalTokenViewSet(
             })
         body = TokenRenameSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            services.rename_token(token=token, name=body.validated_data["name"], by=request.user,
-                                  ip=client_ip(request))
-        except services.TokenError as exc:
-            raise token_error(exc) from None
+        services.rename_token(token=token, name=body.validated_data["name"], by=request.user,
+                              ip=client_ip(request))
         return Response(TokenSerializer(token).data)
 
 
@@ -201,11 +186,8 @@ class PersonalTokenViewSet(
         token = self.get_object()
         body = TokenRotateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            issued = services.rotate_token(token=token, grace=body.validated_data["grace_period"],
-                                           by=request.user, ip=client_ip(request))
-        except services.TokenError as exc:
-            raise token_error(exc) from None
+        issued = services.rotate_token(token=token, grace=body.validated_data["grace_period"],
+                                       by=request.user, ip=client_ip(request))
         return self._secret_response(issued)
 
     def perform_destroy(self, token):
@@ -289,8 +271,8 @@ class ApiKeyViewSet(PersonalTokenViewSet):
             organization_id=organization_id, user__email__iexact=email
         ).first()
         if owner is None:
-            raise token_error(services.TokenError(
-                "owner_not_found", "No such service account in this organization.", "owner"))
+            raise services.TokenError(
+                "owner_not_found", "No such service account in this organization.", "owner")
         return owner
 
     def _secret_response(self, issued):
@@ -305,13 +287,10 @@ class ApiKeyViewSet(PersonalTokenViewSet):
         data = body.validated_data
         issuer = self._issuer()
         owner = self._owner(data["owner"], issuer.organization_id) if data.get("owner") else None
-        try:
-            issued = api_keys.create_api_key(
-                issuer=issuer, name=data["name"], scopes=data["scopes"], reach=data["reach"], owner=owner,
-                allow_jwt=data["allow_jwt"], ip=client_ip(request), bound_by=request.auth.scopes,
-            )
-        except services.TokenError as exc:
-            raise token_error(exc) from None
+        issued = api_keys.create_api_key(
+            issuer=issuer, name=data["name"], scopes=data["scopes"], reach=data["reach"], owner=owner,
+            allow_jwt=data["allow_jwt"], ip=client_ip(request), bound_by=request.auth.scopes,
+        )
         return self._secret_response(issued)
 
     @extend_schema(request=TokenRenameSerializer, responses=ApiKeySerializer)
@@ -326,10 +305,7 @@ class ApiKeyViewSet(PersonalTokenViewSet):
             })
         body = TokenRenameSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            api_keys.rename_api_key(key=key, name=body.validated_data["name"], by=request.user, ip=client_ip(request))
-        except services.TokenError as exc:
-            raise token_error(exc) from None
+        api_keys.rename_api_key(key=key, name=body.validated_data["name"], by=request.user, ip=client_ip(request))
         return Response(ApiKeySerializer(key).data)
 
     @extend_schema(request=TokenRotateSerializer, responses={201: NewApiKeySerializer})
@@ -338,11 +314,8 @@ class ApiKeyViewSet(PersonalTokenViewSet):
         key = self.get_object()
         body = TokenRotateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            issued = api_keys.rotate_api_key(key=key, grace=body.validated_data["grace_period"], by=request.user,
-                                             ip=client_ip(request))
-        except services.TokenError as exc:
-            raise token_error(exc) from None
+        issued = api_keys.rotate_api_key(key=key, grace=body.validated_data["grace_period"], by=request.user,
+                                         ip=client_ip(request))
         return self._secret_response(issued)
 
     def perform_destroy(self, key):

@@ -16,10 +16,9 @@ from rest_framework.response import Response
 from accounts.models import Membership
 
 from . import login
-from .api import client_ip, token_error
+from .api import client_ip
 from .authentication import AccessTokenAuthentication, Principal
 from .permissions import HasRequiredScopes
-from .services import TokenError
 
 # Names a secret may go by; any of them in a query string is refused (RFC 6750 §2.3, RFC 9700 §4.3.2).
 SECRET_PARAMETERS = frozenset(
@@ -144,8 +143,6 @@ class TokenView(AuthView):
                 wait=exc.retry_after,
                 detail="Too many failed logins for this account or from this address.",
             ) from None
-        except TokenError as exc:
-            raise token_error(exc) from None
         return pair_response(pair)
 
     def _refresh(self, request, data):
@@ -191,10 +188,7 @@ class RevokeView(AuthView):
     def post(self, request):
         body = RevokeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            ended = login.revoke(user=request.user, raw=body.validated_data["token"], ip=client_ip(request))
-        except TokenError as exc:
-            raise token_error(exc) from None
+        ended = login.revoke(user=request.user, raw=body.validated_data["token"], ip=client_ip(request))
         if ended is None:
             raise NotFound({"code": "not_found", "detail": "None of your login sessions has that token."})
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -72,14 +72,6 @@ class OAuthClientUpdateSerializer(serializers.Serializer):
     allow_introspection = serializers.BooleanField(required=False, help_text="Admins only.")
 
 
-def token_error(exc):
-    """A service's refusal as a 400 in the API's error format."""
-    body = {"code": exc.code, "detail": exc.message}
-    if exc.field:
-        body["errors"] = {exc.field: [exc.message]}
-    return ValidationError(body)
-
-
 UPDATABLE = {"name", "redirect_uris", "allow_introspection"}
 
 
@@ -140,14 +132,11 @@ class OAuthClientViewSet(
         body = OAuthClientCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        try:
-            issued = oauth_clients.create_client(
-                membership=_membership(request), name=data["name"], redirect_uris=data["redirect_uris"],
-                client_type=data["client_type"], allow_introspection=data["allow_introspection"],
-                ip=client_ip(request),
-            )
-        except TokenError as exc:
-            raise token_error(exc) from None
+        issued = oauth_clients.create_client(
+            membership=_membership(request), name=data["name"], redirect_uris=data["redirect_uris"],
+            client_type=data["client_type"], allow_introspection=data["allow_introspection"],
+            ip=client_ip(request),
+        )
         return self._secret_response(issued, status.HTTP_201_CREATED)
 
     @extend_schema(request=OAuthClientUpdateSerializer, responses=OAuthClientSerializer)
@@ -164,14 +153,11 @@ class OAuthClientViewSet(
         body = OAuthClientUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        try:
-            oauth_clients.update_client(
-                application=application, by=request.user, membership=_membership(request),
-                name=data.get("name"), redirect_uris=data.get("redirect_uris"),
-                allow_introspection=data.get("allow_introspection"), ip=client_ip(request),
-            )
-        except TokenError as exc:
-            raise token_error(exc) from None
+        oauth_clients.update_client(
+            application=application, by=request.user, membership=_membership(request),
+            name=data.get("name"), redirect_uris=data.get("redirect_uris"),
+            allow_introspection=data.get("allow_introspection"), ip=client_ip(request),
+        )
         return Response(OAuthClientSerializer(application).data)
 
     @extend_schema(request=None, responses={200: NewOAuthClientSerializer})
@@ -179,11 +165,8 @@ class OAuthClientViewSet(
     def regenerate_secret(self, request, pk=None):
         """A new client secret, shown once; the old one is refused at once."""
         application = self.get_object()
-        try:
-            issued = oauth_clients.regenerate_secret(application=application, by=request.user,
-                                                     ip=client_ip(request))
-        except TokenError as exc:
-            raise token_error(exc) from None
+        issued = oauth_clients.regenerate_secret(application=application, by=request.user,
+                                                 ip=client_ip(request))
         return self._secret_response(issued, status.HTTP_200_OK)
 
     def perform_destroy(self, application):
@@ -237,5 +220,5 @@ class OAuthTokenViewSet(
         except TokenError as exc:
             if exc.code == "not_token_owner":
                 raise PermissionDenied(exc.message) from None
-            raise token_error(exc) from None
+            raise
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from oauth2_provider.models import set_token_value
 
+from accounts.errors import Refused
 from accounts.models import Membership, Role, User
 
 from . import scopes as catalog
@@ -31,14 +32,8 @@ EXPIRY_CHOICES_DAYS = (7, 30, 60, 90)
 NAME_MAX_LENGTH = 100
 
 
-class TokenError(Exception):
-    """A request the rules refuse: `code` for programs, `message` for people, `field` for forms."""
-
-    def __init__(self, code, message, field=None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+class TokenError(Refused):
+    """A credential rule refuses the request."""
 
 
 class SecretAlreadyShown(Exception):
