@@ -24,7 +24,7 @@ from accounts.models import User
 
 from . import api_keys, secret_format
 from . import scopes as catalog
-from .models import AccessToken
+from .models import AccessToken, ApiKey
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,20 @@ class Principal:
 
     def has_scopes(self, required):
         return self.scopes.issuperset(required)
+
+
+def record_use(model, pk, last_used_at, now, request):
+    """Write a credential's last use at most once per TOKEN_LAST_USED_INTERVAL_SECONDS.
+
+    Checked first in memory (no query at all most of the time), then by the UPDATE's own
+    condition, so concurrent requests of one credential write once per interval.
+    """
+    interval = settings.TOKEN_LAST_USED_INTERVAL_SECONDS
+    if last_used_at is not None and (now - last_used_at).total_seconds() < interval:
+        return
+    model.objects.filter(pk=pk).exclude(
+        last_used_at__gt=now - datetime.timedelta(seconds=interval)
+    ).update(last_used_at=now, last_used_ip=_client_ip(request))
 
 
 def _fail(code, detail):
@@ -246,9 +260,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             raise _fail("invalid_token", "The token's owner is deactivated.")
 
         last_used_at = _aware(last_used_at)
-        interval = settings.TOKEN_LAST_USED_INTERVAL_SECONDS
-        if last_used_at is None or (now - last_used_at).total_seconds() >= interval:
-            self._touch(token_id, now, _client_ip(request), interval)
+        record_use(AccessToken, token_id, last_used_at, now, request)
 
         user = User(id=user_id, email=email, is_active=is_active, is_service_account=is_service_account)
         user._state.adding = False
@@ -267,13 +279,6 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             app_user_id=app_user_id,
         )
         return user, principal
-
-    @staticmethod
-    def _touch(token_id, now, ip, interval):
-        # The condition makes concurrent requests write at most once per interval.
-        AccessToken.objects.filter(pk=token_id).exclude(
-            last_used_at__gt=now - datetime.timedelta(seconds=interval)
-        ).update(last_used_at=now, last_used_ip=ip)
 
     def authenticate_header(self, request):
         return f'Bearer realm="{self.www_authenticate_realm}"'
@@ -345,8 +350,6 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return self._jwt(request, value, jwt_header, kid)
 
     def _key(self, key_id):
-        from .models import ApiKey
-
         return (
             ApiKey.objects.select_related("membership__user", "organization")
             .filter(key_id=key_id)
@@ -408,8 +411,6 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return self._principal(request, key, now, reach=reach, app_user_id=user_id or "")
 
     def _principal(self, request, key, now, *, reach, app_user_id):
-        from .models import ApiKey
-
         if key.revoked_at is not None and key.revoked_at <= now:
             raise _fail("token_revoked", "This API key was deleted.")
         membership = key.membership
@@ -417,11 +418,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise _fail("invalid_token", "The API key's owner is no longer a member of its organization.")
         if not membership.user.is_active:
             raise _fail("invalid_token", "The API key's owner is deactivated.")
-        interval = settings.TOKEN_LAST_USED_INTERVAL_SECONDS
-        if key.last_used_at is None or (now - key.last_used_at).total_seconds() >= interval:
-            ApiKey.objects.filter(pk=key.pk).exclude(
-                last_used_at__gt=now - datetime.timedelta(seconds=interval)
-            ).update(last_used_at=now, last_used_ip=_client_ip(request))
+        record_use(ApiKey, key.pk, key.last_used_at, now, request)
         return membership.user, Principal(
             kind="api_key",
             token_id=key.pk,
