@@ -67,7 +67,9 @@ def refusal_body(exc):
 
 def api_exception_handler(exc, context):
     if isinstance(exc, Refused):
-        exc = exceptions.ValidationError(refusal_body(exc))
+        refusal = exceptions.ValidationError(refusal_body(exc))
+        refusal.status_code = exc.status
+        exc = refusal
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DatabaseError):
