@@ -1,48 +1,10 @@
-"""Writes of the platform API that touch several rows or carry a secret."""
-
-from django.db import transaction
+"""Platform writes that touch several rows or carry a secret (accounts' writes: accounts.services)."""
 
 from accounts.errors import Refused
-from accounts.models import Membership, Organization, OrganizationGroup, Role, User
+from accounts.models import Membership, Role
 from tokens import sealing, secret_format
 
 from .models import Message, Webhook
-
-
-class PlatformError(Refused):
-    """A platform rule refuses the request."""
-
-
-@transaction.atomic
-def create_organization(*, name, slug, by, group=None):
-    if Organization.objects.filter(slug=slug).exists():
-        raise PlatformError("slug_taken", "An organization with this slug exists already.", "slug")
-    organization = Organization.objects.create(name=name, slug=slug, group=group)
-    Membership.objects.create(user=by, organization=organization, role=Role.ADMIN, developer_access=True)
-    return organization
-
-
-@transaction.atomic
-def create_organization_group(*, name, slug, by):
-    if OrganizationGroup.objects.filter(slug=slug).exists():
-        raise PlatformError("slug_taken", "An organization group with this slug exists already.", "slug")
-    group = OrganizationGroup.objects.create(name=name, slug=slug)
-    group.owners.add(by)
-    return group
-
-
-@transaction.atomic
-def add_user(*, organization, email, name, role, by_role):
-    """Add a member (creating the account when new); nobody grants a role above their own."""
-    if Role.rank(role) > Role.rank(by_role):
-        raise PlatformError("role_not_allowed", "You cannot give a role above your own.", "role")
-    user = User.objects.filter(email__iexact=email).first() or User.objects.create_user(email, None, name=name)
-    membership, created = Membership.objects.get_or_create(
-        user=user, organization=organization, defaults={"role": role}
-    )
-    if not created:
-        raise PlatformError("already_member", "This user is already a member of the organization.", "email")
-    return membership
 
 
 def organization_bot(organization):
@@ -54,7 +16,7 @@ def organization_bot(organization):
         .first()
     )
     if membership is None:
-        raise PlatformError("no_bot", "This organization has no bot service account to post as.", "as_bot")
+        raise Refused("no_bot", "This organization has no bot service account to post as.", "as_bot")
     return membership.user
 
 

@@ -49,7 +49,7 @@ def test_healthz_is_503_json_when_the_database_does_not_answer(client):
 
 def test_api_answers_503_not_500_when_the_database_fails(client, alice):
     client.force_login(alice)
-    with mock.patch("chats.api.Membership.objects.filter", side_effect=OperationalError("down")):
+    with mock.patch("chats.api.users.Membership.objects.filter", side_effect=OperationalError("down")):
         response = client.get("/api/v1/me")
     assert response.status_code == 503
     assert response.json()["code"] == "service_unavailable"

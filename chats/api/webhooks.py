@@ -1,0 +1,69 @@
+"""Webhooks; the signing secret is in the 201 of create and regenerate-secret, nowhere else."""
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Organization
+from chats import services
+from chats.models import EVENT_CATEGORIES, Webhook
+
+from .base import ReachViewSet, crud_scopes
+
+
+class WebhookSerializer(serializers.ModelSerializer):
+    event_categories = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(EVENT_CATEGORIES)), allow_empty=False
+    )
+
+    class Meta:
+        model = Webhook
+        fields = ["id", "url", "event_categories", "secret_last4", "created_at"]
+        read_only_fields = ["id", "secret_last4", "created_at"]
+
+
+class NewWebhookSerializer(WebhookSerializer):
+    secret = serializers.CharField(read_only=True, help_text="The signing secret. Shown once, here only.")
+
+    class Meta(WebhookSerializer.Meta):
+        fields = WebhookSerializer.Meta.fields + ["secret"]
+
+
+class WebhookViewSet(ReachViewSet):
+    """Webhooks; the signing secret is in the 201 of create and regenerate-secret, nowhere else."""
+
+    queryset = Webhook.objects.all()
+    serializer_class = WebhookSerializer
+    required_scopes = {**crud_scopes("webhooks"), "regenerate_secret": ["update.webhooks"]}
+
+    def _with_secret(self, new, code):
+        data = NewWebhookSerializer(new.webhook).data
+        data["secret"] = new.secret
+        return Response(data, status=code, headers={"Cache-Control": "no-store"})
+
+    @extend_schema(request=WebhookSerializer, responses={201: NewWebhookSerializer})
+    def create(self, request):
+        body = WebhookSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        new = services.create_webhook(organization=Organization.objects.get(pk=request.auth.organization_id),
+                                      by=request.user, **body.validated_data)
+        return self._with_secret(new, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: NewWebhookSerializer})
+    @action(detail=True, methods=["post"], url_path="regenerate-secret")
+    def regenerate_secret(self, request, pk=None):
+        new = services.regenerate_webhook_secret(webhook=self.get_object())
+        return self._with_secret(new, status.HTTP_201_CREATED)
+
+
+class WebhookEventCategoriesView(APIView):
+    """The event categories a webhook can subscribe to."""
+
+    required_scopes = ["read.webhook_event_categories"]
+
+    @extend_schema(responses=inline_serializer(
+        "EventCategory", {"name": serializers.CharField(), "description": serializers.CharField()}, many=True))
+    def get(self, request):
+        return Response([{"name": k, "description": v} for k, v in EVENT_CATEGORIES.items()])
