@@ -34,7 +34,16 @@ class ConversationSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         principal = getattr(request, "auth", None) if request else None
         if principal is not None:
-            self.fields["contact_id"].queryset = Contact.objects.filter(organization_id=principal.organization_id)
+            self.fields["contact_id"].queryset = self._contacts_in_reach(principal)
+
+    def _contacts_in_reach(self, principal):
+        """The contacts a body may name: of the conversation's own organization, and for a
+        one-contact credential only that contact; any other answers like a nonexistent one."""
+        organization_id = (self.instance.organization_id if isinstance(self.instance, Conversation)
+                           else principal.organization_id)
+        contacts = Contact.objects.filter(organization_id=organization_id)
+        limit = reach.contact_filter(principal)
+        return contacts if limit is None else contacts.filter(limit)
 
     def get_attributes(self, conversation) -> dict[str, str]:
         return {a.key: a.value for a in conversation.attributes.all()}
