@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import Membership, Organization, OrganizationGroup, User
+from .models import Invitation, Membership, Organization, OrganizationGroup, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -49,3 +49,12 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "organization__name"]
     list_select_related = ["user", "organization"]
     autocomplete_fields = ["user", "organization"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "organization", "role", "developer_access", "created_at", "accepted_at"]
+    list_filter = ["role", "organization"]
+    search_fields = ["email", "organization__name"]
+    list_select_related = ["organization"]
+    readonly_fields = ["invited_by", "created_at", "accepted_at"]

@@ -170,3 +170,47 @@ class Membership(models.Model):
 
     def has_role_at_least(self, role):
         return _ROLE_RANK[self.role] >= _ROLE_RANK[role]
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self):
+        return self.filter(accepted_at__isnull=True)
+
+    def pending_for(self, user):
+        """The invitations `user` may accept: pending, addressed to their email."""
+        return self.pending().filter(email__iexact=user.email).select_related("organization")
+
+
+class Invitation(models.Model):
+    """An organization's offer of a membership to an email address, until its person accepts it.
+
+    Adding someone never enrolls an existing account by itself: they consent in
+    the portal, and the inviter learns nothing about whether the account existed.
+    """
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    role = models.CharField(max_length=8, choices=Role.choices, default=Role.AGENT)
+    developer_access = models.BooleanField(default=False)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(accepted_at__isnull=True),
+                name="one_pending_invitation_per_email",
+            )
+        ]
+
+    def __str__(self):
+        return f"invitation {self.pk} to {self.organization_id}"

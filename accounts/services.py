@@ -1,13 +1,14 @@
-"""Writes to organizations, groups and memberships: keyword-only functions, each atomic.
+"""Writes to organizations, groups, memberships and invitations: keyword-only functions, each atomic.
 
-Callers above (chats' API, tokens) audit what these return: accounts imports
-nothing of ours, so it cannot write the audit log itself.
+Callers above (chats' API and portal views, tokens) audit what these return:
+accounts imports nothing of ours, so it cannot write the audit log itself.
 """
 
 from django.db import transaction
+from django.utils import timezone
 
 from .errors import Refused
-from .models import Membership, Organization, OrganizationGroup, Role, User
+from .models import Invitation, Membership, Organization, OrganizationGroup, Role, User
 
 
 @transaction.atomic
@@ -21,6 +22,17 @@ def create_organization(*, name, slug, by, group=None):
 
 
 @transaction.atomic
+def update_organization(*, organization, **changes):
+    """Rename an organization (`name`, `slug`); returns the fields that changed."""
+    return _apply(organization, changes)
+
+
+@transaction.atomic
+def delete_organization(*, organization):
+    organization.delete()
+
+
+@transaction.atomic
 def create_organization_group(*, name, slug, by):
     """A new organization group, owned by `by`."""
     if OrganizationGroup.objects.filter(slug=slug).exists():
@@ -30,33 +42,118 @@ def create_organization_group(*, name, slug, by):
     return group
 
 
+def _check_group_owner(group, by):
+    if not group.owners.filter(pk=by.pk).exists():
+        raise Refused("not_group_owner", "Only an owner of the organization group may change it.",
+                      status=403)
+
+
+@transaction.atomic
+def update_organization_group(*, group, by, **changes):
+    """Rename a group (`name`, `slug`): its owners only. Returns the fields that changed."""
+    _check_group_owner(group, by)
+    return _apply(group, changes)
+
+
+@transaction.atomic
+def delete_organization_group(*, group, by):
+    """Delete a group (its organizations stay, ungrouped): its owners only."""
+    _check_group_owner(group, by)
+    group.delete()
+
+
+def _apply(instance, changes):
+    changed = [field for field, value in changes.items() if getattr(instance, field) != value]
+    for field in changed:
+        setattr(instance, field, changes[field])
+    if changed:
+        instance.save(update_fields=changed)
+    return changed
+
+
 def _check_role(role, by_role):
     if Role.rank(role) > Role.rank(by_role):
         raise Refused("role_not_allowed", "You cannot give a role above your own.", "role")
 
 
 @transaction.atomic
-def add_member(*, organization, email, role, by_role, name=""):
-    """Add a member (creating the account when new); nobody grants a role above their own."""
+def invite_member(*, organization, email, role, by, by_role, developer_access=False, name=""):
+    """Invite `email` to the organization; the person joins when they accept (accept_invitation).
+
+    The answer is the same whether or not the email has an account, so an inviter
+    learns nothing about people outside their organization. A new email gets an
+    account (no usable password) named `name`; an existing account is never changed.
+    Inviting again refreshes the pending invitation.
+    """
     _check_role(role, by_role)
-    user = User.objects.filter(email__iexact=email).first() or User.objects.create_user(email, None, name=name)
+    email = User.objects.normalize_email(email).lower()
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise Refused("already_member", "This user is already a member of the organization.", "email")
+    if not User.objects.filter(email__iexact=email).exists():
+        User.objects.create_user(email, None, name=name)
+    invitation, _ = Invitation.objects.pending().update_or_create(
+        organization=organization, email=email,
+        defaults={"role": role, "developer_access": developer_access, "invited_by": by,
+                  "created_at": timezone.now()},
+    )
+    return invitation
+
+
+@transaction.atomic
+def accept_invitation(*, invitation, user):
+    """`user` joins the organization as invited; refused unless the invitation is theirs and pending."""
+    invitation = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+    if invitation is None or invitation.accepted_at or invitation.email.lower() != user.email.lower():
+        raise Refused("no_invitation", "This invitation does not exist or was used already.", status=404)
+    membership = add_member(organization=invitation.organization, user=user, role=invitation.role,
+                            developer_access=invitation.developer_access)
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    return membership
+
+
+@transaction.atomic
+def decline_invitation(*, invitation, user):
+    """`user` turns the invitation down; it is deleted."""
+    deleted, _ = Invitation.objects.pending().filter(pk=invitation.pk, email__iexact=user.email).delete()
+    if not deleted:
+        raise Refused("no_invitation", "This invitation does not exist or was used already.", status=404)
+
+
+@transaction.atomic
+def add_member(*, organization, user, role, developer_access=False):
+    """Make `user` a member at once: for people who consented (an accepted invitation) and seeding."""
     membership, created = Membership.objects.get_or_create(
-        user=user, organization=organization, defaults={"role": role}
+        user=user, organization=organization, defaults={"role": role, "developer_access": developer_access}
     )
     if not created:
         raise Refused("already_member", "This user is already a member of the organization.", "email")
     return membership
 
 
+def _administers_every_organization_of(by, user_id):
+    administered = Membership.objects.filter(user=by, role=Role.ADMIN).values("organization_id")
+    return not Membership.objects.filter(user_id=user_id).exclude(organization_id__in=administered).exists()
+
+
 @transaction.atomic
-def update_member(*, membership, by_role, name=None, role=None):
-    """Change a member's name and/or role; nobody grants a role above their own."""
+def update_member(*, membership, by, by_role, name=None, role=None):
+    """Change a member's role in this organization and/or their name.
+
+    Nobody grants a role above their own. A name belongs to the person: only they,
+    or an admin of every organization they belong to, may change it.
+    """
     if role is not None:
         _check_role(role, by_role)
-    if name is not None:
-        membership.user.name = name
-        membership.user.save(update_fields=["name"])
-    if role is not None:
+    user = membership.user
+    if name is not None and name != user.name:
+        if user.pk != by.pk and not _administers_every_organization_of(by, user.pk):
+            raise Refused("name_not_allowed",
+                          "Only this person, or an admin of every organization they belong to, "
+                          "may change their name.", "name", status=403)
+        user.name = name
+        user.save(update_fields=["name"])
+    if role is not None and role != membership.role:
         membership.role = role
         membership.save(update_fields=["role"])
     return membership

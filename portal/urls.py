@@ -23,6 +23,7 @@ urlpatterns = [
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
+    path("", include("chats.urls")),
     path("", include("tokens.urls")),
     path("", include("tokens.session_urls")),
     path("", include("tokens.key_urls")),

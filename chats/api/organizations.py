@@ -3,8 +3,11 @@
 from rest_framework import serializers
 
 from accounts import services as accounts
+from accounts.http import client_ip
 from accounts.models import Organization, OrganizationGroup
 from chats import reach
+from tokens import audit
+from tokens.models import AuditEvent
 
 from .base import ReachViewSet, crud_scopes
 
@@ -43,10 +46,27 @@ class OrganizationViewSet(ReachViewSet):
         principal = self.request.auth
         own = Organization.objects.select_related("group").get(pk=principal.organization_id)
         owns_group = own.group_id and own.group.owners.filter(pk=principal.user_id).exists()
-        serializer.instance = accounts.create_organization(
+        organization = accounts.create_organization(
             name=serializer.validated_data["name"], slug=serializer.validated_data["slug"],
             by=self.request.user, group=own.group if owns_group else None,
         )
+        serializer.instance = organization
+        _record(self.request, [organization], AuditEvent.Action.ORGANIZATION_CHANGED,
+                f"created organization {organization.slug}")
+
+    def perform_update(self, serializer):
+        organization = serializer.instance
+        changed = accounts.update_organization(organization=organization, **serializer.validated_data)
+        if changed:
+            _record(self.request, [organization], AuditEvent.Action.ORGANIZATION_CHANGED,
+                    f"changed {', '.join(changed)} of organization {organization.slug}")
+
+    def perform_destroy(self, organization):
+        slug, pk = organization.slug, organization.pk
+        accounts.delete_organization(organization=organization)
+        # The deleted organization's own audit log goes with it; the caller's keeps the record.
+        survivor = Organization.objects.filter(pk=self.request.auth.organization_id).exclude(pk=pk)
+        _record(self.request, survivor, AuditEvent.Action.ORGANIZATION_CHANGED, f"deleted organization {slug}")
 
 
 class OrganizationGroupSerializer(serializers.ModelSerializer):
@@ -59,7 +79,7 @@ class OrganizationGroupSerializer(serializers.ModelSerializer):
 
 
 class OrganizationGroupViewSet(ReachViewSet):
-    """The organization group of the credential's organization."""
+    """The organization group of the credential's organization; only its owners may change it."""
 
     queryset = OrganizationGroup.objects.prefetch_related("organizations")
     serializer_class = OrganizationGroupSerializer
@@ -74,7 +94,30 @@ class OrganizationGroupViewSet(ReachViewSet):
         return self.queryset.filter(pk=principal.group_id)
 
     def perform_create(self, serializer):
-        serializer.instance = accounts.create_organization_group(
+        group = accounts.create_organization_group(
             name=serializer.validated_data["name"], slug=serializer.validated_data["slug"],
             by=self.request.user,
         )
+        serializer.instance = group
+        own = Organization.objects.filter(pk=self.request.auth.organization_id)
+        _record(self.request, own, AuditEvent.Action.GROUP_CHANGED, f"created organization group {group.slug}")
+
+    def perform_update(self, serializer):
+        group = serializer.instance
+        changed = accounts.update_organization_group(group=group, by=self.request.user,
+                                                     **serializer.validated_data)
+        if changed:
+            _record(self.request, list(group.organizations.all()), AuditEvent.Action.GROUP_CHANGED,
+                    f"changed {', '.join(changed)} of organization group {group.slug}")
+
+    def perform_destroy(self, group):
+        members = list(group.organizations.all())  # their group link is cleared: each one's log says so
+        slug = group.slug
+        accounts.delete_organization_group(group=group, by=self.request.user)
+        _record(self.request, members, AuditEvent.Action.GROUP_DELETED, f"deleted organization group {slug}")
+
+
+def _record(request, organizations, action, detail):
+    for organization in organizations:
+        audit.record(organization=organization, actor=request.user, action=action, ip=client_ip(request),
+                     detail=detail)

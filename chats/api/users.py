@@ -7,9 +7,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services as accounts
+from accounts.http import client_ip
 from accounts.models import Membership, Organization, Role, User
 from chats import reach
+from tokens import audit
 from tokens import scopes as catalog
+from tokens.models import AuditEvent
 
 from .base import ReachViewSet, crud_scopes
 
@@ -33,8 +36,23 @@ class UserFullSerializer(UserLimitedSerializer):
 
 class UserCreateSerializer(serializers.Serializer):
     email = serializers.EmailField()
-    name = serializers.CharField(max_length=150, required=False, default="")
+    name = serializers.CharField(max_length=150, required=False, default="",
+                                 help_text="Used only when the email has no account yet.")
     role = serializers.ChoiceField(choices=Role.choices, default=Role.AGENT)
+    developer_access = serializers.BooleanField(required=False, default=False)
+
+
+class InvitationSerializer(serializers.Serializer):
+    """The same answer whether or not the email already has an account."""
+
+    status = serializers.SerializerMethodField()
+    email = serializers.EmailField(read_only=True)
+    organization_id = serializers.CharField(source="organization.public_id", read_only=True)
+    role = serializers.CharField(read_only=True)
+    developer_access = serializers.BooleanField(read_only=True)
+
+    def get_status(self, invitation) -> str:
+        return "invited"
 
 
 class UserUpdateSerializer(serializers.Serializer):
@@ -77,26 +95,44 @@ class UserViewSet(ReachViewSet):
             raise NotFound()
         return membership
 
-    @extend_schema(request=UserCreateSerializer, responses={201: UserFullSerializer})
+    @extend_schema(request=UserCreateSerializer, responses={202: InvitationSerializer})
     def create(self, request):
+        """Invite a person: they join when they accept in the portal. The answer never tells
+        whether the email already has an account, nor anything about that account."""
         body = UserCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         organization = Organization.objects.get(pk=request.auth.organization_id)
-        membership = accounts.add_member(organization=organization, by_role=request.auth.role,
-                                         **body.validated_data)
-        return Response(UserFullSerializer(membership).data, status=status.HTTP_201_CREATED)
+        invitation = accounts.invite_member(organization=organization, by=request.user,
+                                            by_role=request.auth.role, **body.validated_data)
+        _record(request, organization, AuditEvent.Action.INVITED,
+                f"invited {invitation.email} as {invitation.role}")
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=UserUpdateSerializer, responses=UserFullSerializer)
     def partial_update(self, request, id=None):
         membership = self.get_object()
         body = UserUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        membership = accounts.update_member(membership=membership, by_role=request.auth.role,
-                                            **body.validated_data)
+        before = (membership.user.name, membership.role)
+        membership = accounts.update_member(membership=membership, by=request.user,
+                                            by_role=request.auth.role, **body.validated_data)
+        changes = [f"{what} {old!r} -> {new!r}" for what, old, new in
+                   zip(("name", "role"), before, (membership.user.name, membership.role), strict=True)
+                   if old != new]
+        if changes:
+            _record(request, membership.organization, AuditEvent.Action.MEMBER_CHANGED,
+                    f"{membership.user.email}: {', '.join(changes)}")
         return Response(UserFullSerializer(membership).data)
 
     def perform_destroy(self, membership):
         accounts.remove_member(membership=membership, by=self.request.user)
+        _record(self.request, membership.organization, AuditEvent.Action.MEMBER_REMOVED,
+                f"removed {membership.user.email} ({membership.role})")
+
+
+def _record(request, organization, action, detail):
+    audit.record(organization=organization, actor=request.user, action=action, ip=client_ip(request),
+                 detail=detail)
 
 
 class UserSelfSerializer(serializers.ModelSerializer):
