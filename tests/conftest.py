@@ -5,25 +5,13 @@ agent, guest and bot (a service account); mallory is admin of Globex.
 """
 
 import os
-from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from accounts.models import Membership, Organization, OrganizationGroup, Role, User
-from chats import services as chat_services
-from chats.models import (
-    Contact,
-    Conversation,
-    ConversationAttribute,
-    Form,
-    KnowledgeItem,
-    Message,
-    Service,
-)
-
-PASSWORD = "correct-horse-battery"
+from accounts.models import Organization, OrganizationGroup, Role
+from tests.factories import make_member, make_platform
 
 
 def _required(name):
@@ -52,22 +40,6 @@ def pytest_sessionstart(session):
 def fast_password_hashing(settings):
     """PBKDF2 costs ~0.3 s per user; tests that measure login timing opt back in."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "tokens.hashers.ClientSecretHasher"]
-
-
-def make_member(org, email, role, *, developer_access=False, service=False, password=PASSWORD):
-    """A user with one membership; service accounts get no usable password."""
-    user = User.objects.filter(email=email).first() or User.objects.create_user(
-        email, None if service else password, is_service_account=service
-    )
-    Membership.objects.create(user=user, organization=org, role=role, developer_access=developer_access)
-    return user
-
-
-def membership(user, org=None):
-    memberships = Membership.objects.select_related("organization").filter(user=user)
-    if org is not None:
-        memberships = memberships.filter(organization=org)
-    return memberships.get()
 
 
 @pytest.fixture
@@ -131,49 +103,7 @@ def api():
     return APIClient()
 
 
-def login(client, user):
-    client.force_login(user)
-    return client
-
-
-def issue(user, org=None, scopes=("read.me",), **kwargs):
-    """A personal token through the real service; returns (token row, plaintext secret)."""
-    from tokens import services
-
-    issued = services.issue_personal_token(
-        issuer=membership(user, org), name=kwargs.pop("name", "test token"), scopes=list(scopes), **kwargs
-    )
-    return issued.token, issued.secret.reveal()
-
-
-def bearer(secret):
-    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
-
-
 # Platform data: one of every resource in Acme, Acme Labs and Globex.
-
-
-def make_platform(org, *, author, guest=None):
-    """A contact (tied to `guest` when given), a second contact, a conversation each, and the rest."""
-    own = Contact.objects.create(organization=org, external_id=f"{org.slug}-own", name="Own", user=guest)
-    other = Contact.objects.create(organization=org, external_id=f"{org.slug}-other", name="Other")
-    chat = Conversation.objects.create(organization=org, contact=own, subject="own chat")
-    other_chat = Conversation.objects.create(organization=org, contact=other, subject="other chat")
-    ConversationAttribute.objects.create(conversation=chat, key="channel", value="web")
-    return SimpleNamespace(
-        org=org,
-        contact=own,
-        other_contact=other,
-        chat=chat,
-        other_chat=other_chat,
-        message=Message.objects.create(conversation=chat, author_contact=own, text="hello"),
-        other_message=Message.objects.create(conversation=other_chat, author_contact=other, text="hi"),
-        knowledge_item=KnowledgeItem.objects.create(organization=org, title="Hours"),
-        form=Form.objects.create(organization=org, name="Contact"),
-        service=Service.objects.create(organization=org, name="Support"),
-        webhook=chat_services.create_webhook(organization=org, url="https://example.com/hook",
-                                        event_categories=["message"], by=author).webhook,
-    )
 
 
 @pytest.fixture
@@ -192,31 +122,3 @@ def labs(org, alice):
 @pytest.fixture
 def globex(other_org, mallory):
     return make_platform(other_org, author=mallory)
-
-
-def in_parallel(count, work):
-    """Run `work(n)` in `count` threads released together, each on its own real database
-    connection; returns what each returned, or the code of the TokenError it raised."""
-    import threading
-
-    from django.db import connection
-
-    from tokens.services import TokenError
-
-    start = threading.Barrier(count)
-    outcomes = []
-
-    def run(n):
-        try:
-            outcomes.append(work(n, start))
-        except TokenError as exc:
-            outcomes.append(exc.code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return outcomes

@@ -9,10 +9,11 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from accounts.errors import Refused
 from accounts.http import client_ip
 from accounts.models import Membership
 
-from . import api_keys, services
+from . import api_keys, audit, services
 from .models import AccessToken, ApiKey, Reach
 
 
@@ -145,7 +146,7 @@ class PersonalTokenViewSet(
                 organization_id=issuer.organization_id, user__email__iexact=data["owner"]
             ).first()
             if owner is None:
-                raise services.TokenError(
+                raise Refused(
                     "owner_not_found", "No such service account in this organization.", "owner")
         expires_at = data.get("expires_at")
         if data.get("expires_in_days"):
@@ -158,8 +159,8 @@ class PersonalTokenViewSet(
         return self._secret_response(issued)
 
     def _secret_response(self, issued):
-        payload = NewTokenSerializer(issued.token).data
-        payload["token"] = services.reveal_secret(issued, by=self.request.user, ip=client_ip(self.request))
+        payload = NewTokenSerializer(issued.credential).data
+        payload["token"] = audit.reveal(issued, by=self.request.user, ip=client_ip(self.request))
         return Response(payload, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
 
     @extend_schema(request=TokenRenameSerializer, responses=TokenSerializer)
@@ -271,7 +272,7 @@ class ApiKeyViewSet(PersonalTokenViewSet):
             organization_id=organization_id, user__email__iexact=email
         ).first()
         if owner is None:
-            raise services.TokenError(
+            raise Refused(
                 "owner_not_found", "No such service account in this organization.", "owner")
         return owner
 

@@ -8,16 +8,16 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.errors import Refused
 from accounts.models import Organization
 
 from . import scopes as catalog
 from . import sealing, secret_format
 from .models import ApiKey, AuditEvent, Reach
+from .rules import resolve_owner
 from .services import (
     GRACE_PERIODS,
     OneTimeSecret,
-    TokenError,
-    _resolve_owner,
     clean_name,
     clean_scopes,
     organization_account,
@@ -63,7 +63,7 @@ def create_api_key(*, issuer, name, scopes, reach=Reach.APP, owner=None, allow_j
     # the organization's own account) one at a time.
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
     if owner is not None:
-        owner = _resolve_owner(issuer, owner)
+        owner = resolve_owner(issuer, owner)
     else:
         owner = organization_account(organization)
     allowed = catalog.allowed_for(issuer.role, issuer.has_developer_access)
@@ -74,17 +74,17 @@ def create_api_key(*, issuer, name, scopes, reach=Reach.APP, owner=None, allow_j
         owner_label=f"{owner.user.email}, {owner.role}",
     )
     if reach not in (Reach.APP, Reach.ACCOUNT):
-        raise TokenError("invalid_reach", "An API key reaches `app` or `account`; appUser is a JWT claim.",
+        raise Refused("invalid_reach", "An API key reaches `app` or `account`; appUser is a JWT claim.",
                          "reach")
     if reach == Reach.ACCOUNT and not (
         organization.group_id and organization.group.owners.filter(pk=issuer.user_id).exists()
     ):
-        raise TokenError("reach_not_allowed", "Account reach is for owners of the organization's group.",
+        raise Refused("reach_not_allowed", "Account reach is for owners of the organization's group.",
                          "reach")
 
     limit = settings.API_KEYS_PER_ORGANIZATION
     if ApiKey.objects.live().filter(organization=organization).count() >= limit:
-        raise TokenError("api_key_limit_reached",
+        raise Refused("api_key_limit_reached",
                          f"The organization has {limit} live API keys, the most allowed; delete one first.")
 
     secret = secret_format.generate(secret_format.API_KEY_SECRET)
@@ -112,12 +112,12 @@ def rename_api_key(*, key, name, by, ip=None):
 def rotate_api_key(*, key, grace="none", by, ip=None):
     """A new secret under the same key id; the previous one keeps working for `grace`."""
     if grace not in GRACE_PERIODS:
-        raise TokenError("invalid_grace_period", "The grace period is one of: none, 1h, 24h, 7d.",
+        raise Refused("invalid_grace_period", "The grace period is one of: none, 1h, 24h, 7d.",
                          "grace_period")
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     now = timezone.now()
     if key.revoked_at is not None and key.revoked_at <= now:
-        raise TokenError("token_revoked", "This API key is deleted; it cannot be rotated.")
+        raise Refused("token_revoked", "This API key is deleted; it cannot be rotated.")
     key.previous_secret_digest = key.secret_digest
     key.previous_sealed_secret = key.sealed_secret
     key.previous_secret_expires_at = now + GRACE_PERIODS[grace]

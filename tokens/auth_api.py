@@ -17,8 +17,9 @@ from accounts.models import Membership
 
 from . import login
 from .api import client_ip
-from .authentication import AccessTokenAuthentication, Principal
+from .authentication import AccessTokenAuthentication
 from .permissions import HasRequiredScopes
+from .principal import Principal
 
 # Names a secret may go by; any of them in a query string is refused (RFC 6750 §2.3, RFC 9700 §4.3.2).
 SECRET_PARAMETERS = frozenset(

@@ -9,190 +9,26 @@ scopes are cut to what the membership allows today.
 """
 
 import base64
-import datetime
 import logging
 
 import jwt
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connections
-from django.db.backends.utils import CursorDebugWrapper
+from django.db import connections
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
-from accounts.http import client_ip as _client_ip
 from accounts.models import User
 
 from . import api_keys, secret_format
 from . import scopes as catalog
-from .models import AccessToken, ApiKey
+from .bearer_lookup import aware, lookup
+from .models import REACH_RANK, AccessToken, ApiKey, CredentialKind
+from .principal import Principal, record_use
 
 log = logging.getLogger(__name__)
 
-_UTC = datetime.UTC
-
-
-class Principal:
-    """Who calls and what they may do: `request.auth` on every authenticated API request."""
-
-    __slots__ = (
-        "kind",
-        "token_id",
-        "user_id",
-        "membership_id",
-        "organization_id",
-        "group_id",
-        "role",
-        "developer_access",
-        "scopes",
-        "reach",
-        "app_user_id",
-    )
-
-    def __init__(self, *, kind, token_id, user_id, membership_id, organization_id, group_id,
-                 role, developer_access, scopes, reach="app", app_user_id=""):
-        self.kind = kind
-        self.token_id = token_id
-        self.user_id = user_id
-        self.membership_id = membership_id
-        self.organization_id = organization_id
-        self.group_id = group_id
-        self.role = role
-        self.developer_access = developer_access
-        self.scopes = scopes
-        self.reach = reach
-        self.app_user_id = app_user_id
-
-    def __repr__(self):
-        return f"<Principal {self.kind} token={self.token_id} user={self.user_id}>"
-
-    def has_scopes(self, required):
-        return self.scopes.issuperset(required)
-
-
-def record_use(model, pk, last_used_at, now, request):
-    """Write a credential's last use at most once per TOKEN_LAST_USED_INTERVAL_SECONDS.
-
-    Checked first in memory (no query at all most of the time), then by the UPDATE's own
-    condition, so concurrent requests of one credential write once per interval.
-    """
-    interval = settings.TOKEN_LAST_USED_INTERVAL_SECONDS
-    if last_used_at is not None and (now - last_used_at).total_seconds() < interval:
-        return
-    model.objects.filter(pk=pk).exclude(
-        last_used_at__gt=now - datetime.timedelta(seconds=interval)
-    ).update(last_used_at=now, last_used_ip=_client_ip(request))
-
-
-def _fail(code, detail):
+def fail(code, detail):
     return exceptions.AuthenticationFailed(detail, code=code)
-
-
-_COLUMNS = (
-    "id",
-    "kind",
-    "scope",
-    "expires",
-    "revoked_at",
-    "last_used_at",
-    "organization_id",
-    "membership_id",
-    "membership__organization_id",
-    "membership__role",
-    "membership__developer_access",
-    "membership__user_id",
-    "membership__user__email",
-    "membership__user__is_active",
-    "membership__user__is_service_account",
-    "organization__group_id",
-    "reach",
-    "app_user_id",
-)
-_sql_by_alias = {}
-
-try:
-    from django.db.backends.postgresql.base import ServerBindingCursor
-
-    class _PreparingCursor(ServerBindingCursor):
-        def execute(self, query, params=None, **kwargs):
-            kwargs.setdefault("prepare", True)
-            return super().execute(query, params, **kwargs)
-
-except ImportError:  # psycopg is not installed: SQLite only
-    _PreparingCursor = None
-
-
-class _LookupDebugWrapper(CursorDebugWrapper):
-    def execute(self, sql, params=None):
-        # A prepared statement leaves nothing for last_executed_query to read: log the SQL as sent.
-        with self.debug_sql(sql, params):
-            return self._execute_with_wrappers(sql, params, many=False, executor=self._execute)
-
-
-def _lookup_sql(alias):
-    """The lookup's SQL, compiled by the ORM once per database alias, then reused."""
-    sql = _sql_by_alias.get(alias)
-    if sql is None:
-        query = AccessToken.objects.filter(token_checksum="").values_list(*_COLUMNS).query
-        sql, _params = query.get_compiler(using=alias).as_sql()
-        _sql_by_alias[alias] = sql
-    return sql
-
-
-def _lookup_cursor(connection):
-    """A cursor for the lookup. On PostgreSQL it is a server-binding cursor that prepares the
-    statement, so the 4-table join is parsed and planned once per connection rather than on
-    every request (planning alone was ~110 µs of a ~250 µs lookup). Django's own cursors never
-    prepare (they keep poolers happy), so only this statement is affected; set
-    DATABASE_PREPARED_STATEMENTS=false behind a pooler that cannot carry prepared statements.
-    """
-    if connection.vendor != "postgresql" or not settings.DATABASE_PREPARED_STATEMENTS:
-        return connection.cursor()
-    connection.close_if_health_check_failed()
-    connection.ensure_connection()
-    connection.validate_thread_sharing()
-    with connection.wrap_database_errors:
-        raw = _PreparingCursor(connection.connection)
-    # Wrapped like any Django cursor: errors translated, and counted when queries are logged.
-    return _LookupDebugWrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
-
-
-def _run_lookup(connection, digest):
-    with _lookup_cursor(connection) as cursor:
-        cursor.execute(_lookup_sql(connection.alias), [digest])
-        return cursor.fetchone()
-
-
-def _lookup(connection, digest):
-    """Run the lookup, letting it stand in for Django's per-request connection health check.
-
-    With CONN_HEALTH_CHECKS Django sends `SELECT 1` before a request's first query: a
-    second round trip on the hottest path. Here the lookup itself is the check: if a
-    persistent connection turns out dead, it is closed and the lookup runs once more on
-    a fresh one, which is all the health check would have done.
-    """
-    checking = (
-        connection.health_check_enabled
-        and not connection.health_check_done
-        and connection.connection is not None
-        and not connection.in_atomic_block
-    )
-    if not checking:
-        return _run_lookup(connection, digest)
-    connection.health_check_done = True
-    try:
-        return _run_lookup(connection, digest)
-    except (OperationalError, InterfaceError):
-        connection.close()
-        return _run_lookup(connection, digest)
-
-
-def _aware(value):
-    # PostgreSQL answers aware datetimes; SQLite naive UTC ones (or text).
-    if value is None or isinstance(value, datetime.datetime) and value.tzinfo is not None:
-        return value
-    if isinstance(value, str):
-        value = datetime.datetime.fromisoformat(value)
-    return value.replace(tzinfo=_UTC)
 
 
 class AccessTokenAuthentication(authentication.BaseAuthentication):
@@ -209,7 +45,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         header = request.META.get("HTTP_AUTHORIZATION")
         if not header:
             if "access_token=" in request.META.get("QUERY_STRING", ""):
-                raise _fail(
+                raise fail(
                     "invalid_request",
                     "Tokens are never accepted in the URL. Send it in the Authorization header.",
                 )
@@ -219,12 +55,12 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             return None
         raw = raw.strip()
         if not raw:
-            raise _fail("invalid_token", "The Authorization header has no token after 'Bearer'.")
+            raise fail("invalid_token", "The Authorization header has no token after 'Bearer'.")
         if raw.startswith("kw_") and not raw.startswith(
             (secret_format.PERSONAL_TOKEN, secret_format.OAUTH_TOKEN)
         ):
             if raw.startswith(secret_format.REFRESH_TOKEN):
-                raise _fail(
+                raise fail(
                     "invalid_token",
                     "That is a refresh token; send it to /api/v1/auth/token, not as a Bearer token.",
                 )
@@ -232,34 +68,34 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         if raw.startswith("kw_"):  # kw_pat_ or kw_oat_: the checksum refuses a typo before any query
             prefix = secret_format.PERSONAL_TOKEN if raw[3] == "p" else secret_format.OAUTH_TOKEN
             if not secret_format.is_well_formed(raw, prefix):
-                raise _fail("invalid_token", "The token is malformed or mistyped (its checksum does not match).")
+                raise fail("invalid_token", "The token is malformed or mistyped (its checksum does not match).")
         return self.authenticate_digest(request, secret_format.digest(raw))
 
     def authenticate_digest(self, request, digest):
-        row = _lookup(connections["default"], digest)
+        row = lookup(connections["default"], digest)
         if row is None:
-            raise _fail("invalid_token", "The token is not valid.")
+            raise fail("invalid_token", "The token is not valid.")
         (token_id, kind, scope, expires, revoked_at, last_used_at, organization_id, membership_id,
          member_org_id, role, developer_access, user_id, email, is_active, is_service_account,
          group_id, reach, app_user_id) = row
 
         now = timezone.now()
-        revoked_at = _aware(revoked_at)
+        revoked_at = aware(revoked_at)
         if revoked_at is not None and revoked_at <= now:
-            raise _fail("token_revoked", f"The token was revoked at {revoked_at:%Y-%m-%dT%H:%M:%SZ}.")
-        expires = _aware(expires)
+            raise fail("token_revoked", f"The token was revoked at {revoked_at:%Y-%m-%dT%H:%M:%SZ}.")
+        expires = aware(expires)
         if expires is not None and expires <= now:
-            raise _fail(
+            raise fail(
                 "token_expired",
                 f"The access token expired at {expires:%Y-%m-%dT%H:%M:%SZ}. "
                 "Refresh it or create a new one.",
             )
         if membership_id is None or member_org_id != organization_id:
-            raise _fail("invalid_token", "The token's owner is no longer a member of its organization.")
+            raise fail("invalid_token", "The token's owner is no longer a member of its organization.")
         if not is_active:
-            raise _fail("invalid_token", "The token's owner is deactivated.")
+            raise fail("invalid_token", "The token's owner is deactivated.")
 
-        last_used_at = _aware(last_used_at)
+        last_used_at = aware(last_used_at)
         record_use(AccessToken, token_id, last_used_at, now, request)
 
         user = User(id=user_id, email=email, is_active=is_active, is_service_account=is_service_account)
@@ -301,12 +137,12 @@ class SessionAuthentication(authentication.SessionAuthentication):
             membership = memberships.first()
         if membership is None:
             return user, Principal(
-                kind="session", token_id=None, user_id=user.pk, membership_id=None,
+                kind=CredentialKind.SESSION, token_id=None, user_id=user.pk, membership_id=None,
                 organization_id=None, group_id=None, role=None, developer_access=False,
                 scopes=frozenset(),
             )
         return user, Principal(
-            kind="session",
+            kind=CredentialKind.SESSION,
             token_id=None,
             user_id=user.pk,
             membership_id=membership.pk,
@@ -319,9 +155,6 @@ class SessionAuthentication(authentication.SessionAuthentication):
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'
-
-
-_REACH_RANK = {"appUser": 0, "app": 1, "account": 2}
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -360,25 +193,25 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         try:
             key_id, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
-            raise _fail("invalid_token", "The Basic credentials are not valid base64 of keyId:secret.") from None
+            raise fail("invalid_token", "The Basic credentials are not valid base64 of keyId:secret.") from None
         if not key_id.startswith(secret_format.API_KEY_ID):
-            raise _fail("invalid_token", "Basic authentication takes an API key id (kw_key_…) and its secret.")
+            raise fail("invalid_token", "Basic authentication takes an API key id (kw_key_…) and its secret.")
         if not secret_format.is_well_formed(secret, secret_format.API_KEY_SECRET):
-            raise _fail("invalid_token", "The API key secret is malformed or mistyped (its checksum does not match).")
+            raise fail("invalid_token", "The API key secret is malformed or mistyped (its checksum does not match).")
         key = self._key(key_id)
         now = timezone.now()
         if key is None or not api_keys.secret_matches(key, secret, now):
-            raise _fail("invalid_token", "Unknown API key, or wrong secret.")
+            raise fail("invalid_token", "Unknown API key, or wrong secret.")
         return self._principal(request, key, now, reach=key.reach, app_user_id="")
 
     def _jwt(self, request, raw, jwt_header, kid):
         if jwt_header.get("alg") != "HS256":
-            raise _fail("unsupported_algorithm", "API key JWTs must be signed with HS256.")
+            raise fail("unsupported_algorithm", "API key JWTs must be signed with HS256.")
         key = self._key(kid)
         if key is None:
-            raise _fail("unknown_key", "No API key has this `kid`.")
+            raise fail("unknown_key", "No API key has this `kid`.")
         if not key.allow_jwt:
-            raise _fail("jwt_not_allowed", "This API key does not allow JWTs; use Basic authentication.")
+            raise fail("jwt_not_allowed", "This API key does not allow JWTs; use Basic authentication.")
         now = timezone.now()
         claims = None
         for secret in api_keys.verification_secrets(key, now):
@@ -387,40 +220,40 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                                     options={"verify_aud": False, "require": ["scope"]})
                 break
             except jwt.ExpiredSignatureError:
-                raise _fail("token_expired", "The JWT's `exp` has passed.") from None
+                raise fail("token_expired", "The JWT's `exp` has passed.") from None
             except jwt.MissingRequiredClaimError:
-                raise _fail("invalid_claims", "The JWT needs a `scope` claim: app, appUser or account.") from None
+                raise fail("invalid_claims", "The JWT needs a `scope` claim: app, appUser or account.") from None
             except jwt.InvalidSignatureError:
                 continue
             except jwt.PyJWTError as exc:
-                raise _fail("invalid_token", f"The JWT is not valid: {exc}.") from None
+                raise fail("invalid_token", f"The JWT is not valid: {exc}.") from None
         if claims is None:
-            raise _fail("invalid_signature", "The JWT's signature does not match the API key's secret.")
+            raise fail("invalid_signature", "The JWT's signature does not match the API key's secret.")
         exp = claims.get("exp")
         if exp is not None and exp - now.timestamp() > settings.API_KEY_JWT_MAX_LIFETIME_SECONDS:
-            raise _fail("lifetime_too_long",
+            raise fail("lifetime_too_long",
                         f"A JWT may live at most {settings.API_KEY_JWT_MAX_LIFETIME_SECONDS} seconds.")
         reach = claims.get("scope")
-        if reach not in _REACH_RANK:
-            raise _fail("invalid_claims", "The JWT's `scope` claim is app, appUser or account.")
-        if _REACH_RANK[reach] > _REACH_RANK[key.reach]:
-            raise _fail("reach_not_allowed", f"This API key reaches `{key.reach}` at most.")
+        if reach not in REACH_RANK:
+            raise fail("invalid_claims", "The JWT's `scope` claim is app, appUser or account.")
+        if REACH_RANK[reach] > REACH_RANK[key.reach]:
+            raise fail("reach_not_allowed", f"This API key reaches `{key.reach}` at most.")
         user_id = claims.get("userId")
         if reach == "appUser" and (not isinstance(user_id, str) or not user_id):
-            raise _fail("user_id_required", "An appUser JWT names the contact in `userId`.")
+            raise fail("user_id_required", "An appUser JWT names the contact in `userId`.")
         return self._principal(request, key, now, reach=reach, app_user_id=user_id or "")
 
     def _principal(self, request, key, now, *, reach, app_user_id):
         if key.revoked_at is not None and key.revoked_at <= now:
-            raise _fail("token_revoked", "This API key was deleted.")
+            raise fail("token_revoked", "This API key was deleted.")
         membership = key.membership
         if membership is None or membership.organization_id != key.organization_id:
-            raise _fail("invalid_token", "The API key's owner is no longer a member of its organization.")
+            raise fail("invalid_token", "The API key's owner is no longer a member of its organization.")
         if not membership.user.is_active:
-            raise _fail("invalid_token", "The API key's owner is deactivated.")
+            raise fail("invalid_token", "The API key's owner is deactivated.")
         record_use(ApiKey, key.pk, key.last_used_at, now, request)
         return membership.user, Principal(
-            kind="api_key",
+            kind=CredentialKind.API_KEY,
             token_id=key.pk,
             user_id=membership.user_id,
             membership_id=membership.pk,

@@ -2,7 +2,7 @@
 
 Rules (name, scopes beyond the role, the org's expiry policy) live in
 `tokens.services` only, so the forms accept anything well-formed and show the
-service's `TokenError` next to the field it names.
+service's `Refused` next to the field it names.
 """
 
 import datetime
@@ -36,7 +36,7 @@ class ServiceErrorsMixin:
     service_fields = {}
 
     def add_service_error(self, exc):
-        """Show a service's `TokenError` next to the field it names (or above the form)."""
+        """Show a service's `Refused` next to the field it names (or above the form)."""
         field = self.service_fields.get(exc.field, exc.field)
         self.add_error(field if field in self.fields else None, exc.message)
 

@@ -6,13 +6,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.decorators import developer_required
+from accounts.errors import Refused
 from accounts.http import client_ip as _ip
 from accounts.models import Membership
 
 from . import api_keys
 from . import scopes as catalog
 from .models import ApiKey
-from .services import GRACE_PERIODS, TokenError
+from .services import GRACE_PERIODS
 
 
 def visible_keys(request):
@@ -69,7 +70,7 @@ def api_key_create(request):
             scopes=request.POST.getlist("scopes"), reach=request.POST.get("reach", "app"), owner=owner,
             allow_jwt=request.POST.get("allow_jwt") == "on", ip=_ip(request),
         )
-    except TokenError as exc:
+    except Refused as exc:
         return _page(request, error=exc.message, status=400, form=request.POST)
     secret = api_keys.reveal_secret(issued, by=request.user, ip=_ip(request))
     return _page(request, issued=issued.key, secret=secret, status=201)
@@ -81,7 +82,7 @@ def api_key_rename(request, key_id):
     key = get_object_or_404(visible_keys(request), pk=key_id)
     try:
         api_keys.rename_api_key(key=key, name=request.POST.get("name", ""), by=request.user, ip=_ip(request))
-    except TokenError as exc:
+    except Refused as exc:
         return _page(request, error=exc.message, status=400)
     return _page(request)
 
@@ -93,7 +94,7 @@ def api_key_rotate(request, key_id):
     try:
         issued = api_keys.rotate_api_key(key=key, grace=request.POST.get("grace", "none"), by=request.user,
                                          ip=_ip(request))
-    except TokenError as exc:
+    except Refused as exc:
         return _page(request, error=exc.message, status=400)
     secret = api_keys.reveal_secret(issued, by=request.user, ip=_ip(request))
     return _page(request, issued=issued.key, secret=secret, status=201)

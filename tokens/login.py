@@ -31,11 +31,12 @@ from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthRequest
 
 from accounts.backends import EmailBackend
+from accounts.errors import Refused
 from accounts.models import Membership, Role, User
 
 from . import jwt_keys, secret_format
 from .models import AccessToken, Application, AuditEvent, Kind, Reach, RefreshToken
-from .services import OneTimeSecret, TokenError
+from .services import OneTimeSecret
 
 log = logging.getLogger(__name__)
 
@@ -304,14 +305,14 @@ def _membership_for_login(user, organization_id):
     if organization_id:
         membership = memberships.filter(organization__public_id=organization_id).first()
         if membership is None:
-            raise TokenError(
+            raise Refused(
                 "invalid_organization", f"You are not a member of organization {organization_id}.",
                 "organization",
             )
         return membership
     membership = memberships.first()
     if membership is None:
-        raise TokenError("no_organization", "This account belongs to no organization yet.")
+        raise Refused("no_organization", "This account belongs to no organization yet.")
     return membership
 
 
@@ -319,7 +320,7 @@ def _membership_for_login(user, organization_id):
 def log_in(*, email, password, organization_id=None, ip=None, user_agent=""):
     """Email and password → a login pair; throttled per account and per client address.
 
-    Raises LoginThrottled (before the password is even checked) or TokenError.
+    Raises LoginThrottled (before the password is even checked) or Refused.
     """
     now = timezone.now().timestamp()
     keys = _throttle_keys(email, ip)
@@ -328,7 +329,7 @@ def log_in(*, email, password, organization_id=None, ip=None, user_agent=""):
     if user is None:
         _record_failure(keys, now)
         log.info("failed login from %s", ip or "unknown address")
-        raise TokenError("invalid_grant", BAD_CREDENTIALS)
+        raise Refused("invalid_grant", BAD_CREDENTIALS)
     # NIST counts consecutive failures: a success clears the account's count (not the address's).
     cache.delete(next(iter(keys)))
     membership = _membership_for_login(user, organization_id)
@@ -345,7 +346,7 @@ def _narrower(scope, role):
 
 
 def _invalid_grant(detail):
-    return TokenError("invalid_grant", detail)
+    return Refused("invalid_grant", detail)
 
 
 @sensitive_variables("raw")
@@ -365,7 +366,7 @@ def refresh(*, raw, client_id=None, bearer=None, ip=None, user_agent=""):
     with transaction.atomic():
         outcome = _refresh_locked(raw, client_id, bearer, ip, user_agent, started)
     # Raised after the commit, so ending a replayed session is not rolled back with the error.
-    if isinstance(outcome, TokenError):
+    if isinstance(outcome, Refused):
         raise outcome
     return outcome
 
@@ -412,7 +413,7 @@ def _refresh_locked(raw, client_id, bearer, ip, user_agent, started):
                 "The refresh token does not belong to the access token in the Authorization header."
             )
     elif not client_id:
-        return TokenError(
+        return Refused(
             "invalid_request",
             "Send clientId (the email of the token's user) with the refresh token, "
             "or the current access token as Bearer.",
@@ -543,7 +544,7 @@ def revoke(*, user, raw, ip=None):
     if access_token is None:
         return None
     if access_token.kind != Kind.LOGIN:
-        raise TokenError(
+        raise Refused(
             "not_a_login_token",
             "That is not a login token. Revoke personal tokens with DELETE /api/v1/tokens/{id}.",
         )

@@ -19,11 +19,13 @@ from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import revoke_access_token
 
+from accounts.errors import Refused
 from accounts.models import Membership
 
+from . import audit
 from . import scopes as catalog
 from .models import AccessToken, Application, AuditEvent, Kind
-from .services import OneTimeSecret, TokenError, audit
+from .services import OneTimeSecret
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +91,9 @@ def live_grants(*, organization_id, user_id=None, now=None):
 def clean_client_name(name):
     name = (name or "").strip()
     if not name:
-        raise TokenError("name_required", "Give the client a name, so people know who asks for access.", "name")
+        raise Refused("name_required", "Give the client a name, so people know who asks for access.", "name")
     if len(name) > NAME_MAX_LENGTH:
-        raise TokenError("name_too_long", f"A client name has at most {NAME_MAX_LENGTH} characters.", "name")
+        raise Refused("name_too_long", f"A client name has at most {NAME_MAX_LENGTH} characters.", "name")
     return name
 
 
@@ -123,12 +125,12 @@ def clean_redirect_uris(uris):
             continue
         problem = _uri_problem(uri)
         if problem:
-            raise TokenError("invalid_redirect_uri", f"The redirect URI {uri} {problem}.", "redirect_uris")
+            raise Refused("invalid_redirect_uri", f"The redirect URI {uri} {problem}.", "redirect_uris")
         cleaned.append(uri)
     if not cleaned:
-        raise TokenError("redirect_uri_required", "Give at least one redirect URI.", "redirect_uris")
+        raise Refused("redirect_uri_required", "Give at least one redirect URI.", "redirect_uris")
     if len(cleaned) > MAX_REDIRECT_URIS:
-        raise TokenError(
+        raise Refused(
             "too_many_redirect_uris", f"A client has at most {MAX_REDIRECT_URIS} redirect URIs.", "redirect_uris"
         )
     return cleaned
@@ -136,18 +138,18 @@ def clean_redirect_uris(uris):
 
 def _check_developer(membership):
     if not membership.has_developer_access:
-        raise TokenError("developer_access_required", "Managing OAuth clients needs developer access.")
+        raise Refused("developer_access_required", "Managing OAuth clients needs developer access.")
 
 
 def _check_introspection(membership, allow_introspection, client_type):
     if not allow_introspection:
         return
     if not membership.is_admin:
-        raise TokenError(
+        raise Refused(
             "introspection_not_allowed", "Only admins may let a client introspect tokens.", "allow_introspection"
         )
     if client_type != Application.CLIENT_CONFIDENTIAL:
-        raise TokenError(
+        raise Refused(
             "introspection_needs_secret",
             "Only a confidential client (one with a secret) may introspect tokens.",
             "allow_introspection",
@@ -188,7 +190,7 @@ def create_client(*, membership, name, redirect_uris, client_type=Application.CL
     name = clean_client_name(name)
     uris = clean_redirect_uris(redirect_uris)
     if client_type not in CLIENT_TYPES:
-        raise TokenError("invalid_client_type", "A client is confidential or public.", "client_type")
+        raise Refused("invalid_client_type", "A client is confidential or public.", "client_type")
     _check_introspection(membership, allow_introspection, client_type)
     application = Application(
         name=name,
@@ -235,7 +237,7 @@ def update_client(*, application, by, membership, name=None, redirect_uris=None,
             changed.append("redirect_uris")
     if allow_introspection is not None and bool(allow_introspection) != application.allow_introspection:
         if not membership.is_admin:
-            raise TokenError(
+            raise Refused(
                 "introspection_not_allowed", "Only admins may change whether a client introspects tokens.",
                 "allow_introspection",
             )
@@ -253,7 +255,7 @@ def regenerate_secret(*, application, by, ip=None):
     """A new secret, shown once; the old one is refused from this commit on (no grace period)."""
     application = Application.objects.select_for_update().get(pk=application.pk)
     if application.client_type != Application.CLIENT_CONFIDENTIAL:
-        raise TokenError("public_client", "A public client has no secret to regenerate.")
+        raise Refused("public_client", "A public client has no secret to regenerate.")
     raw = _new_secret(application)
     application.save(update_fields=["client_secret", "hash_client_secret", "secret_last4", "updated"])
     _audit(application, AuditEvent.Action.ROTATED, by=by, ip=ip, detail="client secret regenerated")
@@ -285,14 +287,15 @@ def delete_client(*, application, by, ip=None):
 def revoke_grant(*, token, by, ip=None):
     """Revoke an OAuth access token and its refresh token; only the person who granted it may."""
     if token.kind != Kind.OAUTH:
-        raise TokenError("not_oauth_token", "This is not an OAuth token.")
+        raise Refused("not_oauth_token", "This is not an OAuth token.")
     if token.user_id != by.pk:
-        raise TokenError(
-            "not_token_owner",
+        raise Refused(
+            "permission_denied",
             "Only the person who authorized this client can revoke its token. "
             "An admin can delete the client instead, which revokes all of its tokens.",
+            status=403,
         )
-    audit(organization=token.organization, actor=by, action=AuditEvent.Action.REVOKED, token=token, ip=ip)
+    audit.record(action=AuditEvent.Action.REVOKED, credential=token, actor=by, ip=ip)
     # DOT's single revoke path: the refresh token is revoked and the access token with it
     # (our AccessToken.revoke() is a soft revoke, so the token answers `token_revoked`).
     revoke_access_token(token)

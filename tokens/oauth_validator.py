@@ -16,10 +16,9 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from accounts.http import client_ip_from_meta
 
-from . import secret_format
+from . import audit, secret_format
 from .models import AccessToken, Application, AuditEvent, Kind, Reach
 from .oauth_clients import grantable, membership_for
-from .services import audit
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +98,8 @@ class KeywardOAuth2Validator(OAuth2Validator):
         self._set_token_value(access_token, token["access_token"])
         access_token.save()
         Application.objects.filter(pk=client.pk).update(last_used_at=now)
-        audit(organization=membership.organization, actor=request.user, action=AuditEvent.Action.ISSUED,
-              token=access_token, ip=_ip(request), detail=f"{request.grant_type} for client {client.pk}")
+        audit.record(action=AuditEvent.Action.ISSUED, credential=access_token, actor=request.user,
+                     ip=_ip(request), detail=f"{request.grant_type} for client {client.pk}")
         return access_token
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
@@ -115,5 +114,5 @@ class KeywardOAuth2Validator(OAuth2Validator):
         ).first()
         super().revoke_token(token, token_type_hint, request, *args, **kwargs)
         if target is not None:
-            audit(organization=target.organization, actor=None, action=AuditEvent.Action.REVOKED,
-                  token=target, ip=_ip(request), detail="revoked by its client (RFC 7009)")
+            audit.record(action=AuditEvent.Action.REVOKED, credential=target, ip=_ip(request),
+                         detail="revoked by its client (RFC 7009)")

@@ -19,12 +19,12 @@ from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthRequest
 
 from accounts.decorators import developer_required, member_required
+from accounts.errors import Refused
 from accounts.http import client_ip
 
 from . import oauth_clients, secret_format
 from . import scopes as catalog
 from .models import AccessToken, Application, Kind
-from .services import TokenError
 
 CLIENTS_PER_PAGE = 25
 GRANTS_PER_PAGE = 50
@@ -117,7 +117,7 @@ def client_create(request):
                 client_type=data["client_type"], allow_introspection=data.get("allow_introspection", False),
                 ip=client_ip(request),
             )
-        except TokenError as exc:
+        except Refused as exc:
             form.add_service_error(exc)
         else:
             context = {"application": issued.application, "created": True, **_secret_context(request, issued)}
@@ -157,7 +157,7 @@ def client_update(request, client_pk):
                 redirect_uris=data["redirect_uris"], allow_introspection=data.get("allow_introspection"),
                 ip=client_ip(request),
             )
-        except TokenError as exc:
+        except Refused as exc:
             form.add_service_error(exc)
         else:
             messages.success(request, "Client saved.")
@@ -174,7 +174,7 @@ def client_regenerate_secret(request, client_pk):
     application = _get_client(request, client_pk)
     try:
         issued = oauth_clients.regenerate_secret(application=application, by=request.user, ip=client_ip(request))
-    except TokenError as exc:
+    except Refused as exc:
         context = _detail_context(request, application, error=exc.message)
         return render(request, "tokens/oauth_client_detail.html", context, status=400)
     context = _detail_context(request, issued.application, regenerated=True, **_secret_context(request, issued))

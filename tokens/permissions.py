@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import exceptions, permissions
 
-from .authentication import Principal
+from .principal import Principal
 
 
 class InsufficientScope(exceptions.PermissionDenied):

@@ -40,8 +40,3 @@ def unseal(sealed):
         return _box().decrypt(sealed.encode()).decode()
     except InvalidToken:
         raise ImproperlyConfigured("A sealed secret cannot be opened with SECRET_ENCRYPTION_KEYS.") from None
-
-
-def reseal(sealed):
-    """The same secret sealed under the newest key (after a key rotation)."""
-    return _box().rotate(sealed.encode()).decode()

@@ -7,7 +7,6 @@ the plaintext.
 
 import datetime
 import logging
-from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,76 +15,15 @@ from oauth2_provider.models import set_token_value
 from accounts.errors import Refused
 from accounts.models import Membership, Role, User
 
+from . import audit, secret_format
 from . import scopes as catalog
-from . import secret_format
-from .models import AccessToken, AuditEvent, Kind, Reach, TokenPolicy
+from .models import REACH_RANK, AccessToken, AuditEvent, CredentialKind, Kind, Reach, TokenPolicy
+from .one_time import Issued, OneTimeSecret
+from .rules import GRACE_PERIODS, NAME_MAX_LENGTH, clean_name, clean_scopes, resolve_owner  # noqa: F401
 
 log = logging.getLogger(__name__)
 
-GRACE_PERIODS = {
-    "none": datetime.timedelta(0),
-    "1h": datetime.timedelta(hours=1),
-    "24h": datetime.timedelta(hours=24),
-    "7d": datetime.timedelta(days=7),
-}
 EXPIRY_CHOICES_DAYS = (7, 30, 60, 90)
-NAME_MAX_LENGTH = 100
-
-
-class TokenError(Refused):
-    """A credential rule refuses the request."""
-
-
-class SecretAlreadyShown(Exception):
-    pass
-
-
-class OneTimeSecret:
-    """The plaintext of a new secret, readable exactly once (Sentry's pattern)."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value):
-        self._value = value
-
-    def reveal(self):
-        if self._value is None:
-            raise SecretAlreadyShown("This secret was already shown once and is gone.")
-        value, self._value = self._value, None
-        return value
-
-    def __repr__(self):
-        return "<OneTimeSecret (hidden)>"
-
-    __str__ = __repr__
-
-
-@dataclass
-class IssuedToken:
-    token: AccessToken
-    secret: OneTimeSecret
-
-
-def audit(*, organization, actor, action, token=None, ip=None, detail="", kind=None):
-    return AuditEvent.objects.create(
-        organization=organization,
-        actor=actor,
-        action=action,
-        credential_kind=kind or (token.kind if token else ""),
-        credential_id=token.pk if token else None,
-        credential_name=(token.name if token else "")[:100],
-        credential_last4=token.last4 if token else "",
-        ip=ip,
-        detail=detail[:255],
-    )
-
-
-def reveal_secret(issued, *, by, ip=None):
-    """Hand out the one-time plaintext, recording that it was shown and to whom."""
-    value = issued.secret.reveal()
-    audit(organization=issued.token.organization, actor=by, action=AuditEvent.Action.SECRET_SHOWN,
-          token=issued.token, ip=ip)
-    return value
 
 
 def policy_of(organization):
@@ -94,56 +32,18 @@ def policy_of(organization):
     )
 
 
-def clean_name(name):
-    name = (name or "").strip()
-    if not name:
-        raise TokenError("name_required", "Give the token a name, so you can tell it apart later.", "name")
-    if len(name) > NAME_MAX_LENGTH:
-        raise TokenError(
-            "name_too_long", f"A token name has at most {NAME_MAX_LENGTH} characters.", "name"
-        )
-    return name
-
-
-def clean_scopes(requested, *, allowed, owner_allowed=None, owner_label=""):
-    """Known scopes only (role names expanded), none beyond `allowed` (the issuer's) nor
-    `owner_allowed` (the owner's, when someone else owns the credential), in catalog order."""
-    requested = [s.strip() for s in requested or [] if s and s.strip()]
-    if not requested:
-        raise TokenError("scopes_required", "Pick at least one scope.", "scopes")
-    unknown = [s for s in requested if not catalog.is_known(s)]
-    if unknown:
-        raise TokenError("unknown_scope", f"Unknown scope(s): {', '.join(unknown)}.", "scopes")
-    fine = catalog.expand(" ".join(requested))
-    beyond = catalog.ordered(fine - allowed)
-    if beyond:
-        raise TokenError(
-            "scope_not_allowed",
-            "You cannot grant scopes beyond your own role: " + ", ".join(beyond) + ".",
-            "scopes",
-        )
-    beyond_owner = catalog.ordered(fine - owner_allowed) if owner_allowed is not None else []
-    if beyond_owner:
-        raise TokenError(
-            "scope_not_allowed",
-            f"The owner ({owner_label}) cannot hold these scopes: " + ", ".join(beyond_owner) + ".",
-            "scopes",
-        )
-    return catalog.ordered(fine)
-
-
 def clean_expiry(expires_at, *, policy, now):
     if expires_at is None:
         if policy.require_expiry:
-            raise TokenError(
+            raise Refused(
                 "expiry_required", "Your organization requires every token to have an expiry date.",
                 "expires_at",
             )
         return None
     if expires_at <= now:
-        raise TokenError("expiry_in_past", "The expiry must be in the future.", "expires_at")
+        raise Refused("expiry_in_past", "The expiry must be in the future.", "expires_at")
     if policy.max_lifetime_days and expires_at > now + datetime.timedelta(days=policy.max_lifetime_days):
-        raise TokenError(
+        raise Refused(
             "expiry_too_far",
             f"Your organization allows tokens to live at most {policy.max_lifetime_days} days.",
             "expires_at",
@@ -151,43 +51,24 @@ def clean_expiry(expires_at, *, policy, now):
     return expires_at
 
 
-def _resolve_owner(issuer, owner):
-    if owner is None or owner.pk == issuer.pk:
-        return issuer
-    if owner.organization_id != issuer.organization_id:
-        raise TokenError("owner_not_found", "No such service account in this organization.", "owner")
-    if not issuer.is_admin:
-        raise TokenError(
-            "owner_not_allowed", "Only admins may issue tokens owned by a service account.", "owner"
-        )
-    if not owner.user.is_service_account:
-        raise TokenError(
-            "owner_not_service_account", "A token is owned by its creator or by a service account.", "owner"
-        )
-    return owner
-
-
-_REACH_RANK = {Reach.APP_USER: 0, Reach.APP: 1, Reach.ACCOUNT: 2}
-
-
 def clean_reach(reach, app_user_id, *, issuer):
     """app by default; account only for an owner of the organization's group; appUser names a contact."""
     reach = reach or Reach.APP
     if reach not in Reach.values:
-        raise TokenError("invalid_reach", "Reach is one of: appUser, app, account.", "reach")
+        raise Refused("invalid_reach", "Reach is one of: appUser, app, account.", "reach")
     if reach == Reach.ACCOUNT:
         group = issuer.organization.group
         if group is None or not group.owners.filter(pk=issuer.user_id).exists():
-            raise TokenError(
+            raise Refused(
                 "reach_not_allowed",
                 "Account reach is for owners of the organization's group.",
                 "reach",
             )
     app_user_id = (app_user_id or "").strip()
     if reach == Reach.APP_USER and not app_user_id:
-        raise TokenError("app_user_required", "An appUser token names the contact it acts for.", "app_user_id")
+        raise Refused("app_user_required", "An appUser token names the contact it acts for.", "app_user_id")
     if reach != Reach.APP_USER and app_user_id:
-        raise TokenError("app_user_not_allowed", "Only appUser tokens name a contact.", "app_user_id")
+        raise Refused("app_user_not_allowed", "Only appUser tokens name a contact.", "app_user_id")
     return reach, app_user_id
 
 
@@ -209,7 +90,7 @@ def _new_token(*, owner, name, scope_names, expires_at, created_by, ip, reach=Re
     )
     set_token_value(token, raw)  # keeps only the SHA-256 digest (DOT's hashed storage)
     token.save()
-    return IssuedToken(token=token, secret=OneTimeSecret(raw))
+    return Issued(credential=token, secret=OneTimeSecret(raw))
 
 
 @transaction.atomic
@@ -224,7 +105,7 @@ def issue_personal_token(
     the call, when it is a token (a token never mints a stronger one).
     """
     now = timezone.now()
-    owner = _resolve_owner(issuer, owner)
+    owner = resolve_owner(issuer, owner)
     name = clean_name(name)
     # Nobody grants beyond their own role, and a token never exceeds its owner's.
     allowed = catalog.allowed_for(issuer.role, issuer.has_developer_access)
@@ -237,15 +118,15 @@ def issue_personal_token(
     policy = policy_of(issuer.organization)
     expires_at = clean_expiry(expires_at, policy=policy, now=now)
     reach, app_user_id = clean_reach(reach, app_user_id, issuer=issuer)
-    if bound_reach is not None and _REACH_RANK[reach] > _REACH_RANK[bound_reach]:
-        raise TokenError("reach_not_allowed", "A token cannot mint a token of wider reach than its own.", "reach")
+    if bound_reach is not None and REACH_RANK[reach] > REACH_RANK[bound_reach]:
+        raise Refused("reach_not_allowed", "A token cannot mint a token of wider reach than its own.", "reach")
 
     # Lock the owner's membership so parallel requests count live tokens one at a time.
     Membership.objects.select_for_update().filter(pk=owner.pk).first()
     if policy.max_live_tokens_per_member is not None:
         live = AccessToken.objects.personal().live(now).filter(membership=owner).count()
         if live >= policy.max_live_tokens_per_member:
-            raise TokenError(
+            raise Refused(
                 "token_limit_reached",
                 f"The organization allows {policy.max_live_tokens_per_member} live tokens per member; "
                 "revoke one first.",
@@ -255,9 +136,9 @@ def issue_personal_token(
         owner=owner, name=name, scope_names=scope_names, expires_at=expires_at,
         created_by=issuer.user, ip=ip, reach=reach, app_user_id=app_user_id,
     )
-    audit(organization=issuer.organization, actor=issuer.user, action=AuditEvent.Action.ISSUED,
-          token=issued.token, ip=ip)
-    log.info("personal token %s …%s issued by user %s", issued.token.pk, issued.token.last4, issuer.user_id)
+    audit.record(action=AuditEvent.Action.ISSUED, credential=issued.credential, actor=issuer.user, ip=ip)
+    log.info("personal token %s …%s issued by user %s", issued.credential.pk, issued.credential.last4,
+             issuer.user_id)
     return issued
 
 
@@ -267,8 +148,7 @@ def rename_token(*, token, name, by, ip=None):
     old = token.name
     token.name = name
     token.save(update_fields=["name", "updated"])
-    audit(organization=token.organization, actor=by, action=AuditEvent.Action.RENAMED, token=token,
-          ip=ip, detail=f"from {old!r}")
+    audit.record(action=AuditEvent.Action.RENAMED, credential=token, actor=by, ip=ip, detail=f"from {old!r}")
     return token
 
 
@@ -276,7 +156,7 @@ def rename_token(*, token, name, by, ip=None):
 def rotate_token(*, token, grace="none", by, ip=None):
     """A new secret with the same name, scopes, owner and expiry; the old one dies after `grace`."""
     if grace not in GRACE_PERIODS:
-        raise TokenError(
+        raise Refused(
             "invalid_grace_period", "The grace period is one of: none, 1h, 24h, 7d.", "grace_period"
         )
     now = timezone.now()
@@ -284,20 +164,20 @@ def rotate_token(*, token, grace="none", by, ip=None):
         pk=token.pk
     )
     if token.revoked_at is not None:
-        raise TokenError("token_revoked", "This token is revoked or already rotated; it cannot be rotated.")
+        raise Refused("token_revoked", "This token is revoked or already rotated; it cannot be rotated.")
     if token.is_expired():
-        raise TokenError("token_expired", "This token has expired; create a new one instead.")
+        raise Refused("token_expired", "This token has expired; create a new one instead.")
     if token.membership is None:
-        raise TokenError("owner_gone", "The token's owner is no longer a member; it cannot be rotated.")
+        raise Refused("owner_gone", "The token's owner is no longer a member; it cannot be rotated.")
     issued = _new_token(
         owner=token.membership, name=token.name, scope_names=token.scope.split(),
         expires_at=token.expires, created_by=by, ip=ip, reach=token.reach, app_user_id=token.app_user_id,
     )
     token.revoked_at = now + GRACE_PERIODS[grace]
     token.save(update_fields=["revoked_at", "updated"])
-    audit(organization=token.organization, actor=by, action=AuditEvent.Action.ROTATED, token=token,
-          ip=ip, detail=f"replaced by token {issued.token.pk}; old secret works for {grace}")
-    log.info("personal token %s rotated into %s by user %s", token.pk, issued.token.pk, by.pk)
+    audit.record(action=AuditEvent.Action.ROTATED, credential=token, actor=by, ip=ip,
+                 detail=f"replaced by token {issued.credential.pk}; old secret works for {grace}")
+    log.info("personal token %s rotated into %s by user %s", token.pk, issued.credential.pk, by.pk)
     return issued
 
 
@@ -307,7 +187,7 @@ def revoke_token(*, token, by, ip=None):
     if token.revoked_at is None or token.revoked_at > now:
         token.revoked_at = now
         token.save(update_fields=["revoked_at", "updated"])
-    audit(organization=token.organization, actor=by, action=AuditEvent.Action.REVOKED, token=token, ip=ip)
+    audit.record(action=AuditEvent.Action.REVOKED, credential=token, actor=by, ip=ip)
     log.info("token %s …%s revoked by user %s", token.pk, token.last4, by.pk)
     return token
 
@@ -318,7 +198,7 @@ def set_token_policy(*, organization, by, require_expiry, max_lifetime_days, max
     for value, label in ((max_lifetime_days, "maximum lifetime"),
                          (max_live_tokens_per_member, "maximum live tokens")):
         if value is not None and value < 1:
-            raise TokenError("invalid_policy", f"The {label} must be at least 1, or empty for no cap.")
+            raise Refused("invalid_policy", f"The {label} must be at least 1, or empty for no cap.")
     policy, _ = TokenPolicy.objects.update_or_create(
         organization=organization,
         defaults={
@@ -327,8 +207,8 @@ def set_token_policy(*, organization, by, require_expiry, max_lifetime_days, max
             "max_live_tokens_per_member": max_live_tokens_per_member,
         },
     )
-    audit(organization=organization, actor=by, action=AuditEvent.Action.POLICY_CHANGED, kind="policy",
-          ip=ip, detail=f"require expiry {require_expiry}, max lifetime {max_lifetime_days} days, "
+    audit.record(action=AuditEvent.Action.POLICY_CHANGED, organization=organization, kind=CredentialKind.POLICY,
+                 actor=by, ip=ip, detail=f"require expiry {require_expiry}, max lifetime {max_lifetime_days} days, "
           f"max live tokens {max_live_tokens_per_member}")
     return policy
 
@@ -351,9 +231,9 @@ def import_legacy_token(*, organization, raw):
     """Keep only the digest of a pre-existing plaintext token, with every admin scope (Medchat)."""
     raw = raw.strip()
     if len(raw) < 16:
-        raise TokenError("legacy_token_too_short", "A legacy token has at least 16 characters.")
+        raise Refused("legacy_token_too_short", "A legacy token has at least 16 characters.")
     if AccessToken.objects.filter(token_checksum=secret_format.digest(raw)).exists():
-        raise TokenError("legacy_token_exists", "That token is already imported.")
+        raise Refused("legacy_token_exists", "That token is already imported.")
     owner = organization_account(organization)
     token = AccessToken(
         kind=Kind.PERSONAL,
@@ -367,6 +247,5 @@ def import_legacy_token(*, organization, raw):
     )
     set_token_value(token, raw)
     token.save()
-    audit(organization=organization, actor=None, action=AuditEvent.Action.ISSUED, token=token,
-          detail="imported legacy token")
+    audit.record(action=AuditEvent.Action.ISSUED, credential=token, detail="imported legacy token")
     return token

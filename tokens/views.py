@@ -19,9 +19,10 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import admin_required, developer_required
+from accounts.errors import Refused
 from accounts.http import client_ip
 
-from . import scopes, services
+from . import audit, scopes, services
 from .forms import TokenCreateForm, TokenPolicyForm, TokenRenameForm, TokenRotateForm
 from .models import AccessToken
 from .schema import operations_allowed
@@ -88,8 +89,8 @@ def token_create_form(request, data=None):
 def secret_context(request, issued):
     """The one moment a secret is on a page: straight from the service, recorded as shown."""
     return {
-        "new_token": issued.token,
-        "secret": services.reveal_secret(issued, by=request.user, ip=client_ip(request)),
+        "new_token": issued.credential,
+        "secret": audit.reveal(issued, by=request.user, ip=client_ip(request)),
         "api_me_url": request.build_absolute_uri(reverse("api_me")),
     }
 
@@ -141,7 +142,7 @@ def token_create(request):
                 owner=data.get("owner"),
                 ip=client_ip(request),
             )
-        except services.TokenError as exc:
+        except Refused as exc:
             form.add_service_error(exc)
         else:
             context = {"form": token_create_form(request), **secret_context(request, issued)}
@@ -178,7 +179,7 @@ def token_rename(request, token_id):
         try:
             services.rename_token(token=token, name=form.cleaned_data["name"], by=request.user,
                                   ip=client_ip(request))
-        except services.TokenError as exc:
+        except Refused as exc:
             form.add_service_error(exc)
         else:
             if not wants_fragment(request):
@@ -205,18 +206,18 @@ def token_rotate(request, token_id):
         try:
             issued = services.rotate_token(token=token, grace=form.cleaned_data["grace_period"],
                                            by=request.user, ip=client_ip(request))
-        except services.TokenError as exc:
+        except Refused as exc:
             form.add_service_error(exc)
         else:
             token.refresh_from_db(fields=["revoked_at"])
-            context = detail_context(issued.token, rotated_from=token, **secret_context(request, issued))
+            context = detail_context(issued.credential, rotated_from=token, **secret_context(request, issued))
             response = render_page_or_fragment(
                 request, "tokens/token_detail.html", "tokens/partials/token_detail.html", context
             )
             if wants_fragment(request):
                 response["HX-Trigger"] = TOKENS_CHANGED
                 response["HX-Replace-Url"] = reverse(
-                    "token_detail", kwargs={"org_id": request.organization.public_id, "token_id": issued.token.pk}
+                    "token_detail", kwargs={"org_id": request.organization.public_id, "token_id": issued.credential.pk}
                 )
             return response
     return render_page_or_fragment(
@@ -256,7 +257,7 @@ def token_policy(request):
             try:
                 services.set_token_policy(organization=organization, by=request.user, ip=client_ip(request),
                                           **form.cleaned_data)
-            except services.TokenError as exc:
+            except Refused as exc:
                 form.add_service_error(exc)
             else:
                 if not wants_fragment(request):

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import login
+from tests.factories import login
 
 pytestmark = pytest.mark.django_db
 

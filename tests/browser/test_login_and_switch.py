@@ -2,7 +2,7 @@ import pytest
 
 from accounts.models import Membership, Organization, Role
 from tests.browser.conftest import log_in
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

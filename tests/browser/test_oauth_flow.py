@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import cache
 
 from tests.browser.conftest import log_in
-from tests.conftest import PASSWORD, issue
+from tests.factories import PASSWORD, issue
 from tests.tokens.oauth_helpers import make_client, pkce
 from tokens import secret_format
 from tokens.models import AccessToken

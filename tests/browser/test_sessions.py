@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 
 from tests.browser.conftest import log_in
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 

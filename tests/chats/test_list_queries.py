@@ -18,7 +18,7 @@ from chats.models import (
     Message,
     Service,
 )
-from tests.conftest import bearer, issue
+from tests.factories import bearer, issue
 from tokens.models import AccessToken
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,7 @@ refused with 403 insufficient_scope.
 
 import pytest
 
-from tests.conftest import bearer, issue
+from tests.factories import bearer, issue
 
 pytestmark = pytest.mark.django_db
 

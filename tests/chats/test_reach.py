@@ -7,7 +7,8 @@ import pytest
 from django.apps import apps
 from django.forms.models import model_to_dict
 
-from tests.conftest import bearer, issue
+from accounts.errors import Refused
+from tests.factories import bearer, issue
 from tokens import scopes as catalog
 from tokens.schema import api_operations
 
@@ -116,9 +117,8 @@ def test_app_reach_of_the_same_admin_gets_404_in_the_other_organization(api, ali
 
 
 def test_account_reach_is_only_for_group_owners(dev, acme):
-    from tokens import services
 
-    with pytest.raises(services.TokenError) as refused:
+    with pytest.raises(Refused) as refused:
         issue(dev, scopes=["bot"], reach="account")
     assert refused.value.code == "reach_not_allowed"
 

@@ -5,7 +5,7 @@ from unittest import mock
 
 from django.utils import timezone
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 
 TOKEN_URL = "/api/v1/auth/token"
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.test import Client
 
-from tests.conftest import membership
+from tests.factories import membership
 from tokens import oauth_clients
 
 REDIRECT_URI = "https://app.example.com/callback"

@@ -7,9 +7,10 @@ import time
 import jwt
 import pytest
 
+from accounts.errors import Refused
 from accounts.models import Membership
-from tests.conftest import in_parallel, membership
-from tokens import api_keys, services
+from tests.factories import in_parallel, membership
+from tokens import api_keys
 from tokens.models import ApiKey
 
 pytestmark = pytest.mark.django_db
@@ -167,7 +168,7 @@ def test_outsider_gets_404_for_a_key(api, alice, mallory):
 
 
 def test_account_reach_key_needs_a_group_owner(dev, acme):
-    with pytest.raises(services.TokenError) as refused:
+    with pytest.raises(Refused) as refused:
         make_key(dev, scopes=["bot"], reach="account")
     assert refused.value.code == "reach_not_allowed"
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.conftest import bearer, issue
+from tests.factories import bearer, issue
 from tokens.models import AccessToken, AuditEvent
 
 pytestmark = pytest.mark.django_db

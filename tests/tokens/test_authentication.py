@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role
-from tests.conftest import bearer, issue, membership
+from tests.factories import bearer, issue, membership
 from tokens import services
 from tokens.models import AccessToken
 

@@ -1,7 +1,7 @@
 import pytest
 
 from accounts.models import Membership
-from tests.conftest import in_parallel
+from tests.factories import in_parallel
 from tokens import services
 from tokens.models import AccessToken
 

@@ -4,7 +4,7 @@ import sys
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.conftest import bearer
+from tests.factories import bearer
 from tokens.models import AccessToken
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from accounts.models import Membership, Organization, Role
-from tests.conftest import PASSWORD, bearer, issue, membership
+from tests.factories import PASSWORD, bearer, issue, membership
 from tests.tokens.logins import TOKEN_URL, log_in, pair_of
 from tokens import login, secret_format
 from tokens.models import AccessToken, Application, AuditEvent, Kind, RefreshToken

@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from tests.conftest import bearer
+from tests.factories import bearer
 from tests.tokens.logins import TOKEN_URL, pair_of
 from tokens import login, secret_format
 from tokens.models import AccessToken, Kind, RefreshToken

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import bearer
+from tests.factories import bearer
 from tests.tokens.logins import later, pair_of, refresh
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jwt as jwcrypto_jwt
 
-from tests.conftest import bearer
+from tests.factories import bearer
 from tests.tokens.logins import later, pair_of
 from tokens import jwt_keys, sealing, secret_format
 from tokens.models import AccessToken, SigningKey

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import Membership, Role
-from tests.conftest import bearer, issue, membership
+from tests.factories import bearer, issue, membership
 from tests.tokens.logins import later, pair_of, refresh
 from tokens import login, secret_format
 from tokens.models import AccessToken, AuditEvent, RefreshToken

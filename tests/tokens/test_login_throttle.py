@@ -17,7 +17,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.views.debug import SafeExceptionReporterFilter
 
-from tests.conftest import PASSWORD
+from tests.factories import PASSWORD
 from tests.tokens.logins import TOKEN_URL, later, log_in, pair_of, refresh
 from tokens.auth_api import TokenView
 

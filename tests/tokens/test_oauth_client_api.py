@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import Membership
-from tests.conftest import bearer, issue
+from tests.factories import bearer, issue
 from tests.tokens.oauth_helpers import REDIRECT_URI, basic, grant, make_client, post_form
 from tokens.models import AccessToken, Application, AuditEvent, RefreshToken
 

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import Membership
-from tests.conftest import bearer
+from tests.factories import bearer
 from tests.tokens.oauth_helpers import (
     REDIRECT_URI,
     authorize_query,

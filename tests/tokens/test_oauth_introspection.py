@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import issue
+from tests.factories import issue
 from tests.tokens.oauth_helpers import basic, grant, make_client, post_form
 from tokens import secret_format
 from tokens.models import AccessToken, Application

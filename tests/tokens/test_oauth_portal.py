@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import bearer
+from tests.factories import bearer
 from tests.tokens.oauth_helpers import REDIRECT_URI, grant, make_client
 from tokens import secret_format
 from tokens.models import AccessToken, Application

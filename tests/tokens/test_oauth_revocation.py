@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import bearer
+from tests.factories import bearer
 from tests.tokens.oauth_helpers import basic, grant, make_client, post_form
 from tokens import secret_format
 from tokens.models import AccessToken, AuditEvent, RefreshToken

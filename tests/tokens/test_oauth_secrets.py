@@ -4,12 +4,12 @@ import pytest
 from django.contrib.auth.hashers import check_password, identify_hasher
 from django.db import connection
 
-from tests.conftest import membership
+from tests.factories import membership
 from tests.tokens.oauth_helpers import grant, make_client
 from tokens import oauth_clients
 from tokens.hashers import ClientSecretHasher
 from tokens.models import Application
-from tokens.services import SecretAlreadyShown
+from tokens.one_time import SecretAlreadyShown
 
 pytestmark = pytest.mark.django_db
 

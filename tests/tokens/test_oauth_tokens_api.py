@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import bearer, issue
+from tests.factories import bearer, issue
 from tests.tokens.oauth_helpers import grant, make_client
 from tokens import secret_format
 from tokens.models import AccessToken, AuditEvent, RefreshToken
@@ -98,7 +98,7 @@ def test_admin_can_delete_the_client_instead_which_kills_the_token(api, dev, ali
 
 
 def test_colleague_without_admin_role_gets_404_for_my_grant(api, dev, org):
-    from tests.conftest import make_member
+    from tests.factories import make_member
 
     other_dev = make_member(org, "dev2@acme.test", "bot", developer_access=True)
     application, secret = make_client(dev)

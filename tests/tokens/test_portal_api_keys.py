@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import login, membership
+from tests.factories import login, membership
 from tokens import api_keys
 from tokens.models import ApiKey
 

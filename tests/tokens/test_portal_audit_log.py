@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import issue, login
+from tests.factories import issue, login
 from tokens import services
 from tokens.models import AuditEvent
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import login, membership
+from tests.factories import login, membership
 from tokens import scopes as catalog
 from tokens.models import AccessToken, AuditEvent, TokenPolicy
 

@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import issue, login
+from tests.factories import issue, login
 from tokens.models import AccessToken, AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -307,7 +307,7 @@ def test_agent_gets_403_on_every_token_route(client, agent, dev, org, name, meth
 
 
 def test_detail_lists_what_the_token_can_do_from_its_effective_scopes(client, dev, org):
-    from tests.conftest import issue, login
+    from tests.factories import issue, login
 
     token, _ = issue(dev, scopes=["read.me", "read.tokens"])
     login(client, dev)

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.conftest import issue, login, membership
+from tests.factories import issue, login, membership
 from tokens import services
 from tokens.models import AccessToken
 
@@ -39,7 +39,7 @@ def test_developer_sees_their_own_tokens_but_not_alices(client, dev, alice, org)
 def test_admin_sees_every_personal_token_of_the_organization(client, dev, alice, bot, org):
     tokens = [issue(dev)[0], issue(alice)[0]]
     tokens.append(services.issue_personal_token(issuer=membership(alice), owner=membership(bot), name="bot",
-                                                scopes=["read.me"]).token)
+                                                scopes=["read.me"]).credential)
     login(client, alice)
     html = list_html(client, org)
     assert all(f'id="token-row-{token.pk}"' in html for token in tokens)
@@ -61,7 +61,7 @@ def test_a_revoked_token_is_not_listed(client, dev, org):
 
 def test_a_token_in_its_rotation_grace_period_is_listed_with_its_deadline(client, dev, org):
     token, _ = issue(dev, name="rotating")
-    new = services.rotate_token(token=token, grace="24h", by=dev).token
+    new = services.rotate_token(token=token, grace="24h", by=dev).credential
     token.refresh_from_db()
     login(client, dev)
     html = list_html(client, org)

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.conftest import login
+from tests.factories import login
 from tokens.models import AuditEvent, TokenPolicy
 
 pytestmark = pytest.mark.django_db

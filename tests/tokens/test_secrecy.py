@@ -16,7 +16,7 @@ from django.db import connection
 from django.urls import reverse
 
 from chats import services as chat_services
-from tests.conftest import bearer, issue, membership
+from tests.factories import bearer, issue, membership
 from tokens import api_keys, services
 from tokens.models import AccessToken, ApiKey
 

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import Membership, Organization, Role
-from tests.conftest import bearer, issue
+from tests.factories import bearer, issue
 from tests.tokens.logins import later, pair_of, refresh
 from tokens import secret_format
 from tokens.models import AccessToken, AuditEvent, RefreshToken

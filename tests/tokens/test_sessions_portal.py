@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import PASSWORD, bearer
+from tests.factories import PASSWORD, bearer
 from tests.tokens.logins import pair_of
 from tokens import secret_format
 from tokens.models import RefreshToken

@@ -4,6 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.errors import Refused
 from accounts.models import Organization
 from tokens import services
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         raw = sys.stdin.readline()
         try:
             token = services.import_legacy_token(organization=organization, raw=raw)
-        except services.TokenError as exc:
+        except Refused as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(
             f"Imported as token {token.pk} ({token.name!r}, ending …{token.last4}); "

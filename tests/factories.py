@@ -1,0 +1,100 @@
+"""Plain functions that build test data through the real services (never around them)."""
+
+import threading
+from types import SimpleNamespace
+
+from django.db import connection
+
+from accounts.errors import Refused
+from accounts.models import Membership, User
+from chats import services as chat_services
+from chats.models import (
+    Contact,
+    Conversation,
+    ConversationAttribute,
+    Form,
+    KnowledgeItem,
+    Message,
+    Service,
+)
+from tokens import services
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_member(org, email, role, *, developer_access=False, service=False, password=PASSWORD):
+    """A user with one membership; service accounts get no usable password."""
+    user = User.objects.filter(email=email).first() or User.objects.create_user(
+        email, None if service else password, is_service_account=service
+    )
+    Membership.objects.create(user=user, organization=org, role=role, developer_access=developer_access)
+    return user
+
+
+def membership(user, org=None):
+    memberships = Membership.objects.select_related("organization").filter(user=user)
+    if org is not None:
+        memberships = memberships.filter(organization=org)
+    return memberships.get()
+
+
+def login(client, user):
+    client.force_login(user)
+    return client
+
+
+def issue(user, org=None, scopes=("read.me",), **kwargs):
+    """A personal token through the real service; returns (token row, plaintext secret)."""
+    issued = services.issue_personal_token(
+        issuer=membership(user, org), name=kwargs.pop("name", "test token"), scopes=list(scopes), **kwargs
+    )
+    return issued.credential, issued.secret.reveal()
+
+
+def bearer(secret):
+    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+
+
+def make_platform(org, *, author, guest=None):
+    """A contact (tied to `guest` when given), a second contact, a conversation each, and the rest."""
+    own = Contact.objects.create(organization=org, external_id=f"{org.slug}-own", name="Own", user=guest)
+    other = Contact.objects.create(organization=org, external_id=f"{org.slug}-other", name="Other")
+    chat = Conversation.objects.create(organization=org, contact=own, subject="own chat")
+    other_chat = Conversation.objects.create(organization=org, contact=other, subject="other chat")
+    ConversationAttribute.objects.create(conversation=chat, key="channel", value="web")
+    return SimpleNamespace(
+        org=org,
+        contact=own,
+        other_contact=other,
+        chat=chat,
+        other_chat=other_chat,
+        message=Message.objects.create(conversation=chat, author_contact=own, text="hello"),
+        other_message=Message.objects.create(conversation=other_chat, author_contact=other, text="hi"),
+        knowledge_item=KnowledgeItem.objects.create(organization=org, title="Hours"),
+        form=Form.objects.create(organization=org, name="Contact"),
+        service=Service.objects.create(organization=org, name="Support"),
+        webhook=chat_services.create_webhook(organization=org, url="https://example.com/hook",
+                                        event_categories=["message"], by=author).webhook,
+    )
+
+
+def in_parallel(count, work):
+    """Run `work(n)` in `count` threads released together, each on its own real database
+    connection; returns what each returned, or the code of the refusal it raised."""
+    start = threading.Barrier(count)
+    outcomes = []
+
+    def run(n):
+        try:
+            outcomes.append(work(n, start))
+        except Refused as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes

@@ -1,0 +1,49 @@
+"""The one writer of the audit log: who did what to which credential, when and from where.
+
+Every credential write (and every change of organizations, groups and members)
+calls `record`; handing out a one-time secret goes through `reveal`, which
+records *secret shown*. Events carry a credential's kind, id, name and last 4
+characters: never a secret or a digest.
+"""
+
+from .models import AuditEvent
+
+
+def event(*, action, credential=None, organization=None, organization_id=None, actor=None, kind=None,
+          ip=None, detail=""):
+    """An unsaved event; `credential` is any model with `credential_kind`, `name` and `last4`
+    (its organization is the event's unless another is given)."""
+    if organization is not None:
+        organization_id = organization.pk
+    elif organization_id is None:
+        organization_id = credential.organization_id
+    return AuditEvent(
+        organization_id=organization_id,
+        actor=actor,
+        action=action,
+        credential_kind=kind or (credential.credential_kind if credential is not None else ""),
+        credential_id=credential.pk if credential is not None else None,
+        credential_name=(getattr(credential, "name", "") or "")[:100],
+        credential_last4=getattr(credential, "last4", "") or "",
+        ip=ip,
+        detail=detail[:255],
+    )
+
+
+def record(**fields):
+    """Write one event (see `event` for the fields)."""
+    audit_event = event(**fields)
+    audit_event.save()
+    return audit_event
+
+
+def record_each(credentials, **fields):
+    """One event per credential, in one INSERT."""
+    return AuditEvent.objects.bulk_create([event(credential=c, **fields) for c in credentials])
+
+
+def reveal(issued, *, by, ip=None):
+    """Hand out an issued credential's one-time plaintext, recording that it was shown and to whom."""
+    value = issued.secret.reveal()
+    record(action=AuditEvent.Action.SECRET_SHOWN, credential=issued.credential, actor=by, ip=ip)
+    return value

@@ -1,0 +1,22 @@
+"""Every model of `tokens`, one module per subject; migrations know them by label and name only."""
+
+from .api_key import ApiKey
+from .audit import AuditEvent
+from .bearer import AccessToken, Application, Kind, RefreshToken
+from .kinds import REACH_RANK, CredentialKind, Reach
+from .policy import TokenPolicy
+from .signing_key import SigningKey
+
+__all__ = [
+    "REACH_RANK",
+    "AccessToken",
+    "ApiKey",
+    "Application",
+    "AuditEvent",
+    "CredentialKind",
+    "Kind",
+    "Reach",
+    "RefreshToken",
+    "SigningKey",
+    "TokenPolicy",
+]

@@ -1,0 +1,67 @@
+"""The API shape every credential kind shares: list (`?scope=org` for admins), fetch, a
+PATCH that changes only what may change, revoke, and the one response that carries a secret."""
+
+from django.db.models import Model
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
+
+from accounts.http import client_ip
+
+from . import audit
+
+ORG_WIDE = OpenApiParameter(
+    "scope", str, enum=["org"], description="`org`: every one of the organization (admins only)."
+)
+
+
+class CredentialViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+):
+    """A kind's credentials, reached only through the caller's organization.
+
+    A kind sets `model`, `noun` (for messages) and `updatable` (the fields PATCH may change,
+    name only by default), and implements `visible_to(principal, org_wide=...)`; its own
+    writes go through its services.
+    """
+
+    model: type[Model]
+    noun = "credential"
+    updatable = frozenset({"name"})
+    immutable_hint = "Create a new one (and revoke this one) instead."
+
+    def visible_to(self, principal, *, org_wide):
+        raise NotImplementedError
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # drf-spectacular inspecting, no caller
+            return self.model.objects.none()
+        # Fetching one by id reaches the whole organization for admins; listing only with ?scope=org.
+        org_wide = self.action != "list" or self.request.query_params.get("scope") == "org"
+        return self.visible_to(self.request.auth, org_wide=org_wide)
+
+    @extend_schema(parameters=[ORG_WIDE])
+    def list(self, request, *args, **kwargs):
+        if request.query_params.get("scope") == "org" and request.auth.role != "admin":
+            raise PermissionDenied(f"Only admins may list every {self.noun} of the organization.")
+        return super().list(request, *args, **kwargs)
+
+    def changes(self, request):
+        """The PATCH body, refused whole when it touches a field that is fixed at creation."""
+        if not isinstance(request.data, dict):
+            raise ValidationError({"code": "invalid", "detail": "The body must be a JSON object."})
+        fixed = sorted(set(request.data) - self.updatable)
+        if fixed:
+            allowed = ", ".join(sorted(self.updatable))
+            raise ValidationError({
+                "code": "immutable_field",
+                "detail": f"Only these fields of a {self.noun} can change: {allowed}. {self.immutable_hint}",
+                "errors": {field: ["This field cannot be changed."] for field in fixed},
+            })
+        return request.data
+
+    def secret_response(self, issued, payload, field, status_code=status.HTTP_201_CREATED):
+        """The one response that carries a secret: revealed (and audited as shown) here, never cached."""
+        payload[field] = audit.reveal(issued, by=self.request.user, ip=client_ip(self.request))
+        return Response(payload, status=status_code, headers={"Cache-Control": "no-store"})
