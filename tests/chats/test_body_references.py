@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.relations import ManyRelatedField, RelatedField
 
 import chats.api
-from tests.conftest import bearer, issue
+from tests.factories import bearer, issue
 
 pytestmark = pytest.mark.django_db
 

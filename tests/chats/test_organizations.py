@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.models import Organization, OrganizationGroup
-from tests.conftest import bearer, issue, make_member
+from tests.factories import bearer, issue, make_member
 from tokens.models import AuditEvent
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ a person's name is theirs; every membership change is audited."""
 import pytest
 
 from accounts.models import Invitation, Membership, User
-from tests.conftest import bearer, issue
+from tests.factories import bearer, issue
 from tokens.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
