@@ -12,7 +12,7 @@ from accounts import services as accounts
 from accounts.http import client_ip
 from accounts.models import Invitation
 from tokens import audit
-from tokens.models import AuditEvent
+from tokens.models import AuditEvent, CredentialKind
 
 
 @require_GET
@@ -28,7 +28,7 @@ def invitation_accept(request, invitation_id):
     invitation = get_object_or_404(Invitation.objects.pending_for(request.user), pk=invitation_id)
     membership = accounts.accept_invitation(invitation=invitation, user=request.user)
     audit.record(organization=membership.organization, actor=request.user,
-                 action=AuditEvent.Action.MEMBER_ADDED, ip=client_ip(request),
+                 action=AuditEvent.Action.MEMBER_ADDED, kind=CredentialKind.MEMBER, ip=client_ip(request),
                  detail=f"{request.user.email} accepted an invitation as {membership.role}")
     return redirect("org_home", org_id=membership.organization.public_id)
 

@@ -7,7 +7,7 @@ from accounts.http import client_ip
 from accounts.models import Organization, OrganizationGroup
 from chats import reach
 from tokens import audit
-from tokens.models import AuditEvent
+from tokens.models import AuditEvent, CredentialKind
 
 from .base import ReachViewSet, crud_scopes
 
@@ -118,6 +118,10 @@ class OrganizationGroupViewSet(ReachViewSet):
 
 
 def _record(request, organizations, action, detail):
+    kind = CredentialKind.GROUP if action in GROUP_ACTIONS else CredentialKind.ORGANIZATION
     for organization in organizations:
-        audit.record(organization=organization, actor=request.user, action=action, ip=client_ip(request),
-                     detail=detail)
+        audit.record(organization=organization, actor=request.user, action=action, kind=kind,
+                     ip=client_ip(request), detail=detail)
+
+
+GROUP_ACTIONS = {AuditEvent.Action.GROUP_CHANGED, AuditEvent.Action.GROUP_DELETED}

@@ -12,7 +12,7 @@ from accounts.models import Membership, Organization, Role, User
 from chats import reach
 from tokens import audit
 from tokens import scopes as catalog
-from tokens.models import AuditEvent
+from tokens.models import AuditEvent, CredentialKind
 
 from .base import ReachViewSet, crud_scopes
 
@@ -131,8 +131,8 @@ class UserViewSet(ReachViewSet):
 
 
 def _record(request, organization, action, detail):
-    audit.record(organization=organization, actor=request.user, action=action, ip=client_ip(request),
-                 detail=detail)
+    audit.record(organization=organization, actor=request.user, action=action, kind=CredentialKind.MEMBER,
+                 ip=client_ip(request), detail=detail)
 
 
 class UserSelfSerializer(serializers.ModelSerializer):

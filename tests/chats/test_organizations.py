@@ -52,7 +52,7 @@ def test_deleting_a_group_is_audited_in_each_of_its_organizations(api, alice, gr
     assert api.delete(f"/api/v1/organization-groups/{group.pk}", **bearer(secret)).status_code == 204
     events = AuditEvent.objects.filter(action=AuditEvent.Action.GROUP_DELETED)
     assert {e.organization for e in events} == {org, labs.org}
-    assert all(e.actor == alice and "acme-group" in e.detail for e in events)
+    assert all(e.actor == alice and "acme-group" in e.detail and e.credential_kind == "group" for e in events)
 
 
 def test_renaming_a_group_is_audited(api, alice, group, org):

@@ -51,6 +51,7 @@ def test_inviting_is_audited(api, alice, org):
     event = AuditEvent.objects.get(action=AuditEvent.Action.INVITED)
     assert (event.organization, event.actor) == (org, alice)
     assert "new@acme.test" in event.detail
+    assert event.credential_kind == "member"
 
 
 def test_nobody_outside_a_persons_organizations_renames_them(api, alice, agent, other_org):
