@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.models import Organization
+from tokens.models import CredentialKind
 
 
 class Contact(models.Model):
@@ -148,8 +149,19 @@ class Webhook(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
 
+    credential_kind = CredentialKind.WEBHOOK  # for the audit log
+
     def __str__(self):
         return self.url
 
     def __repr__(self):
         return f"<Webhook {self.pk} …{self.secret_last4}>"
+
+    @property
+    def name(self):
+        """How the audit log names it."""
+        return self.url
+
+    @property
+    def last4(self):
+        return self.secret_last4

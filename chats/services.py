@@ -1,8 +1,12 @@
 """Platform writes that touch several rows or carry a secret (accounts' writes: accounts.services)."""
 
+from django.db import transaction
+
 from accounts.errors import Refused
 from accounts.models import Membership, Role
-from tokens import sealing, secret_format
+from tokens import audit, sealing, secret_format
+from tokens.models import AuditEvent
+from tokens.one_time import Issued, OneTimeSecret
 
 from .models import Message, Webhook
 
@@ -27,22 +31,42 @@ def post_message(*, conversation, text, user=None, contact=None, as_bot=False):
     )
 
 
-class NewWebhook:
-    def __init__(self, webhook, secret):
-        self.webhook, self.secret = webhook, secret
-
-
-def create_webhook(*, organization, url, event_categories, by):
+@transaction.atomic
+def create_webhook(*, organization, url, event_categories, by, ip=None):
+    """A webhook and its signing secret, shown once (the secret is kept only sealed)."""
     secret = secret_format.generate(secret_format.WEBHOOK_SECRET)
     webhook = Webhook.objects.create(
         organization=organization, url=url, event_categories=event_categories, created_by=by,
         sealed_secret=sealing.seal(secret), secret_last4=secret[-4:],
     )
-    return NewWebhook(webhook, secret)
+    audit.record(action=AuditEvent.Action.ISSUED, credential=webhook, actor=by, ip=ip)
+    return Issued(webhook, OneTimeSecret(secret))
 
 
-def regenerate_webhook_secret(*, webhook):
+@transaction.atomic
+def regenerate_webhook_secret(*, webhook, by, ip=None):
+    """A new signing secret at once: a receiver verifying with the old one fails from now on."""
     secret = secret_format.generate(secret_format.WEBHOOK_SECRET)
     webhook.sealed_secret, webhook.secret_last4 = sealing.seal(secret), secret[-4:]
     webhook.save(update_fields=["sealed_secret", "secret_last4"])
-    return NewWebhook(webhook, secret)
+    audit.record(action=AuditEvent.Action.ROTATED, credential=webhook, actor=by, ip=ip)
+    return Issued(webhook, OneTimeSecret(secret))
+
+
+@transaction.atomic
+def update_webhook(*, webhook, by, ip=None, **changes):
+    """Change a webhook's `url` or `event_categories` (its secret stays)."""
+    changed = [field for field, value in changes.items() if getattr(webhook, field) != value]
+    for field in changed:
+        setattr(webhook, field, changes[field])
+    if changed:
+        webhook.save(update_fields=changed)
+        audit.record(action=AuditEvent.Action.RENAMED, credential=webhook, actor=by, ip=ip,
+                     detail=f"changed {', '.join(changed)}")
+    return webhook
+
+
+@transaction.atomic
+def delete_webhook(*, webhook, by, ip=None):
+    audit.record(action=AuditEvent.Action.REVOKED, credential=webhook, actor=by, ip=ip)
+    webhook.delete()

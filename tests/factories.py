@@ -74,7 +74,7 @@ def make_platform(org, *, author, guest=None):
         form=Form.objects.create(organization=org, name="Contact"),
         service=Service.objects.create(organization=org, name="Support"),
         webhook=chat_services.create_webhook(organization=org, url="https://example.com/hook",
-                                        event_categories=["message"], by=author).webhook,
+                                        event_categories=["message"], by=author).credential,
     )
 
 

@@ -6,9 +6,11 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.http import client_ip
 from accounts.models import Organization
 from chats import services
 from chats.models import EVENT_CATEGORIES, Webhook
+from tokens import audit
 
 from .base import ReachViewSet, crud_scopes
 
@@ -38,24 +40,34 @@ class WebhookViewSet(ReachViewSet):
     serializer_class = WebhookSerializer
     required_scopes = {**crud_scopes("webhooks"), "regenerate_secret": ["update.webhooks"]}
 
-    def _with_secret(self, new, code):
-        data = NewWebhookSerializer(new.webhook).data
-        data["secret"] = new.secret
+    def _with_secret(self, issued, code):
+        data = NewWebhookSerializer(issued.credential).data
+        data["secret"] = audit.reveal(issued, by=self.request.user, ip=client_ip(self.request))
         return Response(data, status=code, headers={"Cache-Control": "no-store"})
 
     @extend_schema(request=WebhookSerializer, responses={201: NewWebhookSerializer})
     def create(self, request):
         body = WebhookSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        new = services.create_webhook(organization=Organization.objects.get(pk=request.auth.organization_id),
-                                      by=request.user, **body.validated_data)
-        return self._with_secret(new, status.HTTP_201_CREATED)
+        issued = services.create_webhook(
+            organization=Organization.objects.get(pk=request.auth.organization_id), by=request.user,
+            ip=client_ip(request), **body.validated_data,
+        )
+        return self._with_secret(issued, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={201: NewWebhookSerializer})
     @action(detail=True, methods=["post"], url_path="regenerate-secret")
     def regenerate_secret(self, request, pk=None):
-        new = services.regenerate_webhook_secret(webhook=self.get_object())
-        return self._with_secret(new, status.HTTP_201_CREATED)
+        issued = services.regenerate_webhook_secret(webhook=self.get_object(), by=request.user,
+                                                    ip=client_ip(request))
+        return self._with_secret(issued, status.HTTP_201_CREATED)
+
+    def perform_update(self, serializer):
+        services.update_webhook(webhook=serializer.instance, by=self.request.user, ip=client_ip(self.request),
+                                **serializer.validated_data)
+
+    def perform_destroy(self, webhook):
+        services.delete_webhook(webhook=webhook, by=self.request.user, ip=client_ip(self.request))
 
 
 class WebhookEventCategoriesView(APIView):

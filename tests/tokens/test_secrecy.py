@@ -47,7 +47,7 @@ def secrets_issued(alice, dev, bot, org, monkeypatch):
     found.append(key.secret.reveal())
     found.append(api_keys.rotate_api_key(key=key.key, grace="24h", by=alice).secret.reveal())
     found.append(chat_services.create_webhook(organization=org, url="https://example.com/h",
-                                              event_categories=["message"], by=alice).secret)
+                                              event_categories=["message"], by=alice).secret.reveal())
     return found
 
 
