@@ -42,7 +42,8 @@ def create_organization_group(*, name, slug, by):
     return group
 
 
-def _check_group_owner(group, by):
+def require_group_owner(*, group, by):
+    """Refuse (403 not_group_owner) unless `by` owns the group."""
     if not group.owners.filter(pk=by.pk).exists():
         raise Refused("not_group_owner", "Only an owner of the organization group may change it.",
                       status=403)
@@ -51,14 +52,14 @@ def _check_group_owner(group, by):
 @transaction.atomic
 def update_organization_group(*, group, by, **changes):
     """Rename a group (`name`, `slug`): its owners only. Returns the fields that changed."""
-    _check_group_owner(group, by)
+    require_group_owner(group=group, by=by)
     return _apply(group, changes)
 
 
 @transaction.atomic
 def delete_organization_group(*, group, by):
     """Delete a group (its organizations stay, ungrouped): its owners only."""
-    _check_group_owner(group, by)
+    require_group_owner(group=group, by=by)
     group.delete()
 
 

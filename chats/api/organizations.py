@@ -93,6 +93,13 @@ class OrganizationGroupViewSet(ReachViewSet):
             return self.queryset.none()
         return self.queryset.filter(pk=principal.group_id)
 
+    def get_object(self):
+        group = super().get_object()
+        if self.action in {"partial_update", "destroy"}:
+            # Before the body is read: a non-owner learns nothing from validation either.
+            accounts.require_group_owner(group=group, by=self.request.user)
+        return group
+
     def perform_create(self, serializer):
         group = accounts.create_organization_group(
             name=serializer.validated_data["name"], slug=serializer.validated_data["slug"],

@@ -81,3 +81,11 @@ def test_creating_an_organization_is_audited_in_it(api, alice):
     assert response.status_code == 201
     event = AuditEvent.objects.get(action=AuditEvent.Action.ORGANIZATION_CHANGED)
     assert event.organization.slug == "new-org"
+
+
+def test_a_non_owner_is_refused_before_the_body_is_validated(api, labs_admin, group, org):
+    _t, secret = issue(labs_admin, scopes=["admin"])
+    response = api.patch(f"/api/v1/organization-groups/{group.pk}", {"slug": "not a slug!"}, format="json",
+                         **bearer(secret))
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_group_owner"
