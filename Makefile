@@ -43,6 +43,7 @@ lint: install
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: install
 	$(TEST_ENV) DJANGO_SETTINGS_MODULE=bench.settings $(BIN)/python -m bench.auth $(BENCH_ARGS)
