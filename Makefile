@@ -3,21 +3,29 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Exact versions and hashes of everything installed; `make lock` writes it from pyproject.toml.
+LOCK := requirements.lock
 
 # `make run` is local development; production sets DEBUG=false, SECRET_KEY and ALLOWED_HOSTS.
 RUN_ENV := DEBUG=$${DEBUG:-true}
 # Tests need some SECRET_KEY; this one is for tests only.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} DEBUG=false ALLOWED_HOSTS=$${ALLOWED_HOSTS:-testserver,localhost,127.0.0.1}
 
-.PHONY: run test lint bench install migrate clean
+.PHONY: run test lint bench install lock migrate clean
 
-$(STAMP): pyproject.toml
+# The project itself is not installed (it has no packages): only what the lock names.
+$(STAMP): $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# After changing dependencies in pyproject.toml: keeps every pin it can, moves only what
+# the change needs. `make lock UPGRADE=1` moves everything to the newest allowed release.
+lock: install
+	$(BIN)/uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		--universal --custom-compile-command "make lock" --quiet $(if $(UPGRADE),--upgrade) --output-file $(LOCK)
 
 migrate: install
 	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
@@ -35,6 +43,7 @@ lint: install
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 	$(TEST_ENV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: install
 	$(TEST_ENV) DJANGO_SETTINGS_MODULE=bench.settings $(BIN)/python -m bench.auth $(BENCH_ARGS)
