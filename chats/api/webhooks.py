@@ -30,7 +30,7 @@ class NewWebhookSerializer(WebhookSerializer):
     secret = serializers.CharField(read_only=True, help_text="The signing secret. Shown once, here only.")
 
     class Meta(WebhookSerializer.Meta):
-        fields = WebhookSerializer.Meta.fields + ["secret"]
+        fields = [*WebhookSerializer.Meta.fields, "secret"]
 
 
 class WebhookViewSet(ReachViewSet):

@@ -90,7 +90,9 @@ class Command(BaseCommand):
             contacts[0].user = guest  # the guest account chats as this contact
             contacts[0].save(update_fields=["user"])
         for n, contact in enumerate(contacts, start=1):
-            chat = Conversation.objects.create(organization=org, contact=contact, subject=f"Question {n} from {contact.name}")
+            chat = Conversation.objects.create(
+                organization=org, contact=contact, subject=f"Question {n} from {contact.name}"
+            )
             ConversationAttribute.objects.create(conversation=chat, key="channel", value="web")
             ConversationAttribute.objects.create(conversation=chat, key="priority", value=str(n))
             Message.objects.create(conversation=chat, author_contact=contact, text=f"Hello, this is {contact.name}.")
