@@ -83,11 +83,6 @@ class OrganizationGroup(models.Model):
         return self.name
 
 
-class OrganizationQuerySet(models.QuerySet):
-    def of_user(self, user):
-        return self.filter(memberships__user=user)
-
-
 class Organization(models.Model):
     name = models.CharField(max_length=150)
     slug = models.SlugField(unique=True)
@@ -103,7 +98,6 @@ class Organization(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
 
-    objects = OrganizationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -123,11 +117,6 @@ class Role(models.TextChoices):
     @classmethod
     def rank(cls, role):
         return _ROLE_RANK[role]
-
-    @classmethod
-    def up_to(cls, role):
-        """The role and every role below it, lowest first."""
-        return [r for r in cls.values if _ROLE_RANK[r] <= _ROLE_RANK[role]]
 
 
 _ROLE_RANK = {role: rank for rank, role in enumerate(Role.values)}
@@ -167,9 +156,6 @@ class Membership(models.Model):
     @property
     def has_developer_access(self):
         return self.developer_access or self.role == Role.ADMIN
-
-    def has_role_at_least(self, role):
-        return _ROLE_RANK[self.role] >= _ROLE_RANK[role]
 
 
 class InvitationQuerySet(models.QuerySet):
