@@ -5,7 +5,7 @@ from rest_framework.routers import SimpleRouter
 
 from chats import api as chats_api
 from tokens import api as tokens_api
-from tokens import oauth_api
+from tokens.oauth import api as oauth_api
 
 router = SimpleRouter(trailing_slash=False)
 router.register("tokens", tokens_api.PersonalTokenViewSet, basename="token")
