@@ -243,7 +243,7 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
     "PKCE_REQUIRED": True,
     "SCOPES_BACKEND_CLASS": "tokens.scopes.CatalogScopes",
-    # Third-party clients at /o/ (issue 6): tokens bound to the client's organization and the
+    # Third-party clients at /o/: tokens bound to the client's organization and the
     # user's membership, `kw_oat_`/`kw_rt_` secrets, and client secrets hashed without PBKDF2's cost.
     "OAUTH2_VALIDATOR_CLASS": "tokens.oauth.validator.KeywardOAuth2Validator",
     "ACCESS_TOKEN_GENERATOR": "tokens.oauth.validator.access_token_generator",
