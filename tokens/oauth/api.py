@@ -49,7 +49,7 @@ class NewOAuthClientSerializer(OAuthClientSerializer):
     )
 
     class Meta(OAuthClientSerializer.Meta):
-        fields = OAuthClientSerializer.Meta.fields + ["client_secret"]
+        fields = [*OAuthClientSerializer.Meta.fields, "client_secret"]
         read_only_fields = fields
 
 

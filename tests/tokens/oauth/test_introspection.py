@@ -113,7 +113,7 @@ def test_wrong_client_secret_is_refused_with_401(trusted):
 
 
 def test_bearer_token_with_introspection_scope_is_no_way_in(trusted, alice):
-    application, _, token = trusted
+    _, _, token = trusted
     response = post_form("/o/introspect/", {"token": token}, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 401
 

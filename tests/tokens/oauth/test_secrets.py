@@ -26,7 +26,7 @@ def test_no_row_of_any_table_holds_a_client_secret_or_oauth_token(dev, alice):
     application, first = make_client(dev)
     second = services.regenerate_secret(application=application, by=dev).secret.reveal()
     body = grant(alice, application, second)
-    other, other_secret = make_client(alice, name="Other", allow_introspection=True)
+    _, other_secret = make_client(alice, name="Other", allow_introspection=True)
     secrets = [first, second, other_secret, body["access_token"], body["refresh_token"]]
     leaks = [(table, s[:8]) for table, text in _dump() for s in secrets if s in text]
     assert leaks == []
