@@ -4,7 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from tokens import api as tokens_api
-from tokens import oauth_api
+from tokens.oauth import api as oauth_api
 
 router = SimpleRouter(trailing_slash=False)
 router.register("tokens", tokens_api.PersonalTokenViewSet, basename="token")

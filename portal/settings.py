@@ -243,11 +243,11 @@ OAUTH2_PROVIDER = {
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
     "PKCE_REQUIRED": True,
     "SCOPES_BACKEND_CLASS": "tokens.scopes.CatalogScopes",
-    # Third-party clients at /o/ (issue 6): tokens bound to the client's organization and the
+    # Third-party clients at /o/: tokens bound to the client's organization and the
     # user's membership, `kw_oat_`/`kw_rt_` secrets, and client secrets hashed without PBKDF2's cost.
-    "OAUTH2_VALIDATOR_CLASS": "tokens.oauth_validator.KeywardOAuth2Validator",
-    "ACCESS_TOKEN_GENERATOR": "tokens.oauth_validator.access_token_generator",
-    "REFRESH_TOKEN_GENERATOR": "tokens.oauth_validator.refresh_token_generator",
+    "OAUTH2_VALIDATOR_CLASS": "tokens.oauth.validator.KeywardOAuth2Validator",
+    "ACCESS_TOKEN_GENERATOR": "tokens.oauth.validator.access_token_generator",
+    "REFRESH_TOKEN_GENERATOR": "tokens.oauth.validator.refresh_token_generator",
     "CLIENT_SECRET_HASHER": "kw_client_sha256",
 }
 # Django's default list, plus the client-secret hasher LAST: it is never chosen for a
@@ -258,7 +258,7 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
-    "tokens.hashers.ClientSecretHasher",
+    "tokens.oauth.hashers.ClientSecretHasher",
 ]
 
 REST_FRAMEWORK = {

@@ -19,7 +19,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("api/docs/scopes/", docs.scopes_page, name="api_scopes"),
-    path("", include("tokens.oauth_urls")),
+    path("", include("tokens.oauth.urls")),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),

@@ -39,7 +39,7 @@ def pytest_sessionstart(session):
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 costs ~0.3 s per user; tests that measure login timing opt back in."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "tokens.hashers.ClientSecretHasher"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "tokens.oauth.hashers.ClientSecretHasher"]
 
 
 @pytest.fixture

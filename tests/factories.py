@@ -18,8 +18,10 @@ from chats.models import (
     Service,
 )
 from tokens import services
+from tokens.oauth import services as oauth_services
 
 PASSWORD = "correct-horse-battery"
+OAUTH_REDIRECT_URI = "https://app.example.com/callback"
 
 
 def make_member(org, email, role, *, developer_access=False, service=False, password=PASSWORD):
@@ -49,6 +51,14 @@ def issue(user, org=None, scopes=("read.me",), **kwargs):
         issuer=membership(user, org), name=kwargs.pop("name", "test token"), scopes=list(scopes), **kwargs
     )
     return issued.credential, issued.secret.reveal()
+
+
+def make_client(user, org=None, *, name="Reporting app", redirect_uris=(OAUTH_REDIRECT_URI,), **kwargs):
+    """An OAuth client registered through the real service; returns (application, plaintext secret or None)."""
+    issued = oauth_services.create_client(
+        membership=membership(user, org), name=name, redirect_uris=list(redirect_uris), **kwargs
+    )
+    return issued.credential, issued.secret.reveal() if issued.secret else None
 
 
 def bearer(secret):

@@ -56,12 +56,15 @@ class CredentialViewSet(
             allowed = ", ".join(sorted(self.updatable))
             raise ValidationError({
                 "code": "immutable_field",
-                "detail": f"Only these fields of a {self.noun} can change: {allowed}. {self.immutable_hint}",
+                "detail": f"Only these fields of this {self.noun} can change: {allowed}. {self.immutable_hint}",
                 "errors": {field: ["This field cannot be changed."] for field in fixed},
             })
         return request.data
 
     def secret_response(self, issued, payload, field, status_code=status.HTTP_201_CREATED):
-        """The one response that carries a secret: revealed (and audited as shown) here, never cached."""
-        payload[field] = audit.reveal(issued, by=self.request.user, ip=client_ip(self.request))
+        """The one response that carries a secret: revealed (and audited as shown) here, never cached.
+        A credential issued without one (a public OAuth client) answers `null` in its place."""
+        payload[field] = None
+        if issued.secret is not None:
+            payload[field] = audit.reveal(issued, by=self.request.user, ip=client_ip(self.request))
         return Response(payload, status=status_code, headers={"Cache-Control": "no-store"})

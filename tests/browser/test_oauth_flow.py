@@ -10,8 +10,8 @@ import pytest
 from django.core.cache import cache
 
 from tests.browser.conftest import log_in
-from tests.factories import PASSWORD, issue
-from tests.tokens.oauth_helpers import make_client, pkce
+from tests.factories import PASSWORD, issue, make_client
+from tests.tokens.oauth.helpers import pkce
 from tokens import secret_format
 from tokens.models import AccessToken
 

@@ -14,9 +14,19 @@ from oauth2_provider.models import (
     AbstractRefreshToken,
 )
 
-from accounts.models import Membership, Organization
+from accounts.models import Membership, Organization, Role
 
 from .kinds import CredentialKind, Reach
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def visible_to(self, who, *, org_wide=True):
+        """The OAuth clients `who` (a membership or an API principal) may see and manage: every
+        one of the organization for an admin (`org_wide`), else the ones they registered."""
+        clients = self.filter(organization_id=who.organization_id)
+        if not (org_wide and who.role == Role.ADMIN):
+            clients = clients.filter(created_by_id=who.user_id)
+        return clients.select_related("created_by").order_by("-created", "-id")
 
 
 class Application(AbstractApplication):
@@ -33,6 +43,8 @@ class Application(AbstractApplication):
     # RFC 7662: only clients an admin trusts may ask about other tokens.
     allow_introspection = models.BooleanField(default=False)
     secret_last4 = models.CharField(max_length=4, blank=True)
+
+    objects = ApplicationQuerySet.as_manager()
 
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
@@ -79,6 +91,18 @@ class AccessTokenQuerySet(models.QuerySet):
 
     def for_list(self):
         return self.select_related("user", "created_by", "membership").order_by("-created", "-id")
+
+    def oauth_grants(self, *, organization_id, user_id=None, now=None):
+        """OAuth access tokens in force in an organization (one person's grants with `user_id`):
+        not revoked, and unexpired or renewable by a live refresh token."""
+        now = now or timezone.now()
+        grants = self.filter(kind=Kind.OAUTH, organization_id=organization_id).filter(
+            Q(revoked_at__isnull=True) | Q(revoked_at__gt=now),
+            Q(expires__gt=now) | Q(refresh_token__isnull=False, refresh_token__revoked__isnull=True),
+        )
+        if user_id is not None:
+            grants = grants.filter(user_id=user_id)
+        return grants.select_related("application").order_by("-created", "-id")
 
 
 class AccessToken(AbstractAccessToken):

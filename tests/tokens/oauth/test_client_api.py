@@ -3,8 +3,8 @@
 import pytest
 
 from accounts.models import Membership
-from tests.factories import bearer, issue
-from tests.tokens.oauth_helpers import REDIRECT_URI, basic, grant, make_client, post_form
+from tests.factories import bearer, issue, make_client
+from tests.tokens.oauth.helpers import REDIRECT_URI, basic, grant, post_form
 from tokens.models import AccessToken, Application, AuditEvent, RefreshToken
 
 pytestmark = pytest.mark.django_db

@@ -6,15 +6,14 @@ import pytest
 from django.test import Client
 
 from accounts.models import Membership
-from tests.factories import bearer
-from tests.tokens.oauth_helpers import (
+from tests.factories import bearer, make_client
+from tests.tokens.oauth.helpers import (
     REDIRECT_URI,
     authorize_query,
     code_from,
     consent,
     exchange,
     grant,
-    make_client,
     pkce,
 )
 from tokens import secret_format
@@ -210,7 +209,7 @@ def test_public_client_exchanges_its_code_with_pkce_and_no_secret(api, dev):
 
 
 def test_refresh_token_renews_the_grant_and_kills_the_old_access_token(api, dev):
-    from tests.tokens.oauth_helpers import basic, post_form
+    from tests.tokens.oauth.helpers import basic, post_form
 
     application, secret = make_client(dev)
     body = grant(dev, application, secret)
@@ -252,7 +251,7 @@ def test_consent_is_asked_again_even_when_the_client_says_approval_prompt_auto(d
 
 
 def test_refresh_is_refused_once_the_user_left_the_organization(dev, agent, org):
-    from tests.tokens.oauth_helpers import basic, post_form
+    from tests.tokens.oauth.helpers import basic, post_form
 
     application, secret = make_client(dev)
     body = grant(agent, application, secret)
@@ -264,7 +263,7 @@ def test_refresh_is_refused_once_the_user_left_the_organization(dev, agent, org)
 
 
 def test_client_credentials_grant_is_not_offered(dev):
-    from tests.tokens.oauth_helpers import basic, post_form
+    from tests.tokens.oauth.helpers import basic, post_form
 
     application, secret = make_client(dev)
     response = post_form("/o/token/", {"grant_type": "client_credentials"}, **basic(application.client_id, secret))

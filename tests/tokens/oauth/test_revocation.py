@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.factories import bearer
-from tests.tokens.oauth_helpers import basic, grant, make_client, post_form
+from tests.factories import bearer, make_client
+from tests.tokens.oauth.helpers import basic, grant, post_form
 from tokens import secret_format
 from tokens.models import AccessToken, AuditEvent, RefreshToken
 

@@ -5,7 +5,7 @@ user's membership there (no membership, no code and no token), its scopes are
 cut to what that membership allows, and the row gets Keyward's columns
 (kind "oauth", created_ip, last4) so our bearer authentication accepts it.
 Keyward's own login client never gets here: DOT's endpoints refuse it
-(Application.is_usable), and tokens.login mints with its own validator.
+(Application.is_usable), and login tokens are minted with their own validator.
 """
 
 import logging
@@ -16,9 +16,9 @@ from oauthlib.oauth2.rfc6749 import errors
 
 from accounts.http import client_ip_from_meta
 
-from . import audit, secret_format
-from .models import AccessToken, Application, AuditEvent, Kind, Reach
-from .oauth_clients import grantable, membership_for
+from .. import audit, secret_format
+from ..models import AccessToken, Application, AuditEvent, Kind, Reach
+from .services import grantable, membership_for
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Plain helpers for the OAuth client tests: register a client, run the code + PKCE flow, call /o/."""
+"""HTTP helpers for the OAuth tests: run the code + PKCE flow, call /o/ (clients: tests.factories.make_client)."""
 
 import base64
 import hashlib
@@ -7,19 +7,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.test import Client
 
-from tests.factories import membership
-from tokens import oauth_clients
+from tests.factories import OAUTH_REDIRECT_URI as REDIRECT_URI
 
-REDIRECT_URI = "https://app.example.com/callback"
 FORM = "application/x-www-form-urlencoded"
-
-
-def make_client(user, org=None, *, name="Reporting app", redirect_uris=(REDIRECT_URI,), **kwargs):
-    """A client registered through the real service; returns (application, plaintext secret or None)."""
-    issued = oauth_clients.create_client(
-        membership=membership(user, org), name=name, redirect_uris=list(redirect_uris), **kwargs
-    )
-    return issued.application, issued.secret.reveal() if issued.secret else None
 
 
 def pkce():

@@ -13,6 +13,7 @@ import hashlib
 from django.contrib.auth.hashers import BasePasswordHasher, mask_hash
 from django.utils.crypto import constant_time_compare
 
+# Every stored client secret starts with this name; renaming it would refuse them all.
 ALGORITHM = "kw_client_sha256"
 
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.factories import bearer, issue
-from tests.tokens.oauth_helpers import grant, make_client
+from tests.factories import bearer, issue, make_client
+from tests.tokens.oauth.helpers import grant
 from tokens import secret_format
 from tokens.models import AccessToken, AuditEvent, RefreshToken
 

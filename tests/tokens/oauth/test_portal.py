@@ -4,8 +4,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.factories import bearer
-from tests.tokens.oauth_helpers import REDIRECT_URI, grant, make_client
+from tests.factories import bearer, make_client
+from tests.tokens.oauth.helpers import REDIRECT_URI, grant
 from tokens import secret_format
 from tokens.models import AccessToken, Application
 

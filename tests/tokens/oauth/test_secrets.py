@@ -4,11 +4,11 @@ import pytest
 from django.contrib.auth.hashers import check_password, identify_hasher
 from django.db import connection
 
-from tests.factories import membership
-from tests.tokens.oauth_helpers import grant, make_client
-from tokens import oauth_clients
-from tokens.hashers import ClientSecretHasher
+from tests.factories import make_client, membership
+from tests.tokens.oauth.helpers import grant
 from tokens.models import Application
+from tokens.oauth import services
+from tokens.oauth.hashers import ClientSecretHasher
 from tokens.one_time import SecretAlreadyShown
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +24,9 @@ def _dump():
 
 def test_no_row_of_any_table_holds_a_client_secret_or_oauth_token(dev, alice):
     application, first = make_client(dev)
-    second = oauth_clients.regenerate_secret(application=application, by=dev).secret.reveal()
+    second = services.regenerate_secret(application=application, by=dev).secret.reveal()
     body = grant(alice, application, second)
-    other, other_secret = make_client(alice, name="Other", allow_introspection=True)
+    _, other_secret = make_client(alice, name="Other", allow_introspection=True)
     secrets = [first, second, other_secret, body["access_token"], body["refresh_token"]]
     leaks = [(table, s[:8]) for table, text in _dump() for s in secrets if s in text]
     assert leaks == []
@@ -49,12 +49,12 @@ def test_user_passwords_stay_pbkdf2_and_the_client_hasher_comes_last():
     from portal import settings as project
 
     assert project.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.PBKDF2PasswordHasher"
-    assert project.PASSWORD_HASHERS[-1] == "tokens.hashers.ClientSecretHasher"
+    assert project.PASSWORD_HASHERS[-1] == "tokens.oauth.hashers.ClientSecretHasher"
     assert project.OAUTH2_PROVIDER["CLIENT_SECRET_HASHER"] == ClientSecretHasher.algorithm
 
 
 def test_secret_is_readable_once_from_the_service(dev):
-    issued = oauth_clients.create_client(membership=membership(dev), name="App",
+    issued = services.create_client(membership=membership(dev), name="App",
                                          redirect_uris=["https://app.example.com/cb"])
     issued.secret.reveal()
     with pytest.raises(SecretAlreadyShown):
@@ -64,7 +64,7 @@ def test_secret_is_readable_once_from_the_service(dev):
 
 def test_regenerating_refuses_the_old_secret_at_once(dev):
     application, old = make_client(dev)
-    new = oauth_clients.regenerate_secret(application=application, by=dev).secret.reveal()
+    new = services.regenerate_secret(application=application, by=dev).secret.reveal()
     stored = Application.objects.get(pk=application.pk).client_secret
     assert not check_password(old, stored)
     assert check_password(new, stored)

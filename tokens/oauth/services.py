@@ -1,20 +1,19 @@
 """OAuth clients (Zendesk Chat's API clients) and the grants people give them.
 
 A client belongs to an organization and to the member who created it: admins
-see and manage every client of the organization, developers their own. The
-secret is DOT's 128 random characters, hashed on save (tokens.hashers) and
-readable once, from the object these functions return. Deleting a client
-kills every token issued to it. A grant (an OAuth access token) is revoked
-only by the person who gave it; an admin deletes the client instead.
-Every function here is keyword-only; the ones that write are atomic and audited.
+see and manage every client of the organization, developers their own
+(`Application.objects.visible_to`). The secret is DOT's 128 random characters,
+hashed on save (tokens.oauth.hashers) and readable once, from the `Issued` that
+create and regenerate return. Deleting a client kills every token issued to it.
+A grant (an OAuth access token) is revoked only by the person who gave it; an
+admin deletes the client instead. The writes are keyword-only, atomic and
+audited through tokens.audit.
 """
 
 import logging
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
 from oauth2_provider.models import revoke_access_token
@@ -22,38 +21,20 @@ from oauth2_provider.models import revoke_access_token
 from accounts.errors import Refused
 from accounts.models import Membership
 
-from . import audit
-from . import scopes as catalog
-from .models import AccessToken, Application, AuditEvent, Kind
-from .services import OneTimeSecret
+from .. import audit, rules
+from .. import scopes as catalog
+from ..models import AccessToken, Application, AuditEvent, Kind
+from ..one_time import Issued, OneTimeSecret
 
 log = logging.getLogger(__name__)
 
-CLIENT_KIND = "oauth_client"
-NAME_MAX_LENGTH = 100
 MAX_REDIRECT_URIS = 10
 CLIENT_TYPES = (Application.CLIENT_CONFIDENTIAL, Application.CLIENT_PUBLIC)
 # RFC 8252 §7.3 and RFC 9700 §2.6: plain http only for a native app's loopback redirect.
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
-@dataclass
-class IssuedClient:
-    """A client as created or re-keyed; `secret` is None for a public client."""
-
-    application: Application
-    secret: OneTimeSecret | None
-
-
 # --- questions ----------------------------------------------------------------------
-
-
-def visible_clients(membership):
-    """The clients this member may see and manage: every one of the org for admins, else their own."""
-    clients = Application.objects.filter(organization_id=membership.organization_id)
-    if not membership.is_admin:
-        clients = clients.filter(created_by_id=membership.user_id)
-    return clients.select_related("created_by").order_by("-created", "-id")
 
 
 def membership_for(application, user):
@@ -73,28 +54,11 @@ def grantable(requested, membership):
     return catalog.ordered(catalog.expand(" ".join(requested)) & allowed)
 
 
-def live_grants(*, organization_id, user_id=None, now=None):
-    """OAuth access tokens still in force: not revoked, and unexpired or renewable by a live refresh token."""
-    now = now or timezone.now()
-    grants = AccessToken.objects.filter(kind=Kind.OAUTH, organization_id=organization_id).filter(
-        Q(revoked_at__isnull=True) | Q(revoked_at__gt=now),
-        Q(expires__gt=now) | Q(refresh_token__isnull=False, refresh_token__revoked__isnull=True),
-    )
-    if user_id is not None:
-        grants = grants.filter(user_id=user_id)
-    return grants.select_related("application").order_by("-created", "-id")
-
-
 # --- checks -------------------------------------------------------------------------
 
 
 def clean_client_name(name):
-    name = (name or "").strip()
-    if not name:
-        raise Refused("name_required", "Give the client a name, so people know who asks for access.", "name")
-    if len(name) > NAME_MAX_LENGTH:
-        raise Refused("name_too_long", f"A client name has at most {NAME_MAX_LENGTH} characters.", "name")
-    return name
+    return rules.clean_name(name, what="client", why="so people know who asks for access")
 
 
 def _uri_problem(uri):
@@ -156,20 +120,6 @@ def _check_introspection(membership, allow_introspection, client_type):
         )
 
 
-def _audit(application, action, *, by, ip=None, detail=""):
-    return AuditEvent.objects.create(
-        organization_id=application.organization_id,
-        actor=by,
-        action=action,
-        credential_kind=CLIENT_KIND,
-        credential_id=application.pk,
-        credential_name=application.name[:100],
-        credential_last4=application.secret_last4,
-        ip=ip,
-        detail=detail[:255],
-    )
-
-
 def _new_secret(application):
     """Put a fresh plaintext secret on the row (DOT hashes it on save) and return it."""
     raw = generate_client_secret()
@@ -214,9 +164,10 @@ def create_client(*, membership, name, redirect_uris, client_type=Application.CL
         application.hash_client_secret = False
         application.secret_last4 = ""
     application.save()
-    _audit(application, AuditEvent.Action.ISSUED, by=membership.user, ip=ip, detail=f"{client_type} client")
+    audit.record(action=AuditEvent.Action.ISSUED, credential=application, actor=membership.user, ip=ip,
+                 detail=f"{client_type} client")
     log.info("OAuth client %s (%s) created by user %s", application.pk, client_type, membership.user_id)
-    return IssuedClient(application=application, secret=OneTimeSecret(raw) if raw else None)
+    return Issued(application, OneTimeSecret(raw) if raw else None)
 
 
 @transaction.atomic
@@ -246,7 +197,8 @@ def update_client(*, application, by, membership, name=None, redirect_uris=None,
         changed.append("allow_introspection")
     if changed:
         application.save(update_fields=[*changed, "updated"])
-        _audit(application, AuditEvent.Action.RENAMED, by=by, ip=ip, detail="changed " + ", ".join(changed))
+        audit.record(action=AuditEvent.Action.RENAMED, credential=application, actor=by, ip=ip,
+                     detail="changed " + ", ".join(changed))
     return application
 
 
@@ -258,16 +210,10 @@ def regenerate_secret(*, application, by, ip=None):
         raise Refused("public_client", "A public client has no secret to regenerate.")
     raw = _new_secret(application)
     application.save(update_fields=["client_secret", "hash_client_secret", "secret_last4", "updated"])
-    _audit(application, AuditEvent.Action.ROTATED, by=by, ip=ip, detail="client secret regenerated")
+    audit.record(action=AuditEvent.Action.ROTATED, credential=application, actor=by, ip=ip,
+                 detail="client secret regenerated")
     log.info("OAuth client %s secret regenerated by user %s", application.pk, by.pk)
-    return IssuedClient(application=application, secret=OneTimeSecret(raw))
-
-
-def reveal_secret(issued, *, by, ip=None):
-    """Hand out the one-time plaintext, recording that it was shown and to whom."""
-    value = issued.secret.reveal()
-    _audit(issued.application, AuditEvent.Action.SECRET_SHOWN, by=by, ip=ip)
-    return value
+    return Issued(application, OneTimeSecret(raw))
 
 
 @transaction.atomic
@@ -277,8 +223,8 @@ def delete_client(*, application, by, ip=None):
     tokens = AccessToken.objects.filter(application=application).count()
     # Audited first: the rows below go with the client (DOT's foreign keys cascade), so a
     # presented token then finds nothing and answers 401.
-    _audit(application, AuditEvent.Action.REVOKED, by=by, ip=ip,
-           detail=f"client deleted with its {tokens} access token(s)")
+    audit.record(action=AuditEvent.Action.REVOKED, credential=application, actor=by, ip=ip,
+                 detail=f"client deleted with its {tokens} access token(s)")
     application.delete()
     log.info("OAuth client %s deleted by user %s with %s token(s)", application.pk, by.pk, tokens)
 

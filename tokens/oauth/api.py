@@ -1,22 +1,24 @@
 """The OAuth clients API (`/oauth-clients`) and the caller's grants to clients (`/oauth-tokens`).
 
-Both go through tokens.oauth_clients, the same services as the portal. A client
-secret appears in exactly two responses: the one that creates the client and
-the one that regenerates its secret.
+Both go through tokens.oauth.services, the same services as the portal, and the
+same queries (`Application.objects.visible_to`, `AccessToken.objects.oauth_grants`).
+A client secret appears in exactly two responses: the one that creates the
+client and the one that regenerates its secret.
 """
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from accounts.http import client_ip
-from accounts.models import Membership
+from accounts.models import Membership, Role
 
-from . import oauth_clients
-from .models import AccessToken, Application
+from ..models import AccessToken, Application
+from ..rules import NAME_MAX_LENGTH
+from ..viewsets import CredentialViewSet
+from . import services
 
 
 class OAuthClientSerializer(serializers.ModelSerializer):
@@ -47,12 +49,12 @@ class NewOAuthClientSerializer(OAuthClientSerializer):
     )
 
     class Meta(OAuthClientSerializer.Meta):
-        fields = OAuthClientSerializer.Meta.fields + ["client_secret"]
+        fields = [*OAuthClientSerializer.Meta.fields, "client_secret"]
         read_only_fields = fields
 
 
 class OAuthClientCreateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=oauth_clients.NAME_MAX_LENGTH)
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH)
     redirect_uris = serializers.ListField(child=serializers.CharField(max_length=2000), allow_empty=False)
     client_type = serializers.ChoiceField(
         choices=Application.CLIENT_TYPES, default="confidential",
@@ -64,25 +66,24 @@ class OAuthClientCreateSerializer(serializers.Serializer):
 
 
 class OAuthClientUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=oauth_clients.NAME_MAX_LENGTH, required=False)
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH, required=False)
     redirect_uris = serializers.ListField(
         child=serializers.CharField(max_length=2000), allow_empty=False, required=False
     )
     allow_introspection = serializers.BooleanField(required=False, help_text="Admins only.")
 
 
-UPDATABLE = {"name", "redirect_uris", "allow_introspection"}
-
-
 def _membership(request):
     return Membership.objects.select_related("organization", "user").get(pk=request.auth.membership_id)
 
 
-class OAuthClientViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
-):
+class OAuthClientViewSet(CredentialViewSet):
     """OAuth clients. Developers manage their own; admins every client of the organization."""
 
+    model = Application
+    noun = "OAuth client"
+    updatable = frozenset({"name", "redirect_uris", "allow_introspection"})
+    immutable_hint = "Its id and type are fixed: register a new client instead."
     serializer_class = OAuthClientSerializer
     required_scopes = {
         "list": ["read.oauth_clients"],
@@ -93,45 +94,19 @@ class OAuthClientViewSet(
         "destroy": ["delete.oauth_clients"],
     }
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # drf-spectacular inspecting, no caller
-            return Application.objects.none()
-        principal = self.request.auth
-        clients = Application.objects.filter(organization_id=principal.organization_id).select_related(
-            "created_by"
-        ).order_by("-created", "-id")
-        org_wide = self.action != "list" or self.request.query_params.get("scope") == "org"
-        if principal.role == "admin" and org_wide:
-            return clients
-        return clients.filter(created_by_id=principal.user_id)
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter(
-                "scope", str, enum=["org"], description="`org`: every client of the organization (admins only)."
-            )
-        ]
-    )
-    def list(self, request, *args, **kwargs):
-        if request.query_params.get("scope") == "org" and request.auth.role != "admin":
-            raise PermissionDenied("Only admins may list every OAuth client of the organization.")
-        return super().list(request, *args, **kwargs)
+    def visible_to(self, principal, *, org_wide):
+        return Application.objects.visible_to(principal, org_wide=org_wide)
 
     def _secret_response(self, issued, status_code):
-        payload = NewOAuthClientSerializer(issued.application).data
-        payload["client_secret"] = None
-        if issued.secret is not None:
-            payload["client_secret"] = oauth_clients.reveal_secret(
-                issued, by=self.request.user, ip=client_ip(self.request)
-            )
-        return Response(payload, status=status_code, headers={"Cache-Control": "no-store"})
+        payload = NewOAuthClientSerializer(issued.credential).data
+        return self.secret_response(issued, payload, "client_secret", status_code)
 
     @extend_schema(request=OAuthClientCreateSerializer, responses={201: NewOAuthClientSerializer})
     def create(self, request):
         body = OAuthClientCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        issued = oauth_clients.create_client(
+        issued = services.create_client(
             membership=_membership(request), name=data["name"], redirect_uris=data["redirect_uris"],
             client_type=data["client_type"], allow_introspection=data["allow_introspection"],
             ip=client_ip(request),
@@ -141,18 +116,10 @@ class OAuthClientViewSet(
     @extend_schema(request=OAuthClientUpdateSerializer, responses=OAuthClientSerializer)
     def partial_update(self, request, pk=None):
         application = self.get_object()
-        fixed = sorted(set(request.data) - UPDATABLE)
-        if fixed:
-            raise ValidationError({
-                "code": "immutable_field",
-                "detail": "Only the name, the redirect URIs and introspection of a client can change; "
-                "its id and type are fixed. Register a new client instead.",
-                "errors": {field: ["This field cannot be changed."] for field in fixed},
-            })
-        body = OAuthClientUpdateSerializer(data=request.data)
+        body = OAuthClientUpdateSerializer(data=self.changes(request))
         body.is_valid(raise_exception=True)
         data = body.validated_data
-        oauth_clients.update_client(
+        services.update_client(
             application=application, by=request.user, membership=_membership(request),
             name=data.get("name"), redirect_uris=data.get("redirect_uris"),
             allow_introspection=data.get("allow_introspection"), ip=client_ip(request),
@@ -164,12 +131,11 @@ class OAuthClientViewSet(
     def regenerate_secret(self, request, pk=None):
         """A new client secret, shown once; the old one is refused at once."""
         application = self.get_object()
-        issued = oauth_clients.regenerate_secret(application=application, by=request.user,
-                                                 ip=client_ip(request))
+        issued = services.regenerate_secret(application=application, by=request.user, ip=client_ip(request))
         return self._secret_response(issued, status.HTTP_200_OK)
 
     def perform_destroy(self, application):
-        oauth_clients.delete_client(application=application, by=self.request.user, ip=client_ip(self.request))
+        services.delete_client(application=application, by=self.request.user, ip=client_ip(self.request))
 
 
 class OAuthTokenSerializer(serializers.ModelSerializer):
@@ -205,14 +171,14 @@ class OAuthTokenViewSet(
         if getattr(self, "swagger_fake_view", False):
             return AccessToken.objects.none()
         principal = self.request.auth
-        return oauth_clients.live_grants(organization_id=principal.organization_id, user_id=principal.user_id)
+        return AccessToken.objects.oauth_grants(organization_id=principal.organization_id,
+                                                user_id=principal.user_id)
 
     def destroy(self, request, pk=None):
         principal = request.auth
-        grants = oauth_clients.live_grants(organization_id=principal.organization_id)
-        if principal.role != "admin":
-            grants = grants.filter(user_id=principal.user_id)
-        # An admin finds any grant of the organization, to be told why not rather than 404.
+        # An admin finds any grant of the organization, to be told why not (403) rather than 404.
+        user_id = None if principal.role == Role.ADMIN else principal.user_id
+        grants = AccessToken.objects.oauth_grants(organization_id=principal.organization_id, user_id=user_id)
         token = get_object_or_404(grants.select_related("organization"), pk=pk)
-        oauth_clients.revoke_grant(token=token, by=request.user, ip=client_ip(request))
+        services.revoke_grant(token=token, by=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

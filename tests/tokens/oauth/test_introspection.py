@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.factories import issue
-from tests.tokens.oauth_helpers import basic, grant, make_client, post_form
+from tests.factories import issue, make_client
+from tests.tokens.oauth.helpers import basic, grant, post_form
 from tokens import secret_format
 from tokens.models import AccessToken, Application
 
@@ -113,7 +113,7 @@ def test_wrong_client_secret_is_refused_with_401(trusted):
 
 
 def test_bearer_token_with_introspection_scope_is_no_way_in(trusted, alice):
-    application, _, token = trusted
+    _, _, token = trusted
     response = post_form("/o/introspect/", {"token": token}, HTTP_AUTHORIZATION=f"Bearer {token}")
     assert response.status_code == 401
 
