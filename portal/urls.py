@@ -25,5 +25,4 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("tokens.urls")),
     path("", include("tokens.session_urls")),
-    path("", include("tokens.key_urls")),
 ]

@@ -17,7 +17,8 @@ from chats.models import (
     Message,
     Service,
 )
-from tokens import services
+from tokens.api_keys import services as api_key_services
+from tokens.personal import services
 
 PASSWORD = "correct-horse-battery"
 
@@ -47,6 +48,14 @@ def issue(user, org=None, scopes=("read.me",), **kwargs):
     """A personal token through the real service; returns (token row, plaintext secret)."""
     issued = services.issue_personal_token(
         issuer=membership(user, org), name=kwargs.pop("name", "test token"), scopes=list(scopes), **kwargs
+    )
+    return issued.credential, issued.secret.reveal()
+
+
+def make_api_key(user, scopes=("admin",), org=None, **kwargs):
+    """An API key through the real service; returns (key row, plaintext secret)."""
+    issued = api_key_services.create_api_key(
+        issuer=membership(user, org), name=kwargs.pop("name", "server"), scopes=list(scopes), **kwargs
     )
     return issued.credential, issued.secret.reveal()
 

@@ -25,7 +25,7 @@ from accounts.models import Membership
 from . import audit
 from . import scopes as catalog
 from .models import AccessToken, Application, AuditEvent, Kind
-from .services import OneTimeSecret
+from .one_time import OneTimeSecret
 
 log = logging.getLogger(__name__)
 

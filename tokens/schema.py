@@ -41,25 +41,6 @@ class AccessTokenScheme(OpenApiAuthenticationExtension):
         return {self.name: scopes or []}
 
 
-class ApiKeyScheme(OpenApiAuthenticationExtension):
-    """API keys: Basic with key id and secret, or a JWT the caller signs; either one will do."""
-
-    target_class = "tokens.authentication.ApiKeyAuthentication"
-    name = ["apiKeyBasic", "apiKeyJwt"]
-
-    def get_security_definition(self, auto_schema):
-        return [
-            {"type": "http", "scheme": "basic",
-             "description": "An API key: `Basic base64(keyId:secret)`. Its scopes bound the operation."},
-            {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-             "description": "A JWT signed HS256 with an API key's secret: header `kid` = key id; claims "
-             "`scope` (app, appUser or account), `userId` for appUser, optional `exp`."},
-        ]
-
-    def get_security_requirement(self, auto_schema):
-        return [{"apiKeyBasic": []}, {"apiKeyJwt": []}]
-
-
 class ScopedAutoSchema(AutoSchema):
     def get_description(self):
         description = super().get_description() or ""

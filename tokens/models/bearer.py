@@ -14,7 +14,7 @@ from oauth2_provider.models import (
     AbstractRefreshToken,
 )
 
-from accounts.models import Membership, Organization
+from accounts.models import Membership, Organization, Role
 
 from .kinds import CredentialKind, Reach
 
@@ -62,6 +62,11 @@ class Kind(models.TextChoices):
     OAUTH = CredentialKind.OAUTH.value, CredentialKind.OAUTH.label
 
 
+def membership_id_of(member):
+    """A Membership's id, or the one an API Principal names."""
+    return member.membership_id if hasattr(member, "membership_id") else member.pk
+
+
 class AccessTokenQuerySet(models.QuerySet):
     def live(self, now=None):
         now = now or timezone.now()
@@ -79,6 +84,15 @@ class AccessTokenQuerySet(models.QuerySet):
 
     def for_list(self):
         return self.select_related("user", "created_by", "membership").order_by("-created", "-id")
+
+    def visible_to(self, member, *, org_wide=True):
+        """Personal tokens `member` (a Membership, or an API Principal) may see and manage: their
+        own, or with `org_wide` every one of the organization for admins. Revoked tokens are gone;
+        a rotated one stays while its old secret still works."""
+        tokens = self.personal().filter(organization_id=member.organization_id).unrevoked()
+        if org_wide and member.role == Role.ADMIN:
+            return tokens
+        return tokens.filter(membership_id=membership_id_of(member))
 
 
 class AccessToken(AbstractAccessToken):

@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from tests.factories import login, membership
-from tokens import api_keys
+from tokens.api_keys import services as api_keys
 from tokens.models import ApiKey
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,7 @@ def test_agent_without_developer_access_gets_403(client, agent, org):
 
 
 def test_outsider_gets_404_on_every_key_route_and_nothing_changes(client, alice, mallory, org):
-    key = api_keys.create_api_key(issuer=membership(alice), name="k", scopes=["read.me"]).key
+    key = api_keys.create_api_key(issuer=membership(alice), name="k", scopes=["read.me"]).credential
     login(client, mallory)
     for name, method in [("api_keys", "get"), ("api_key_rename", "post"), ("api_key_rotate", "post"),
                          ("api_key_delete", "post")]:
@@ -50,14 +50,14 @@ def test_outsider_gets_404_on_every_key_route_and_nothing_changes(client, alice,
 
 
 def test_developer_does_not_see_a_key_created_by_the_admin(client, alice, dev, org):
-    key = api_keys.create_api_key(issuer=membership(alice), name="admin key", scopes=["read.me"]).key
+    key = api_keys.create_api_key(issuer=membership(alice), name="admin key", scopes=["read.me"]).credential
     login(client, dev)
     assert "admin key" not in client.get(_url("api_keys", org)).content.decode()
     assert client.post(_url("api_key_delete", org, key.pk)).status_code == 404
 
 
 def test_delete_asks_first_and_says_it_cannot_be_undone(client, dev, org):
-    key = api_keys.create_api_key(issuer=membership(dev), name="k", scopes=["read.me"]).key
+    key = api_keys.create_api_key(issuer=membership(dev), name="k", scopes=["read.me"]).credential
     login(client, dev)
     confirm = client.get(_url("api_key_delete", org, key.pk))
     assert "cannot be undone" in confirm.content.decode()
@@ -67,7 +67,7 @@ def test_delete_asks_first_and_says_it_cannot_be_undone(client, dev, org):
 
 
 def test_rotate_shows_a_new_secret_once(client, dev, org):
-    key = api_keys.create_api_key(issuer=membership(dev), name="k", scopes=["read.me"]).key
+    key = api_keys.create_api_key(issuer=membership(dev), name="k", scopes=["read.me"]).credential
     login(client, dev)
     response = client.post(_url("api_key_rotate", org, key.pk), {"grace": "1h"})
     assert response.status_code == 201
