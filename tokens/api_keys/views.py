@@ -56,6 +56,15 @@ def page_context(request, **extra):
     return {"form": key_create_form(request), **key_list_context(request), **extra}
 
 
+def list_refusing(request, form):
+    """The list (or the page) with why a row's action was refused above it."""
+    errors = [error for field_errors in form.errors.values() for error in field_errors]
+    context = key_list_context(request, error=errors[0] if errors else None)
+    if not wants_fragment(request):
+        context["form"] = key_create_form(request)
+    return render_page_or_fragment(request, PAGE, LIST, context, status=400)
+
+
 def secret_context(request, issued):
     """The one moment a secret is on a page: straight from the service, recorded as shown."""
     return {
@@ -122,11 +131,7 @@ def api_key_rename(request, key_id):
             response = render(request, LIST, key_list_context(request))
             response["HX-Trigger"] = API_KEYS_CHANGED
             return response
-    errors = [error for field_errors in form.errors.values() for error in field_errors]
-    context = key_list_context(request, error=errors[0] if errors else None)
-    if not wants_fragment(request):
-        context["form"] = key_create_form(request)
-    return render_page_or_fragment(request, PAGE, LIST, context, status=400)
+    return list_refusing(request, form)
 
 
 @sensitive_variables()
@@ -148,11 +153,7 @@ def api_key_rotate(request, key_id):
                 return with_secret(render(request, "tokens/api_keys/partials/api_key_secret.html", context,
                                           status=201))
             return with_secret(render(request, PAGE, page_context(request, **context), status=201))
-    errors = [error for field_errors in form.errors.values() for error in field_errors]
-    context = key_list_context(request, error=errors[0] if errors else None)
-    if not wants_fragment(request):
-        context["form"] = key_create_form(request)
-    return render_page_or_fragment(request, PAGE, LIST, context, status=400)
+    return list_refusing(request, form)
 
 
 @developer_required

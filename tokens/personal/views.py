@@ -29,6 +29,13 @@ from .forms import TokenCreateForm, TokenPolicyForm, TokenRenameForm, TokenRotat
 TOKENS_PER_PAGE = 25
 # Fired on <body> after a write; the token list listens for it and reloads itself.
 TOKENS_CHANGED = "tokens-changed"
+PAGE = "tokens/personal/tokens.html"
+LIST = "tokens/personal/partials/token_list.html"
+CREATE = "tokens/personal/partials/token_create.html"
+DETAIL_PAGE = "tokens/personal/token_detail.html"
+DETAIL = "tokens/personal/partials/token_detail.html"
+POLICY_PAGE = "tokens/personal/token_policy.html"
+POLICY = "tokens/personal/partials/token_policy_form.html"
 
 
 def get_visible_token(request, token_id):
@@ -91,7 +98,7 @@ def token_list(request):
     context = token_list_context(request)
     if not wants_fragment(request):
         context["form"] = token_create_form(request)
-    return render_page_or_fragment(request, "tokens/personal/tokens.html", "tokens/personal/partials/token_list.html", context)
+    return render_page_or_fragment(request, PAGE, LIST, context)
 
 
 # sensitive_variables: an error report (DEBUG page, admin email) must not print the secret
@@ -120,7 +127,7 @@ def token_create(request):
             if not wants_fragment(request):
                 context.update(token_list_context(request))
             response = render_page_or_fragment(
-                request, "tokens/personal/tokens.html", "tokens/personal/partials/token_create.html", context
+                request, PAGE, CREATE, context
             )
             response["HX-Trigger"] = TOKENS_CHANGED
             return response
@@ -128,7 +135,7 @@ def token_create(request):
     if not wants_fragment(request):
         context.update(token_list_context(request))
     return render_page_or_fragment(
-        request, "tokens/personal/tokens.html", "tokens/personal/partials/token_create.html", context, status=400
+        request, PAGE, CREATE, context, status=400
     )
 
 
@@ -137,7 +144,7 @@ def token_create(request):
 def token_detail(request, token_id):
     token = get_visible_token(request, token_id)
     return render_page_or_fragment(
-        request, "tokens/personal/token_detail.html", "tokens/personal/partials/token_detail.html", detail_context(token)
+        request, DETAIL_PAGE, DETAIL, detail_context(token)
     )
 
 
@@ -156,11 +163,11 @@ def token_rename(request, token_id):
             if not wants_fragment(request):
                 messages.success(request, "Token renamed.")
                 return redirect("token_detail", org_id=request.organization.public_id, token_id=token.pk)
-            response = render(request, "tokens/personal/partials/token_detail.html", detail_context(token))
+            response = render(request, DETAIL, detail_context(token))
             response["HX-Trigger"] = TOKENS_CHANGED
             return response
     return render_page_or_fragment(
-        request, "tokens/personal/token_detail.html", "tokens/personal/partials/token_detail.html",
+        request, DETAIL_PAGE, DETAIL,
         detail_context(token, rename_form=form), status=400,
     )
 
@@ -183,7 +190,7 @@ def token_rotate(request, token_id):
             token.refresh_from_db(fields=["revoked_at"])
             context = detail_context(issued.credential, rotated_from=token, **secret_context(request, issued))
             response = render_page_or_fragment(
-                request, "tokens/personal/token_detail.html", "tokens/personal/partials/token_detail.html", context
+                request, DETAIL_PAGE, DETAIL, context
             )
             if wants_fragment(request):
                 response["HX-Trigger"] = TOKENS_CHANGED
@@ -192,7 +199,7 @@ def token_rotate(request, token_id):
                 )
             return response
     return render_page_or_fragment(
-        request, "tokens/personal/token_detail.html", "tokens/personal/partials/token_detail.html",
+        request, DETAIL_PAGE, DETAIL,
         detail_context(token, rotate_form=form), status=400,
     )
 
@@ -204,7 +211,8 @@ def token_delete(request, token_id):
     token = get_visible_token(request, token_id)
     if request.method == "GET":
         return render_page_or_fragment(
-            request, "tokens/personal/token_delete.html", "tokens/personal/partials/token_delete_confirm.html", {"token": token}
+            request, "tokens/personal/token_delete.html", "tokens/personal/partials/token_delete_confirm.html",
+            {"token": token},
         )
     services.revoke_token(token=token, by=request.user, ip=client_ip(request))
     list_url = reverse("tokens", kwargs={"org_id": request.organization.public_id})
@@ -234,7 +242,7 @@ def token_policy(request):
                 if not wants_fragment(request):
                     messages.success(request, "Token policy saved.")
                     return redirect("token_policy", org_id=organization.public_id)
-                return render(request, "tokens/personal/partials/token_policy_form.html", {"form": form, "saved": True})
+                return render(request, POLICY, {"form": form, "saved": True})
         status = 400
     else:
         policy = services.policy_of(organization)
@@ -244,6 +252,6 @@ def token_policy(request):
             "max_live_tokens_per_member": policy.max_live_tokens_per_member,
         })
     return render_page_or_fragment(
-        request, "tokens/personal/token_policy.html", "tokens/personal/partials/token_policy_form.html", {"form": form},
+        request, POLICY_PAGE, POLICY, {"form": form},
         status=status,
     )

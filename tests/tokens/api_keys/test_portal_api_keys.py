@@ -1,7 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import login, membership
+from tests.factories import login, make_api_key, membership
+from tokens import scopes as catalog
 from tokens.api_keys import services as api_keys
 from tokens.models import ApiKey
 
@@ -72,3 +73,109 @@ def test_rotate_shows_a_new_secret_once(client, dev, org):
     response = client.post(_url("api_key_rotate", org, key.pk), {"grace": "1h"})
     assert response.status_code == 201
     assert 'id="new-key-secret">kw_sk_' in response.content.decode()
+
+
+HTMX = {"HX-Request": "true"}
+
+
+def test_htmx_asks_for_the_list_and_gets_the_list_alone(client, dev, org):
+    make_api_key(dev, scopes=("read.me",), name="server")
+    login(client, dev)
+    response = client.get(_url("api_keys", org), headers=HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="api-key-list"') and "server" in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_htmx_create_answers_the_create_fragment_and_tells_the_list_to_reload(client, dev, org):
+    login(client, dev)
+    response = client.post(_url("api_key_create", org), {"name": "server", "scopes": ["read.me"]}, headers=HTMX)
+    assert response.status_code == 201
+    assert response["Cache-Control"] == "no-store"
+    assert response["HX-Trigger"] == "api-keys-changed"
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="api-key-create"') and 'id="new-key-secret">kw_sk_' in html
+    assert 'id="api-key-list"' not in html
+
+
+def test_a_whole_domain_picked_in_the_scope_picker_grants_what_the_member_may(client, dev, org):
+    login(client, dev)
+    response = client.post(_url("api_key_create", org), {"name": "server", "all_of": ["Developer"]})
+    assert response.status_code == 201
+    developer = next(domain for domain in catalog.DOMAINS if domain.name == "Developer")
+    assert "create.api_keys" in ApiKey.objects.get().scope_list
+    assert set(ApiKey.objects.get().scope_list) <= {scope.name for scope in developer.scopes}
+
+
+def test_a_key_without_a_name_is_refused_next_to_the_field(client, dev, org):
+    login(client, dev)
+    response = client.post(_url("api_key_create", org), {"name": " ", "scopes": ["read.me"]})
+    assert response.status_code == 400
+    assert not ApiKey.objects.exists()
+    assert 'id="key-name-error"' in response.content.decode()
+
+
+def test_admin_picks_the_service_account_a_key_acts_as(client, alice, bot, org):
+    login(client, alice)
+    owner = membership(bot, org)
+    response = client.post(_url("api_key_create", org), {"name": "bot key", "scopes": ["read.me"], "owner": owner.pk})
+    assert response.status_code == 201
+    assert ApiKey.objects.get().membership == owner
+
+
+def test_an_owner_who_is_not_a_service_account_is_refused(client, alice, dev, org):
+    login(client, alice)
+    response = client.post(_url("api_key_create", org),
+                           {"name": "k", "scopes": ["read.me"], "owner": membership(dev, org).pk})
+    assert response.status_code == 400
+    assert not ApiKey.objects.exists()
+
+
+def test_rename_redirects_back_to_the_list_with_the_new_name(client, dev, org):
+    key, _ = make_api_key(dev, scopes=("read.me",), name="old")
+    login(client, dev)
+    response = client.post(_url("api_key_rename", org, key.pk), {"name": "new"})
+    assert response.status_code == 302
+    key.refresh_from_db()
+    assert key.name == "new"
+    assert "API key renamed." in client.get(response["Location"]).content.decode()
+
+
+def test_rename_to_nothing_is_refused_and_keeps_the_name(client, dev, org):
+    key, _ = make_api_key(dev, scopes=("read.me",), name="old")
+    login(client, dev)
+    response = client.post(_url("api_key_rename", org, key.pk), {"name": ""}, headers=HTMX)
+    assert response.status_code == 400
+    key.refresh_from_db()
+    assert key.name == "old"
+    assert "Give the API key a name" in response.content.decode()
+
+
+def test_htmx_rotate_answers_the_secret_panel_alone(client, dev, org):
+    key, old = make_api_key(dev, scopes=("read.me",))
+    login(client, dev)
+    response = client.post(_url("api_key_rotate", org, key.pk), {"grace": "none"}, headers=HTMX)
+    assert response.status_code == 201
+    assert response["Cache-Control"] == "no-store"
+    html = response.content.decode()
+    assert 'id="new-key-secret">kw_sk_' in html and old not in html and 'id="api-key-list"' not in html
+
+
+def test_an_unknown_grace_period_is_refused(client, dev, org):
+    key, _ = make_api_key(dev, scopes=("read.me",))
+    login(client, dev)
+    response = client.post(_url("api_key_rotate", org, key.pk), {"grace": "forever"})
+    assert response.status_code == 400
+    key.refresh_from_db()
+    assert key.previous_secret_digest == ""
+
+
+def test_htmx_delete_answers_the_deleted_fragment(client, dev, org):
+    key, _ = make_api_key(dev, scopes=("read.me",), name="gone")
+    login(client, dev)
+    response = client.post(_url("api_key_delete", org, key.pk), headers=HTMX)
+    assert response.status_code == 200
+    assert ApiKey.objects.live().count() == 0
+    assert 'id="api-key-deleted"' in response.content.decode()
+    assert response["HX-Trigger"] == "api-keys-changed"
