@@ -55,8 +55,8 @@ class CredentialViewSet(
         return Membership.objects.select_related("organization", "user").get(pk=self.request.auth.membership_id)
 
     def owner_named(self, email):
-        """The member of the caller's organization a body names by email (a service account,
-        checked by the service); anyone else is answered like no one."""
+        """The member of the caller's organization a body names by email (the service checks that
+        it is a service account); nobody by that email here, or only elsewhere, is `owner_not_found`."""
         owner = Membership.objects.select_related("user", "organization").filter(
             organization_id=self.request.auth.organization_id, user__email__iexact=email
         ).first()
