@@ -49,7 +49,7 @@ class NewApiKeySerializer(ApiKeySerializer):
     secret = serializers.CharField(read_only=True, help_text="The secret. Shown once, in this response only.")
 
     class Meta(ApiKeySerializer.Meta):
-        fields = ApiKeySerializer.Meta.fields + ["secret"]
+        fields = [*ApiKeySerializer.Meta.fields, "secret"]
         read_only_fields = fields
 
 
@@ -57,7 +57,9 @@ class ApiKeyCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=NAME_MAX_LENGTH)
     scopes = serializers.ListField(child=serializers.CharField(), allow_empty=False)
     reach = serializers.ChoiceField(choices=["app", "account"], default="app")
-    allow_jwt = serializers.BooleanField(default=True, help_text="Keep the secret sealed to verify JWTs signed with it.")
+    allow_jwt = serializers.BooleanField(
+        default=True, help_text="Keep the secret sealed to verify JWTs signed with it."
+    )
     owner = serializers.EmailField(required=False, allow_null=True,
                                    help_text="A service account to act as (admins only); default: the organization.")
 

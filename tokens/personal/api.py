@@ -49,7 +49,7 @@ class NewTokenSerializer(TokenSerializer):
     token = serializers.CharField(read_only=True, help_text="The secret. Shown once, in this response only.")
 
     class Meta(TokenSerializer.Meta):
-        fields = TokenSerializer.Meta.fields + ["token"]
+        fields = [*TokenSerializer.Meta.fields, "token"]
         read_only_fields = fields
 
 
