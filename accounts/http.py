@@ -1,8 +1,11 @@
-"""Where a request comes from, behind as many trusted proxies as TRUSTED_PROXY_COUNT says."""
+"""Where a request comes from (behind as many trusted proxies as TRUSTED_PROXY_COUNT says),
+and whether it wants a whole page or an htmx fragment."""
 
 import ipaddress
 
 from django.conf import settings
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 
 
 def client_ip_from_meta(meta):
@@ -22,3 +25,15 @@ def client_ip_from_meta(meta):
 
 def client_ip(request):
     return client_ip_from_meta(request.META)
+
+
+def wants_fragment(request):
+    """htmx asked for a piece of the page (a history restore or boosted link wants the whole page)."""
+    return bool(request.htmx) and not request.htmx.history_restore_request and not request.htmx.boosted
+
+
+def render_page_or_fragment(request, page, fragment, context, status=200):
+    response = render(request, fragment if wants_fragment(request) else page, context, status=status)
+    # The same URL answers a page or a fragment: caches must keep them apart.
+    patch_vary_headers(response, ("HX-Request",))
+    return response

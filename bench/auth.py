@@ -38,8 +38,8 @@ from rest_framework.authtoken.models import Token  # noqa: E402
 
 from accounts.models import Membership, Organization, Role, User  # noqa: E402
 from bench.urls import ROWS  # noqa: E402
-from tokens import services  # noqa: E402
 from tokens.models import AccessToken, Kind  # noqa: E402
+from tokens.personal import services  # noqa: E402
 
 FILLER_NAME = "bench filler"  # marks the stored tokens nobody presents; re-runs reuse them
 KEYWARD_NAME = "bench keyward"

@@ -263,7 +263,7 @@ PASSWORD_HASHERS = [
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "tokens.authentication.ApiKeyAuthentication",
+        "tokens.api_keys.authentication.ApiKeyAuthentication",
         "tokens.authentication.AccessTokenAuthentication",
         "tokens.authentication.SessionAuthentication",
     ],
@@ -305,7 +305,7 @@ SPECTACULAR_SETTINGS = {
     },
     "AUTHENTICATION_WHITELIST": [
         "tokens.authentication.AccessTokenAuthentication",
-        "tokens.authentication.ApiKeyAuthentication",
+        "tokens.api_keys.authentication.ApiKeyAuthentication",
     ],
 }
 

@@ -26,5 +26,4 @@ urlpatterns = [
     path("", include("chats.urls")),
     path("", include("tokens.urls")),
     path("", include("tokens.session_urls")),
-    path("", include("tokens.key_urls")),
 ]

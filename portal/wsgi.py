@@ -4,8 +4,8 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
-from django.conf import settings  # noqa: E402
-from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 # Fail at start, not on the first request that needs a key.
 if getattr(settings, "SERVING_PROBLEMS", None):

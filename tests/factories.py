@@ -17,8 +17,9 @@ from chats.models import (
     Message,
     Service,
 )
-from tokens import services
+from tokens.api_keys import services as api_key_services
 from tokens.oauth import services as oauth_services
+from tokens.personal import services
 
 PASSWORD = "correct-horse-battery"
 OAUTH_REDIRECT_URI = "https://app.example.com/callback"
@@ -59,6 +60,12 @@ def make_client(user, org=None, *, name="Reporting app", redirect_uris=(OAUTH_RE
         membership=membership(user, org), name=name, redirect_uris=list(redirect_uris), **kwargs
     )
     return issued.credential, issued.secret.reveal() if issued.secret else None
+def make_api_key(user, scopes=("admin",), org=None, **kwargs):
+    """An API key through the real service; returns (key row, plaintext secret)."""
+    issued = api_key_services.create_api_key(
+        issuer=membership(user, org), name=kwargs.pop("name", "server"), scopes=list(scopes), **kwargs
+    )
+    return issued.credential, issued.secret.reveal()
 
 
 def bearer(secret):

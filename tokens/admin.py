@@ -19,7 +19,7 @@ for model in (get_access_token_model(), get_refresh_token_model(), get_applicati
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Credential writes go through tokens.services (audit, policy), never through the admin."""
+    """Credential writes go through each kind's services (audit, policy), never through the admin."""
 
     def has_add_permission(self, request):
         return False

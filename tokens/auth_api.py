@@ -13,10 +13,10 @@ from rest_framework.exceptions import NotFound, Throttled, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from accounts.http import client_ip
 from accounts.models import Membership
 
 from . import login
-from .api import client_ip
 from .authentication import AccessTokenAuthentication
 from .permissions import HasRequiredScopes
 from .principal import Principal

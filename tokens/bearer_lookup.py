@@ -115,7 +115,7 @@ def lookup(connection, digest):
 
 def aware(value):
     # PostgreSQL answers aware datetimes; SQLite naive UTC ones (or text).
-    if value is None or isinstance(value, datetime.datetime) and value.tzinfo is not None:
+    if value is None or (isinstance(value, datetime.datetime) and value.tzinfo is not None):
         return value
     if isinstance(value, str):
         value = datetime.datetime.fromisoformat(value)

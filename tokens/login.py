@@ -36,7 +36,7 @@ from accounts.models import Membership, Role, User
 
 from . import jwt_keys, secret_format
 from .models import AccessToken, Application, AuditEvent, Kind, Reach, RefreshToken
-from .services import OneTimeSecret
+from .one_time import OneTimeSecret
 
 log = logging.getLogger(__name__)
 

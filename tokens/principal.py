@@ -11,17 +11,17 @@ class Principal:
     """Who calls and what they may do: `request.auth` on every authenticated API request."""
 
     __slots__ = (
+        "app_user_id",
+        "developer_access",
+        "group_id",
         "kind",
-        "token_id",
-        "user_id",
         "membership_id",
         "organization_id",
-        "group_id",
-        "role",
-        "developer_access",
-        "scopes",
         "reach",
-        "app_user_id",
+        "role",
+        "scopes",
+        "token_id",
+        "user_id",
     )
 
     def __init__(self, *, kind, token_id, user_id, membership_id, organization_id, group_id,

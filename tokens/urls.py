@@ -1,17 +1,12 @@
-from django.urls import path
+"""tokens' portal pages: the root ones here, and each kind's."""
+
+from django.urls import include, path
 
 from . import views
 
-TOKENS = "orgs/<str:org_id>/developer/tokens/"
-
 urlpatterns = [
     path("orgs/<str:org_id>/developer/", views.developer_home, name="developer_home"),
-    path(TOKENS, views.token_list, name="tokens"),
-    path(TOKENS + "new", views.token_create, name="token_create"),
-    path(TOKENS + "<int:token_id>/", views.token_detail, name="token_detail"),
-    path(TOKENS + "<int:token_id>/rename", views.token_rename, name="token_rename"),
-    path(TOKENS + "<int:token_id>/rotate", views.token_rotate, name="token_rotate"),
-    path(TOKENS + "<int:token_id>/delete", views.token_delete, name="token_delete"),
-    path("orgs/<str:org_id>/admin/token-policy/", views.token_policy, name="token_policy"),
     path("orgs/<str:org_id>/admin/audit/", views.audit_log, name="audit_log"),
+    path("", include("tokens.personal.urls")),
+    path("", include("tokens.api_keys.urls")),
 ]

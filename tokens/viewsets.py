@@ -2,14 +2,17 @@
 PATCH that changes only what may change, revoke, and the one response that carries a secret."""
 
 from django.db.models import Model
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
+from accounts.errors import Refused
 from accounts.http import client_ip
+from accounts.models import Membership
 
 from . import audit
+from .rules import GRACE_PERIODS, NAME_MAX_LENGTH
 
 ORG_WIDE = OpenApiParameter(
     "scope", str, enum=["org"], description="`org`: every one of the organization (admins only)."
@@ -47,6 +50,20 @@ class CredentialViewSet(
             raise PermissionDenied(f"Only admins may list every {self.noun} of the organization.")
         return super().list(request, *args, **kwargs)
 
+    def issuer(self):
+        """The caller's membership, for a service that issues a credential."""
+        return Membership.objects.select_related("organization", "user").get(pk=self.request.auth.membership_id)
+
+    def owner_named(self, email):
+        """The member of the caller's organization a body names by email (the service checks that
+        it is a service account); nobody by that email here, or only elsewhere, is `owner_not_found`."""
+        owner = Membership.objects.select_related("user", "organization").filter(
+            organization_id=self.request.auth.organization_id, user__email__iexact=email
+        ).first()
+        if owner is None:
+            raise Refused("owner_not_found", "No such service account in this organization.", "owner")
+        return owner
+
     def changes(self, request):
         """The PATCH body, refused whole when it touches a field that is fixed at creation."""
         if not isinstance(request.data, dict):
@@ -68,3 +85,17 @@ class CredentialViewSet(
         if issued.secret is not None:
             payload[field] = audit.reveal(issued, by=self.request.user, ip=client_ip(self.request))
         return Response(payload, status=status_code, headers={"Cache-Control": "no-store"})
+
+
+@extend_schema_serializer(component_name="TokenRename")
+class RenameSerializer(serializers.Serializer):
+    """The one body PATCH takes: a new name."""
+
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH)
+
+
+@extend_schema_serializer(component_name="TokenRotate")
+class RotateSerializer(serializers.Serializer):
+    """How long the old secret keeps working after a rotation."""
+
+    grace_period = serializers.ChoiceField(choices=list(GRACE_PERIODS), default="none")

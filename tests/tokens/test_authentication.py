@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from accounts.models import Role
 from tests.factories import bearer, issue, membership
-from tokens import services
 from tokens.models import AccessToken
+from tokens.personal import services
 
 pytestmark = pytest.mark.django_db
 

@@ -2,8 +2,8 @@ import pytest
 
 from accounts.models import Membership
 from tests.factories import in_parallel
-from tokens import services
 from tokens.models import AccessToken
+from tokens.personal import services
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

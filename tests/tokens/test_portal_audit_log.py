@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import issue, login
-from tokens import services
 from tokens.models import AuditEvent
+from tokens.personal import services
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,9 @@ from django.urls import reverse
 
 from chats import services as chat_services
 from tests.factories import bearer, issue, membership
-from tokens import api_keys, services
+from tokens.api_keys import services as api_keys
 from tokens.models import AccessToken, ApiKey
+from tokens.personal import services
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +46,7 @@ def secrets_issued(alice, dev, bot, org, monkeypatch):
     found.append(LEGACY)
     key = api_keys.create_api_key(issuer=membership(alice), name="server", scopes=["read.me"])
     found.append(key.secret.reveal())
-    found.append(api_keys.rotate_api_key(key=key.key, grace="24h", by=alice).secret.reveal())
+    found.append(api_keys.rotate_api_key(key=key.credential, grace="24h", by=alice).secret.reveal())
     found.append(chat_services.create_webhook(organization=org, url="https://example.com/h",
                                               event_categories=["message"], by=alice).secret.reveal())
     return found

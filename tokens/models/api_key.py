@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from accounts.models import Membership, Organization
+from accounts.models import Membership, Organization, Role
 
 from .kinds import CredentialKind, Reach
 
@@ -12,6 +12,17 @@ class ApiKeyQuerySet(models.QuerySet):
     def live(self, now=None):
         now = now or timezone.now()
         return self.filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))
+
+    def visible_to(self, member, *, org_wide=True):
+        """Live keys `member` (a Membership, or an API Principal) may see and manage: the keys
+        they created, or with `org_wide` every key of the organization for admins."""
+        keys = self.live().filter(organization_id=member.organization_id)
+        if org_wide and member.role == Role.ADMIN:
+            return keys
+        return keys.filter(created_by_id=member.user_id)
+
+    def for_list(self):
+        return self.select_related("membership__user", "created_by")
 
 
 class ApiKey(models.Model):

@@ -74,6 +74,11 @@ class Kind(models.TextChoices):
     OAUTH = CredentialKind.OAUTH.value, CredentialKind.OAUTH.label
 
 
+def membership_id_of(member):
+    """A Membership's id, or the one an API Principal names."""
+    return member.membership_id if hasattr(member, "membership_id") else member.pk
+
+
 class AccessTokenQuerySet(models.QuerySet):
     def live(self, now=None):
         now = now or timezone.now()
@@ -103,6 +108,15 @@ class AccessTokenQuerySet(models.QuerySet):
         if user_id is not None:
             grants = grants.filter(user_id=user_id)
         return grants.select_related("application").order_by("-created", "-id")
+
+    def visible_to(self, member, *, org_wide=True):
+        """Personal tokens `member` (a Membership, or an API Principal) may see and manage: their
+        own, or with `org_wide` every one of the organization for admins. Revoked tokens are gone;
+        a rotated one stays while its old secret still works."""
+        tokens = self.personal().filter(organization_id=member.organization_id).unrevoked()
+        if org_wide and member.role == Role.ADMIN:
+            return tokens
+        return tokens.filter(membership_id=membership_id_of(member))
 
 
 class AccessToken(AbstractAccessToken):

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.errors import Refused
 from accounts.models import Organization
-from tokens import services
+from tokens.personal import services
 
 
 class Command(BaseCommand):

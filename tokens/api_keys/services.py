@@ -1,44 +1,27 @@
-"""Every write to an API key goes through here (Smooch's key id + secret)."""
+"""Every write to an API key goes through here (Smooch's key id + secret).
+
+The writes (`create_api_key`, `rename_api_key`, `rotate_api_key`, `revoke_api_key`) are
+keyword-only, atomic, and record their audit event; creating and rotating return an
+`Issued` whose one-time secret nothing else ever holds. `secret_matches` and
+`verification_secrets` are the read side used by authentication.
+"""
 
 import hmac
 import logging
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.errors import Refused
-from accounts.models import Organization
+from accounts.models import Membership, Organization, Role, User
 
-from . import scopes as catalog
-from . import sealing, secret_format
-from .models import ApiKey, AuditEvent, Reach
-from .rules import resolve_owner
-from .services import (
-    GRACE_PERIODS,
-    OneTimeSecret,
-    clean_name,
-    clean_scopes,
-    organization_account,
-)
+from .. import audit, sealing, secret_format
+from ..models import ApiKey, AuditEvent, Reach
+from ..one_time import Issued, OneTimeSecret
+from ..rules import clean_name, credential_scopes, grace_period, is_group_owner, resolve_owner
 
 log = logging.getLogger(__name__)
-KIND = "api_key"
-
-
-@dataclass
-class IssuedKey:
-    key: ApiKey
-    secret: OneTimeSecret
-
-
-def _audit(key, *, by, action, ip=None, detail=""):
-    return AuditEvent.objects.create(
-        organization_id=key.organization_id, actor=by, action=action, credential_kind=KIND,
-        credential_id=key.pk, credential_name=key.name, credential_last4=key.secret_last4, ip=ip,
-        detail=detail,
-    )
 
 
 def _set_secret(key, secret):
@@ -47,45 +30,40 @@ def _set_secret(key, secret):
     key.secret_last4 = secret[-4:]
 
 
-def reveal_secret(issued, *, by, ip=None):
-    value = issued.secret.reveal()
-    _audit(issued.key, by=by, action=AuditEvent.Action.SECRET_SHOWN, ip=ip)
-    return value
+# Until accounts.services.organization_account lands (the lead switches to it when merging).
+def organization_account(organization):
+    """The organization's own admin-level service account: it owns the API keys issued for
+    the organization itself (and its imported legacy token)."""
+    email = f"api-client@{organization.slug}.keyward.invalid"
+    user = User.objects.filter(email=email).first() or User.objects.create_user(
+        email, None, name=f"{organization.name} API Client", is_service_account=True
+    )
+    membership, _ = Membership.objects.get_or_create(
+        user=user, organization=organization, defaults={"role": Role.ADMIN}
+    )
+    return membership
 
 
 @transaction.atomic
 def create_api_key(*, issuer, name, scopes, reach=Reach.APP, owner=None, allow_jwt=True, ip=None,
                    bound_by=None):
     """A key acting as `owner` (a service account) or, by default, as the organization itself."""
-    name = clean_name(name)
+    name = clean_name(name, what="API key")
     organization = issuer.organization
     # Lock the organization row first: parallel creations then count live keys (and create
     # the organization's own account) one at a time.
     Organization.objects.select_for_update().filter(pk=organization.pk).first()
-    if owner is not None:
-        owner = resolve_owner(issuer, owner)
-    else:
-        owner = organization_account(organization)
-    allowed = catalog.allowed_for(issuer.role, issuer.has_developer_access)
-    if bound_by is not None:
-        allowed &= frozenset(bound_by)
-    scope_names = clean_scopes(
-        scopes, allowed=allowed, owner_allowed=catalog.allowed_for(owner.role, owner.has_developer_access),
-        owner_label=f"{owner.user.email}, {owner.role}",
-    )
+    owner = resolve_owner(issuer, owner) if owner is not None else organization_account(organization)
+    scope_names = credential_scopes(scopes, issuer=issuer, owner=owner, bound_by=bound_by)
     if reach not in (Reach.APP, Reach.ACCOUNT):
-        raise Refused("invalid_reach", "An API key reaches `app` or `account`; appUser is a JWT claim.",
-                         "reach")
-    if reach == Reach.ACCOUNT and not (
-        organization.group_id and organization.group.owners.filter(pk=issuer.user_id).exists()
-    ):
-        raise Refused("reach_not_allowed", "Account reach is for owners of the organization's group.",
-                         "reach")
+        raise Refused("invalid_reach", "An API key reaches `app` or `account`; appUser is a JWT claim.", "reach")
+    if reach == Reach.ACCOUNT and not is_group_owner(issuer):
+        raise Refused("reach_not_allowed", "Account reach is for owners of the organization's group.", "reach")
 
     limit = settings.API_KEYS_PER_ORGANIZATION
     if ApiKey.objects.live().filter(organization=organization).count() >= limit:
         raise Refused("api_key_limit_reached",
-                         f"The organization has {limit} live API keys, the most allowed; delete one first.")
+                      f"The organization has {limit} live API keys, the most allowed; delete one first.")
 
     secret = secret_format.generate(secret_format.API_KEY_SECRET)
     key = ApiKey(
@@ -95,44 +73,46 @@ def create_api_key(*, issuer, name, scopes, reach=Reach.APP, owner=None, allow_j
     )
     _set_secret(key, secret)
     key.save()
-    _audit(key, by=issuer.user, action=AuditEvent.Action.ISSUED, ip=ip)
+    audit.record(action=AuditEvent.Action.ISSUED, credential=key, actor=issuer.user, ip=ip)
     log.info("api key %s …%s created by user %s", key.key_id, key.secret_last4, issuer.user_id)
-    return IssuedKey(key=key, secret=OneTimeSecret(secret))
+    return Issued(credential=key, secret=OneTimeSecret(secret))
 
 
 @transaction.atomic
 def rename_api_key(*, key, name, by, ip=None):
-    key.name = clean_name(name)
+    old = key.name
+    key.name = clean_name(name, what="API key")
     key.save(update_fields=["name"])
-    _audit(key, by=by, action=AuditEvent.Action.RENAMED, ip=ip)
+    audit.record(action=AuditEvent.Action.RENAMED, credential=key, actor=by, ip=ip, detail=f"from {old!r}")
     return key
 
 
 @transaction.atomic
 def rotate_api_key(*, key, grace="none", by, ip=None):
     """A new secret under the same key id; the previous one keeps working for `grace`."""
-    if grace not in GRACE_PERIODS:
-        raise Refused("invalid_grace_period", "The grace period is one of: none, 1h, 24h, 7d.",
-                         "grace_period")
+    grace_for = grace_period(grace)
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     now = timezone.now()
     if key.revoked_at is not None and key.revoked_at <= now:
         raise Refused("token_revoked", "This API key is deleted; it cannot be rotated.")
     key.previous_secret_digest = key.secret_digest
     key.previous_sealed_secret = key.sealed_secret
-    key.previous_secret_expires_at = now + GRACE_PERIODS[grace]
+    key.previous_secret_expires_at = now + grace_for
     secret = secret_format.generate(secret_format.API_KEY_SECRET)
     _set_secret(key, secret)
     key.save()
-    _audit(key, by=by, action=AuditEvent.Action.ROTATED, ip=ip, detail=f"old secret works for {grace}")
-    return IssuedKey(key=key, secret=OneTimeSecret(secret))
+    audit.record(action=AuditEvent.Action.ROTATED, credential=key, actor=by, ip=ip,
+                 detail=f"old secret works for {grace}")
+    log.info("api key %s rotated by user %s", key.key_id, by.pk)
+    return Issued(credential=key, secret=OneTimeSecret(secret))
 
 
 @transaction.atomic
 def revoke_api_key(*, key, by, ip=None):
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
-    _audit(key, by=by, action=AuditEvent.Action.REVOKED, ip=ip)
+    audit.record(action=AuditEvent.Action.REVOKED, credential=key, actor=by, ip=ip)
+    log.info("api key %s …%s revoked by user %s", key.key_id, key.secret_last4, by.pk)
     return key
 
 

@@ -9,17 +9,11 @@ import pytest
 
 from accounts.errors import Refused
 from accounts.models import Membership
-from tests.factories import in_parallel, membership
-from tokens import api_keys
+from tests.factories import in_parallel, make_api_key, membership
+from tokens.api_keys import services as api_keys
 from tokens.models import ApiKey
 
 pytestmark = pytest.mark.django_db
-
-
-def make_key(user, scopes=("admin",), **kwargs):
-    issued = api_keys.create_api_key(issuer=membership(user), name=kwargs.pop("name", "server"),
-                                     scopes=list(scopes), **kwargs)
-    return issued.key, issued.secret.reveal()
 
 
 def basic(key_id, secret):
@@ -32,34 +26,34 @@ def signed(key, secret, alg="HS256", kid=None, **claims):
 
 
 def test_basic_with_key_id_and_secret_works(api, alice, acme):
-    key, secret = make_key(alice)
+    key, secret = make_api_key(alice)
     response = api.get("/api/v1/conversations", **basic(key.key_id, secret))
     assert response.status_code == 200
     assert response.json()["count"] == 2
 
 
 def test_basic_with_a_wrong_secret_is_401(api, alice):
-    key, _secret = make_key(alice)
-    _other, other_secret = make_key(alice, name="other")
+    key, _secret = make_api_key(alice)
+    _other, other_secret = make_api_key(alice, name="other")
     response = api.get("/api/v1/me", **basic(key.key_id, other_secret))
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_token"
 
 
 def test_key_secret_is_stored_as_digest_and_sealed_never_plain(alice):
-    key, secret = make_key(alice)
+    key, secret = make_api_key(alice)
     row = ApiKey.objects.filter(pk=key.pk).values().get()
     assert secret not in str(row)
     assert row["secret_digest"] and row["sealed_secret"]
 
 
 def test_key_without_jwt_keeps_no_sealed_secret(alice):
-    key, _ = make_key(alice, allow_jwt=False)
+    key, _ = make_api_key(alice, allow_jwt=False)
     assert ApiKey.objects.get(pk=key.pk).sealed_secret == ""
 
 
 def test_jwt_signed_with_the_key_works(api, alice):
-    key, secret = make_key(alice)
+    key, secret = make_api_key(alice)
     response = api.get("/api/v1/me", **signed(key, secret))
     assert response.status_code == 200
     assert response.json()["credential"] == "api_key"
@@ -78,7 +72,7 @@ def test_jwt_signed_with_the_key_works(api, alice):
     ],
 )
 def test_bad_jwts_are_refused_with_distinct_codes(api, alice, case, code):
-    key, secret = make_key(alice)
+    key, secret = make_api_key(alice)
     past = int(time.time()) - 3600
     headers = {
         "wrong signature": lambda: signed(key, secret[:-1] + "x"),
@@ -95,28 +89,28 @@ def test_bad_jwts_are_refused_with_distinct_codes(api, alice, case, code):
 
 
 def test_jwt_lifetime_is_capped(api, alice, settings):
-    key, secret = make_key(alice)
+    key, secret = make_api_key(alice)
     far = int(time.time()) + settings.API_KEY_JWT_MAX_LIFETIME_SECONDS + 3600
     response = api.get("/api/v1/me", **signed(key, secret, exp=far))
     assert response.json()["code"] == "lifetime_too_long"
 
 
 def test_app_user_jwt_reads_its_contacts_conversation_and_404s_another(api, alice, acme):
-    key, secret = make_key(alice)
+    key, secret = make_api_key(alice)
     auth = signed(key, secret, scope="appUser", userId=acme.contact.external_id)
     assert api.get(f"/api/v1/conversations/{acme.chat.pk}", **auth).status_code == 200
     assert api.get(f"/api/v1/conversations/{acme.other_chat.pk}", **auth).status_code == 404
 
 
 def test_jwt_cannot_claim_wider_reach_than_its_key(api, alice):
-    key, secret = make_key(alice)
+    key, secret = make_api_key(alice)
     response = api.get("/api/v1/me", **signed(key, secret, scope="account"))
     assert response.json()["code"] == "reach_not_allowed"
 
 
 def test_account_reach_key_lists_the_groups_organizations_app_key_only_its_own(api, alice, acme, labs):
-    account_key, account_secret = make_key(alice, reach="account")
-    app_key, app_secret = make_key(alice, name="app")
+    account_key, account_secret = make_api_key(alice, reach="account")
+    app_key, app_secret = make_api_key(alice, name="app")
     account_orgs = api.get("/api/v1/organizations", **basic(account_key.key_id, account_secret)).json()["results"]
     app_orgs = api.get("/api/v1/organizations", **basic(app_key.key_id, app_secret)).json()["results"]
     assert {o["id"] for o in account_orgs} == {acme.org.public_id, labs.org.public_id}
@@ -124,14 +118,14 @@ def test_account_reach_key_lists_the_groups_organizations_app_key_only_its_own(a
 
 
 def test_keys_scopes_bound_what_a_jwt_may_do(api, alice):
-    key, secret = make_key(alice, scopes=["read.me"])
+    key, secret = make_api_key(alice, scopes=["read.me"])
     response = api.get("/api/v1/conversations", **signed(key, secret))
     assert response.status_code == 403
     assert response.json()["missingScopes"] == ["read.chats"]
 
 
 def test_rotated_key_keeps_old_secret_only_during_grace(api, alice):
-    key, old = make_key(alice)
+    key, old = make_api_key(alice)
     new = api_keys.rotate_api_key(key=key, grace="1h", by=alice).secret.reveal()
     assert api.get("/api/v1/me", **basic(key.key_id, old)).status_code == 200
     assert api.get("/api/v1/me", **basic(key.key_id, new)).status_code == 200
@@ -141,7 +135,7 @@ def test_rotated_key_keeps_old_secret_only_during_grace(api, alice):
 
 
 def test_deleted_key_is_refused(api, alice):
-    key, secret = make_key(alice)
+    key, secret = make_api_key(alice)
     api_keys.revoke_api_key(key=key, by=alice)
     response = api.get("/api/v1/me", **basic(key.key_id, secret))
     assert response.status_code == 401
@@ -149,7 +143,7 @@ def test_deleted_key_is_refused(api, alice):
 
 
 def test_api_creates_a_key_and_shows_the_secret_once(api, alice):
-    key, secret = make_key(alice)
+    key, secret = make_api_key(alice)
     response = api.post("/api/v1/api-keys", {"name": "server", "scopes": ["read.me"]}, format="json",
                         **basic(key.key_id, secret))
     assert response.status_code == 201
@@ -160,8 +154,8 @@ def test_api_creates_a_key_and_shows_the_secret_once(api, alice):
 
 
 def test_outsider_gets_404_for_a_key(api, alice, mallory):
-    key, _ = make_key(alice)
-    _mkey, msecret = make_key(mallory)
+    key, _ = make_api_key(alice)
+    _mkey, msecret = make_api_key(mallory)
     response = api.delete(f"/api/v1/api-keys/{key.pk}", **basic(_mkey.key_id, msecret))
     assert response.status_code == 404
     assert ApiKey.objects.get(pk=key.pk).revoked_at is None
@@ -169,7 +163,7 @@ def test_outsider_gets_404_for_a_key(api, alice, mallory):
 
 def test_account_reach_key_needs_a_group_owner(dev, acme):
     with pytest.raises(Refused) as refused:
-        make_key(dev, scopes=["bot"], reach="account")
+        make_api_key(dev, scopes=["bot"], reach="account")
     assert refused.value.code == "reach_not_allowed"
 
 

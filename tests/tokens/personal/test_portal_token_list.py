@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.factories import issue, login, membership
-from tokens import services
 from tokens.models import AccessToken
+from tokens.personal import services
 
 pytestmark = pytest.mark.django_db
 

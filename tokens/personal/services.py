@@ -1,8 +1,10 @@
-"""Every write to a personal token goes through here: one path per operation, so policy holds.
+"""Every write to a personal token (and to the organization's token policy) goes through
+here: one path per operation, so policy holds.
 
-Each function is keyword-only, atomic, and writes its audit event. Issuing
-and rotating return the row and a `OneTimeSecret`; nothing else ever holds
-the plaintext.
+The writes (`issue_personal_token`, `rename_token`, `rotate_token`, `revoke_token`,
+`set_token_policy`, `import_legacy_token`) are keyword-only, atomic, and record their
+audit event; issuing and rotating return an `Issued` whose one-time secret nothing else
+ever holds. `policy_of` and the `clean_*` checks only read.
 """
 
 import datetime
@@ -15,11 +17,11 @@ from oauth2_provider.models import set_token_value
 from accounts.errors import Refused
 from accounts.models import Membership, Role, User
 
-from . import audit, secret_format
-from . import scopes as catalog
-from .models import REACH_RANK, AccessToken, AuditEvent, CredentialKind, Kind, Reach, TokenPolicy
-from .one_time import Issued, OneTimeSecret
-from .rules import GRACE_PERIODS, NAME_MAX_LENGTH, clean_name, clean_scopes, resolve_owner  # noqa: F401
+from .. import audit, secret_format
+from .. import scopes as catalog
+from ..models import REACH_RANK, AccessToken, AuditEvent, CredentialKind, Kind, Reach, TokenPolicy
+from ..one_time import Issued, OneTimeSecret
+from ..rules import clean_name, credential_scopes, grace_period, is_group_owner, resolve_owner
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +58,8 @@ def clean_reach(reach, app_user_id, *, issuer):
     reach = reach or Reach.APP
     if reach not in Reach.values:
         raise Refused("invalid_reach", "Reach is one of: appUser, app, account.", "reach")
-    if reach == Reach.ACCOUNT:
-        group = issuer.organization.group
-        if group is None or not group.owners.filter(pk=issuer.user_id).exists():
-            raise Refused(
-                "reach_not_allowed",
-                "Account reach is for owners of the organization's group.",
-                "reach",
-            )
+    if reach == Reach.ACCOUNT and not is_group_owner(issuer):
+        raise Refused("reach_not_allowed", "Account reach is for owners of the organization's group.", "reach")
     app_user_id = (app_user_id or "").strip()
     if reach == Reach.APP_USER and not app_user_id:
         raise Refused("app_user_required", "An appUser token names the contact it acts for.", "app_user_id")
@@ -108,13 +104,7 @@ def issue_personal_token(
     owner = resolve_owner(issuer, owner)
     name = clean_name(name)
     # Nobody grants beyond their own role, and a token never exceeds its owner's.
-    allowed = catalog.allowed_for(issuer.role, issuer.has_developer_access)
-    if bound_by is not None:
-        allowed = allowed & frozenset(bound_by)
-    scope_names = clean_scopes(
-        scopes, allowed=allowed, owner_allowed=catalog.allowed_for(owner.role, owner.has_developer_access),
-        owner_label=f"{owner.user.email}, {owner.role}",
-    )
+    scope_names = credential_scopes(scopes, issuer=issuer, owner=owner, bound_by=bound_by)
     policy = policy_of(issuer.organization)
     expires_at = clean_expiry(expires_at, policy=policy, now=now)
     reach, app_user_id = clean_reach(reach, app_user_id, issuer=issuer)
@@ -155,10 +145,7 @@ def rename_token(*, token, name, by, ip=None):
 @transaction.atomic
 def rotate_token(*, token, grace="none", by, ip=None):
     """A new secret with the same name, scopes, owner and expiry; the old one dies after `grace`."""
-    if grace not in GRACE_PERIODS:
-        raise Refused(
-            "invalid_grace_period", "The grace period is one of: none, 1h, 24h, 7d.", "grace_period"
-        )
+    grace_for = grace_period(grace)
     now = timezone.now()
     token = AccessToken.objects.select_for_update(of=("self",)).select_related("membership__user", "organization").get(
         pk=token.pk
@@ -173,7 +160,7 @@ def rotate_token(*, token, grace="none", by, ip=None):
         owner=token.membership, name=token.name, scope_names=token.scope.split(),
         expires_at=token.expires, created_by=by, ip=ip, reach=token.reach, app_user_id=token.app_user_id,
     )
-    token.revoked_at = now + GRACE_PERIODS[grace]
+    token.revoked_at = now + grace_for
     token.save(update_fields=["revoked_at", "updated"])
     audit.record(action=AuditEvent.Action.ROTATED, credential=token, actor=by, ip=ip,
                  detail=f"replaced by token {issued.credential.pk}; old secret works for {grace}")
@@ -213,6 +200,7 @@ def set_token_policy(*, organization, by, require_expiry, max_lifetime_days, max
     return policy
 
 
+# Moving to accounts.services.organization_account; the lead switches callers when merging.
 def organization_account(organization):
     """The organization's own admin-level service account: it owns the organization's
     imported legacy token and the API keys issued for the organization itself."""

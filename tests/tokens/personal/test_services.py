@@ -6,9 +6,9 @@ from django.utils import timezone
 
 from accounts.errors import Refused
 from tests.factories import issue, membership
-from tokens import services
 from tokens.models import AccessToken, AuditEvent
 from tokens.one_time import SecretAlreadyShown
+from tokens.personal import services
 
 pytestmark = pytest.mark.django_db
 

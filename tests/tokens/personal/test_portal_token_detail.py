@@ -74,7 +74,7 @@ def test_admin_opens_a_developers_token(client, dev, alice, org):
 
 
 def test_a_revoked_token_has_no_detail_page(client, dev, org):
-    from tokens import services
+    from tokens.personal import services
 
     token, _ = issue(dev)
     services.revoke_token(token=token, by=dev)

@@ -1,0 +1,117 @@
+"""API keys over the API (`/api/v1/api-keys`): a public key id and a secret, through the same
+services as the portal."""
+
+import datetime
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.http import client_ip
+
+from ..models import ApiKey
+from ..rules import NAME_MAX_LENGTH
+from ..viewsets import CredentialViewSet, RenameSerializer, RotateSerializer
+from . import services
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    scopes = serializers.SerializerMethodField()
+    owner = serializers.SerializerMethodField()
+    created_by = serializers.SerializerMethodField()
+    old_secret_works_until = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ApiKey
+        fields = [
+            "id", "key_id", "name", "scopes", "reach", "allow_jwt", "secret_last4", "owner", "created_by",
+            "created_at", "created_ip", "last_used_at", "last_used_ip", "old_secret_works_until",
+        ]
+        read_only_fields = fields
+
+    def get_scopes(self, key) -> list[str]:
+        return key.scope_list
+
+    def get_owner(self, key) -> str | None:
+        return key.membership.user.email if key.membership_id else None
+
+    def get_created_by(self, key) -> str | None:
+        return key.created_by.email if key.created_by_id else None
+
+    def get_old_secret_works_until(self, key) -> datetime.datetime | None:
+        until = key.previous_secret_expires_at
+        return until if until and until > timezone.now() else None
+
+
+class NewApiKeySerializer(ApiKeySerializer):
+    secret = serializers.CharField(read_only=True, help_text="The secret. Shown once, in this response only.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = [*ApiKeySerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH)
+    scopes = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+    reach = serializers.ChoiceField(choices=["app", "account"], default="app")
+    allow_jwt = serializers.BooleanField(
+        default=True, help_text="Keep the secret sealed to verify JWTs signed with it."
+    )
+    owner = serializers.EmailField(required=False, allow_null=True,
+                                   help_text="A service account to act as (admins only); default: the organization.")
+
+
+class ApiKeyViewSet(CredentialViewSet):
+    """API keys: a public key id and a secret (Basic auth, or JWTs signed with the secret)."""
+
+    model = ApiKey
+    noun = "API key"
+    immutable_hint = "Create a new key for other scopes or reach."
+    serializer_class = ApiKeySerializer
+    required_scopes = {
+        "list": ["read.api_keys"],
+        "retrieve": ["read.api_keys"],
+        "create": ["create.api_keys"],
+        "partial_update": ["update.api_keys"],
+        "rotate": ["update.api_keys"],
+        "destroy": ["delete.api_keys"],
+    }
+
+    def visible_to(self, principal, *, org_wide):
+        return ApiKey.objects.visible_to(principal, org_wide=org_wide).for_list()
+
+    @extend_schema(request=ApiKeyCreateSerializer, responses={201: NewApiKeySerializer})
+    def create(self, request):
+        body = ApiKeyCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        issued = services.create_api_key(
+            issuer=self.issuer(), name=data["name"], scopes=data["scopes"], reach=data["reach"],
+            owner=self.owner_named(data["owner"]) if data.get("owner") else None,
+            allow_jwt=data["allow_jwt"], ip=client_ip(request), bound_by=request.auth.scopes,
+        )
+        return self.secret_response(issued, NewApiKeySerializer(issued.credential).data, "secret")
+
+    @extend_schema(request=RenameSerializer, responses=ApiKeySerializer)
+    def partial_update(self, request, pk=None):
+        key = self.get_object()
+        body = RenameSerializer(data=self.changes(request))
+        body.is_valid(raise_exception=True)
+        services.rename_api_key(key=key, name=body.validated_data["name"], by=request.user, ip=client_ip(request))
+        return Response(ApiKeySerializer(key).data)
+
+    @extend_schema(request=RotateSerializer, responses={201: NewApiKeySerializer})
+    @action(detail=True, methods=["post"])
+    def rotate(self, request, pk=None):
+        key = self.get_object()
+        body = RotateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        issued = services.rotate_api_key(key=key, grace=body.validated_data["grace_period"], by=request.user,
+                                         ip=client_ip(request))
+        return self.secret_response(issued, NewApiKeySerializer(issued.credential).data, "secret")
+
+    def perform_destroy(self, key):
+        services.revoke_api_key(key=key, by=self.request.user, ip=client_ip(self.request))

@@ -1,0 +1,135 @@
+"""Personal access tokens over the API (`/api/v1/tokens`), through the same services as the portal."""
+
+import datetime
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from accounts.http import client_ip
+
+from ..models import AccessToken, Reach
+from ..rules import NAME_MAX_LENGTH
+from ..viewsets import CredentialViewSet, RenameSerializer, RotateSerializer
+from . import services
+
+
+class TokenSerializer(serializers.ModelSerializer):
+    scopes = serializers.SerializerMethodField()
+    owner = serializers.SerializerMethodField()
+    created_by = serializers.SerializerMethodField()
+    created_at = serializers.DateTimeField(source="created", read_only=True)
+    expires_at = serializers.DateTimeField(source="expires", read_only=True)
+    old_secret_works_until = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AccessToken
+        fields = [
+            "id", "name", "scopes", "last4", "owner", "created_by", "created_at", "created_ip",
+            "expires_at", "last_used_at", "last_used_ip", "old_secret_works_until", "reach", "app_user_id",
+        ]
+        read_only_fields = fields
+
+    def get_scopes(self, token) -> list[str]:
+        return token.scope_list
+
+    def get_owner(self, token) -> str | None:
+        return token.user.email if token.user_id else None
+
+    def get_created_by(self, token) -> str | None:
+        return token.created_by.email if token.created_by_id else None
+
+    def get_old_secret_works_until(self, token) -> datetime.datetime | None:
+        return token.revoked_at  # only listed while in the future (rotation grace period)
+
+
+class NewTokenSerializer(TokenSerializer):
+    token = serializers.CharField(read_only=True, help_text="The secret. Shown once, in this response only.")
+
+    class Meta(TokenSerializer.Meta):
+        fields = [*TokenSerializer.Meta.fields, "token"]
+        read_only_fields = fields
+
+
+class TokenCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=NAME_MAX_LENGTH)
+    scopes = serializers.ListField(child=serializers.CharField(), allow_empty=False)
+    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    expires_in_days = serializers.ChoiceField(
+        choices=services.EXPIRY_CHOICES_DAYS, required=False, allow_null=True
+    )
+    owner = serializers.EmailField(
+        required=False, allow_null=True, help_text="A service account of the organization (admins only)."
+    )
+    reach = serializers.ChoiceField(
+        choices=Reach.choices, default="app",
+        help_text="app: this organization; account: every organization of its group (group owners); "
+        "appUser: one contact's own conversations (name it with appUserId).",
+    )
+    app_user_id = serializers.CharField(required=False, allow_blank=True, default="",
+                                        help_text="The contact's external id, for appUser reach.")
+
+    def validate(self, data):
+        if data.get("expires_at") and data.get("expires_in_days"):
+            raise serializers.ValidationError("Give expiresAt or expiresInDays, not both.")
+        return data
+
+
+class PersonalTokenViewSet(CredentialViewSet):
+    """Personal access tokens. Developers manage their own; admins every token of the organization."""
+
+    model = AccessToken
+    noun = "token"
+    immutable_hint = "Scopes and expiry are fixed at creation: create a new token (and revoke this one) instead."
+    serializer_class = TokenSerializer
+    required_scopes = {
+        "list": ["read.tokens"],
+        "retrieve": ["read.tokens"],
+        "create": ["create.tokens"],
+        "partial_update": ["update.tokens"],
+        "rotate": ["update.tokens"],
+        "destroy": ["delete.tokens"],
+    }
+
+    def visible_to(self, principal, *, org_wide):
+        return AccessToken.objects.visible_to(principal, org_wide=org_wide).for_list()
+
+    @extend_schema(request=TokenCreateSerializer, responses={201: NewTokenSerializer})
+    def create(self, request):
+        body = TokenCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        expires_at = data.get("expires_at")
+        if data.get("expires_in_days"):
+            expires_at = timezone.now() + datetime.timedelta(days=int(data["expires_in_days"]))
+        issued = services.issue_personal_token(
+            issuer=self.issuer(), name=data["name"], scopes=data["scopes"], expires_at=expires_at,
+            owner=self.owner_named(data["owner"]) if data.get("owner") else None,
+            ip=client_ip(request), bound_by=request.auth.scopes,
+            reach=data["reach"], app_user_id=data["app_user_id"], bound_reach=request.auth.reach,
+        )
+        return self.secret_response(issued, NewTokenSerializer(issued.credential).data, "token")
+
+    @extend_schema(request=RenameSerializer, responses=TokenSerializer)
+    def partial_update(self, request, pk=None):
+        token = self.get_object()
+        body = RenameSerializer(data=self.changes(request))
+        body.is_valid(raise_exception=True)
+        services.rename_token(token=token, name=body.validated_data["name"], by=request.user,
+                              ip=client_ip(request))
+        return Response(TokenSerializer(token).data)
+
+    @extend_schema(request=RotateSerializer, responses={201: NewTokenSerializer})
+    @action(detail=True, methods=["post"])
+    def rotate(self, request, pk=None):
+        token = self.get_object()
+        body = RotateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        issued = services.rotate_token(token=token, grace=body.validated_data["grace_period"],
+                                       by=request.user, ip=client_ip(request))
+        return self.secret_response(issued, NewTokenSerializer(issued.credential).data, "token")
+
+    def perform_destroy(self, token):
+        services.revoke_token(token=token, by=self.request.user, ip=client_ip(self.request))

@@ -1,0 +1,257 @@
+"""Portal pages: the developer's personal access tokens and the organization's token policy.
+
+A view reads top to bottom: who may do this, fetch through the organization or
+membership, call the service, render. With htmx a view renders just its
+fragment (one template under templates/tokens/personal/partials/); without, the whole
+page, so everything works without JavaScript. A new secret is rendered straight
+from the service's return value in a `no-store` response, never through
+`messages`, the session or a redirect.
+"""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.decorators import admin_required, developer_required
+from accounts.errors import Refused
+from accounts.http import client_ip, render_page_or_fragment, wants_fragment
+
+from .. import audit, scopes
+from ..models import AccessToken
+from ..schema import operations_allowed
+from . import services
+from .forms import TokenCreateForm, TokenPolicyForm, TokenRenameForm, TokenRotateForm
+
+TOKENS_PER_PAGE = 25
+# Fired on <body> after a write; the token list listens for it and reloads itself.
+TOKENS_CHANGED = "tokens-changed"
+PAGE = "tokens/personal/tokens.html"
+LIST = "tokens/personal/partials/token_list.html"
+CREATE = "tokens/personal/partials/token_create.html"
+DETAIL_PAGE = "tokens/personal/token_detail.html"
+DETAIL = "tokens/personal/partials/token_detail.html"
+POLICY_PAGE = "tokens/personal/token_policy.html"
+POLICY = "tokens/personal/partials/token_policy_form.html"
+
+
+def get_visible_token(request, token_id):
+    return get_object_or_404(AccessToken.objects.visible_to(request.membership).for_list(), pk=token_id)
+
+
+def token_list_context(request):
+    paginator = Paginator(AccessToken.objects.visible_to(request.membership).for_list(), TOKENS_PER_PAGE)
+    return {"page": paginator.get_page(request.GET.get("page"))}
+
+
+def token_create_form(request, data=None):
+    organization = request.organization
+    service_accounts = ()
+    if request.membership.is_admin:
+        service_accounts = (
+            organization.memberships.filter(user__is_service_account=True)
+            .select_related("user", "organization")
+            .order_by("user__email")
+        )
+    return TokenCreateForm(
+        data,
+        membership=request.membership,
+        policy=services.policy_of(organization),
+        service_accounts=service_accounts,
+    )
+
+
+def secret_context(request, issued):
+    """The one moment a secret is on a page: straight from the service, recorded as shown."""
+    return {
+        "new_token": issued.credential,
+        "secret": audit.reveal(issued, by=request.user, ip=client_ip(request)),
+        "api_me_url": request.build_absolute_uri(reverse("api_me")),
+    }
+
+
+def can_do(token):
+    """What the token may call today: its scopes cut to its owner's current membership."""
+    member = token.membership
+    if member is None:
+        return []
+    return operations_allowed(scopes.effective(token.scope, member.role, member.developer_access))
+
+
+def detail_context(token, **extra):
+    return {
+        "token": token,
+        "can_do": can_do(token),
+        "rename_form": TokenRenameForm(),
+        "rotate_form": TokenRotateForm(),
+        **extra,
+    }
+
+
+@developer_required
+@require_GET
+def token_list(request):
+    """Developer › Access tokens: the generate form and the list (htmx: the list alone)."""
+    context = token_list_context(request)
+    if not wants_fragment(request):
+        context["form"] = token_create_form(request)
+    return render_page_or_fragment(request, PAGE, LIST, context)
+
+
+# sensitive_variables: an error report (DEBUG page, admin email) must not print the secret
+# from this view's frames or the template rendering below it.
+@sensitive_variables()
+@never_cache
+@developer_required
+@require_POST
+def token_create(request):
+    form = token_create_form(request, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            issued = services.issue_personal_token(
+                issuer=request.membership,
+                name=data["name"],
+                scopes=data["scope_names"],
+                expires_at=data["expires_at"],
+                owner=data.get("owner"),
+                ip=client_ip(request),
+            )
+        except Refused as exc:
+            form.add_service_error(exc)
+        else:
+            context = {"form": token_create_form(request), **secret_context(request, issued)}
+            if not wants_fragment(request):
+                context.update(token_list_context(request))
+            response = render_page_or_fragment(
+                request, PAGE, CREATE, context
+            )
+            response["HX-Trigger"] = TOKENS_CHANGED
+            return response
+    context = {"form": form}
+    if not wants_fragment(request):
+        context.update(token_list_context(request))
+    return render_page_or_fragment(
+        request, PAGE, CREATE, context, status=400
+    )
+
+
+@developer_required
+@require_GET
+def token_detail(request, token_id):
+    token = get_visible_token(request, token_id)
+    return render_page_or_fragment(
+        request, DETAIL_PAGE, DETAIL, detail_context(token)
+    )
+
+
+@developer_required
+@require_POST
+def token_rename(request, token_id):
+    token = get_visible_token(request, token_id)
+    form = TokenRenameForm(request.POST)
+    if form.is_valid():
+        try:
+            services.rename_token(token=token, name=form.cleaned_data["name"], by=request.user,
+                                  ip=client_ip(request))
+        except Refused as exc:
+            form.add_service_error(exc)
+        else:
+            if not wants_fragment(request):
+                messages.success(request, "Token renamed.")
+                return redirect("token_detail", org_id=request.organization.public_id, token_id=token.pk)
+            response = render(request, DETAIL, detail_context(token))
+            response["HX-Trigger"] = TOKENS_CHANGED
+            return response
+    return render_page_or_fragment(
+        request, DETAIL_PAGE, DETAIL,
+        detail_context(token, rename_form=form), status=400,
+    )
+
+
+@sensitive_variables()
+@never_cache
+@developer_required
+@require_POST
+def token_rotate(request, token_id):
+    """A new secret, shown once; the old one keeps working for the grace period picked."""
+    token = get_visible_token(request, token_id)
+    form = TokenRotateForm(request.POST)
+    if form.is_valid():
+        try:
+            issued = services.rotate_token(token=token, grace=form.cleaned_data["grace_period"],
+                                           by=request.user, ip=client_ip(request))
+        except Refused as exc:
+            form.add_service_error(exc)
+        else:
+            token.refresh_from_db(fields=["revoked_at"])
+            context = detail_context(issued.credential, rotated_from=token, **secret_context(request, issued))
+            response = render_page_or_fragment(
+                request, DETAIL_PAGE, DETAIL, context
+            )
+            if wants_fragment(request):
+                response["HX-Trigger"] = TOKENS_CHANGED
+                response["HX-Replace-Url"] = reverse(
+                    "token_detail", kwargs={"org_id": request.organization.public_id, "token_id": issued.credential.pk}
+                )
+            return response
+    return render_page_or_fragment(
+        request, DETAIL_PAGE, DETAIL,
+        detail_context(token, rotate_form=form), status=400,
+    )
+
+
+@developer_required
+@require_http_methods(["GET", "POST"])
+def token_delete(request, token_id):
+    """GET asks "This cannot be undone"; only the POST from that confirmation revokes."""
+    token = get_visible_token(request, token_id)
+    if request.method == "GET":
+        return render_page_or_fragment(
+            request, "tokens/personal/token_delete.html", "tokens/personal/partials/token_delete_confirm.html",
+            {"token": token},
+        )
+    services.revoke_token(token=token, by=request.user, ip=client_ip(request))
+    list_url = reverse("tokens", kwargs={"org_id": request.organization.public_id})
+    if not wants_fragment(request):
+        messages.success(request, f"Token “{token.name}” (…{token.last4}) deleted.")
+        return redirect(list_url)
+    response = render(request, "tokens/personal/partials/token_deleted.html", {"token": token})
+    response["HX-Trigger"] = TOKENS_CHANGED
+    response["HX-Replace-Url"] = list_url
+    return response
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def token_policy(request):
+    organization = request.organization
+    status = 200
+    if request.method == "POST":
+        form = TokenPolicyForm(request.POST)
+        if form.is_valid():
+            try:
+                services.set_token_policy(organization=organization, by=request.user, ip=client_ip(request),
+                                          **form.cleaned_data)
+            except Refused as exc:
+                form.add_service_error(exc)
+            else:
+                if not wants_fragment(request):
+                    messages.success(request, "Token policy saved.")
+                    return redirect("token_policy", org_id=organization.public_id)
+                return render(request, POLICY, {"form": form, "saved": True})
+        status = 400
+    else:
+        policy = services.policy_of(organization)
+        form = TokenPolicyForm(initial={
+            "require_expiry": policy.require_expiry,
+            "max_lifetime_days": policy.max_lifetime_days,
+            "max_live_tokens_per_member": policy.max_live_tokens_per_member,
+        })
+    return render_page_or_fragment(
+        request, POLICY_PAGE, POLICY, {"form": form},
+        status=status,
+    )
