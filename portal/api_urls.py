@@ -27,7 +27,7 @@ message = chats_api.MessageViewSet.as_view({"get": "retrieve", "patch": "partial
 
 urlpatterns = [
     path("me", chats_api.MeView.as_view(), name="api_me"),
-    path("auth/", include("tokens.auth_urls")),
+    path("auth/", include("tokens.login.api_urls")),
     path("users/self", chats_api.UserSelfView.as_view(), name="user-self"),
     path("webhook-event-categories", chats_api.WebhookEventCategoriesView.as_view(), name="webhook-event-categories"),
     path("conversations/<int:conversation_pk>/messages", messages, name="message-list"),

@@ -14,7 +14,6 @@ handler500 = "portal.errors.handler500"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path(".well-known/", include("tokens.wellknown_urls")),
     path("api/v1/", include("portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
@@ -24,6 +23,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("tokens.urls")),
-    path("", include("tokens.session_urls")),
+    path("", include("tokens.login.urls")),
     path("", include("tokens.key_urls")),
 ]

@@ -18,6 +18,7 @@ from chats.models import (
     Service,
 )
 from tokens import services
+from tokens.login import services as login_services
 
 PASSWORD = "correct-horse-battery"
 
@@ -49,6 +50,11 @@ def issue(user, org=None, scopes=("read.me",), **kwargs):
         issuer=membership(user, org), name=kwargs.pop("name", "test token"), scopes=list(scopes), **kwargs
     )
     return issued.credential, issued.secret.reveal()
+
+
+def login_pair(user, org=None, **kwargs):
+    """A login session through the real service; returns the LoginPair (both secrets unread)."""
+    return login_services.issue_login_pair(membership=membership(user, org), **kwargs)
 
 
 def bearer(secret):
