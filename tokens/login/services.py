@@ -1,9 +1,10 @@
 """Login services: log in, refresh, log out, revoke, revoke all, end sessions, change the password.
 
-Every function here is keyword-only. Each one that writes a credential runs in one
-transaction and leaves an audit event through tokens.audit: a login is *issued*, a
-refresh *rotated*, every ended session *revoked* (one event per live access token).
-The login throttle's counters live in the cache, outside both.
+Every function here is keyword-only. Each one that writes a credential (or the
+password) runs in one transaction and leaves an audit event through tokens.audit:
+a login is *issued*, a refresh *rotated*, every ended session *revoked* (one event
+per live access token), a password change *rotated* (kind `login`). The login
+throttle's counters live in the cache, outside both.
 """
 
 import datetime
@@ -342,11 +343,18 @@ def revoke_all(*, user, membership, ip=None, user_agent=""):
 def change_password(*, user, new_password, end_other_sessions, ip=None):
     """Set a new password; with `end_other_sessions`, every login session of the user ends too.
 
+    The password is the secret every login checks, so its change is recorded as the
+    `login` credential *rotated*, in each organization the user belongs to (an audit
+    event belongs to one organization; the password works in all of them).
+
     The caller's own browser session survives through update_session_auth_hash in the
     view; Django's session hash check logs every other browser out in any case.
     """
     user.set_password(new_password)
     user.save(update_fields=["password"])
+    for organization_id in Membership.objects.filter(user=user).values_list("organization_id", flat=True):
+        audit.record(action=AuditEvent.Action.ROTATED, organization_id=organization_id, actor=user,
+                     kind=CredentialKind.LOGIN, ip=ip, detail="password changed")
     if not end_other_sessions:
         return 0
     return end_sessions(user=user, by=user, ip=ip, detail="password changed")
