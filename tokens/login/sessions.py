@@ -22,13 +22,11 @@ class LoginSession:
     """One session as people see it: never a secret or a digest."""
 
     id: uuid.UUID
-    organization_id: int
     created_at: datetime.datetime
     last_used_at: datetime.datetime
     ip: str | None
     user_agent: str
     expires_at: datetime.datetime
-    access_token_id: int
     access_token_expires_at: datetime.datetime
     current: bool = False
 
@@ -71,13 +69,11 @@ def describe(refresh_token, *, current_token_id=None):
     access_token = refresh_token.access_token
     return LoginSession(
         id=refresh_token.token_family,
-        organization_id=access_token.organization_id,
         created_at=getattr(refresh_token, "started_at", None) or refresh_token.created,
         last_used_at=access_token.last_used_at or access_token.created,
         ip=access_token.last_used_ip or access_token.created_ip,
         user_agent=access_token.user_agent,
         expires_at=refresh_token.created + _lifetime(),
-        access_token_id=access_token.pk,
         access_token_expires_at=access_token.expires,
         current=current_token_id is not None and access_token.pk == current_token_id,
     )
