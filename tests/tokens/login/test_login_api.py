@@ -51,7 +51,7 @@ def test_no_table_holds_either_secret(api, alice):
     body = pair_of(api, "alice@acme.test")
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608 - test-only, table names from Django
+            cursor.execute(f'SELECT * FROM "{table}"')  # test-only; table names from Django
             dump = repr(cursor.fetchall())
             assert body["token"] not in dump, table
             assert body["refreshToken"] not in dump, table
