@@ -9,8 +9,8 @@ os.environ.setdefault("SECRET_KEY", "bench-only-not-secret")
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "localhost")
 
-from portal.settings import *  # noqa: E402,F403
-from portal.settings import INSTALLED_APPS  # noqa: E402
+from portal.settings import *  # noqa: F403
+from portal.settings import INSTALLED_APPS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework.authtoken"]
 ROOT_URLCONF = "bench.urls"

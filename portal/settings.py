@@ -325,7 +325,7 @@ API_KEY_JWT_MAX_LIFETIME_SECONDS = env_int("API_KEY_JWT_MAX_LIFETIME_SECONDS", 8
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
 # --- Login tokens (issue 5): lifetimes, issuer, and login throttling -----------------
-# Access tokens are JWTs signed with keys kept in the database (tokens.jwt_keys); the
+# Access tokens are JWTs signed with keys kept in the database (tokens.login.signing_keys); the
 # refresh token rotates on every use and dies after this long unused.
 LOGIN_ACCESS_TOKEN_LIFETIME_SECONDS = env_int("LOGIN_ACCESS_TOKEN_LIFETIME_SECONDS", 24 * 3600, minimum=60)
 LOGIN_REFRESH_TOKEN_LIFETIME_SECONDS = env_int(

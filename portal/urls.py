@@ -14,16 +14,13 @@ handler500 = "portal.errors.handler500"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path(".well-known/", include("tokens.wellknown_urls")),
     path("api/v1/", include("portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
     path("api/docs/scopes/", docs.scopes_page, name="api_scopes"),
-    path("", include("tokens.oauth.urls")),
+    path("", include("tokens.urls")),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("chats.urls")),
-    path("", include("tokens.urls")),
-    path("", include("tokens.session_urls")),
 ]

@@ -14,6 +14,6 @@ router.register("oauth-clients", oauth_api.OAuthClientViewSet, basename="oauth-c
 router.register("oauth-tokens", oauth_api.OAuthTokenViewSet, basename="oauth-token")
 
 urlpatterns = [
-    path("auth/", include("tokens.auth_urls")),
+    path("auth/", include("tokens.login.api_urls")),
     *router.urls,
 ]

@@ -1,4 +1,8 @@
-"""tokens' portal pages: the root ones here, and each kind's."""
+"""tokens' pages and endpoints outside /api/v1/: the root pages here, and each kind's.
+
+Included by portal/urls.py before django-oauth-toolkit's own /o/ urls, so the OAuth
+kind's versions of /o/authorize/ and /o/introspect/ win.
+"""
 
 from django.urls import include, path
 
@@ -9,4 +13,6 @@ urlpatterns = [
     path("orgs/<str:org_id>/admin/audit/", views.audit_log, name="audit_log"),
     path("", include("tokens.personal.urls")),
     path("", include("tokens.api_keys.urls")),
+    path("", include("tokens.login.urls")),
+    path("", include("tokens.oauth.urls")),
 ]

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from tokens import jwt_keys
+from tokens.login import signing_keys
 
 
 class Command(BaseCommand):
@@ -12,6 +12,6 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
-        key = jwt_keys.create_key(retire_others=True)
-        published = ", ".join(k.kid for k in jwt_keys.published_keys())
+        key = signing_keys.create_key(retire_others=True)
+        published = ", ".join(k.kid for k in signing_keys.published_keys())
         self.stdout.write(f"New signing key {key.kid} ({key.algorithm}). Published keys: {published}")

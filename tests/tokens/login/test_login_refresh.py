@@ -3,9 +3,9 @@
 import pytest
 
 from accounts.models import Membership, Role
-from tests.factories import bearer, issue, membership
-from tests.tokens.logins import later, pair_of, refresh
-from tokens import login, secret_format
+from tests.factories import bearer, issue, login_pair
+from tests.tokens.login.helpers import later, pair_of, refresh
+from tokens import secret_format
 from tokens.models import AccessToken, AuditEvent, RefreshToken
 
 pytestmark = pytest.mark.django_db
@@ -224,7 +224,7 @@ def test_a_deactivated_user_cannot_refresh(api, agent):
 
 
 def test_a_service_account_refreshes_with_its_email_as_client_id(api, bot):
-    pair = login.issue_login_pair(membership=membership(bot))
+    pair = login_pair(bot)
     raw = pair.refresh_secret.reveal()
     response = refresh(api, raw, client_id="bot@acme.test")
     assert response.status_code == 200

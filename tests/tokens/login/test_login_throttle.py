@@ -18,8 +18,8 @@ from django.test import RequestFactory
 from django.views.debug import SafeExceptionReporterFilter
 
 from tests.factories import PASSWORD
-from tests.tokens.logins import TOKEN_URL, later, log_in, pair_of, refresh
-from tokens.auth_api import TokenView
+from tests.tokens.login.helpers import TOKEN_URL, later, log_in, pair_of, refresh
+from tokens.login.api import TokenView
 
 WRONG = "not-the-password-9f3a"
 

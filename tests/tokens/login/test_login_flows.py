@@ -3,7 +3,7 @@
 import pytest
 
 from tests.factories import bearer
-from tests.tokens.logins import later, pair_of, refresh
+from tests.tokens.login.helpers import later, pair_of, refresh
 
 pytestmark = pytest.mark.django_db
 

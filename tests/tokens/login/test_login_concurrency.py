@@ -15,8 +15,9 @@ from django.db import connection
 from rest_framework.test import APIClient
 
 from tests.factories import bearer
-from tests.tokens.logins import TOKEN_URL, pair_of
-from tokens import login, secret_format
+from tests.tokens.login.helpers import TOKEN_URL, pair_of
+from tokens import secret_format
+from tokens.login import services
 from tokens.models import AccessToken, Kind, RefreshToken
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -36,7 +37,7 @@ def _refresh_all_at_once(raw):
             response = api.post(TOKEN_URL, {"refreshToken": raw, "clientId": "alice@acme.test"},
                                 format="json")
             results[n] = (response.status_code, response.json())
-        except Exception as exc:
+        except Exception as exc:  # reported as a failure below
             results[n] = (None, repr(exc))
         finally:
             connection.close()  # each thread has its own real connection
@@ -109,7 +110,7 @@ def test_ending_a_session_while_it_is_being_refreshed_leaves_nothing_alive(api, 
         body = {"refreshToken": pair["refreshToken"], "clientId": "alice@acme.test"}
         outcomes = _race(
             lambda body=body: APIClient().post(TOKEN_URL, body, format="json").status_code,
-            lambda family=family: login.end_session(user=alice, organization=org, session_id=family, by=alice),
+            lambda family=family: services.end_session(user=alice, organization=org, session_id=family, by=alice),
         )
 
         assert outcomes[0] in (200, 400) and outcomes[1] == 1, outcomes

@@ -4,7 +4,7 @@ import pytest
 
 from accounts.models import Membership, Organization, Role
 from tests.factories import bearer, issue
-from tests.tokens.logins import later, pair_of, refresh
+from tests.tokens.login.helpers import later, pair_of, refresh
 from tokens import secret_format
 from tokens.models import AccessToken, AuditEvent, RefreshToken
 

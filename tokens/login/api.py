@@ -1,6 +1,6 @@
 """The login API: /api/v1/auth/… — log in, refresh, log out, revoke, revoke all, sessions.
 
-Views are thin: they read the body, call tokens.login, and shape the answer.
+Views are thin: they read the body, call the login services, and shape the answer.
 Secrets arrive only in JSON bodies (never the URL) and leave only in the response
 that issues them, with `Cache-Control: no-store` (RFC 6749 §5.1).
 """
@@ -16,10 +16,13 @@ from rest_framework.response import Response
 from accounts.http import client_ip
 from accounts.models import Membership
 
-from . import login
-from .authentication import AccessTokenAuthentication
-from .permissions import HasRequiredScopes
-from .principal import Principal
+from ..authentication import AccessTokenAuthentication
+from ..models import CredentialKind, RefreshToken
+from ..permissions import HasRequiredScopes
+from ..principal import Principal
+from . import services
+from .sessions import describe, sessions_for_list
+from .throttle import LoginThrottled
 
 # Names a secret may go by; any of them in a query string is refused (RFC 6750 §2.3, RFC 9700 §4.3.2).
 SECRET_PARAMETERS = frozenset(
@@ -134,12 +137,12 @@ class TokenView(AuthView):
             if data.get("refresh_token"):
                 pair = self._refresh(request, data)
             else:
-                pair = login.log_in(
+                pair = services.log_in(
                     email=data["email"], password=data["password"],
                     organization_id=data.get("organization"), ip=client_ip(request),
                     user_agent=user_agent(request),
                 )
-        except login.LoginThrottled as exc:
+        except LoginThrottled as exc:
             raise Throttled(
                 wait=exc.retry_after,
                 detail="Too many failed logins for this account or from this address.",
@@ -151,7 +154,7 @@ class TokenView(AuthView):
         if not data.get("client_id") and request.META.get("HTTP_AUTHORIZATION"):
             request.user  # noqa: B018 - authenticates now; a bad or expired token answers 401
             bearer = request.auth
-        return login.refresh(
+        return services.refresh(
             raw=data["refresh_token"], client_id=data.get("client_id"), bearer=bearer,
             ip=client_ip(request), user_agent=user_agent(request),
         )
@@ -162,11 +165,11 @@ class LogoutView(AuthView):
 
     required_scopes = []
     permission_classes = [HasRequiredScopes, LoginCredentialOnly]
-    credential_kinds = ("login",)
+    credential_kinds = (CredentialKind.LOGIN,)
 
     @extend_schema(request=None, responses={204: None}, operation_id="auth_logout")
     def post(self, request):
-        login.log_out(token_id=request.auth.token_id, by=request.user, ip=client_ip(request))
+        services.log_out(token_id=request.auth.token_id, by=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -182,14 +185,14 @@ class RevokeView(AuthView):
 
     required_scopes = []
     permission_classes = [HasRequiredScopes, LoginCredentialOnly]
-    credential_kinds = ("login", "session")
+    credential_kinds = (CredentialKind.LOGIN, CredentialKind.SESSION)
 
     @extend_schema(request=RevokeSerializer, responses={204: None, 404: OpenApiResponse(description="not yours")},
                    operation_id="auth_revoke")
     def post(self, request):
         body = RevokeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        ended = login.revoke(user=request.user, raw=body.validated_data["token"], ip=client_ip(request))
+        ended = services.revoke(user=request.user, raw=body.validated_data["token"], ip=client_ip(request))
         if ended is None:
             raise NotFound({"code": "not_found", "detail": "None of your login sessions has that token."})
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -200,12 +203,12 @@ class RevokeAllView(AuthView):
 
     required_scopes = []
     permission_classes = [HasRequiredScopes, LoginCredentialOnly]
-    credential_kinds = ("login",)
+    credential_kinds = (CredentialKind.LOGIN,)
 
     @extend_schema(request=None, responses={200: TokenResponseSerializer}, operation_id="auth_revoke_all")
     def post(self, request):
         membership = Membership.objects.with_org().select_related("user").get(pk=request.auth.membership_id)
-        _ended, pair = login.revoke_all(
+        _ended, pair = services.revoke_all(
             user=membership.user, membership=membership, ip=client_ip(request),
             user_agent=user_agent(request),
         )
@@ -228,19 +231,19 @@ class SessionListView(AuthView):
 
     required_scopes = []
     permission_classes = [HasRequiredScopes, LoginCredentialOnly]
-    credential_kinds = ("login", "session")
+    credential_kinds = (CredentialKind.LOGIN, CredentialKind.SESSION)
     serializer_class = SessionSerializer
 
     @extend_schema(responses=SessionSerializer(many=True), operation_id="auth_sessions_list")
     def get(self, request):
         principal = request.auth
         if principal.organization_id is None:
-            sessions = login.live_sessions(user=request.user).none()
+            sessions = RefreshToken.objects.none()
         else:
-            sessions = login.sessions_for_list(user=request.user, organization=principal.organization_id)
+            sessions = sessions_for_list(user=request.user, organization=principal.organization_id)
         page = self.paginate_queryset(sessions)
-        current = principal.token_id if principal.kind == "login" else None
-        rows = [login.describe(rt, current_token_id=current) for rt in page]
+        current = principal.token_id if principal.kind == CredentialKind.LOGIN else None
+        rows = [describe(rt, current_token_id=current) for rt in page]
         return self.get_paginated_response(SessionSerializer(rows, many=True).data)
 
 
@@ -249,14 +252,14 @@ class SessionDetailView(AuthView):
 
     required_scopes = []
     permission_classes = [HasRequiredScopes, LoginCredentialOnly]
-    credential_kinds = ("login", "session")
+    credential_kinds = (CredentialKind.LOGIN, CredentialKind.SESSION)
 
     @extend_schema(responses={204: None}, operation_id="auth_sessions_destroy")
     def delete(self, request, session_id):
         principal = request.auth
         ended = None
         if principal.organization_id is not None:
-            ended = login.end_session(
+            ended = services.end_session(
                 user=request.user, organization=principal.organization_id, session_id=session_id,
                 by=request.user, ip=client_ip(request),
             )

@@ -5,7 +5,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import PASSWORD, bearer
-from tests.tokens.logins import pair_of
+from tests.tokens.login.helpers import pair_of
 from tokens import secret_format
 from tokens.models import RefreshToken
 

@@ -5,8 +5,9 @@ from django.db import connection
 
 from accounts.models import Membership, Organization, Role
 from tests.factories import PASSWORD, bearer, issue, membership
-from tests.tokens.logins import TOKEN_URL, log_in, pair_of
-from tokens import login, secret_format
+from tests.tokens.login.helpers import TOKEN_URL, log_in, pair_of
+from tokens import secret_format
+from tokens.login import minting, services
 from tokens.models import AccessToken, Application, AuditEvent, Kind, RefreshToken
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +51,7 @@ def test_no_table_holds_either_secret(api, alice):
     body = pair_of(api, "alice@acme.test")
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
-            cursor.execute(f'SELECT * FROM "{table}"')
+            cursor.execute(f'SELECT * FROM "{table}"')  # test-only; table names from Django
             dump = repr(cursor.fetchall())
             assert body["token"] not in dump, table
             assert body["refreshToken"] not in dump, table
@@ -74,7 +75,7 @@ def test_the_login_application_is_public_first_party_and_made_once(api, alice, d
 def test_wrong_password_is_refused_with_invalid_grant(api, alice):
     response = log_in(api, "alice@acme.test", "not-the-password")
     assert response.status_code == 400
-    assert response.json() == {"code": "invalid_grant", "detail": login.BAD_CREDENTIALS}
+    assert response.json() == {"code": "invalid_grant", "detail": services.BAD_CREDENTIALS}
     assert not AccessToken.objects.filter(kind=Kind.LOGIN).exists()
 
 
@@ -142,7 +143,7 @@ def test_each_login_starts_a_new_session(api, alice):
 
 
 def test_dots_own_password_grant_stays_off(client, alice):
-    pair_of_app = login.login_application()
+    pair_of_app = minting.login_application()
     response = client.post("/o/token/", {
         "grant_type": "password", "client_id": pair_of_app.client_id,
         "username": "alice@acme.test", "password": PASSWORD,

@@ -1,9 +1,7 @@
 """Portal pages for login sessions and the password, and the public JWK set."""
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
-from django.contrib.auth.forms import PasswordChangeForm
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -11,9 +9,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import member_required
-from accounts.http import client_ip as _ip
+from accounts.http import client_ip
 
-from . import jwt_keys, login
+from . import services, signing_keys
+from .forms import PasswordChange
+from .sessions import describe, sessions_for_list
 
 SESSIONS_PER_PAGE = 50
 
@@ -21,34 +21,34 @@ SESSIONS_PER_PAGE = 50
 @require_GET
 def jwks(request):
     """The public keys that verify login tokens (RFC 7517); cacheable, never a private part."""
-    response = JsonResponse(jwt_keys.jwks())
+    response = JsonResponse(signing_keys.jwks())
     response["Cache-Control"] = "public, max-age=300"
     return response
 
 
 def _session_page(request):
-    rows = login.sessions_for_list(user=request.user, organization=request.organization)
+    rows = sessions_for_list(user=request.user, organization=request.organization)
     page = Paginator(rows, SESSIONS_PER_PAGE).get_page(request.GET.get("page"))
-    return {"sessions": [login.describe(rt) for rt in page], "page": page}
+    return {"sessions": [describe(rt) for rt in page], "page": page}
 
 
 @member_required
 def sessions(request):
     """Every member sees their own login sessions in this organization."""
-    return render(request, "tokens/sessions.html", _session_page(request))
+    return render(request, "tokens/login/sessions.html", _session_page(request))
 
 
 @require_POST
 @member_required
 def session_end(request, session_id):
-    ended = login.end_session(
+    ended = services.end_session(
         user=request.user, organization=request.organization, session_id=session_id,
-        by=request.user, ip=_ip(request),
+        by=request.user, ip=client_ip(request),
     )
     if ended is None:
         raise Http404("No such session.")
     if request.htmx:
-        return render(request, "tokens/partials/session_row_ended.html", {"session_id": session_id})
+        return render(request, "tokens/login/partials/session_row_ended.html", {"session_id": session_id})
     messages.success(request, "Session ended. Its tokens no longer work.")
     return redirect("sessions", org_id=request.organization.public_id)
 
@@ -57,21 +57,15 @@ def session_end(request, session_id):
 @member_required
 def sessions_end_all(request):
     """The portal is not a login session itself, so "all other" is every one listed."""
-    ended = login.end_sessions(
-        user=request.user, organization=request.organization, by=request.user, ip=_ip(request)
+    ended = services.end_sessions(
+        user=request.user, organization=request.organization, by=request.user, ip=client_ip(request)
     )
     note = f"{ended} session{'s' if ended != 1 else ''} ended."
     if request.htmx:
-        return render(request, "tokens/partials/session_list.html", {**_session_page(request), "note": note})
+        return render(request, "tokens/login/partials/session_list.html",
+                      {**_session_page(request), "note": note})
     messages.success(request, note)
     return redirect("sessions", org_id=request.organization.public_id)
-
-
-class PasswordChange(PasswordChangeForm):
-    end_other_sessions = forms.BooleanField(
-        required=False, initial=True, label="End every other session",
-        help_text="Programs and apps logged in as you (login tokens) stop working and must log in again.",
-    )
 
 
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
@@ -79,9 +73,9 @@ class PasswordChange(PasswordChangeForm):
 def password_change(request):
     form = PasswordChange(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ended = login.change_password(
+        ended = services.change_password(
             user=request.user, new_password=form.cleaned_data["new_password1"],
-            end_other_sessions=form.cleaned_data["end_other_sessions"], ip=_ip(request),
+            end_other_sessions=form.cleaned_data["end_other_sessions"], ip=client_ip(request),
         )
         update_session_auth_hash(request, request.user)  # this browser stays logged in
         note = "Your password was changed."
@@ -89,4 +83,4 @@ def password_change(request):
             note += f" {ended} other session{'s' if ended != 1 else ''} ended."
         messages.success(request, note)
         return redirect("sessions", org_id=request.organization.public_id)
-    return render(request, "tokens/password_change.html", {"form": form})
+    return render(request, "tokens/login/password_change.html", {"form": form})

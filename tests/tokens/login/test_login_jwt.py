@@ -10,8 +10,9 @@ from jwcrypto import jwk as jwcrypto_jwk
 from jwcrypto import jwt as jwcrypto_jwt
 
 from tests.factories import bearer
-from tests.tokens.logins import later, pair_of
-from tokens import jwt_keys, sealing, secret_format
+from tests.tokens.login.helpers import later, pair_of
+from tokens import sealing, secret_format
+from tokens.login import signing_keys
 from tokens.models import AccessToken, SigningKey
 
 pytestmark = pytest.mark.django_db
@@ -99,7 +100,7 @@ def test_after_rotation_the_new_key_signs_and_the_old_still_verifies(api, client
 
 def test_a_retired_key_leaves_the_jwks_once_its_tokens_have_expired(api, client, alice):
     pair_of(api, "alice@acme.test")
-    jwt_keys.create_key(retire_others=True)
+    signing_keys.create_key(retire_others=True)
     with later(hours=25):
         assert len(_jwks(client)["keys"]) == 1
 
@@ -108,7 +109,7 @@ def test_a_key_that_cannot_be_unsealed_is_replaced_not_fatal(api, alice, setting
     pair_of(api, "alice@acme.test")
     # Keyward restarts with other sealing keys: nothing unsealed survives in memory.
     settings.SECRET_ENCRYPTION_KEYS = ["aGVsbG8taGVsbG8taGVsbG8taGVsbG8taGVsbG8tMTI="]
-    jwt_keys._private_key.cache_clear()
+    signing_keys._private_key.cache_clear()
     pair_of(api, "alice@acme.test")
     assert SigningKey.objects.filter(retired_at__isnull=True).count() == 1
     assert SigningKey.objects.count() == 2

@@ -25,8 +25,8 @@ from django.db.models import Q
 from django.utils import timezone
 from jwt.algorithms import OKPAlgorithm
 
-from . import sealing
-from .models import SigningKey
+from .. import sealing
+from ..models import SigningKey
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +85,7 @@ def current_key():
 
 
 def sign(claims):
+    """A JWT of `claims`, signed with the current key and naming it in `kid`."""
     kid, private_key = current_key()
     return jwt.encode(claims, private_key, algorithm=ALGORITHM, headers={"kid": kid})
 
