@@ -18,6 +18,7 @@ from chats.models import (
     Service,
 )
 from tokens.api_keys import services as api_key_services
+from tokens.login import services as login_services
 from tokens.oauth import services as oauth_services
 from tokens.personal import services
 
@@ -66,6 +67,11 @@ def make_api_key(user, scopes=("admin",), org=None, **kwargs):
         issuer=membership(user, org), name=kwargs.pop("name", "server"), scopes=list(scopes), **kwargs
     )
     return issued.credential, issued.secret.reveal()
+
+
+def login_pair(user, org=None, **kwargs):
+    """A login session through the real service; returns the LoginPair (both secrets unread)."""
+    return login_services.issue_login_pair(membership=membership(user, org), **kwargs)
 
 
 def bearer(secret):
