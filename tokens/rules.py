@@ -8,6 +8,7 @@ beside the field.
 import datetime
 
 from accounts.errors import Refused
+from accounts.models import Membership, Organization
 
 from . import scopes as catalog
 
@@ -95,3 +96,19 @@ def is_group_owner(membership):
     """Account reach is issued only by an owner of the organization's group."""
     group = membership.organization.group
     return group is not None and group.owners.filter(pk=membership.user_id).exists()
+
+
+def lock_for_counting(*, organization=None, membership=None):
+    """Serialize the writes that count rows before adding one (live keys per organization,
+    live tokens per member), so parallel requests cannot both slip under a limit.
+
+    One lock order for the whole project: the organization row, then the membership row.
+    The locks are FOR NO KEY UPDATE: inserting a row that references a locked one (a token,
+    a key, an audit event) takes FOR KEY SHARE, which these locks do not block, so a writer
+    never waits on another writer's foreign-key check. (With plain FOR UPDATE, a personal
+    token issued for a service account and an API key acting as it deadlocked.)
+    """
+    if organization is not None:
+        Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
+    if membership is not None:
+        Membership.objects.select_for_update(no_key=True).filter(pk=membership.pk).first()

@@ -14,12 +14,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.errors import Refused
-from accounts.models import Membership, Organization, Role, User
+from accounts.services import organization_account
 
 from .. import audit, sealing, secret_format
 from ..models import ApiKey, AuditEvent, Reach
 from ..one_time import Issued, OneTimeSecret
-from ..rules import clean_name, credential_scopes, grace_period, is_group_owner, resolve_owner
+from ..rules import (
+    clean_name,
+    credential_scopes,
+    grace_period,
+    is_group_owner,
+    lock_for_counting,
+    resolve_owner,
+)
 
 log = logging.getLogger(__name__)
 
@@ -30,29 +37,14 @@ def _set_secret(key, secret):
     key.secret_last4 = secret[-4:]
 
 
-# Until accounts.services.organization_account lands (the lead switches to it when merging).
-def organization_account(organization):
-    """The organization's own admin-level service account: it owns the API keys issued for
-    the organization itself (and its imported legacy token)."""
-    email = f"api-client@{organization.slug}.keyward.invalid"
-    user = User.objects.filter(email=email).first() or User.objects.create_user(
-        email, None, name=f"{organization.name} API Client", is_service_account=True
-    )
-    membership, _ = Membership.objects.get_or_create(
-        user=user, organization=organization, defaults={"role": Role.ADMIN}
-    )
-    return membership
-
-
 @transaction.atomic
 def create_api_key(*, issuer, name, scopes, reach=Reach.APP, owner=None, allow_jwt=True, ip=None,
                    bound_by=None):
     """A key acting as `owner` (a service account) or, by default, as the organization itself."""
     name = clean_name(name, what="API key")
     organization = issuer.organization
-    # Lock the organization row first: parallel creations then count live keys (and create
-    # the organization's own account) one at a time.
-    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    # Parallel creations count live keys (and create the organization's own account) one at a time.
+    lock_for_counting(organization=organization)
     owner = resolve_owner(issuer, owner) if owner is not None else organization_account(organization)
     scope_names = credential_scopes(scopes, issuer=issuer, owner=owner, bound_by=bound_by)
     if reach not in (Reach.APP, Reach.ACCOUNT):

@@ -15,13 +15,21 @@ from django.utils import timezone
 from oauth2_provider.models import set_token_value
 
 from accounts.errors import Refused
-from accounts.models import Membership, Role, User
+from accounts.models import Role
+from accounts.services import organization_account
 
 from .. import audit, secret_format
 from .. import scopes as catalog
 from ..models import REACH_RANK, AccessToken, AuditEvent, CredentialKind, Kind, Reach, TokenPolicy
 from ..one_time import Issued, OneTimeSecret
-from ..rules import clean_name, credential_scopes, grace_period, is_group_owner, resolve_owner
+from ..rules import (
+    clean_name,
+    credential_scopes,
+    grace_period,
+    is_group_owner,
+    lock_for_counting,
+    resolve_owner,
+)
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +119,8 @@ def issue_personal_token(
     if bound_reach is not None and REACH_RANK[reach] > REACH_RANK[bound_reach]:
         raise Refused("reach_not_allowed", "A token cannot mint a token of wider reach than its own.", "reach")
 
-    # Lock the owner's membership so parallel requests count live tokens one at a time.
-    Membership.objects.select_for_update().filter(pk=owner.pk).first()
+    # Parallel requests count the owner's live tokens one at a time.
+    lock_for_counting(membership=owner)
     if policy.max_live_tokens_per_member is not None:
         live = AccessToken.objects.personal().live(now).filter(membership=owner).count()
         if live >= policy.max_live_tokens_per_member:
@@ -198,20 +206,6 @@ def set_token_policy(*, organization, by, require_expiry, max_lifetime_days, max
                  actor=by, ip=ip, detail=f"require expiry {require_expiry}, max lifetime {max_lifetime_days} days, "
           f"max live tokens {max_live_tokens_per_member}")
     return policy
-
-
-# Moving to accounts.services.organization_account; the lead switches callers when merging.
-def organization_account(organization):
-    """The organization's own admin-level service account: it owns the organization's
-    imported legacy token and the API keys issued for the organization itself."""
-    email = f"api-client@{organization.slug}.keyward.invalid"
-    user = User.objects.filter(email=email).first() or User.objects.create_user(
-        email, None, name=f"{organization.name} API Client", is_service_account=True
-    )
-    membership, _ = Membership.objects.get_or_create(
-        user=user, organization=organization, defaults={"role": Role.ADMIN}
-    )
-    return membership
 
 
 @transaction.atomic
