@@ -324,7 +324,7 @@ API_KEY_JWT_MAX_LIFETIME_SECONDS = env_int("API_KEY_JWT_MAX_LIFETIME_SECONDS", 8
 # Django 6 default, adopted now: a scheme-less URL in a form means https.
 FORMS_URLFIELD_ASSUME_HTTPS = True
 
-# --- Login tokens (issue 5): lifetimes, issuer, and login throttling -----------------
+# --- Login tokens: lifetimes, issuer, and login throttling -----------------
 # Access tokens are JWTs signed with keys kept in the database (tokens.login.signing_keys); the
 # refresh token rotates on every use and dies after this long unused.
 LOGIN_ACCESS_TOKEN_LIFETIME_SECONDS = env_int("LOGIN_ACCESS_TOKEN_LIFETIME_SECONDS", 24 * 3600, minimum=60)
