@@ -108,7 +108,10 @@ def lock_for_counting(*, organization=None, membership=None):
     never waits on another writer's foreign-key check. (With plain FOR UPDATE, a personal
     token issued for a service account and an API key acting as it deadlocked.)
     """
+    # order_by("pk"): Meta.ordering would join (and so lock) the organization and user rows too.
     if organization is not None:
-        Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).first()
+        Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).order_by("pk").first()
     if membership is not None:
-        Membership.objects.select_for_update(no_key=True).filter(pk=membership.pk).first()
+        Membership.objects.select_for_update(no_key=True, of=("self",)).filter(pk=membership.pk).order_by(
+            "pk"
+        ).first()
