@@ -6,6 +6,8 @@ starve the cases after it: every case starts from the same Acme, Globex and Acme
 The seed is fixed (derandomize) so CI replays the same requests.
 """
 
+from contextlib import contextmanager
+
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
@@ -36,20 +38,25 @@ SETTINGS = settings(
 calls = {"all-scope": 0, "anonymous": 0}
 
 
-@pytest.fixture
-def api_schema(db):
-    """The document as a client fetches it, served by the real WSGI application.
-
-    Django's test client keeps request signals from closing the test's connection; calling
-    the WSGI handler directly, this fixture does the same.
-    """
+@contextmanager
+def connection_kept():
+    """Calling the WSGI handler directly fires request_started/finished, whose receiver would close
+    the test's connection (rolling back its transaction on PostgreSQL). Django's test client mutes
+    that receiver around each request, and reconnects it after, so it is muted here per call too."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        yield schemathesis.openapi.from_wsgi("/api/schema/?format=json", WSGIHandler())
+        yield
     finally:
         request_started.connect(close_old_connections)
         request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(db):
+    """The document as a client fetches it, served by the real WSGI application."""
+    with connection_kept():
+        return schemathesis.openapi.from_wsgi("/api/schema/?format=json", WSGIHandler())
 
 
 @pytest.fixture
@@ -64,7 +71,7 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 def call_in_savepoint(case, headers, caller):
-    with transaction.atomic():
+    with connection_kept(), transaction.atomic():
         calls[caller] += 1
         case.call_and_validate(headers=headers, checks=CHECKS)
         transaction.set_rollback(True)
