@@ -314,3 +314,26 @@ def test_options_on_a_collection_lists_its_methods(client, caller):
     response = client.options("/api/v1/tokens", **caller)
     assert response.status_code == 200
     assert "POST" in response["Allow"]
+
+
+def test_every_api_view_parses_with_the_edge_parsers(db):
+    """A view that sets its own parser_classes would slip past the depth, shape and character rules."""
+    from django.urls import get_resolver
+
+    from portal import parsers
+
+    edge = (parsers.JSONParser, parsers.FormParser, parsers.MultiPartParser)
+    views = {}
+
+    def walk(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                walk(pattern.url_patterns)
+            elif getattr(pattern.callback, "cls", None) is not None:
+                views[pattern.callback.cls.__name__] = pattern.callback.cls
+
+    walk(get_resolver().url_patterns)
+    assert len(views) > 10
+    for name, view in views.items():
+        for parser in getattr(view, "parser_classes", []):
+            assert issubclass(parser, edge), (name, parser)
