@@ -139,6 +139,17 @@ def test_nul_in_every_string_field_of_every_write_is_a_4xx(client, caller, write
             assert response.status_code in (400, 403), (method, path, response.status_code)
 
 
+@pytest.mark.parametrize(("path", "body"), [
+    ("/api/v1/conversations", {"contactId": "1\u0000", "subject": "x"}),
+    ("/api/v1/forms", {"name": "x", "fields": ["email\u0000"]}),
+    ("/api/v1/forms", {"name": "x", "fields": [{"name\u0000": "x"}]}),
+], ids=["conversations.contactId", "forms.fields item", "forms.fields key"])
+def test_nul_in_a_field_postgres_cannot_store_is_refused_with_400_not_503(client, caller, path, body):
+    response = client.post(path, body, format="json", **caller)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_characters"
+
+
 def test_control_character_in_the_query_string_is_refused_with_400(client, caller):
     response = client.get("/api/v1/tokens?scope=org%00", **caller)
     assert response.status_code == 400
