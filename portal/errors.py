@@ -1,13 +1,15 @@
 """One error format for the whole API: `{"code": "...", "detail": "A sentence."}`.
 
 Validation errors add `errors` (field → messages). 401s carry an RFC 6750
-`WWW-Authenticate` challenge; a database that does not answer is a 503.
+`WWW-Authenticate` challenge; a database that does not answer is a 503, and only that: a
+value the database refuses (NUL in a string, a number out of range, a broken constraint)
+is the request's fault and a 400.
 """
 
 import logging
 import sys
 
-from django.db import DatabaseError
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from rest_framework import exceptions, status
@@ -19,6 +21,23 @@ from accounts.errors import Refused
 log = logging.getLogger(__name__)
 
 DATABASE_DOWN = "The database is not answering. Try again in a moment."
+INPUT_REFUSED = "The request holds a value that cannot be stored (a NUL character, a number out of range…)."
+
+# psycopg answers a NUL in a query parameter with DataError; psycopg2 and some drivers with
+# this ValueError, raised before the query is sent.
+_NUL_MESSAGES = ("cannot contain NUL", "NUL (0x00)")
+
+
+def is_input_error(exc):
+    """A database error the request caused, as opposed to a database that is not answering."""
+    if isinstance(exc, (DataError, IntegrityError)):
+        return True
+    return isinstance(exc, ValueError) and any(m in str(exc) for m in _NUL_MESSAGES)
+
+
+def is_outage(exc):
+    """Only a lost or refused connection means the database is not answering (503)."""
+    return isinstance(exc, (OperationalError, InterfaceError))
 
 _DEFAULT_CODES = {
     400: "invalid",
@@ -30,6 +49,12 @@ _DEFAULT_CODES = {
     415: "unsupported_media_type",
     429: "throttled",
 }
+
+
+class InputRefused(exceptions.APIException):
+    status_code = status.HTTP_400_BAD_REQUEST
+    default_detail = INPUT_REFUSED
+    default_code = "invalid_input"
 
 
 class ServiceUnavailable(exceptions.APIException):
@@ -72,7 +97,10 @@ def api_exception_handler(exc, context):
         exc = refusal
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
-    elif isinstance(exc, DatabaseError):
+    elif is_input_error(exc):
+        log.info("database refused input on an API request: %s", type(exc).__name__)
+        exc = InputRefused()
+    elif is_outage(exc):
         log.warning("database error on an API request: %s", type(exc).__name__)
         exc = ServiceUnavailable()
     if not isinstance(exc, exceptions.APIException):
@@ -145,7 +173,9 @@ def handler400(request, exception=None):
 def handler500(request):
     # Django calls this from inside its exception handler, so the cause is at hand.
     exc = sys.exc_info()[1]
-    if isinstance(exc, DatabaseError):
+    if is_input_error(exc):
+        return error_response(request, 400, "invalid_input", INPUT_REFUSED, "400.html")
+    if is_outage(exc):
         return error_response(request, 503, "service_unavailable", DATABASE_DOWN, "503.html")
     return error_response(
         request, 500, "server_error", "Something went wrong on our side; it has been logged.", "500.html"

@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from tokens import docs
 
@@ -16,7 +16,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("api/v1/", include("portal.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api_docs"),
+    path("api/docs/", views.ApiDocsView.as_view(url_name="schema"), name="api_docs"),
     path("api/docs/scopes/", docs.scopes_page, name="api_scopes"),
     path("", include("tokens.urls")),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),

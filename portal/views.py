@@ -1,9 +1,10 @@
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from drf_spectacular.views import SpectacularSwaggerView
 
 from accounts.models import Membership
 
@@ -33,3 +34,10 @@ def home(request):
     if membership is None:
         return render(request, "portal/no_organization.html")
     return redirect("org_home", org_id=membership.organization.public_id)
+
+
+class ApiDocsView(SpectacularSwaggerView):
+    """Swagger UI; its HTML renderer has no template for DRF's OPTIONS metadata."""
+
+    def options(self, request, *args, **kwargs):
+        return HttpResponse(headers={"Allow": ", ".join(self.allowed_methods)})

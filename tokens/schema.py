@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 
@@ -41,6 +42,24 @@ class AccessTokenScheme(OpenApiAuthenticationExtension):
         return {self.name: scopes or []}
 
 
+def _column_of(field):
+    """(the model column a serializer field reads through its source, whether the read can be None)."""
+    model = getattr(getattr(getattr(field, "parent", None), "Meta", None), "model", None)
+    attrs = getattr(field, "source_attrs", None)
+    if model is None or not attrs:
+        return None, False
+    nullable = False
+    column = None
+    for attr in attrs:
+        try:
+            column = model._meta.get_field(attr)
+        except (AttributeError, FieldDoesNotExist):
+            return None, False
+        nullable = nullable or column.null
+        model = column.related_model
+    return column, nullable
+
+
 class ScopedAutoSchema(AutoSchema):
     def get_description(self):
         description = super().get_description() or ""
@@ -50,6 +69,22 @@ class ScopedAutoSchema(AutoSchema):
         needed = ", ".join(f"`{s}`" for s in scopes) if scopes else "none beyond a valid credential"
         return f"{description}\n\n**Required scopes:** {needed}".strip()
 
+
+    def _map_serializer_field(self, field, direction, bypass_extensions=False):
+        meta = super()._map_serializer_field(field, direction, bypass_extensions)
+        _column, nullable = _column_of(field)
+        if direction == "response" and nullable and not meta.get("nullable") and "$ref" not in meta:
+            # DRF answers null for a None attribute whatever the field says (Serializer.to_representation).
+            meta["nullable"] = True
+        return meta
+
+    def _insert_field_validators(self, field, schema):
+        super()._insert_field_validators(field, schema)
+        column, _nullable = _column_of(field)
+        if schema.get("format") == "email" and (getattr(field, "allow_blank", False) or (column and column.blank)):
+            # "" means "no email" (a contact who never gave one): say so rather than claim format: email.
+            del schema["format"]
+            schema["anyOf"] = [{"format": "email"}, {"maxLength": 0}]
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
@@ -98,3 +133,47 @@ def operations_allowed(scopes):
     """The operations a credential with these effective scopes may call ("what this token can do")."""
     granted = frozenset(scopes)
     return [operation for operation, needed in _operation_table() if needed and granted >= needed]
+
+
+# One error format (portal/errors.py), documented once and referenced by every operation.
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every refusal: a stable `code`, a sentence for people, and field errors for a 400.",
+    "properties": {
+        "code": {"type": "string", "example": "not_found"},
+        "detail": {"type": "string"},
+        "errors": {"type": "object", "description": "Field → messages; list and nested fields hold "
+                   "their items' errors the same way."},
+    },
+    "required": ["code", "detail"],
+}
+_ERRORS = {
+    "400": "The request is malformed, holds control characters, or a field is not valid.",
+    "401": "No credential, or a malformed, unknown, revoked or expired one (WWW-Authenticate says which).",
+    "403": "The credential is valid, but its effective scopes or role do not allow this.",
+    "404": "No such object, or not within the credential's reach (the two are answered alike).",
+}
+_BODY_ERRORS = {
+    "413": "The body is larger than the server accepts.",
+    "415": "The body's content type is not JSON or a form.",
+}
+
+
+def document_errors(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation lists the 400/401/403/404 it can answer
+    (and 413/415 when it takes a body), all with the one error schema."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for item in result.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            errors = dict(_ERRORS, **(_BODY_ERRORS if "requestBody" in operation else {}))
+            for code, description in errors.items():
+                documented = responses.setdefault(code, {"description": description})
+                documented.setdefault("content", content)
+            for code, documented in responses.items():
+                if code.startswith(("4", "5")):
+                    documented.setdefault("content", content)
+    return result

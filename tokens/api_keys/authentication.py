@@ -94,7 +94,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise fail("lifetime_too_long",
                         f"A JWT may live at most {settings.API_KEY_JWT_MAX_LIFETIME_SECONDS} seconds.")
         reach = claims.get("scope")
-        if reach not in REACH_RANK:
+        if not isinstance(reach, str) or reach not in REACH_RANK:  # a list or object is no scope either
             raise fail("invalid_claims", "The JWT's `scope` claim is app, appUser or account.")
         if REACH_RANK[reach] > REACH_RANK[key.reach]:
             raise fail("reach_not_allowed", f"This API key reaches `{key.reach}` at most.")
