@@ -69,6 +69,8 @@ def _check_password(email, password):
 
 
 def _membership_for_login(user, organization_id):
+    """The membership a login acts in; called only once the password checked out, since
+    asking to choose reveals the organizations a person belongs to."""
     memberships = Membership.objects.with_org().filter(user=user).order_by("created_at", "id")
     if organization_id:
         membership = memberships.filter(organization__public_id=organization_id).first()
@@ -78,10 +80,22 @@ def _membership_for_login(user, organization_id):
                 "organization",
             )
         return membership
-    membership = memberships.first()
-    if membership is None:
+    choices = list(memberships[:2])
+    if not choices:
         raise Refused("no_organization", "This account belongs to no organization yet.")
-    return membership
+    if len(choices) > 1:
+        # Picking one silently would act somewhere the person may not have meant (issue 11).
+        organizations = [
+            {"id": m.organization.public_id, "name": m.organization.name}
+            for m in memberships.order_by("organization__name", "organization__public_id")
+        ]
+        raise Refused(
+            "organization_required",
+            "You belong to several organizations: send `organization` with the Org ID of the one to log in to.",
+            "organization",
+            extra={"organizations": organizations},
+        )
+    return choices[0]
 
 
 @sensitive_variables("password")
