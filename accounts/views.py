@@ -7,9 +7,10 @@ from django.views.decorators.http import require_GET
 
 from .decorators import admin_required, member_required
 from .models import Membership
+from .forms import ThrottledFormMixin
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class EmailAuthenticationForm(ThrottledFormMixin, AuthenticationForm):
     error_messages = {
         "invalid_login": "That email and password do not match an account that may log in here.",
         "inactive": "This account is deactivated.",
@@ -25,6 +26,13 @@ class LoginView(auth_views.LoginView):
     form_class = EmailAuthenticationForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(form.throttled.retry_after)
+        return response
 
 
 @require_GET

@@ -71,7 +71,7 @@ def sessions_end_all(request):
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @member_required
 def password_change(request):
-    form = PasswordChange(request.user, request.POST or None)
+    form = PasswordChange(request.user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         ended = services.change_password(
             user=request.user, new_password=form.cleaned_data["new_password1"],
