@@ -1,8 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import Invitation, Membership, Organization, OrganizationGroup, User
 from .forms import AdminLoginForm
+from .models import Invitation, Membership, Organization, OrganizationGroup, User
 
 admin.site.login_form = AdminLoginForm  # throttled like every door that takes a password
 

@@ -72,7 +72,7 @@ class DatabaseCounters:
             # The row is locked by the upsert until the statement (autocommit) ends, so
             # concurrent increments of one key queue and each sees its own count.
             cursor.execute(
-                f'INSERT INTO {TABLE} ("key", "count", window_ends) VALUES (%s, 1, %s) '  # noqa: S608 - our table
+                f'INSERT INTO {TABLE} ("key", "count", window_ends) VALUES (%s, 1, %s) '
                 f'ON CONFLICT ("key") DO UPDATE SET '
                 f'"count" = CASE WHEN {TABLE}.window_ends <= %s THEN 1 ELSE {TABLE}."count" + 1 END, '
                 f"window_ends = CASE WHEN {TABLE}.window_ends <= %s THEN excluded.window_ends "
@@ -81,20 +81,20 @@ class DatabaseCounters:
                 [key, now + window, now, now],
             )
             count, window_ends = cursor.fetchone()
-            if random.randrange(PURGE_ONE_IN) == 0:  # noqa: S311 - not a secret, just housekeeping
-                cursor.execute(f"DELETE FROM {TABLE} WHERE window_ends < %s", [now - window])  # noqa: S608
+            if random.randrange(PURGE_ONE_IN) == 0:
+                cursor.execute(f"DELETE FROM {TABLE} WHERE window_ends < %s", [now - window])
         return count, window_ends
 
     def give_back(self, key, now):
         with connection.cursor() as cursor:
             cursor.execute(
-                f'UPDATE {TABLE} SET "count" = "count" - 1 WHERE "key" = %s AND "count" > 0 AND window_ends > %s',  # noqa: S608
+                f'UPDATE {TABLE} SET "count" = "count" - 1 WHERE "key" = %s AND "count" > 0 AND window_ends > %s',
                 [key, now],
             )
 
     def clear(self, key):
         with connection.cursor() as cursor:
-            cursor.execute(f'DELETE FROM {TABLE} WHERE "key" = %s', [key])  # noqa: S608
+            cursor.execute(f'DELETE FROM {TABLE} WHERE "key" = %s', [key])
 
     def reset(self):
         """Forget every counter (tests)."""

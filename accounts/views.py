@@ -6,8 +6,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from .decorators import admin_required, member_required
-from .models import Membership
 from .forms import ThrottledFormMixin
+from .models import Membership
 
 
 class EmailAuthenticationForm(ThrottledFormMixin, AuthenticationForm):

@@ -14,8 +14,8 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
 from accounts.http import client_ip
-from accounts.throttle import Throttled as TooManyAttempts
 from accounts.models import Membership
+from accounts.throttle import Throttled as TooManyAttempts
 
 from ..authentication import AccessTokenAuthentication
 from ..models import CredentialKind, RefreshToken

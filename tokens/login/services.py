@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from accounts.errors import Refused
-from accounts.models import Membership, Role, User
+from accounts.models import Membership, Role
 
 from .. import audit, secret_format
 from ..models import AccessToken, AuditEvent, CredentialKind, Kind, RefreshToken

@@ -18,7 +18,6 @@ from django.test import RequestFactory
 from django.views.debug import SafeExceptionReporterFilter
 
 from accounts import throttle
-
 from tests.factories import PASSWORD
 from tests.tokens.login.helpers import TOKEN_URL, later, log_in, pair_of, refresh
 from tokens.login.api import TokenView
