@@ -22,7 +22,7 @@ SESSIONS_PER_PAGE = 50
 def jwks(request):
     """The public keys that verify login tokens (RFC 7517); cacheable, never a private part."""
     response = JsonResponse(signing_keys.jwks())
-    response["Cache-Control"] = "public, max-age=300"
+    response["Cache-Control"] = f"public, max-age={signing_keys.JWKS_MAX_AGE_SECONDS}"
     return response
 
 
