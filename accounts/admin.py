@@ -1,7 +1,32 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.views import PasswordChangeView
+from django.urls import reverse
 
-from .models import Invitation, Membership, Organization, OrganizationGroup, User
+from .forms import AdminLoginForm, AdminOwnPasswordChangeForm
+from .models import Invitation, Membership, Organization, OrganizationGroup, ThrottleCounter, User
+
+# The admin's two doors that take a password go through the throttled backend like every other.
+admin.site.login_form = AdminLoginForm
+
+
+class _AdminPasswordChangeView(PasswordChangeView):
+    form_class = AdminOwnPasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
+
+
+def _password_change(request, extra_context=None):
+    """AdminSite.password_change with the throttled form (AdminSite offers no setting for it)."""
+    request.current_app = admin.site.name
+    return _AdminPasswordChangeView.as_view(
+        success_url=reverse("admin:password_change_done", current_app=admin.site.name),
+        extra_context={**admin.site.each_context(request), **(extra_context or {})},
+    )(request)
+
+
+admin.site.password_change = _password_change
 
 
 class MembershipInline(admin.TabularInline):
@@ -58,3 +83,18 @@ class InvitationAdmin(admin.ModelAdmin):
     search_fields = ["email", "organization__name"]
     list_select_related = ["organization"]
     readonly_fields = ["invited_by", "created_at", "accepted_at"]
+
+
+@admin.register(ThrottleCounter)
+class ThrottleCounterAdmin(admin.ModelAdmin):
+    """Read-only; deleting a row lifts that lockout. Accounts are hashed: search by accounts.throttle.account_key."""
+
+    list_display = ["key", "count", "window_ends"]
+    search_fields = ["key"]
+    readonly_fields = ["key", "count", "window_ends"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -6,9 +6,10 @@ class Refused(Exception):
     and portal forms show `message` next to `field`.
     """
 
-    def __init__(self, code, message, field=None, *, status=400):
+    def __init__(self, code, message, field=None, *, status=400, extra=None):
         super().__init__(message)
         self.code = code
         self.message = message
         self.field = field
         self.status = status
+        self.extra = extra or {}  # more members of the API's error body, e.g. the choices to pick from

@@ -200,3 +200,18 @@ class Invitation(models.Model):
 
     def __str__(self):
         return f"invitation {self.pk} to {self.organization_id}"
+
+
+class ThrottleCounter(models.Model):
+    """One throttle counter (accounts.throttle) when REDIS_URL is unset: a key, its count, its window.
+
+    Written only by accounts.throttle's single-statement upsert, never through the ORM,
+    so parallel increments cannot lose one.
+    """
+
+    key = models.CharField(max_length=100, primary_key=True)
+    count = models.IntegerField(default=0)
+    window_ends = models.FloatField(help_text="Unix time at which the count starts again from zero.")
+
+    def __str__(self):
+        return f"throttle counter {self.key}"

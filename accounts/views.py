@@ -6,10 +6,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from .decorators import admin_required, member_required
+from .forms import ThrottledFormMixin
 from .models import Membership
 
 
-class EmailAuthenticationForm(AuthenticationForm):
+class EmailAuthenticationForm(ThrottledFormMixin, AuthenticationForm):
     error_messages = {
         "invalid_login": "That email and password do not match an account that may log in here.",
         "inactive": "This account is deactivated.",
@@ -25,6 +26,13 @@ class LoginView(auth_views.LoginView):
     form_class = EmailAuthenticationForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled is not None:
+            response.status_code = 429
+            response["Retry-After"] = str(form.throttled.retry_after)
+        return response
 
 
 @require_GET

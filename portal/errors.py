@@ -84,7 +84,7 @@ def _first_code(exc, fallback):
 
 
 def refusal_body(exc):
-    body = {"code": exc.code, "detail": exc.message}
+    body = {**exc.extra, "code": exc.code, "detail": exc.message}
     if exc.field:
         body["errors"] = {exc.field: [exc.message]}
     return body

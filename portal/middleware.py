@@ -2,6 +2,9 @@ import logging
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
+from django.http import JsonResponse
+
+from accounts.throttle import Throttled
 
 from .errors import DATABASE_DOWN, INPUT_REFUSED, error_response, is_input_error, is_outage
 from .parsers import CONTROL_CHARACTERS
@@ -75,3 +78,30 @@ class HostileInputMiddleware:
     def control(where):
         return (400, "invalid_characters",
                 f"{where} holds NUL or another control character, which Keyward never accepts.", "400.html")
+
+
+class ThrottledMiddleware:
+    """A throttled attempt that no view turned into an answer gets 429 with Retry-After.
+
+    The login views answer it themselves; this catches the rest, such as OAuth client
+    authentication inside django-oauth-toolkit's /o/ views, where it answers RFC 6749's
+    error shape with `slow_down` (a registered token-endpoint error, RFC 8628 §3.5):
+    `invalid_client` would tell a legitimate client its secret is wrong.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, Throttled):
+            return None
+        if request.path.startswith("/o/"):
+            response = JsonResponse({"error": "slow_down", "error_description": exception.sentence}, status=429)
+            response["Cache-Control"] = "no-store"
+        else:
+            response = error_response(request, 429, "throttled", exception.sentence, "429.html")
+        response["Retry-After"] = str(exception.retry_after)
+        return response

@@ -138,6 +138,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.HostileInputMiddleware",
     "portal.middleware.DatabaseUnavailableMiddleware",
+    "portal.middleware.ThrottledMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -152,11 +152,14 @@ DEVELOPER_SCOPES = frozenset({
     "read.tokens", "create.tokens", "update.tokens", "delete.tokens",
     "read.api_keys", "create.api_keys", "update.api_keys", "delete.api_keys",
     "read.oauth_clients", "create.oauth_clients", "update.oauth_clients", "delete.oauth_clients",
-    "read.oauth_tokens", "delete.oauth_tokens",
 })
 
 # The bundles make web1on1's permission matrix hold exactly (tests/chats/test_permission_matrix.py).
-_GUEST = frozenset({"read.me", "update.me", "read.chat_details", "create.messages"})
+# Every member sees and revokes the apps they authorized (the portal's Authorized apps page
+# asks for no developer access), so the grant scopes sit in the lowest bundle.
+_GUEST = frozenset({
+    "read.me", "update.me", "read.chat_details", "create.messages", "read.oauth_tokens", "delete.oauth_tokens",
+})
 _AGENT = _GUEST | frozenset({
     "read.chats", "create.chats", "create.chat_attributes", "update.chat_attributes",
     "read.contacts", "read.knowledge_items", "create.knowledge_items", "update.knowledge_items",
@@ -213,8 +216,20 @@ def allowed_for(role, developer_access):
 
 @lru_cache(maxsize=4096)
 def effective(scope_string, role, developer_access):
-    """A credential's scopes intersected with what its owner's membership allows today."""
-    return expand(scope_string) & allowed_for(role, developer_access)
+    """A credential's scopes intersected with what its owner's membership allows today.
+
+    A role name kept as such in a credential's scope (a login token carries its member's
+    role, web1on1) means what a member of that role may do, developer access included
+    when the member has it: a person's login token manages what the person may manage
+    in the portal. Issued credentials (personal tokens, keys, OAuth grants) store fine
+    scopes, expanded at creation, so they never widen with this.
+    """
+    names = scope_string.split()
+    granted = set(expand(scope_string))
+    for name in names:
+        if name in ROLE_BUNDLES:
+            granted |= allowed_for(name, developer_access)
+    return frozenset(granted) & allowed_for(role, developer_access)
 
 
 def ordered(names):

@@ -7,8 +7,8 @@ that asks for it, reuse of a rotated refresh token, or 30 days without a refresh
 
 - `services`: log in, refresh, log out, revoke, revoke all, end sessions, change the password
 - `minting`: pairs minted through django-oauth-toolkit's server, with our own generators
-- `signing_keys`: the Ed25519 keys that sign the JWTs, and the public JWK set
-- `throttle`: failed logins counted per account and per address
+- `signing_keys`: the Ed25519 keys that sign the JWTs (rotated with lead time), and the public JWK set
+- (the throttle that guards logins is `accounts.throttle`, shared with every door that takes a secret)
 - `sessions`: which sessions are live, and how one reads in a list
 - `api` + `api_urls` (/api/v1/auth/…), `views` + `forms` + `urls` (portal pages, JWKS)
 

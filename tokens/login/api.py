@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from accounts.http import client_ip
 from accounts.models import Membership
+from accounts.throttle import Throttled as TooManyAttempts
 
 from ..authentication import AccessTokenAuthentication
 from ..models import CredentialKind, RefreshToken
@@ -22,7 +23,6 @@ from ..permissions import HasRequiredScopes
 from ..principal import Principal
 from . import services
 from .sessions import describe, sessions_for_list
-from .throttle import LoginThrottled
 
 # Names a secret may go by; any of them in a query string is refused (RFC 6750 §2.3, RFC 9700 §4.3.2).
 SECRET_PARAMETERS = frozenset(
@@ -142,7 +142,7 @@ class TokenView(AuthView):
                     organization_id=data.get("organization"), ip=client_ip(request),
                     user_agent=user_agent(request),
                 )
-        except LoginThrottled as exc:
+        except TooManyAttempts as exc:
             raise Throttled(
                 wait=exc.retry_after,
                 detail="Too many failed logins for this account or from this address.",

@@ -4,28 +4,26 @@ Every function here is keyword-only. Each one that writes a credential (or the
 password) runs in one transaction and leaves an audit event through tokens.audit:
 a login is *issued*, a refresh *rotated*, every ended session *revoked* (one event
 per live access token), a password change *rotated* (kind `login`). The login
-throttle's counters live in the cache, outside both.
+throttle's counters (accounts.throttle) are written outside both.
 """
 
 import datetime
 import logging
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from accounts.backends import EmailBackend
 from accounts.errors import Refused
-from accounts.models import Membership, Role, User
+from accounts.models import Membership, Role
 
 from .. import audit, secret_format
 from ..models import AccessToken, AuditEvent, CredentialKind, Kind, RefreshToken
 from .minting import LOGIN_CLIENT_ID, login_application, mint
 from .sessions import live_sessions
-from .throttle import LoginAttempt
 
 log = logging.getLogger(__name__)
 
@@ -54,21 +52,9 @@ def issue_login_pair(*, membership, ip=None, user_agent=""):
 # --- logging in ------------------------------------------------------------------------
 
 
-@sensitive_variables("password")
-def _check_password(email, password):
-    """The user for these credentials, or None; about as slow for an unknown email as a wrong password."""
-    user = User.objects.filter(email__iexact=(email or "").strip()).first() if email else None
-    if user is None or not user.has_usable_password():
-        make_password(password)  # the same hashing work a real check costs
-        return None
-    if not user.check_password(password):
-        return None
-    if not EmailBackend().user_can_authenticate(user):
-        return None  # deactivated, or a service account
-    return user
-
-
 def _membership_for_login(user, organization_id):
+    """The membership a login acts in; called only once the password checked out, since
+    asking to choose reveals the organizations a person belongs to."""
     memberships = Membership.objects.with_org().filter(user=user).order_by("created_at", "id")
     if organization_id:
         membership = memberships.filter(organization__public_id=organization_id).first()
@@ -78,26 +64,35 @@ def _membership_for_login(user, organization_id):
                 "organization",
             )
         return membership
-    membership = memberships.first()
-    if membership is None:
+    choices = list(memberships[:2])
+    if not choices:
         raise Refused("no_organization", "This account belongs to no organization yet.")
-    return membership
+    if len(choices) > 1:
+        # Picking one silently would act somewhere the person may not have meant (issue 11).
+        organizations = [
+            {"id": m.organization.public_id, "name": m.organization.name}
+            for m in memberships.order_by("organization__name", "organization__public_id")
+        ]
+        raise Refused(
+            "organization_required",
+            "You belong to several organizations: send `organization` with the Org ID of the one to log in to.",
+            "organization",
+            extra={"organizations": organizations},
+        )
+    return choices[0]
 
 
 @sensitive_variables("password")
 def log_in(*, email, password, organization_id=None, ip=None, user_agent=""):
-    """Email and password → a login pair; throttled per account and per client address.
+    """Email and password → a login pair, through the one throttled authentication backend.
 
-    Raises LoginThrottled (before the password is even checked) or Refused.
+    Raises accounts.throttle.Throttled (before the password is even checked) or Refused.
+    An unknown email costs the same hashing work as a wrong password (Django's ModelBackend).
     """
-    attempt = LoginAttempt(email, ip)
-    attempt.check()
-    user = _check_password(email, password)
+    user = authenticate(None, username=(email or "").strip(), password=password, ip=ip)
     if user is None:
-        attempt.failed()
         log.info("failed login from %s", ip or "unknown address")
         raise Refused("invalid_grant", BAD_CREDENTIALS)
-    attempt.succeeded()
     membership = _membership_for_login(user, organization_id)
     return issue_login_pair(membership=membership, ip=ip, user_agent=user_agent)
 

@@ -4,8 +4,15 @@ Ed25519 ("EdDSA", RFC 8037): small keys, fast signing, verified by PyJWT, jwcryp
 and the usual JOSE libraries. Private keys live in the database, sealed with
 tokens.sealing (SECRET_ENCRYPTION_KEYS, or a key derived from SECRET_KEY), so every
 Keyward process signs with the same key and a fresh machine needs no set-up: the
-first login creates a key. `manage.py rotate_signing_key` adds a new key; the old
-one stops signing at once and stays published until the tokens it signed expire.
+first login creates a key.
+
+Rotation with lead time (issue 11): `manage.py rotate_signing_key` adds a *next* key,
+published in the JWKS at once but signing only JWKS_MAX_AGE_SECONDS later, so a verifier
+that cached the JWKS just before it appeared has refetched before it meets a token the
+new key signed. From that moment the previous key signs no more; it stays published for
+one access-token lifetime (plus RETIRED_KEY_SLACK) after that last signature. Every
+process picks the signing key from the database by the same clock, so the switch needs
+no coordination; `--immediately` is for a compromised key only.
 """
 
 import base64
@@ -31,6 +38,11 @@ from ..models import SigningKey
 log = logging.getLogger(__name__)
 
 ALGORITHM = "EdDSA"
+# How long verifiers may cache /.well-known/jwks.json (its Cache-Control max-age), and so
+# how long a new key is published before it signs.
+JWKS_MAX_AGE_SECONDS = 300
+# Signatures in flight when a key is retired, and verifiers' clock skew.
+RETIRED_KEY_SLACK = datetime.timedelta(seconds=60)
 
 
 def _thumbprint(jwk):
@@ -41,8 +53,9 @@ def _thumbprint(jwk):
 
 
 @transaction.atomic
-def create_key(*, retire_others=False):
-    """A new signing key; with `retire_others`, it becomes the only one that signs."""
+def create_key(*, retire_others=False, lead=None):
+    """A new signing key, published now and signing after `lead` (a timedelta; at once by
+    default); with `retire_others`, every other key stops signing now (emergencies only)."""
     private_key = Ed25519PrivateKey.generate()
     jwk = OKPAlgorithm.to_jwk(private_key.public_key(), as_dict=True)
     kid = _thumbprint(jwk)
@@ -58,11 +71,29 @@ def create_key(*, retire_others=False):
         public_jwk={**jwk, "kid": kid, "alg": ALGORITHM, "use": "sig"},
         sealed_private_key=sealing.seal(pem),
         created_at=now,
+        activates_at=now + (lead or datetime.timedelta(0)),
     )
-    log.info("login signing key %s created", kid)
+    log.info("login signing key %s created; signs from %s", kid, key.activates_at.isoformat())
     return key
 
 
+@transaction.atomic
+def rotate(*, immediately=False):
+    """Publish the next signing key; it signs after one JWKS cache lifetime.
+
+    Safe to run twice: while a next key waits to sign, it is returned, not doubled.
+    `immediately` signs with a new key at once and retires every other (a compromised
+    key): verifiers holding a cached JWKS refuse the new tokens until they refetch it.
+    """
+    now = timezone.now()
+    if immediately:
+        return create_key(retire_others=True)
+    # Rotations queue on the newest key's row, so two at once cannot both add a key.
+    list(SigningKey.objects.select_for_update().order_by("-created_at", "-id")[:1])
+    waiting = SigningKey.objects.filter(retired_at__isnull=True, activates_at__gt=now).order_by("-activates_at").first()
+    if waiting is not None:
+        return waiting
+    return create_key(lead=datetime.timedelta(seconds=JWKS_MAX_AGE_SECONDS))
 @lru_cache(maxsize=16)
 def _private_key(kid, sealed):
     # Keyed by the sealed text too, so a re-sealed row never serves a stale object.
@@ -70,10 +101,24 @@ def _private_key(kid, sealed):
 
 
 def current_key():
-    """(kid, private key) of the newest key that signs; the first call on a fresh database makes one."""
-    key = SigningKey.objects.filter(retired_at__isnull=True).order_by("-created_at", "-id").first()
-    if key is None:
+    """(kid, private key) of the newest key that signs now; the first call on a fresh database makes one.
+
+    When a next key's time has come, the keys before it are retired as of that moment
+    (their last signature), which starts their last access-token lifetime in the JWKS.
+    """
+    now = timezone.now()
+    active = list(
+        SigningKey.objects.filter(retired_at__isnull=True, activates_at__lte=now).order_by("-activates_at", "-id")[:2]
+    )
+    if not active:
         key = create_key()
+    else:
+        key = active[0]
+        if len(active) > 1:
+            retired = SigningKey.objects.filter(
+                retired_at__isnull=True, activates_at__lte=now
+            ).exclude(pk=key.pk).update(retired_at=key.activates_at)
+            log.info("login signing key %s signs now; %s older key(s) retired", key.kid, retired)
     try:
         return key.kid, _private_key(key.kid, key.sealed_private_key)
     except ImproperlyConfigured:
@@ -91,9 +136,9 @@ def sign(claims):
 
 
 def published_keys(now=None):
-    """Keys that sign, and retired keys whose last tokens may still be alive."""
+    """Keys that sign or will sign, and retired keys whose last tokens may still be alive."""
     now = now or timezone.now()
-    horizon = now - datetime.timedelta(seconds=settings.LOGIN_ACCESS_TOKEN_LIFETIME_SECONDS)
+    horizon = now - datetime.timedelta(seconds=settings.LOGIN_ACCESS_TOKEN_LIFETIME_SECONDS) - RETIRED_KEY_SLACK
     return SigningKey.objects.filter(Q(retired_at__isnull=True) | Q(retired_at__gt=horizon))
 
 

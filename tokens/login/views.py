@@ -22,7 +22,7 @@ SESSIONS_PER_PAGE = 50
 def jwks(request):
     """The public keys that verify login tokens (RFC 7517); cacheable, never a private part."""
     response = JsonResponse(signing_keys.jwks())
-    response["Cache-Control"] = "public, max-age=300"
+    response["Cache-Control"] = f"public, max-age={signing_keys.JWKS_MAX_AGE_SECONDS}"
     return response
 
 
@@ -71,7 +71,7 @@ def sessions_end_all(request):
 @sensitive_post_parameters("old_password", "new_password1", "new_password2")
 @member_required
 def password_change(request):
-    form = PasswordChange(request.user, request.POST or None)
+    form = PasswordChange(request.user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         ended = services.change_password(
             user=request.user, new_password=form.cleaned_data["new_password1"],

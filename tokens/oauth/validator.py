@@ -14,6 +14,7 @@ from django.utils import timezone
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors
 
+from accounts import throttle
 from accounts.http import client_ip_from_meta
 
 from .. import audit, secret_format
@@ -46,6 +47,18 @@ class KeywardOAuth2Validator(OAuth2Validator):
             membership = membership_for(request.client, request.user)
             request.keyward_membership = membership
         return membership
+
+    def authenticate_client(self, request, *args, **kwargs):
+        # One throttle for every door that takes a secret (issue 10): the attempt is counted
+        # before the secret is checked; when throttled, accounts.throttle.Throttled reaches
+        # portal.middleware.ThrottledMiddleware (429, Retry-After, `slow_down`).
+        presented = throttle.basic_auth_user((request.headers or {}).get("HTTP_AUTHORIZATION"))
+        client_id = presented or request.client_id
+        attempt = throttle.reserve(account=f"client:{client_id}" if client_id else None, ip=_ip(request))
+        if not super().authenticate_client(request, *args, **kwargs):
+            return False
+        attempt.succeeded()
+        return True
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):

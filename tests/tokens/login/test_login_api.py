@@ -119,9 +119,29 @@ def test_login_picks_the_organization_named_by_its_org_id(api, alice, org):
     assert me["organizationId"] == labs.public_id and me["role"] == "agent"
 
 
-def test_without_organization_login_picks_the_first_membership(api, alice, org):
+def test_a_member_of_several_organizations_must_choose_and_is_told_which(api, alice, org):
     labs = Organization.objects.create(name="Acme Labs", slug="acme-labs", group=org.group)
     Membership.objects.create(user=alice, organization=labs, role=Role.AGENT)
+    response = log_in(api, "alice@acme.test")
+    assert response.status_code == 400
+    assert AccessToken.objects.filter(user=alice).count() == 0
+    body = response.json()
+    assert body["code"] == "organization_required"
+    assert body["organizations"] == [
+        {"id": org.public_id, "name": org.name}, {"id": labs.public_id, "name": "Acme Labs"}
+    ]
+
+
+def test_a_wrong_password_never_reveals_the_organizations(api, alice, org):
+    labs = Organization.objects.create(name="Acme Labs", slug="acme-labs", group=org.group)
+    Membership.objects.create(user=alice, organization=labs, role=Role.AGENT)
+    response = log_in(api, "alice@acme.test", "not-the-password")
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_grant"
+    assert "organizations" not in response.json() and "Acme Labs" not in response.content.decode()
+
+
+def test_a_member_of_one_organization_needs_not_name_it(api, alice, org):
     assert pair_of(api, "alice@acme.test")["organization"] == org.public_id
 
 

@@ -89,7 +89,7 @@ def test_a_fresh_database_makes_its_first_key_on_the_first_login(api, client, al
 
 def test_after_rotation_the_new_key_signs_and_the_old_still_verifies(api, client, alice):
     old = pair_of(api, "alice@acme.test")
-    call_command("rotate_signing_key", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("rotate_signing_key", "--immediately", stdout=open("/dev/null", "w"))  # noqa: SIM115
     new = pair_of(api, "alice@acme.test")
     assert jwt.get_unverified_header(new["token"])["kid"] != jwt.get_unverified_header(old["token"])["kid"]
     assert len(_jwks(client)["keys"]) == 2

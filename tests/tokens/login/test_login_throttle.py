@@ -17,6 +17,7 @@ from django.db import connection
 from django.test import RequestFactory
 from django.views.debug import SafeExceptionReporterFilter
 
+from accounts import throttle
 from tests.factories import PASSWORD
 from tests.tokens.login.helpers import TOKEN_URL, later, log_in, pair_of, refresh
 from tokens.login.api import TokenView
@@ -26,10 +27,12 @@ WRONG = "not-the-password-9f3a"
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """The database cache table is not a model: transactional tests would not empty it."""
+    """The database cache table is not a model: transactional tests would not empty it (nor Redis)."""
     cache.clear()
+    throttle.reset()
     yield
     cache.clear()
+    throttle.reset()
 
 
 def _fail(api, email="alice@acme.test", times=1, ip="127.0.0.1"):
@@ -103,8 +106,8 @@ def test_the_counters_live_in_the_shared_cache_not_in_process_memory(api, alice)
     assert "locmem" not in backend.lower()
     if backend.endswith("DatabaseCache"):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT COUNT(*) FROM keyward_cache WHERE cache_key LIKE %s",
-                           ["%login-failures:account:%"])
+            cursor.execute("SELECT COUNT(*) FROM accounts_throttlecounter WHERE key LIKE %s",
+                           ["account:%"])
             assert cursor.fetchone()[0] == 1
 
 

@@ -51,7 +51,7 @@ def test_a_session_keeps_its_id_and_start_across_refreshes(api, alice):
 def test_sessions_list_only_this_organizations_and_only_mine(api, alice, dev, org):
     labs = Organization.objects.create(name="Acme Labs", slug="acme-labs", group=org.group)
     Membership.objects.create(user=alice, organization=labs, role=Role.ADMIN)
-    mine = pair_of(api, "alice@acme.test")
+    mine = pair_of(api, "alice@acme.test", organization=org.public_id)
     pair_of(api, "alice@acme.test", organization=labs.public_id)
     pair_of(api, "dev@acme.test")
     results = api.get(SESSIONS, **bearer(mine["token"])).json()["results"]
@@ -156,7 +156,7 @@ def test_revoking_a_personal_token_points_to_the_tokens_api(api, alice):
 def test_revoke_all_ends_every_session_everywhere_and_returns_a_working_pair(api, alice, org):
     labs = Organization.objects.create(name="Acme Labs", slug="acme-labs", group=org.group)
     Membership.objects.create(user=alice, organization=labs, role=Role.ADMIN)
-    me = pair_of(api, "alice@acme.test")
+    me = pair_of(api, "alice@acme.test", organization=org.public_id)
     elsewhere = pair_of(api, "alice@acme.test", organization=labs.public_id)
     response = api.post("/api/v1/auth/revoke-all", **bearer(me["token"]))
     assert response.status_code == 200
