@@ -128,6 +128,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    # Background work through Django's Tasks API (the django-tasks backport until Django 6);
+    # its database backend keeps the queue in our database, worked by `manage.py db_worker`.
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "tokens",
     "chats",
@@ -343,3 +347,18 @@ if LOGIN_FAILURES_PER_ACCOUNT > 100:
 # a spray of failed logins from many addresses would push the counters out.
 if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
+
+# --- Background work (issue 14) -------------------------------------------------------
+# Tasks go to the database queue (django-tasks-db) and run in `manage.py db_worker` processes,
+# as many as wanted on as many machines as share the database. A test that wants a task run
+# in-process overrides this with the immediate backend.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# Periodic jobs of `manage.py run_schedule` (cron/systemd timer, or `--loop` beside the
+# workers): name -> the job (a function taking `now=`) and how often it is due, in seconds.
+# Every job is idempotent by construction, so two schedulers running at once do no harm.
+SCHEDULE = {}
