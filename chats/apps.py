@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class ChatsConfig(AppConfig):
     name = "chats"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from accounts import services as accounts
+        from tokens import audit
+
+        from . import events
+
+        # Neither accounts nor tokens may import chats, so chats listens to their one writers.
+        # tokens is ready first (INSTALLED_APPS order): its review items exist when we announce.
+        audit.listen(events.on_audit_event)
+        accounts.on_member_change(events.on_member_change)

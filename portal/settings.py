@@ -361,4 +361,12 @@ TASKS = {
 # Periodic jobs of `manage.py run_schedule` (cron/systemd timer, or `--loop` beside the
 # workers): name -> the job (a function taking `now=`) and how often it is due, in seconds.
 # Every job is idempotent by construction, so two schedulers running at once do no harm.
-SCHEDULE = {}
+SCHEDULE = {
+    # Failed webhook deliveries whose retry is due (backends that cannot defer, lost tasks).
+    "webhook-retries": {"job": "chats.deliveries.retry_due", "every": 60},
+}
+
+# --- Webhooks (issue 14) ---------------------------------------------------------------
+# Webhook URLs resolving to loopback, private or link-local addresses are refused, at
+# create/update and again at each delivery, unless this is on (tests, local development).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)

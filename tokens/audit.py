@@ -4,9 +4,27 @@ Every credential write (and every change of organizations, groups and members)
 calls `record`; handing out a one-time secret goes through `reveal`, which
 records *secret shown*. Events carry a credential's kind, id, name and last 4
 characters: never a secret or a digest.
+
+Being the one seam every write passes, it also tells its listeners (`listen`): chats
+registers the emitter of credential.created/rotated/revoked webhooks there, since
+tokens may not import chats. Listeners run inside the writer's transaction.
 """
 
 from .models import AuditEvent
+
+_listeners = []
+
+
+def listen(listener):
+    """Call `listener(audit_event, credential)` after each event is written."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+    return listener
+
+
+def _tell(audit_event, credential):
+    for listener in _listeners:
+        listener(audit_event, credential)
 
 
 def event(*, action, credential=None, organization=None, organization_id=None, actor=None, kind=None,
@@ -34,12 +52,17 @@ def record(**fields):
     """Write one event (see `event` for the fields)."""
     audit_event = event(**fields)
     audit_event.save()
+    _tell(audit_event, fields.get("credential"))
     return audit_event
 
 
 def record_each(credentials, **fields):
     """One event per credential, in one INSERT."""
-    return AuditEvent.objects.bulk_create([event(credential=c, **fields) for c in credentials])
+    credentials = list(credentials)
+    events = AuditEvent.objects.bulk_create([event(credential=c, **fields) for c in credentials])
+    for audit_event, credential in zip(events, credentials, strict=True):
+        _tell(audit_event, credential)
+    return events
 
 
 def reveal(issued, *, by, ip=None):

@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .bearer import AccessToken, Application, Kind, RefreshToken
 from .kinds import REACH_RANK, CredentialKind, Reach
 from .policy import TokenPolicy
+from .review import ReviewItem
 from .signing_key import SigningKey
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "Kind",
     "Reach",
     "RefreshToken",
+    "ReviewItem",
     "SigningKey",
     "TokenPolicy",
 ]
