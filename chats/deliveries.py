@@ -98,7 +98,11 @@ class AddressNotAllowed(Exception):
     pass
 
 
-def post(url, body, headers, timeout=TIMEOUT_SECONDS):
+def timeout_seconds():
+    return getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", TIMEOUT_SECONDS)
+
+
+def post(url, body, headers):
     """POST `body`; returns (status, milliseconds). Connects to the very address that was checked,
     so a DNS answer that changes between the check and the connection cannot slip through."""
     parts = urlsplit(url)
@@ -110,7 +114,7 @@ def post(url, body, headers, timeout=TIMEOUT_SECONDS):
         if not addresses:
             raise AddressNotAllowed(f"{parts.hostname} resolves to no public address")
     connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
-    connection = connection_class(parts.hostname, port, timeout=timeout)
+    connection = connection_class(parts.hostname, port, timeout=timeout_seconds())
     pinned = addresses[0]
     connection._create_connection = lambda _address, *args: socket.create_connection((pinned, port), *args)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -191,6 +195,7 @@ def redeliver(delivery, *, now=None):
         status=WebhookDelivery.Status.PENDING, next_attempt_at=now, retry_until=now + retry_window()
     )
     delivery.refresh_from_db()
+    enqueue_on_commit(deliver, delivery.pk)
     return delivery
 
 
