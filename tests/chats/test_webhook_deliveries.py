@@ -8,7 +8,7 @@ from django.utils import timezone
 from chats import deliveries
 from chats.events import emit
 from chats.models import WebhookDelivery
-from tests.factories import bearer, issue
+from tests.factories import bearer, issue, login
 
 from .receiver import Receiver, verify
 
@@ -215,3 +215,32 @@ def test_two_attempts_at_once_send_once(org, alice, api, admin_secret):
     assert deliveries.claim(delivery.pk, now) is True
     assert deliveries.claim(delivery.pk, now) is False  # the second worker finds it leased
     assert deliveries.claim(delivery.pk, now + deliveries.LEASE) is True  # the first died: retried
+
+
+def test_the_portal_shows_each_webhooks_delivery_log_to_admins(api, client, org, alice, dev, admin_secret,
+                                                              django_capture_on_commit_callbacks):
+    with Receiver([503]) as receiver:
+        hook, _ = subscribe(api, admin_secret, receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            emit(org, "credential.expiring", {})
+        delivery = WebhookDelivery.objects.get()
+        login(client, alice)
+        listing = client.get(f"/orgs/{org.public_id}/admin/webhooks/")
+        assert listing.status_code == 200 and f"/admin/webhooks/{hook}/deliveries/" in listing.content.decode()
+        log = client.get(f"/orgs/{org.public_id}/admin/webhooks/{hook}/deliveries/").content.decode()
+        assert "credential.expiring" in log and "HTTP 503" in log and "Pending" in log
+        with django_capture_on_commit_callbacks(execute=True):
+            redelivered = client.post(
+                f"/orgs/{org.public_id}/admin/webhooks/{hook}/deliveries/{delivery.pk}/redeliver/")
+    assert redelivered.status_code == 302
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("succeeded", 2)
+    login(client, dev)
+    assert client.get(f"/orgs/{org.public_id}/admin/webhooks/{hook}/deliveries/").status_code == 403
+
+
+def test_another_organizations_webhook_page_answers_404(client, org, alice, mallory, other_org, api, admin_secret):
+    hook, _ = subscribe(api, admin_secret, "https://hooks.example.com/k")
+    login(client, mallory)
+    assert client.get(f"/orgs/{other_org.public_id}/admin/webhooks/{hook}/deliveries/").status_code == 404
+    assert client.get(f"/orgs/{org.public_id}/admin/webhooks/{hook}/deliveries/").status_code == 404
