@@ -44,11 +44,14 @@ def emit(organization, event_type, payload):
     and queue a delivery to each of its webhooks subscribed to the event's category. Deliveries
     start when the surrounding transaction commits; nothing is recorded when nobody listens."""
     category = EVENT_TYPES[event_type]
-    if not isinstance(organization, Organization):
-        organization = Organization.objects.get(pk=organization)
-    webhooks = [w for w in Webhook.objects.filter(organization=organization) if category in w.event_categories]
+    organization_id = organization.pk if isinstance(organization, Organization) else organization
+    # Filtered here rather than in SQL: JSON containment differs between SQLite and PostgreSQL,
+    # and an organization has a handful of webhooks.
+    webhooks = [w for w in Webhook.objects.filter(organization_id=organization_id) if category in w.event_categories]
     if not webhooks:
         return None
+    if not isinstance(organization, Organization):
+        organization = Organization.objects.get(pk=organization_id)
     now = timezone.now()
     event_id = uuid.uuid4()
     body = json.dumps(

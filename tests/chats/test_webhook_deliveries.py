@@ -244,3 +244,23 @@ def test_another_organizations_webhook_page_answers_404(client, org, alice, mall
     login(client, mallory)
     assert client.get(f"/orgs/{other_org.public_id}/admin/webhooks/{hook}/deliveries/").status_code == 404
     assert client.get(f"/orgs/{org.public_id}/admin/webhooks/{hook}/deliveries/").status_code == 404
+
+
+def test_on_the_database_queue_a_retry_is_a_task_deferred_to_its_time(
+        api, org, alice, admin_secret, settings, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    with Receiver([500]) as receiver:
+        subscribe(api, admin_secret, receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            emit(org, "credential.expiring", {})
+        [queued] = DBTaskResult.objects.all()
+        assert (queued.task_path, queued.args_kwargs["args"]) == ("chats.deliveries.deliver", [
+            WebhookDelivery.objects.get().pk])
+        with django_capture_on_commit_callbacks(execute=True):
+            queued.task.call(*queued.args_kwargs["args"])  # what a db_worker does with it
+    delivery = WebhookDelivery.objects.get()
+    retry = DBTaskResult.objects.exclude(pk=queued.pk).get()
+    assert (retry.task_path, retry.run_after) == ("chats.deliveries.deliver", delivery.next_attempt_at)
+    assert len(receiver.received) == 1
