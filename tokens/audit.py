@@ -6,6 +6,7 @@ records *secret shown*. Events carry a credential's kind, id, name and last 4
 characters: never a secret or a digest.
 """
 
+from . import notifications
 from .models import AuditEvent
 
 
@@ -34,6 +35,7 @@ def record(**fields):
     """Write one event (see `event` for the fields)."""
     audit_event = event(**fields)
     audit_event.save()
+    notifications.after_record(audit_event)  # the creation notice, once the write commits
     return audit_event
 
 

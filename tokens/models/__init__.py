@@ -5,6 +5,7 @@ from .audit import AuditEvent
 from .bearer import AccessToken, Application, Kind, RefreshToken
 from .kinds import REACH_RANK, CredentialKind, Reach
 from .policy import TokenPolicy
+from .reminder import ExpiryReminder
 from .signing_key import SigningKey
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Application",
     "AuditEvent",
     "CredentialKind",
+    "ExpiryReminder",
     "Kind",
     "Reach",
     "RefreshToken",
