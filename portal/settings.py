@@ -311,6 +311,7 @@ SPECTACULAR_SETTINGS = {
     "AUTHENTICATION_WHITELIST": [
         "tokens.authentication.AccessTokenAuthentication",
         "tokens.api_keys.authentication.ApiKeyAuthentication",
+        "tokens.leaks.GitHubSignatureAuthentication",
     ],
 }
 
