@@ -11,7 +11,7 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from .models import ApiKey, AuditEvent, ReviewItem, SigningKey, TokenPolicy
+from .models import ApiKey, AuditEvent, ExpiryReminder, ReviewItem, SigningKey, TokenPolicy
 
 for model in (get_access_token_model(), get_refresh_token_model(), get_application_model()):
     if admin.site.is_registered(model):
@@ -108,6 +108,14 @@ class SigningKeyAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # rotate with `manage.py rotate_signing_key`
+
+
+@admin.register(ExpiryReminder)
+class ExpiryReminderAdmin(ReadOnlyAdmin):
+    """Which expiry reminders were claimed and sent (`manage.py run_schedule` writes them)."""
+
+    list_display = ["credential_kind", "credential_id", "stage", "expires", "created_at", "sent_at"]
+    list_filter = ["stage", "credential_kind"]
 
 
 @admin.register(ReviewItem)

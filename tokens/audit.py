@@ -10,6 +10,7 @@ registers the emitter of credential.created/rotated/revoked webhooks there, sinc
 tokens may not import chats. Listeners run inside the writer's transaction.
 """
 
+from . import notifications
 from .models import AuditEvent
 
 _listeners = []
@@ -52,6 +53,7 @@ def record(**fields):
     """Write one event (see `event` for the fields)."""
     audit_event = event(**fields)
     audit_event.save()
+    notifications.after_record(audit_event)  # the creation notice, once the write commits
     _tell(audit_event, fields.get("credential"))
     return audit_event
 

@@ -189,7 +189,7 @@ def notify_admins(organization_id, member_email):
     count = ReviewItem.objects.open().filter(organization_id=organization_id, member_email=member_email).count()
     if not count:
         return 0
-    link = getattr(settings, "PORTAL_URL", "http://127.0.0.1:8000").rstrip("/") + reverse(
+    link = settings.PORTAL_BASE_URL + reverse(
         "credential_review", kwargs={"org_id": organization.public_id})
     noun = "credential" if count == 1 else "credentials"
     subject = f"[Keyward] {count} {noun} of {member_email} need a decision"
