@@ -264,3 +264,27 @@ def test_on_the_database_queue_a_retry_is_a_task_deferred_to_its_time(
     retry = DBTaskResult.objects.exclude(pk=queued.pk).get()
     assert (retry.task_path, retry.run_after) == ("chats.deliveries.deliver", delivery.next_attempt_at)
     assert len(receiver.received) == 1
+
+
+def test_a_leak_report_reaches_a_subscribed_webhook_as_credential_leaked(
+        api, org, alice, dev, admin_secret, settings, django_capture_on_commit_callbacks):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from tests.tokens.test_leaks import KEY_ID, post, report
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    settings.SECRET_SCANNING_PUBLIC_KEYS = {KEY_ID: key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()}
+    token, leaked = issue(dev, scopes=["read.me"], name="pasted")
+    with Receiver() as receiver:
+        _hook, signing_secret = subscribe(api, admin_secret, receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            answer = post(api, report(leaked), key=key)
+    assert answer.status_code == 200
+    types = [e["type"] for e in receiver.events()]
+    assert "credential.leaked" in types and "credential.revoked" in types
+    [event] = [e for e in receiver.events() if e["type"] == "credential.leaked"]
+    assert (event["data"]["credential"]["id"], event["data"]["url"]) == (
+        token.pk, "https://github.com/acme/app/blob/main/.env")
+    assert receiver.verified(signing_secret) and leaked not in repr(receiver.received)
