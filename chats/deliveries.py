@@ -155,10 +155,15 @@ def attempt(delivery_id, *, now=None):
         status, milliseconds = post(delivery.webhook.url, delivery.event.body, headers)
     except AddressNotAllowed as exc:
         error, retry = str(exc), False
+    except (ValueError, UnicodeError):
+        error, retry = "the URL cannot be called (bad host or port)", False
     except TimeoutError:
         error = "timed out"
     except (OSError, http.client.HTTPException) as exc:
         error = f"connection failed: {type(exc).__name__}"
+    except Exception:  # a bug must not leave the row leased forever: it is retried, then given up
+        log.exception("webhook delivery %s failed unexpectedly", delivery.pk)
+        error = "internal error"
     return _record(delivery, now, status=status, milliseconds=milliseconds, error=error, retry=retry)
 
 

@@ -288,3 +288,11 @@ def test_a_leak_report_reaches_a_subscribed_webhook_as_credential_leaked(
     assert (event["data"]["credential"]["id"], event["data"]["url"]) == (
         token.pk, "https://github.com/acme/app/blob/main/.env")
     assert receiver.verified(signing_secret) and leaked not in repr(receiver.received)
+
+
+def test_a_url_that_cannot_be_called_fails_at_once(api, org, alice, admin_secret, django_capture_on_commit_callbacks):
+    subscribe(api, admin_secret, "https://hooks.example.com:99999/k")
+    with django_capture_on_commit_callbacks(execute=True):
+        emit(org, "credential.expired", {})
+    delivery = WebhookDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("failed", 1)
