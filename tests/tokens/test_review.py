@@ -195,3 +195,24 @@ def test_the_review_page_is_for_admins(client, dev):
 
 def test_no_webhook_event_is_recorded_when_nobody_listens(alice, dev, devs_credentials):
     assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("owner", ["abc", "", "٣", "99999999999999999999999"])
+def test_the_portal_refuses_a_bad_owner_with_400(api, client, alice, dev, admin_secret, devs_credentials,
+                                                 django_capture_on_commit_callbacks, owner):
+    remove(api, admin_secret, dev, django_capture_on_commit_callbacks)
+    item = ReviewItem.objects.get(credential_kind="api_key")
+    org_id = membership(alice).organization.public_id
+    response = login(client, alice).post(f"/orgs/{org_id}/admin/review/{item.pk}/reissue/", {"owner": owner})
+    assert response.status_code == 400 and "Pick a service account" in response.content.decode()
+    assert ReviewItem.objects.get(pk=item.pk).decided_at is None
+
+
+@pytest.mark.parametrize("owner", ["abc", None, -1, 2**70, [1]])
+def test_the_api_refuses_a_bad_owner_with_400(api, alice, dev, admin_secret, devs_credentials,
+                                              django_capture_on_commit_callbacks, owner):
+    remove(api, admin_secret, dev, django_capture_on_commit_callbacks)
+    item = ReviewItem.objects.get(credential_kind="api_key")
+    response = api.post(f"/api/v1/credential-reviews/{item.pk}/reissue", {"owner": owner}, format="json",
+                        **bearer(admin_secret))
+    assert response.status_code == 400 and "code" in response.json()

@@ -41,7 +41,8 @@ class ReviewItemSerializer(serializers.ModelSerializer):
 
 
 class ReissueSerializer(serializers.Serializer):
-    owner = serializers.IntegerField(help_text="The user id of a service account of this organization.")
+    owner = serializers.IntegerField(min_value=1, max_value=2**63 - 1,
+                                     help_text="The user id of a service account of this organization.")
 
 
 class ReissuedSerializer(serializers.Serializer):

@@ -71,9 +71,12 @@ def review_keep(request, item_id):
 @require_POST
 def review_reissue(request, item_id):
     item = get_open_item(request, item_id)
-    owner = services.service_accounts(request.organization).filter(user_id=request.POST.get("owner") or 0).first()
+    owner_id = request.POST.get("owner", "")
+    owner = None
+    if owner_id.isascii() and owner_id.isdigit() and len(owner_id) <= 18:  # beyond a 64-bit id: nobody
+        owner = services.service_accounts(request.organization).filter(user_id=int(owner_id)).first()
     try:
-        if not str(request.POST.get("owner", "")).isdigit() or owner is None:
+        if owner is None:
             raise Refused("owner_not_service_account", "Pick a service account of this organization.", "owner")
         issued = services.reissue(item=item, issuer=request.membership, owner=owner, ip=client_ip(request))
     except Refused as exc:
