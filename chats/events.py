@@ -12,7 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization
+from tokens import lifecycle
 from tokens.models import AuditEvent, CredentialKind, ReviewItem
+from tokens.notifications import owner_of, scopes_of
 from tokens.tasks import enqueue_on_commit
 
 from . import deliveries
@@ -39,15 +41,20 @@ ANNOUNCED_ACTIONS = {
 }
 
 
+def subscribers(organization_id, event_type):
+    """The organization's webhooks subscribed to the event's category."""
+    category = EVENT_TYPES[event_type]
+    # Filtered here rather than in SQL: JSON containment differs between SQLite and PostgreSQL,
+    # and an organization has a handful of webhooks.
+    return [w for w in Webhook.objects.filter(organization_id=organization_id) if category in w.event_categories]
+
+
 def emit(organization, event_type, payload):
     """Record `event_type` with `payload` (camelCase JSON values) for the organization (or its id)
     and queue a delivery to each of its webhooks subscribed to the event's category. Deliveries
     start when the surrounding transaction commits; nothing is recorded when nobody listens."""
-    category = EVENT_TYPES[event_type]
     organization_id = organization.pk if isinstance(organization, Organization) else organization
-    # Filtered here rather than in SQL: JSON containment differs between SQLite and PostgreSQL,
-    # and an organization has a handful of webhooks.
-    webhooks = [w for w in Webhook.objects.filter(organization_id=organization_id) if category in w.event_categories]
+    webhooks = subscribers(organization_id, event_type)
     if not webhooks:
         return None
     if not isinstance(organization, Organization):
@@ -72,33 +79,21 @@ def emit(organization, event_type, payload):
     return event
 
 
-def credential_payload(credential=None, audit_event=None):
-    """What a receiver learns about a credential: never a secret, a digest or a sealed copy."""
-    data = {
-        "kind": audit_event.credential_kind if audit_event else credential.credential_kind,
-        "id": audit_event.credential_id if audit_event else credential.pk,
-        "name": audit_event.credential_name if audit_event else getattr(credential, "name", ""),
-        "last4": audit_event.credential_last4 if audit_event else getattr(credential, "last4", ""),
-    }
-    if credential is not None:
-        if getattr(credential, "scope", None) is not None:
-            data["scopes"] = credential.scope.split()
-        expires = getattr(credential, "expires", None)
-        data["expiresAt"] = expires.isoformat() if expires else None
-    return data
-
-
 def on_audit_event(audit_event, credential=None):
-    """Announce credential.created / rotated / revoked for the credentials programs hold."""
+    """Announce credential.created / rotated / revoked for the credentials programs hold, in the
+    shape tokens.lifecycle gives every credential event (never a secret, a digest or a sealed copy)."""
     event_type = ANNOUNCED_ACTIONS.get(audit_event.action)
-    if event_type is None or audit_event.credential_kind not in ANNOUNCED_KINDS:
+    if event_type is None or audit_event.credential_kind not in ANNOUNCED_KINDS or credential is None:
         return
+    if not subscribers(audit_event.organization_id, event_type):
+        return  # spare the owner lookups below on the common path
     actor = audit_event.actor
-    emit(audit_event.organization_id, event_type, {
-        "credential": credential_payload(credential, audit_event),
-        "actor": {"id": actor.pk, "email": actor.email} if actor is not None else None,
-        "detail": audit_event.detail,
-    })
+    payload = lifecycle.credential_payload(
+        credential, kind=audit_event.credential_kind, owner=owner_of(credential),
+        actor={"id": actor.pk, "email": actor.email} if actor is not None else None, detail=audit_event.detail,
+    )
+    payload["credential"]["scopes"] = scopes_of(credential)
+    emit(audit_event.organization_id, event_type, payload)
 
 
 def on_member_change(change):

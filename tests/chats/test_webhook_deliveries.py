@@ -55,6 +55,8 @@ def test_a_subscribed_webhook_receives_created_and_revoked_with_a_valid_signatur
     assert not receiver.verified("kw_whsec_not-the-secret")
     data = receiver.events()[0]["data"]["credential"]
     assert (data["kind"], data["id"], data["name"]) == ("personal", created.json()["id"], "ci")
+    assert (data["owner"], data["scopes"], data["last4"]) == ("alice@acme.test", ["read.me"],
+                                                              created.json()["token"][-4:])
     assert created.json()["token"] not in repr(receiver.received)
     assert [d["status"] for d in delivery_log(api, admin_secret, hook)] == ["succeeded", "succeeded"]
 
