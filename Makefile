@@ -33,10 +33,11 @@ migrate: install
 run: migrate
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@echo "Keyward is serving on http://127.0.0.1:8000 with a task worker and the scheduler (Ctrl-C stops all three)"
-	@trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
+	@trap 'kill $$worker $$scheduler $$web 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
 	$(RUN_ENV) $(BIN)/python manage.py run_schedule --loop & scheduler=$$!; \
-	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000 & web=$$!; \
+	wait $$web
 
 test: install
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)

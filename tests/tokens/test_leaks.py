@@ -8,7 +8,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core import mail
 
-from tests.factories import bearer, issue, login_pair, make_api_key
+from tests.factories import bearer, issue, login_pair, make_api_key, make_client
+from tests.tokens.oauth.helpers import grant
 from tokens import lifecycle, secret_format
 from tokens.models import AccessToken, ApiKey, AuditEvent
 
@@ -146,6 +147,20 @@ def test_every_kind_of_secret_is_recognised_and_revoked(scanning, github_key, ap
     assert again[0]["label"] == "false_positive"
     # The first session's refresh token ended with its JWT.
     assert post(api, report(refresh), key=github_key).json()[0]["label"] == "false_positive"
+
+
+def test_oauth_access_and_refresh_tokens_revoke_their_grant(scanning, github_key, api, dev):
+    application, client_secret = make_client(dev)
+    first = grant(dev, application, client_secret)
+    second = grant(dev, application, client_secret)
+    response = post(api, report(first["access_token"], second["refresh_token"]), key=github_key).json()
+    assert [(a["token_type"], a["label"]) for a in response] == [
+        ("keyward_oauth_access_token", "true_positive"), ("keyward_refresh_token", "true_positive")
+    ]
+    for body in (first, second):
+        refused = api.get("/api/v1/me", **bearer(body["access_token"]))
+        assert refused.status_code == 401 and refused.json()["code"] == "token_revoked"
+    assert post(api, report(client_secret), key=github_key).json()[0]["label"] == "false_positive"
 
 
 def test_garbage_is_refused_without_asking_the_database(scanning, github_key, api):
