@@ -298,3 +298,43 @@ def test_a_url_that_cannot_be_called_fails_at_once(api, org, alice, admin_secret
         emit(org, "credential.expired", {})
     delivery = WebhookDelivery.objects.get()
     assert (delivery.status, delivery.attempts) == ("failed", 1)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_real_workers_and_a_real_scheduler_deliver_after_a_500(org, alice, dev, settings):
+    """db_worker processes take the first attempt off the database queue; `run_schedule
+    webhook-retries`, run as of the retry's time, makes the second."""
+    import time as clock
+
+    from chats import services as chat_services
+    from tests.tokens.test_background import manage, process_env
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    env = {**process_env(), "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true"}
+    with Receiver([500]) as receiver:
+        issued = chat_services.create_webhook(organization=org, url=receiver.url, event_categories=["credentials"],
+                                              by=alice)
+        signing_secret = issued.secret.reveal()
+        workers = [manage("db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay", env=env)
+                   for _ in range(2)]
+        try:
+            issue(dev, scopes=["read.me"], name="from a worker")
+            deadline = clock.monotonic() + 60
+            while clock.monotonic() < deadline and not WebhookDelivery.objects.filter(attempts=1).exists():
+                clock.sleep(0.2)
+            delivery = WebhookDelivery.objects.get()
+            assert (delivery.status, delivery.attempts, delivery.response_status) == ("pending", 1, 500)
+            scheduler = manage("run_schedule", "webhook-retries", "--now", delivery.next_attempt_at.isoformat(),
+                               env=env)
+            output = scheduler.communicate(timeout=60)[0]
+            assert scheduler.returncode == 0, output
+        finally:
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                worker.wait(timeout=15)
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("succeeded", 2)
+    assert [e["type"] for e in receiver.events()] == ["credential.created"] * 2
+    assert receiver.verified(signing_secret, now=delivery.last_attempt_at.timestamp())
