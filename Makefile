@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
 # `make run` is local development; production sets DEBUG=false, SECRET_KEY and ALLOWED_HOSTS.
-RUN_ENV := DEBUG=$${DEBUG:-true}
+RUN_ENV := DEBUG=$${DEBUG:-true} WEBHOOK_ALLOW_PRIVATE_ADDRESSES=$${WEBHOOK_ALLOW_PRIVATE_ADDRESSES:-true}
 # Tests need some SECRET_KEY; this one is for tests only.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} DEBUG=false ALLOWED_HOSTS=$${ALLOWED_HOSTS:-testserver,localhost,127.0.0.1}
 
@@ -32,8 +32,12 @@ migrate: install
 
 run: migrate
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
-	@echo "Keyward is serving on http://127.0.0.1:8000 (Ctrl-C stops it)"
-	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+	@echo "Keyward is serving on http://127.0.0.1:8000 with a task worker and the scheduler (Ctrl-C stops all three)"
+	@trap 'kill $$worker $$scheduler $$web 2>/dev/null' EXIT INT TERM; \
+	$(RUN_ENV) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
+	$(RUN_ENV) $(BIN)/python manage.py run_schedule --loop & scheduler=$$!; \
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000 & web=$$!; \
+	wait $$web
 
 test: install
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)

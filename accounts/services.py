@@ -1,8 +1,12 @@
 """Writes to organizations, groups, memberships and invitations: keyword-only functions, each atomic.
 
 Callers above (chats' API and portal views, tokens) audit what these return:
-accounts imports nothing of ours, so it cannot write the audit log itself.
+accounts imports nothing of ours, so it cannot write the audit log itself. For the
+same reason a change of what a member may do is told to the listeners the apps above
+register (`on_member_change`): tokens opens the offboarding review, chats announces it.
 """
+
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -132,14 +136,72 @@ def add_member(*, organization, user, role, developer_access=False):
     return membership
 
 
+@dataclass(frozen=True)
+class Access:
+    role: str
+    developer_access: bool  # in effect: admins always have it
+
+    @classmethod
+    def of(cls, membership):
+        return cls(membership.role, membership.has_developer_access)
+
+
+@dataclass(frozen=True)
+class MemberChange:
+    """What a member may do before and after a change; `after` is None when they were removed.
+    Listeners run inside the change's transaction, before a removed membership is deleted."""
+
+    membership: Membership
+    by: User | None
+    before: Access
+    after: Access | None
+
+    @property
+    def organization(self):
+        return self.membership.organization
+
+    @property
+    def user(self):
+        return self.membership.user
+
+    @property
+    def summary(self):
+        if self.after is None:
+            return "removed"
+        if self.before.developer_access and not self.after.developer_access:
+            return "developer_access_lost"
+        if Role.rank(self.after.role) < Role.rank(self.before.role):
+            return "demoted"
+        return "access_widened" if self.after != self.before else "unchanged"
+
+    @property
+    def narrows(self):
+        return self.summary in {"removed", "developer_access_lost", "demoted"}
+
+
+_member_listeners = []
+
+
+def on_member_change(listener):
+    """Call `listener(change)` whenever a member is removed or their role or developer access changes."""
+    if listener not in _member_listeners:
+        _member_listeners.append(listener)
+    return listener
+
+
+def _tell(change):
+    for listener in _member_listeners:
+        listener(change)
+
+
 def _administers_every_organization_of(by, user_id):
     administered = Membership.objects.filter(user=by, role=Role.ADMIN).values("organization_id")
     return not Membership.objects.filter(user_id=user_id).exclude(organization_id__in=administered).exists()
 
 
 @transaction.atomic
-def update_member(*, membership, by, by_role, name=None, role=None):
-    """Change a member's role in this organization and/or their name.
+def update_member(*, membership, by, by_role, name=None, role=None, developer_access=None):
+    """Change a member's role, developer access (admins always have it) and/or their name.
 
     Nobody grants a role above their own. A name belongs to the person: only they,
     or an admin of every organization they belong to, may change it.
@@ -154,9 +216,15 @@ def update_member(*, membership, by, by_role, name=None, role=None):
                           "may change their name.", "name", status=403)
         user.name = name
         user.save(update_fields=["name"])
-    if role is not None and role != membership.role:
-        membership.role = role
-        membership.save(update_fields=["role"])
+    before = Access.of(membership)
+    changed = [field for field, value in (("role", role), ("developer_access", developer_access))
+               if value is not None and value != getattr(membership, field)]
+    for field in changed:
+        setattr(membership, field, role if field == "role" else developer_access)
+    if changed:
+        membership.save(update_fields=changed)
+    if Access.of(membership) != before:
+        _tell(MemberChange(membership=membership, by=by, before=before, after=Access.of(membership)))
     return membership
 
 
@@ -165,6 +233,7 @@ def remove_member(*, membership, by):
     """Remove a member from one organization; the account stays. Nobody removes themself."""
     if membership.user_id == by.pk:
         raise Refused("cannot_remove_self", "You cannot remove yourself; ask another admin.")
+    _tell(MemberChange(membership=membership, by=by, before=Access.of(membership), after=None))
     membership.delete()
 
 

@@ -9,6 +9,8 @@ from .models import (
     Message,
     Service,
     Webhook,
+    WebhookDelivery,
+    WebhookEvent,
 )
 
 
@@ -65,3 +67,28 @@ class ConversationAttributeAdmin(admin.ModelAdmin):
     list_display = ["conversation", "key", "value"]
     list_select_related = ["conversation"]
     raw_id_fields = ["conversation"]
+
+
+class ReadOnly(admin.ModelAdmin):
+    """Written by chats.events and chats.deliveries only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnly):
+    list_display = ["type", "public_id", "organization", "created_at"]
+    list_filter = ["type"]
+    list_select_related = ["organization"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(ReadOnly):
+    list_display = ["id", "event", "webhook", "status", "attempts", "response_status", "next_attempt_at"]
+    list_filter = ["status"]
+    list_select_related = ["event", "webhook"]
+    raw_id_fields = ["event", "webhook"]

@@ -1,5 +1,7 @@
 """The platform resources that credentials protect; every row belongs to one organization."""
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -130,6 +132,7 @@ EVENT_CATEGORIES = {
     "message": "Messages posted in conversations",
     "contact": "Contacts created and updated",
     "form": "Forms submitted",
+    "credentials": "Credentials created, rotated, revoked, expiring, expired or leaked; members' access changed",
 }
 
 
@@ -165,3 +168,57 @@ class Webhook(models.Model):
     @property
     def last4(self):
         return self.secret_last4
+
+
+class WebhookEvent(models.Model):
+    """One event as its webhooks receive it: the JSON body is fixed when it happens, so every
+    attempt and redelivery sends the same bytes (only the signature's timestamp changes)."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="webhook_events")
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    type = models.CharField(max_length=40)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.type} {self.public_id}"
+
+
+class WebhookDeliveryQuerySet(models.QuerySet):
+    def due(self, now):
+        return self.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+
+
+class WebhookDelivery(models.Model):
+    """One event for one webhook: attempts until a 2xx, a refusal, or the retry window closes."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SUCCEEDED = "succeeded", "Delivered"
+        FAILED = "failed", "Failed"
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    webhook = models.ForeignKey(Webhook, on_delete=models.CASCADE, related_name="deliveries")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_ms = models.PositiveIntegerField("response time (ms)", null=True, blank=True)
+    last_error = models.CharField(max_length=200, blank=True)
+    # When the next attempt may start; while an attempt runs it is the lease's end (see chats.deliveries).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    retry_until = models.DateTimeField()
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = WebhookDeliveryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="delivery_due")]
+
+    def __str__(self):
+        return f"Delivery {self.pk} of {self.event_id} to webhook {self.webhook_id}"

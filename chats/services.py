@@ -8,6 +8,7 @@ from tokens import audit, sealing, secret_format
 from tokens.models import AuditEvent
 from tokens.one_time import Issued, OneTimeSecret
 
+from .deliveries import check_url
 from .models import Message, Webhook
 
 
@@ -36,7 +37,7 @@ def create_webhook(*, organization, url, event_categories, by, ip=None):
     """A webhook and its signing secret, shown once (the secret is kept only sealed)."""
     secret = secret_format.generate(secret_format.WEBHOOK_SECRET)
     webhook = Webhook.objects.create(
-        organization=organization, url=url, event_categories=event_categories, created_by=by,
+        organization=organization, url=check_url(url), event_categories=event_categories, created_by=by,
         sealed_secret=sealing.seal(secret), secret_last4=secret[-4:],
     )
     audit.record(action=AuditEvent.Action.ISSUED, credential=webhook, actor=by, ip=ip)
@@ -56,6 +57,8 @@ def regenerate_webhook_secret(*, webhook, by, ip=None):
 @transaction.atomic
 def update_webhook(*, webhook, by, ip=None, **changes):
     """Change a webhook's `url` or `event_categories` (its secret stays)."""
+    if "url" in changes:
+        check_url(changes["url"])
     changed = [field for field, value in changes.items() if getattr(webhook, field) != value]
     for field in changed:
         setattr(webhook, field, changes[field])

@@ -1,5 +1,6 @@
 """Keyward settings, read from the environment (every variable is listed in the README)."""
 
+import json
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
@@ -128,6 +129,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    # Background work through Django's Tasks API (the django-tasks backport until Django 6);
+    # its database backend keeps the queue in our database, worked by `manage.py db_worker`.
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "tokens",
     "chats",
@@ -311,6 +316,7 @@ SPECTACULAR_SETTINGS = {
     "AUTHENTICATION_WHITELIST": [
         "tokens.authentication.AccessTokenAuthentication",
         "tokens.api_keys.authentication.ApiKeyAuthentication",
+        "tokens.leaks.GitHubSignatureAuthentication",
     ],
 }
 
@@ -348,3 +354,65 @@ if LOGIN_FAILURES_PER_ACCOUNT > 100:
 # a spray of failed logins from many addresses would push the counters out.
 if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
+
+# --- Background work (issue 14) -------------------------------------------------------
+# Tasks go to the database queue (django-tasks-db) and run in `manage.py db_worker` processes,
+# as many as wanted on as many machines as share the database. A test that wants a task run
+# in-process overrides this with the immediate backend.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# Periodic jobs of `manage.py run_schedule` (cron/systemd timer, or `--loop` beside the
+# workers): name -> the job (a function taking `now=`) and how often it is due, in seconds.
+# Every job is idempotent by construction, so two schedulers running at once do no harm.
+SCHEDULE = {
+    "expiry-reminders": {"job": "tokens.notifications.send_due_reminders", "every": 300},
+    # Failed webhook deliveries whose retry is due (backends that cannot defer, lost tasks).
+    "webhook-retries": {"job": "chats.deliveries.retry_due", "every": 60},
+}
+
+# Email through Django's email API, under Django's own setting names: SMTP whenever EMAIL_HOST
+# is set, otherwise printed to the console (as under `make run`).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587 if env_bool("EMAIL_USE_TLS", False) else 25, minimum=1)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10, minimum=1)
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Keyward <keyward@localhost>")
+# Where people reach the portal, for the links in emails (no request to take it from).
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+if not PORTAL_BASE_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"PORTAL_BASE_URL must start with http:// or https://, not {PORTAL_BASE_URL!r}.")
+
+
+def _public_keys(raw):
+    try:
+        keys = json.loads(raw or "{}")
+    except ValueError:
+        raise ImproperlyConfigured("SECRET_SCANNING_PUBLIC_KEYS must be a JSON object.") from None
+    if not isinstance(keys, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and "BEGIN PUBLIC KEY" in v for k, v in keys.items()
+    ):
+        raise ImproperlyConfigured(
+            "SECRET_SCANNING_PUBLIC_KEYS must map each key identifier to a PEM public key."
+        )
+    return keys
+
+
+# GitHub secret scanning: key identifier -> PEM public key that signs leak reports (fetched
+# once by a person from https://api.github.com/meta/public_keys/secret_scanning, never at run time).
+SECRET_SCANNING_PUBLIC_KEYS = _public_keys(os.environ.get("SECRET_SCANNING_PUBLIC_KEYS"))
+
+# --- Webhooks (issue 14) ---------------------------------------------------------------
+# Webhook URLs resolving to loopback, private or link-local addresses are refused, at
+# create/update and again at each delivery, unless this is on (tests, local development).
+WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)

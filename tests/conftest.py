@@ -42,6 +42,12 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "tokens.oauth.hashers.ClientSecretHasher"]
 
 
+@pytest.fixture(autouse=True)
+def webhooks_may_call_local_receivers(settings):
+    """Tests run their webhook receivers on 127.0.0.1 (README: WEBHOOK_ALLOW_PRIVATE_ADDRESSES)."""
+    settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+
+
 @pytest.fixture
 def group(db):
     """Acme Group, owned by alice once she exists."""

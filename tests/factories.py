@@ -74,6 +74,27 @@ def login_pair(user, org=None, **kwargs):
     return login_services.issue_login_pair(membership=membership(user, org), **kwargs)
 
 
+def make_delivery(webhook, event_type="credential.expiring"):
+    """A delivery of an event to `webhook` as chats.events.emit records it (nothing is sent)."""
+    from chats import deliveries
+    from chats.models import WebhookDelivery, WebhookEvent
+
+    event = WebhookEvent.objects.create(organization=webhook.organization, type=event_type, body="{}")
+    return WebhookDelivery.objects.create(event=event, webhook=webhook, retry_until=event.created_at
+                                          + deliveries.retry_window())
+
+
+def make_review_item(credential, *, member):
+    """An open offboarding review item for `credential`, as if `member` had just been removed."""
+    from tokens.models import ReviewItem
+
+    return ReviewItem.objects.create(
+        organization_id=credential.organization_id, member=member, member_email=member.email,
+        reason=ReviewItem.Reason.REMOVED, credential_kind=credential.credential_kind, credential_id=credential.pk,
+        credential_name=credential.name, credential_last4=credential.last4,
+    )
+
+
 def bearer(secret):
     return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 

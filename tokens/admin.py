@@ -11,7 +11,7 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from .models import ApiKey, AuditEvent, SigningKey, TokenPolicy
+from .models import ApiKey, AuditEvent, ExpiryReminder, ReviewItem, SigningKey, TokenPolicy
 
 for model in (get_access_token_model(), get_refresh_token_model(), get_application_model()):
     if admin.site.is_registered(model):
@@ -108,3 +108,20 @@ class SigningKeyAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # rotate with `manage.py rotate_signing_key`
+
+
+@admin.register(ExpiryReminder)
+class ExpiryReminderAdmin(ReadOnlyAdmin):
+    """Which expiry reminders were claimed and sent (`manage.py run_schedule` writes them)."""
+
+    list_display = ["credential_kind", "credential_id", "stage", "expires", "created_at", "sent_at"]
+    list_filter = ["stage", "credential_kind"]
+
+
+@admin.register(ReviewItem)
+class ReviewItemAdmin(ReadOnlyAdmin):
+    """Decisions go through the review page or API (tokens.review), never through here."""
+
+    list_display = ["member_email", "credential_kind", "credential_name", "reason", "decision", "created_at"]
+    list_filter = ["reason", "decision"]
+    list_select_related = ["organization"]

@@ -4,9 +4,28 @@ Every credential write (and every change of organizations, groups and members)
 calls `record`; handing out a one-time secret goes through `reveal`, which
 records *secret shown*. Events carry a credential's kind, id, name and last 4
 characters: never a secret or a digest.
+
+Being the one seam every write passes, it also tells its listeners (`listen`): chats
+registers the emitter of credential.created/rotated/revoked webhooks there, since
+tokens may not import chats. Listeners run inside the writer's transaction.
 """
 
+from . import notifications
 from .models import AuditEvent
+
+_listeners = []
+
+
+def listen(listener):
+    """Call `listener(audit_event, credential)` after each event is written."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+    return listener
+
+
+def _tell(audit_event, credential):
+    for listener in _listeners:
+        listener(audit_event, credential)
 
 
 def event(*, action, credential=None, organization=None, organization_id=None, actor=None, kind=None,
@@ -34,12 +53,18 @@ def record(**fields):
     """Write one event (see `event` for the fields)."""
     audit_event = event(**fields)
     audit_event.save()
+    notifications.after_record(audit_event)  # the creation notice, once the write commits
+    _tell(audit_event, fields.get("credential"))
     return audit_event
 
 
 def record_each(credentials, **fields):
     """One event per credential, in one INSERT."""
-    return AuditEvent.objects.bulk_create([event(credential=c, **fields) for c in credentials])
+    credentials = list(credentials)
+    events = AuditEvent.objects.bulk_create([event(credential=c, **fields) for c in credentials])
+    for audit_event, credential in zip(events, credentials, strict=True):
+        _tell(audit_event, credential)
+    return events
 
 
 def reveal(issued, *, by, ip=None):

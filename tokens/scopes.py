@@ -53,6 +53,10 @@ DOMAINS = (
             Scope("create.users", "Add users to the organization"),
             Scope("update.users", "Update users' details and roles"),
             Scope("delete.users", "Remove users from the organization"),
+            Scope("read.credential_reviews",
+                  "Read the offboarding review: credentials of members who left or lost access"),
+            Scope("update.credential_reviews",
+                  "Decide on credentials in the offboarding review: revoke, keep or re-issue"),
         ),
     ),
     Domain(
@@ -173,6 +177,7 @@ _ADMIN = _BOT | DEVELOPER_SCOPES | frozenset({
     "create.organizations", "update.organizations", "delete.organizations",
     "create.organization_groups", "update.organization_groups", "delete.organization_groups",
     "read.my_orgs.users", "create.users", "update.users", "delete.users",
+    "read.credential_reviews", "update.credential_reviews",
     "update.chats", "delete.chats", "delete.messages", "delete.contacts",
     "read.form_details", "delete.forms",
     "read.services", "create.services", "update.services", "delete.services",

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("tokens.api_keys.urls")),
     path("", include("tokens.login.urls")),
     path("", include("tokens.oauth.urls")),
+    path("", include("tokens.review.urls")),
 ]

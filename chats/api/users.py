@@ -58,6 +58,7 @@ class InvitationSerializer(serializers.Serializer):
 class UserUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=150, required=False)
     role = serializers.ChoiceField(choices=Role.choices, required=False)
+    developer_access = serializers.BooleanField(required=False, help_text="Admins always have it.")
 
 
 class UserViewSet(ReachViewSet):
@@ -113,12 +114,12 @@ class UserViewSet(ReachViewSet):
         membership = self.get_object()
         body = UserUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        before = (membership.user.name, membership.role)
+        before = (membership.user.name, membership.role, membership.developer_access)
         membership = accounts.update_member(membership=membership, by=request.user,
                                             by_role=request.auth.role, **body.validated_data)
+        after = (membership.user.name, membership.role, membership.developer_access)
         changes = [f"{what} {old!r} -> {new!r}" for what, old, new in
-                   zip(("name", "role"), before, (membership.user.name, membership.role), strict=True)
-                   if old != new]
+                   zip(("name", "role", "developer access"), before, after, strict=True) if old != new]
         if changes:
             _record(request, membership.organization, AuditEvent.Action.MEMBER_CHANGED,
                     f"{membership.user.email}: {', '.join(changes)}")

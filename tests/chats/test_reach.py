@@ -8,7 +8,7 @@ from django.apps import apps
 from django.forms.models import model_to_dict
 
 from accounts.errors import Refused
-from tests.factories import bearer, issue
+from tests.factories import bearer, issue, make_delivery, make_review_item
 from tokens import scopes as catalog
 from tokens.schema import api_operations
 
@@ -31,12 +31,14 @@ def _ids(d):
         "services": d.service.pk,
         "webhooks": d.webhook.pk,
         "tokens": d.token.pk,
+        "credential-reviews": d.review_item.pk,
     }
 
 
 def _fill(path, d):
     resource = path.split("/")[3]
-    values = {"id": _ids(d).get(resource), "conversation_pk": d.chat.pk, "pk": d.message.pk, "key": "channel"}
+    values = {"id": _ids(d).get(resource), "conversation_pk": d.chat.pk, "pk": d.message.pk, "key": "channel",
+              "delivery_id": d.delivery.pk}
     return PARAM.sub(lambda m: str(values[m.group(1)]), path)
 
 
@@ -65,6 +67,8 @@ def _snapshot():
 def acme_objects(acme, alice, agent):
     acme.member = agent  # a user of Acme
     acme.token, _ = issue(alice)
+    acme.delivery = make_delivery(acme.webhook)
+    acme.review_item = make_review_item(acme.token, member=agent)
     return acme
 
 

@@ -17,8 +17,9 @@ from accounts.errors import Refused
 from accounts.services import organization_account
 
 from .. import audit, sealing, secret_format
-from ..models import ApiKey, AuditEvent, Reach
+from ..models import ApiKey, AuditEvent, CredentialKind, Reach
 from ..one_time import Issued, OneTimeSecret
+from ..review import services as review
 from ..rules import (
     clean_name,
     credential_scopes,
@@ -127,3 +128,13 @@ def verification_secrets(key, now):
     if key.previous_sealed_secret and key.previous_secret_expires_at and key.previous_secret_expires_at > now:
         found.append(sealing.unseal(key.previous_sealed_secret))
     return found
+
+
+def _reissue(key, *, issuer, owner, ip=None):
+    """The offboarding review's re-issue: the same name, scopes and reach, acting as `owner`."""
+    return create_api_key(issuer=issuer, owner=owner, name=key.name, scopes=key.scope.split(), reach=key.reach,
+                          allow_jwt=key.allow_jwt, ip=ip)
+
+
+review.register(CredentialKind.API_KEY, reissue=_reissue,
+                revoke=lambda key, *, by, ip=None: revoke_api_key(key=key, by=by, ip=ip))

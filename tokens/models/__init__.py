@@ -5,6 +5,8 @@ from .audit import AuditEvent
 from .bearer import AccessToken, Application, Kind, RefreshToken
 from .kinds import REACH_RANK, CredentialKind, Reach
 from .policy import TokenPolicy
+from .reminder import ExpiryReminder
+from .review import ReviewItem
 from .signing_key import SigningKey
 
 __all__ = [
@@ -14,9 +16,11 @@ __all__ = [
     "Application",
     "AuditEvent",
     "CredentialKind",
+    "ExpiryReminder",
     "Kind",
     "Reach",
     "RefreshToken",
+    "ReviewItem",
     "SigningKey",
     "TokenPolicy",
 ]

@@ -18,6 +18,7 @@ class AuditEvent(models.Model):
         RENAMED = "renamed", "Renamed"
         ROTATED = "rotated", "Rotated"
         REVOKED = "revoked", "Revoked"
+        LEAKED = "leaked", "Reported leaked"
         SECRET_SHOWN = "secret_shown", "Secret shown"
         POLICY_CHANGED = "policy_changed", "Policy changed"
         INVITED = "invited", "Invited"

@@ -23,8 +23,9 @@ from accounts.models import Membership
 
 from .. import audit, rules
 from .. import scopes as catalog
-from ..models import AccessToken, Application, AuditEvent, Kind
+from ..models import AccessToken, Application, AuditEvent, CredentialKind, Kind
 from ..one_time import Issued, OneTimeSecret
+from ..review import services as review
 
 log = logging.getLogger(__name__)
 
@@ -250,3 +251,9 @@ def revoke_grant(*, token, by, ip=None):
         token.revoke()  # its refresh token was already gone, so DOT's path left it alone
     log.info("OAuth token %s …%s revoked by user %s", token.pk, token.last4, by.pk)
     return token
+
+
+# The offboarding review revokes a departed member's client by deleting it; a client has no
+# owner to re-issue to (its tokens belong to the people who granted them).
+review.register(CredentialKind.OAUTH_CLIENT,
+                revoke=lambda application, *, by, ip=None: delete_client(application=application, by=by, ip=ip))

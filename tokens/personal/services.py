@@ -22,6 +22,7 @@ from .. import audit, secret_format
 from .. import scopes as catalog
 from ..models import REACH_RANK, AccessToken, AuditEvent, CredentialKind, Kind, Reach, TokenPolicy
 from ..one_time import Issued, OneTimeSecret
+from ..review import services as review
 from ..rules import (
     clean_name,
     credential_scopes,
@@ -231,3 +232,14 @@ def import_legacy_token(*, organization, raw):
     token.save()
     audit.record(action=AuditEvent.Action.ISSUED, credential=token, detail="imported legacy token")
     return token
+
+
+def _reissue(token, *, issuer, owner, ip=None):
+    """The offboarding review's re-issue: the same name, scopes, reach and expiry, owned by `owner`."""
+    expires_at = token.expires if token.expires and token.expires > timezone.now() else None
+    return issue_personal_token(issuer=issuer, owner=owner, name=token.name, scopes=token.scope.split(),
+                                expires_at=expires_at, reach=token.reach, app_user_id=token.app_user_id, ip=ip)
+
+
+review.register(CredentialKind.PERSONAL, reissue=_reissue,
+                revoke=lambda token, *, by, ip=None: revoke_token(token=token, by=by, ip=ip))

@@ -1,0 +1,74 @@
+"""The scheduler (`manage.py run_schedule`) and the conventions of tokens.tasks."""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import transaction
+
+from tokens.tasks import enqueue_on_commit, task
+
+ran = []
+
+
+def remember_now(*, now):
+    ran.append(now)
+    return "1 thing done"
+
+
+def fail(*, now):
+    raise RuntimeError("boom")
+
+
+@task()
+def note(value):
+    ran.append(value)
+
+
+@pytest.fixture
+def schedule(settings):
+    ran.clear()
+    settings.SCHEDULE = {
+        "remember": {"job": "tests.tokens.test_schedule.remember_now", "every": 60},
+        "fail": {"job": "tests.tokens.test_schedule.fail", "every": 60},
+    }
+
+
+def test_run_schedule_runs_every_job_once_and_one_failure_stops_no_other(schedule):
+    out = StringIO()
+    call_command("run_schedule", "--now", "2026-12-01T09:00:00Z", stdout=out)
+    assert ran == [dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)]
+    assert "remember: 1 thing done" in out.getvalue()
+
+
+def test_run_schedule_runs_only_the_jobs_named_and_refuses_unknown_ones(schedule):
+    call_command("run_schedule", "remember", stdout=StringIO())
+    assert len(ran) == 1
+    with pytest.raises(CommandError, match="No such job: nope"):
+        call_command("run_schedule", "nope")
+    with pytest.raises(CommandError, match="ISO 8601"):
+        call_command("run_schedule", "--now", "tomorrow")
+
+
+def test_the_configured_schedule_names_importable_jobs(settings):
+    from django.utils.module_loading import import_string
+
+    for entry in settings.SCHEDULE.values():
+        assert callable(import_string(entry["job"]))
+        assert entry["every"] > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_enqueue_on_commit_waits_for_the_commit_and_a_rollback_enqueues_nothing(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    ran.clear()
+    with transaction.atomic():
+        enqueue_on_commit(note, "kept")
+        assert ran == []
+    assert ran == ["kept"]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        enqueue_on_commit(note, "rolled back")
+        raise RuntimeError
+    assert ran == ["kept"]

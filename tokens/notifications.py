@@ -1,0 +1,272 @@
+"""Email about credentials: the creation notice, expiry reminders and leak notices.
+
+Every message is sent by a task (a worker, never the request), in plain text and HTML, from
+templates under templates/email/. It names the credential (name, kind, last 4), its owner and
+organization, and links to it in the portal: never a secret or a digest.
+
+- Creation notices start at the one seam every issuing path passes: `tokens.audit.record`
+  calls `after_record`, which enqueues the notice once the issuing transaction commits. So no
+  kind grows its own call, and a kind added later is covered by writing its audit event.
+- Expiry reminders are claimed by `send_due_reminders`, a job of `manage.py run_schedule`:
+  one `ExpiryReminder` row per credential and stage under a unique constraint, so however
+  many schedulers run, one of them inserts the row and only that one enqueues the email.
+"""
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from accounts.models import Membership, Role
+
+from . import lifecycle
+from .models import (
+    AccessToken,
+    ApiKey,
+    Application,
+    AuditEvent,
+    CredentialKind,
+    ExpiryReminder,
+    Kind,
+)
+from .tasks import enqueue_on_commit, task
+
+logger = logging.getLogger(__name__)
+
+WEEK = dt.timedelta(days=7)
+ONE_DAY = dt.timedelta(days=1)
+
+# Kinds a person creates on purpose. Login and OAuth access tokens are minted at every login,
+# refresh and authorization: a notice for each would teach people to ignore the notices.
+NOTIFIED_ON_ISSUE = frozenset({CredentialKind.PERSONAL, CredentialKind.API_KEY, CredentialKind.OAUTH_CLIENT})
+# Kinds whose expiry a person chose (login and OAuth access tokens live hours, and refresh).
+REMINDED_KINDS = (Kind.PERSONAL,)
+
+# The portal page of each kind's credentials: (url name, the credential's id keyword or None).
+PORTAL_PAGES = {
+    CredentialKind.PERSONAL: ("token_detail", "token_id"),
+    CredentialKind.API_KEY: ("api_keys", None),
+    CredentialKind.OAUTH_CLIENT: ("oauth_client_detail", "client_pk"),
+    CredentialKind.LOGIN: ("sessions", None),
+    CredentialKind.OAUTH: ("oauth_grants", None),
+}
+
+
+# --- What a message says about a credential ---------------------------------------------
+
+
+def credential_of(kind, pk):
+    """The credential an event or reminder names, with what the messages need; None if gone."""
+    if kind in (CredentialKind.PERSONAL, CredentialKind.LOGIN, CredentialKind.OAUTH):
+        rows = AccessToken.objects.select_related("organization", "user", "created_by")
+    elif kind == CredentialKind.API_KEY:
+        rows = ApiKey.objects.select_related("organization", "membership__user", "created_by")
+    elif kind == CredentialKind.OAUTH_CLIENT:
+        rows = Application.objects.select_related("organization", "user", "created_by")
+    else:
+        return None
+    return rows.filter(pk=pk).first()
+
+
+def owner_of(credential):
+    """The person (or service account) a credential acts as."""
+    if isinstance(credential, ApiKey):
+        return credential.membership.user if credential.membership_id else credential.created_by
+    return credential.user or credential.created_by
+
+
+def scopes_of(credential):
+    return list(getattr(credential, "scope_list", ()))
+
+
+def admin_emails(organization_id):
+    return list(
+        Membership.objects.filter(
+            organization_id=organization_id, role=Role.ADMIN, user__is_active=True,
+            user__is_service_account=False,
+        ).values_list("user__email", flat=True)
+    )
+
+
+def recipients(credential, *, admins=False):
+    """The owner, and the organization's admins when asked or when no person owns it (an
+    organization-owned key, a service account's token)."""
+    owner = owner_of(credential)
+    people = []
+    if owner is not None and owner.is_active and not owner.is_service_account:
+        people.append(owner.email)
+    if admins or not people:
+        people += [email for email in admin_emails(credential.organization_id) if email not in people]
+    return people
+
+
+def portal_link(kind, credential):
+    """An absolute link to the credential's page (PORTAL_BASE_URL: emails have no request)."""
+    org_id = credential.organization.public_id
+    name, id_keyword = PORTAL_PAGES.get(kind, ("developer_home", None))
+    kwargs = {"org_id": org_id} | ({id_keyword: credential.pk} if id_keyword else {})
+    try:
+        path = reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        path = reverse("developer_home", kwargs={"org_id": org_id})
+    return settings.PORTAL_BASE_URL + path
+
+
+def describe(kind, credential):
+    """The context every credential message shares."""
+    owner = owner_of(credential)
+    return {
+        "kind": CredentialKind(kind).label,
+        "name": getattr(credential, "name", "") or "",
+        "last4": credential.last4 or "",
+        "scopes": scopes_of(credential),
+        "expires": getattr(credential, "expires", None),
+        "owner": owner.email if owner is not None else "",
+        "organization": credential.organization.name,
+        "link": portal_link(kind, credential),
+    }
+
+
+def send(template, to, context):
+    """One message per recipient (nobody learns who else was told), text and HTML alike."""
+    if not to:
+        return 0
+    subject = " ".join(render_to_string(f"email/{template}_subject.txt", context).split())
+    text = render_to_string(f"email/{template}.txt", context)
+    html = render_to_string(f"email/{template}.html", context)
+    messages = []
+    for address in to:
+        message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [address])
+        message.attach_alternative(html, "text/html")
+        messages.append(message)
+    return get_connection().send_messages(messages)
+
+
+# --- Creation notices -------------------------------------------------------------------
+
+
+def after_record(audit_event):
+    """Called by `tokens.audit.record` for every event it writes."""
+    if (
+        audit_event.action == AuditEvent.Action.ISSUED
+        and audit_event.credential_kind in NOTIFIED_ON_ISSUE
+        and audit_event.credential_id is not None
+    ):
+        enqueue_on_commit(send_creation_notice, audit_event.pk)
+
+
+@task()
+def send_creation_notice(audit_event_id):
+    audit_event = AuditEvent.objects.filter(pk=audit_event_id).first()
+    if audit_event is None:
+        return 0
+    kind = audit_event.credential_kind
+    credential = credential_of(kind, audit_event.credential_id)
+    if credential is None:
+        return 0
+    context = describe(kind, credential) | {"created_at": audit_event.created_at, "ip": audit_event.ip}
+    sent = send("credential_created", recipients(credential), context)
+    logger.info("Creation notice of %s %s (…%s) sent to %d", kind, credential.pk, credential.last4, sent)
+    return sent
+
+
+# --- Expiry reminders -------------------------------------------------------------------
+
+
+def due_stage(expires, now):
+    """Which reminder is due at `now` for a credential expiring at `expires`, if any: the
+    7-day one from a week before until the day starts, then the one of the day (until a day
+    after expiry, so a scheduler that was down catches up, but never on long-dead tokens)."""
+    day_starts = timezone.localtime(expires).replace(hour=0, minute=0, second=0, microsecond=0)
+    if now >= day_starts:
+        return ExpiryReminder.Stage.ON_THE_DAY if now < expires + ONE_DAY else None
+    if now >= expires - WEEK:
+        return ExpiryReminder.Stage.WEEK_BEFORE
+    return None
+
+
+def send_due_reminders(*, now=None):
+    """Scheduler job: claim every reminder due at `now` and enqueue its email."""
+    now = now or timezone.now()
+    tokens = (
+        AccessToken.objects.filter(
+            kind__in=REMINDED_KINDS, membership__isnull=False,
+            expires__gt=now - ONE_DAY, expires__lte=now + WEEK,
+        )
+        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))
+        .select_related("organization", "user")
+    )
+    tokens = list(tokens)
+    done = set(
+        ExpiryReminder.objects.filter(
+            credential_kind__in=REMINDED_KINDS, credential_id__in=[t.pk for t in tokens]
+        ).values_list("credential_kind", "credential_id", "stage")
+    )
+    claimed = 0
+    for token in tokens:
+        stage = due_stage(token.expires, now)
+        if stage is not None and (token.kind, token.pk, stage) not in done:
+            claimed += claim_reminder(token, stage, now)
+    return f"{claimed} reminder(s) claimed"
+
+
+def claim_reminder(token, stage, now):
+    """Insert the reminder's row; only the inserter emits the event and enqueues the email."""
+    with transaction.atomic():
+        reminder, created = ExpiryReminder.objects.get_or_create(
+            credential_kind=token.kind, credential_id=token.pk, stage=stage,
+            defaults={"expires": token.expires, "created_at": now},
+        )
+        if not created:
+            return 0
+        if stage == ExpiryReminder.Stage.ON_THE_DAY:
+            event_type = "credential.expired" if token.expires <= now else "credential.expiring"
+            # webhook: credential.expiring / credential.expired
+            lifecycle.emit(token.organization, event_type,
+                           lifecycle.credential_payload(token, kind=token.kind, owner=owner_of(token)))
+        enqueue_on_commit(send_expiry_reminder, reminder.pk)
+    return 1
+
+
+@task()
+def send_expiry_reminder(reminder_id):
+    # Marked sent before sending, so a second run of this task sends nothing.
+    if not ExpiryReminder.objects.filter(pk=reminder_id, sent_at__isnull=True).update(sent_at=timezone.now()):
+        return 0
+    reminder = ExpiryReminder.objects.get(pk=reminder_id)
+    credential = credential_of(reminder.credential_kind, reminder.credential_id)
+    if credential is None:
+        return 0
+    context = describe(reminder.credential_kind, credential) | {
+        "on_the_day": reminder.stage == ExpiryReminder.Stage.ON_THE_DAY,
+        "expired": reminder.expires <= reminder.created_at,  # as it was when the reminder fell due
+        "expires": reminder.expires,
+    }
+    try:
+        return send("expiry_reminder", recipients(credential), context)
+    except Exception:
+        ExpiryReminder.objects.filter(pk=reminder_id).update(sent_at=None)
+        raise
+
+
+# --- Leak notices -----------------------------------------------------------------------
+
+
+@task()
+def send_leak_notice(audit_event_id):
+    """To the owner and every admin: which credential was found where, and that it is revoked."""
+    audit_event = AuditEvent.objects.filter(pk=audit_event_id, action=AuditEvent.Action.LEAKED).first()
+    if audit_event is None:
+        return 0
+    kind = audit_event.credential_kind
+    credential = credential_of(kind, audit_event.credential_id)
+    if credential is None:
+        return 0
+    context = describe(kind, credential) | {"where": audit_event.detail, "reported_at": audit_event.created_at}
+    return send("credential_leaked", recipients(credential, admins=True), context)
