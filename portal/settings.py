@@ -365,6 +365,7 @@ TASKS = {
 # Every job is idempotent by construction, so two schedulers running at once do no harm.
 SCHEDULE = {
     "expiry-reminders": {"job": "tokens.notifications.send_due_reminders", "every": 300},
+    "prune-finished-tasks": {"job": "tokens.tasks.prune_finished_tasks", "every": 86400},
 }
 
 # Email through Django's email API, under Django's own setting names: SMTP whenever EMAIL_HOST
