@@ -372,6 +372,7 @@ SCHEDULE = {
     "expiry-reminders": {"job": "tokens.notifications.send_due_reminders", "every": 300},
     # Failed webhook deliveries whose retry is due (backends that cannot defer, lost tasks).
     "webhook-retries": {"job": "chats.deliveries.retry_due", "every": 60},
+    "prune-finished-tasks": {"job": "tokens.tasks.prune_finished_tasks", "every": 86400},
 }
 
 # Email through Django's email API, under Django's own setting names: SMTP whenever EMAIL_HOST

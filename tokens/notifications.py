@@ -42,9 +42,12 @@ logger = logging.getLogger(__name__)
 WEEK = dt.timedelta(days=7)
 ONE_DAY = dt.timedelta(days=1)
 
-# Kinds a person creates on purpose. Login and OAuth access tokens are minted at every login,
-# refresh and authorization: a notice for each would teach people to ignore the notices.
+# Kinds a person creates on purpose. Login tokens are minted at every login and refresh, OAuth
+# access tokens at every refresh too: a notice for each would teach people to ignore notices.
+# An OAuth grant is announced when the person authorizes the client (the authorization code
+# grant, as GitHub mails "a third-party application was authorized"), never on its refreshes.
 NOTIFIED_ON_ISSUE = frozenset({CredentialKind.PERSONAL, CredentialKind.API_KEY, CredentialKind.OAUTH_CLIENT})
+AUTHORIZATION = "authorization_code"  # how tokens.oauth's audit event details a new grant
 # Kinds whose expiry a person chose (login and OAuth access tokens live hours, and refresh).
 REMINDED_KINDS = (Kind.PERSONAL,)
 
@@ -123,7 +126,8 @@ def describe(kind, credential):
     owner = owner_of(credential)
     return {
         "kind": CredentialKind(kind).label,
-        "name": getattr(credential, "name", "") or "",
+        # An OAuth grant goes by its client's name.
+        "name": getattr(credential, "name", "") or getattr(getattr(credential, "application", None), "name", ""),
         "last4": credential.last4 or "",
         "scopes": scopes_of(credential),
         "expires": getattr(credential, "expires", None),
@@ -153,10 +157,11 @@ def send(template, to, context):
 
 def after_record(audit_event):
     """Called by `tokens.audit.record` for every event it writes."""
-    if (
-        audit_event.action == AuditEvent.Action.ISSUED
-        and audit_event.credential_kind in NOTIFIED_ON_ISSUE
-        and audit_event.credential_id is not None
+    if audit_event.action != AuditEvent.Action.ISSUED or audit_event.credential_id is None:
+        return
+    kind = audit_event.credential_kind
+    if kind in NOTIFIED_ON_ISSUE or (
+        kind == CredentialKind.OAUTH and audit_event.detail.startswith(AUTHORIZATION)
     ):
         enqueue_on_commit(send_creation_notice, audit_event.pk)
 

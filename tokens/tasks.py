@@ -13,6 +13,7 @@ API, and `django-tasks-db` its database backend (settings.TASKS). Conventions fo
 - Periodic work is a job in settings.SCHEDULE, run by `manage.py run_schedule`.
 """
 
+import datetime as dt
 import functools
 import logging
 
@@ -39,3 +40,17 @@ def _enqueue(a_task, args, kwargs):
         a_task.enqueue(*args, **kwargs)
     except Exception:
         logger.exception("Could not enqueue task %s", a_task.name)
+
+
+def prune_finished_tasks(*, now):
+    """Scheduler job: forget tasks that finished a week ago (failed ones after 30 days, so
+    someone can still read why). Deleting what is already gone is a no-op: safe to run twice."""
+    # Imported when the job runs: models need the app registry, and this module loads early.
+    from django_tasks_db.models import DBTaskResult
+
+    finished = DBTaskResult.objects.finished()
+    deleted, _ = (
+        finished.exclude(status="FAILED").filter(finished_at__lte=now - dt.timedelta(days=7))
+        | finished.filter(status="FAILED", finished_at__lte=now - dt.timedelta(days=30))
+    ).delete()
+    return f"{deleted} finished task(s) pruned"

@@ -70,6 +70,28 @@ def test_an_oauth_client_is_announced_but_logins_are_not(immediate, dev, django_
     assert "OAuth client" in mail.outbox[0].subject
 
 
+def test_authorizing_an_oauth_client_is_announced_but_its_refreshes_are_not(
+    immediate, dev, django_capture_on_commit_callbacks
+):
+    from tests.tokens.oauth.helpers import grant, post_form
+
+    application, secret = make_client(dev, name="Reporting app")
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        body = grant(dev, application, secret)
+    (message,) = mail.outbox
+    assert "OAuth access token" in message.subject and '"Reporting app"' in message.subject
+    assert "read.me" in message.body
+    assert body["access_token"] not in message.body
+    with django_capture_on_commit_callbacks(execute=True):
+        refreshed = post_form("/o/token/", {
+            "grant_type": "refresh_token", "refresh_token": body["refresh_token"],
+            "client_id": application.client_id, "client_secret": secret,
+        })
+    assert refreshed.status_code == 200, refreshed.content
+    assert len(mail.outbox) == 1
+
+
 def test_a_rolled_back_issue_sends_nothing(immediate, dev, django_capture_on_commit_callbacks):
     from django.db import transaction
 

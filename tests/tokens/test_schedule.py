@@ -72,3 +72,21 @@ def test_enqueue_on_commit_waits_for_the_commit_and_a_rollback_enqueues_nothing(
         enqueue_on_commit(note, "rolled back")
         raise RuntimeError
     assert ran == ["kept"]
+
+
+@pytest.mark.django_db
+def test_finished_tasks_are_pruned_after_a_week_and_failed_ones_after_a_month():
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from tokens.tasks import prune_finished_tasks
+
+    now = timezone.now()
+    note.using(backend="default").enqueue("x")  # still waiting: never pruned
+    for status, age in [("SUCCESSFUL", 8), ("SUCCESSFUL", 2), ("FAILED", 8), ("FAILED", 31)]:
+        result = DBTaskResult.objects.get(pk=note.enqueue(status).id)
+        result.status, result.finished_at = status, now - dt.timedelta(days=age)
+        result.save()
+    assert prune_finished_tasks(now=now) == "2 finished task(s) pruned"
+    assert sorted(DBTaskResult.objects.values_list("status", flat=True)) == ["FAILED", "READY", "SUCCESSFUL"]
+    assert prune_finished_tasks(now=now) == "0 finished task(s) pruned"
