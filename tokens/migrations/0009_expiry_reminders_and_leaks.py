@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tokens', '0007_audit_subjects'),
+        ('tokens', '0008_signing_key_activates_at'),
     ]
 
     operations = [

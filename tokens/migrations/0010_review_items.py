@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0003_invitation'),
-        ('tokens', '0008_expiry_reminders_and_leaks'),
+        ('tokens', '0009_expiry_reminders_and_leaks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
