@@ -1,6 +1,18 @@
 from .models import Invitation
 
 
+def _section(request):
+    """Which top-level section the page belongs to, for `aria-current` in the header."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and match.url_name == "org_home":
+        return "overview"
+    if "/admin/" in request.path:
+        return "admin"
+    if "/developer/" in request.path:
+        return "developer"
+    return ""
+
+
 def membership(request):
     """The current membership, the caller's organizations (for the org switcher) and the
     invitations waiting for them (evaluated only by the pages that show them)."""
@@ -13,4 +25,5 @@ def membership(request):
         "organization": current.organization if current else None,
         "memberships": lambda: list(user.memberships.with_org()),
         "pending_invitations": lambda: list(Invitation.objects.pending_for(user)),
+        "section": _section(request),
     }

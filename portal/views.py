@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
-from django.http import JsonResponse
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -33,3 +34,12 @@ def home(request):
     if membership is None:
         return render(request, "portal/no_organization.html")
     return redirect("org_home", org_id=membership.organization.public_id)
+
+
+@require_GET
+def favicon(request):
+    """/favicon.ico, which browsers ask for whatever the page links to."""
+    icon = (settings.BASE_DIR / "static" / "favicon.ico").read_bytes()
+    response = HttpResponse(icon, content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
