@@ -49,7 +49,7 @@ def test_search_and_filters_narrow_the_list(client, alice, dev, org):
 
 
 def test_states_are_told_apart(client, alice, dev, org):
-    soon, _ = issue(dev, name="Soon", expires_at=timezone.now() + datetime.timedelta(days=3))
+    issue(dev, name="Soon", expires_at=timezone.now() + datetime.timedelta(days=3))
     old, _ = issue(dev, name="Rotated")
     services.rotate_token(token=old, grace="24h", by=dev)
     login(client, alice)
