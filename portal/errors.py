@@ -137,7 +137,7 @@ def _render_in_layout(request, template, detail):
     context = {"detail": detail, "grantors": _grantors(request)}
     try:
         return render_to_string(template, context, request=request)
-    except Exception:  # noqa: BLE001 - an error page must answer whatever broke
+    except Exception:  # an error page must answer whatever broke
         log.exception("error page %s could not be rendered in the layout", template)
         return render_to_string(template, {**context, "bare": True})
 

@@ -87,3 +87,34 @@ def test_a_phone_sees_the_whole_org_id_and_tabs_scroll_in_their_own_box(page, al
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     tabs = page.locator('nav[aria-label="Developer"]')
     assert tabs.evaluate("nav => getComputedStyle(nav).overflowX") == "auto"
+
+
+def _luminance(rgb):
+    def channel(c):
+        c = c / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = (channel(int(x)) for x in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _contrast(one, two):
+    light, dark = sorted((_luminance(one), _luminance(two)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_control_borders_have_3_to_1_contrast(page, alice, org, transactional_db):
+    """WCAG 1.4.11: the edge of an input or button is visible against the page and the field."""
+    log_in(page, "alice@acme.test", PASSWORD)
+    page.goto(f"/orgs/{org.public_id}/admin/members/")
+    colours = page.evaluate("""() => {
+        const rgb = (value) => value.match(/\\d+/g).slice(0, 3);
+        const page = rgb(getComputedStyle(document.body).backgroundColor);
+        const controls = 'main input[type=email], main input[type=text], main select, main button:not(.link)';
+        return [...document.querySelectorAll(controls)]
+            .map((el) => [el.outerHTML.slice(0, 60), rgb(getComputedStyle(el).borderTopColor),
+                          rgb(getComputedStyle(el).backgroundColor), page]);
+    }""")
+    assert colours
+    for control, border, background, page_background in colours:
+        assert _contrast(border, page_background) >= 3, control
+        assert _contrast(border, background) >= 3 or _contrast(background, page_background) >= 3, control

@@ -118,3 +118,13 @@ def test_another_organizations_session_cannot_be_ended(client, alice, mallory, o
     pair.access_token.refresh_from_db()
     assert not pair.access_token.is_revoked()
     assert membership(mallory).organization == other_org
+
+
+def test_members_authorized_apps_are_listed_with_a_way_to_end_them(client, alice, dev, agent, org):
+    from tests.tokens.oauth.helpers import grant
+
+    application, secret = make_client(dev, name="Reporting")
+    grant(agent, application, secret, scope="read.me")
+    html = inventory(login(client, alice), org, kind="oauth").content.decode()
+    assert "OAuth grant" in html and "agent@acme.test" in html
+    assert reverse("oauth_client_delete", args=[org.public_id, application.pk]) in html
