@@ -51,3 +51,18 @@ def test_the_favicon_is_served(client):
     assert response.status_code == 200
     assert response["Content-Type"] == "image/x-icon"
     assert response.content[:4] == b"\x00\x00\x01\x00"
+
+
+def test_a_500_is_inside_the_layout_with_a_way_on(alice, org):
+    from unittest import mock
+
+    from django.test import Client
+
+    client = Client(raise_request_exception=False)
+    client.force_login(alice)
+    with mock.patch("accounts.views.render", side_effect=RuntimeError("boom")):
+        response = client.get(reverse("org_home", args=[org.public_id]))
+    assert response.status_code == 500
+    html = response.content.decode()
+    assert "Server error" in html and 'class="topbar"' in html
+    assert "boom" not in html
