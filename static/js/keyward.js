@@ -113,6 +113,13 @@ function markCurrent() {
     });
     if (best) best.setAttribute("aria-current", "page");
   });
+  // On a phone the tab bar scrolls in its own box: bring the current tab into it.
+  document.querySelectorAll("nav.tabs").forEach((nav) => {
+    const current = nav.querySelector("[aria-current]");
+    if (current && nav.scrollWidth > nav.clientWidth) {
+      nav.scrollLeft = current.offsetLeft - nav.offsetLeft - 12;
+    }
+  });
 }
 
 document.addEventListener("DOMContentLoaded", () => {
