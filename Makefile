@@ -11,7 +11,7 @@ RUN_ENV := DEBUG=$${DEBUG:-true} WEBHOOK_ALLOW_PRIVATE_ADDRESSES=$${WEBHOOK_ALLO
 # Tests need some SECRET_KEY; this one is for tests only.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} DEBUG=false ALLOWED_HOSTS=$${ALLOWED_HOSTS:-testserver,localhost,127.0.0.1}
 
-.PHONY: run test lint bench install lock migrate clean
+.PHONY: run test lint bench install lock migrate clean screenshots
 
 # The project itself is not installed (it has no packages): only what the lock names.
 $(STAMP): $(LOCK)
@@ -48,6 +48,10 @@ lint: install
 	$(TEST_ENV) $(BIN)/python manage.py spectacular --validate --fail-on-warn --file /dev/null
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# A PNG of every portal page at 1280 and 390 px, as each demo person, in screenshots/ (git-ignored).
+screenshots: install
+	$(TEST_ENV) $(BIN)/python -m tests.browser.screenshots
 
 bench: install
 	$(TEST_ENV) DJANGO_SETTINGS_MODULE=bench.settings $(BIN)/python -m bench.auth $(BENCH_ARGS)

@@ -25,10 +25,11 @@ def _gate(check=None, denied=""):
             )
             if membership is None:
                 raise Http404("No such organization.")
-            if check is not None and not check(membership):
-                raise PermissionDenied(denied)
+            # Set before the check, so a 403 page shows the organization and who can grant access.
             request.membership = membership
             request.organization = membership.organization
+            if check is not None and not check(membership):
+                raise PermissionDenied(denied)
             request.session["org_id"] = org_id
             return view(request, *args, **kwargs)
 

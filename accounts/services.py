@@ -199,12 +199,26 @@ def _administers_every_organization_of(by, user_id):
     return not Membership.objects.filter(user_id=user_id).exclude(organization_id__in=administered).exists()
 
 
+def _require_another_admin(membership):
+    """Refuse to take the last admin away: someone must be able to manage the organization.
+    Service accounts do not count, since nobody logs in as them."""
+    others = (
+        Membership.objects.select_for_update(of=("self",))
+        .filter(organization_id=membership.organization_id, role=Role.ADMIN, user__is_service_account=False)
+        .exclude(pk=membership.pk)
+    )
+    if not others.exists():
+        raise Refused("last_admin", "An organization needs at least one admin: make someone else admin first.",
+                      "role")
+
+
 @transaction.atomic
 def update_member(*, membership, by, by_role, name=None, role=None, developer_access=None):
-    """Change a member's role, developer access (admins always have it) and/or their name.
+    """Change a member's role in this organization, their developer access and/or their name.
 
-    Nobody grants a role above their own. A name belongs to the person: only they,
-    or an admin of every organization they belong to, may change it.
+    Nobody grants a role above their own, and the last admin stays an admin. A name
+    belongs to the person: only they, or an admin of every organization they belong
+    to, may change it. Admins always have developer access, whatever the flag says.
     """
     if role is not None:
         _check_role(role, by_role)
@@ -217,10 +231,15 @@ def update_member(*, membership, by, by_role, name=None, role=None, developer_ac
         user.name = name
         user.save(update_fields=["name"])
     before = Access.of(membership)
-    changed = [field for field, value in (("role", role), ("developer_access", developer_access))
-               if value is not None and value != getattr(membership, field)]
-    for field in changed:
-        setattr(membership, field, role if field == "role" else developer_access)
+    changed = []
+    if role is not None and role != membership.role:
+        if membership.role == Role.ADMIN:
+            _require_another_admin(membership)
+        membership.role = role
+        changed.append("role")
+    if developer_access is not None and developer_access != membership.developer_access:
+        membership.developer_access = developer_access
+        changed.append("developer_access")
     if changed:
         membership.save(update_fields=changed)
     if Access.of(membership) != before:
@@ -230,9 +249,12 @@ def update_member(*, membership, by, by_role, name=None, role=None, developer_ac
 
 @transaction.atomic
 def remove_member(*, membership, by):
-    """Remove a member from one organization; the account stays. Nobody removes themself."""
+    """Remove a member from one organization; the account stays. Nobody removes themself,
+    and the last admin stays."""
     if membership.user_id == by.pk:
         raise Refused("cannot_remove_self", "You cannot remove yourself; ask another admin.")
+    if membership.role == Role.ADMIN:
+        _require_another_admin(membership)
     _tell(MemberChange(membership=membership, by=by, before=Access.of(membership), after=None))
     membership.delete()
 

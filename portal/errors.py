@@ -153,8 +153,32 @@ def _wants_json(request):
 def error_response(request, status_code, code, detail, template):
     if _wants_json(request):
         return JsonResponse({"code": code, "detail": detail}, status=status_code)
-    # Rendered without the request: no context processor may touch a database that is down.
-    return HttpResponse(render_to_string(template, {"detail": detail}), status=status_code)
+    if status_code >= 503:
+        # Rendered without the request: no context processor may touch a database that is down.
+        return HttpResponse(render_to_string(template, {"detail": detail}), status=status_code)
+    return HttpResponse(_render_in_layout(request, template, detail), status=status_code)
+
+
+def _render_in_layout(request, template, detail):
+    """The error inside the portal's layout (header, sections, the way on); a page that
+    cannot be rendered with the request (the error came from there) falls back to a bare one."""
+    context = {"detail": detail, "grantors": _grantors(request)}
+    try:
+        return render_to_string(template, context, request=request)
+    except Exception:  # an error page must answer whatever broke
+        log.exception("error page %s could not be rendered in the layout", template)
+        return render_to_string(template, {**context, "bare": True})
+
+
+def _grantors(request):
+    """Who can grant access: the admins of the organization the person is a member of."""
+    organization = getattr(request, "organization", None)
+    if organization is None:
+        return []
+    return list(
+        organization.memberships.filter(role="admin", user__is_service_account=False, user__is_active=True)
+        .select_related("user").order_by("user__email")[:10]
+    )
 
 
 def handler404(request, exception=None):

@@ -2,11 +2,18 @@ import logging
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 
 from accounts.throttle import Throttled
 
-from .errors import DATABASE_DOWN, INPUT_REFUSED, error_response, is_input_error, is_outage
+from .errors import (
+    DATABASE_DOWN,
+    INPUT_REFUSED,
+    error_response,
+    handler404,
+    is_input_error,
+    is_outage,
+)
 from .parsers import CONTROL_CHARACTERS
 
 log = logging.getLogger(__name__)
@@ -105,3 +112,20 @@ class ThrottledMiddleware:
             response = error_response(request, 429, "throttled", exception.sentence, "429.html")
         response["Retry-After"] = str(exception.retry_after)
         return response
+
+
+class NotFoundMiddleware:
+    """A view's Http404 answers our 404 page with DEBUG on too: Django's `handler404` is not
+    used in debug, so under `make run` a deleted token's URL would show the debug 404. URLs
+    that match no route still get Django's page in debug (it lists the routes)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, Http404):
+            return handler404(request, exception)
+        return None

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import DatabaseError, connection
 from django.http import HttpResponse, JsonResponse
@@ -41,3 +42,12 @@ class ApiDocsView(SpectacularSwaggerView):
 
     def options(self, request, *args, **kwargs):
         return HttpResponse(headers={"Allow": ", ".join(self.allowed_methods)})
+
+
+@require_GET
+def favicon(request):
+    """/favicon.ico, which browsers ask for whatever the page links to."""
+    icon = (settings.BASE_DIR / "static" / "favicon.ico").read_bytes()
+    response = HttpResponse(icon, content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -1,3 +1,18 @@
+// Screen readers hear "Copied" from a live region of its own: never the secret, never by
+// re-reading the panel that holds it.
+function announce(text) {
+  let region = document.getElementById("kw-announcer");
+  if (!region) {
+    region = document.createElement("p");
+    region.id = "kw-announcer";
+    region.className = "visually-hidden";
+    region.setAttribute("aria-live", "polite");
+    document.body.append(region);
+  }
+  region.textContent = "";
+  setTimeout(() => { region.textContent = text; }, 50);
+}
+
 // Copy buttons: <button data-copy="#element-id">Copy</button> copies that element's text.
 document.addEventListener("click", async (event) => {
   const button = event.target.closest("[data-copy]");
@@ -5,8 +20,10 @@ document.addEventListener("click", async (event) => {
   const source = document.querySelector(button.dataset.copy);
   if (!source) return;
   await navigator.clipboard.writeText(source.textContent.trim());
-  const label = button.textContent;
+  const label = button.dataset.label || button.textContent;
+  button.dataset.label = label;
   button.textContent = "Copied";
+  announce("Copied to the clipboard.");
   setTimeout(() => { button.textContent = label; }, 1500);
 });
 
@@ -59,6 +76,16 @@ document.addEventListener("input", (event) => {
   if (expiry && [...expiry.options].some((o) => o.value === "date")) expiry.value = "date";
 });
 
+// A new secret takes the focus, so keyboard and screen-reader users land on it. The panel
+// stops being a live region: focus reads it once, and "Copied" must not read it again.
+function focusSecret(panel) {
+  panel.removeAttribute("role");
+  panel.removeAttribute("aria-live");
+  const target = panel.querySelector("[data-secret], .secret-row > code") || panel;
+  if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+  target.focus({ preventScroll: false });
+}
+
 // One new secret on the page at a time: a newer panel (a rotation after a creation) removes
 // the one shown before, so #new-token-secret stays unique and Copy copies the newest secret.
 document.addEventListener("htmx:load", (event) => {
@@ -68,4 +95,35 @@ document.addEventListener("htmx:load", (event) => {
   document.querySelectorAll("[data-secret-panel]").forEach((panel) => {
     if (panel !== fresh) panel.remove();
   });
+  focusSecret(fresh);
+});
+
+// The current page in every tab bar, for navs whose template did not mark it: the link to
+// this very path, else the longest one this path lies under.
+function markCurrent() {
+  document.querySelectorAll("nav.tabs").forEach((nav) => {
+    if (nav.querySelector("[aria-current]")) return;
+    const here = location.pathname;
+    let best = null;
+    nav.querySelectorAll("a[href]").forEach((link) => {
+      const path = new URL(link.href, location.href).pathname;
+      if (here === path || (here.startsWith(path) && path !== "/")) {
+        if (!best || path.length > new URL(best.href, location.href).pathname.length) best = link;
+      }
+    });
+    if (best) best.setAttribute("aria-current", "page");
+  });
+  // On a phone the tab bar scrolls in its own box: bring the current tab into it.
+  document.querySelectorAll("nav.tabs").forEach((nav) => {
+    const current = nav.querySelector("[aria-current]");
+    if (current && nav.scrollWidth > nav.clientWidth) {
+      nav.scrollLeft = current.offsetLeft - nav.offsetLeft - 12;
+    }
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  markCurrent();
+  const panel = document.querySelector("[data-secret-panel]");
+  if (panel) focusSecret(panel);
 });

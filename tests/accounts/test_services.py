@@ -195,3 +195,37 @@ def test_only_an_owner_deletes_a_group(group, org, alice, dev):
     services.delete_organization_group(group=group, by=alice)
     org.refresh_from_db()
     assert org.group is None
+
+
+# The last admin stays.
+
+
+def test_the_last_admin_cannot_be_demoted(alice, org):
+    with pytest.raises(Refused) as refused:
+        services.update_member(membership=Membership.objects.get(user=alice), by=alice, by_role=Role.ADMIN,
+                               role=Role.AGENT)
+    assert refused.value.code == "last_admin"
+    assert Membership.objects.get(user=alice).role == Role.ADMIN
+
+
+def test_the_last_admin_cannot_be_removed_even_by_a_service_account(alice, bot, org):
+    Membership.objects.filter(user=bot).update(role=Role.ADMIN)  # an organization's own account is admin
+    with pytest.raises(Refused) as refused:
+        services.remove_member(membership=Membership.objects.get(user=alice), by=bot)
+    assert refused.value.code == "last_admin"
+    assert Membership.objects.filter(user=alice).exists()
+
+
+def test_an_admin_may_step_down_when_another_admin_remains(alice, dev, org):
+    Membership.objects.filter(user=dev).update(role=Role.ADMIN)
+    services.update_member(membership=Membership.objects.get(user=alice), by=alice, by_role=Role.ADMIN,
+                           role=Role.AGENT)
+    assert Membership.objects.get(user=alice).role == Role.AGENT
+
+
+def test_developer_access_is_granted_and_removed(alice, agent):
+    member = Membership.objects.get(user=agent)
+    services.update_member(membership=member, by=alice, by_role=Role.ADMIN, developer_access=True)
+    assert Membership.objects.get(user=agent).developer_access is True
+    services.update_member(membership=member, by=alice, by_role=Role.ADMIN, developer_access=False)
+    assert Membership.objects.get(user=agent).developer_access is False

@@ -1,6 +1,8 @@
-"""Create (or bring back) the demo: Acme Group with Acme and Acme Labs, and Globex."""
+"""Create (or bring back) the demo: Acme Group with Acme and Acme Labs, and Globex, with their
+people, platform data and (through tokens' `seed_demo_credentials`) credentials."""
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -69,6 +71,9 @@ class Command(BaseCommand):
         for slug, org in organizations.items():
             self._seed_platform(org, guest=users["guest@acme.test"] if slug == "acme" else None,
                                 by=users["admin@acme.test" if slug != "globex" else "admin@globex.test"])
+
+        # The credentials live in tokens' own command: chats may not import the credential kinds.
+        call_command("seed_demo_credentials", stdout=self.stdout)
 
         self.stdout.write(f"Demo logins (password: {password}):")
         for email, slug, role, _dev, service in DEMO_MEMBERS:

@@ -1,0 +1,39 @@
+"""An admin ends a member's login session from the organization's credential inventory.
+
+Members end their own sessions on their Sessions page (views.py); this is the admin's
+door, for offboarding or a lost laptop, behind a confirmation like every revocation.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from accounts.decorators import admin_required
+from accounts.http import client_ip
+
+from ..models import Kind, RefreshToken
+from . import services
+
+
+@admin_required
+@require_http_methods(["GET", "POST"])
+def member_session_end(request, session_id):
+    """GET names the consequence; the POST from that confirmation ends the session."""
+    lifetime = datetime.timedelta(seconds=settings.LOGIN_REFRESH_TOKEN_LIFETIME_SECONDS)
+    session = get_object_or_404(
+        RefreshToken.objects.select_related("user", "access_token").filter(
+            revoked__isnull=True, access_token__kind=Kind.LOGIN,
+            access_token__organization=request.organization, created__gt=timezone.now() - lifetime,
+        ),
+        token_family=session_id,
+    )
+    if request.method == "GET":
+        return render(request, "tokens/admin/session_end.html", {"session": session})
+    services.end_session(user=session.user, organization=request.organization, session_id=session_id,
+                         by=request.user, ip=client_ip(request))
+    messages.success(request, f"Session of {session.user.email} ended. Its tokens no longer work.")
+    return redirect("credential_inventory", org_id=request.organization.public_id)
