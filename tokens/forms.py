@@ -7,18 +7,37 @@ shows the service's `Refused` next to the field it names.
 """
 
 from django import forms
+from django.utils import timezone
 from django.utils.text import slugify
 
 from . import scopes as catalog
 from .rules import GRACE_PERIODS
 
 GRACE_LABELS = {
-    "none": "No grace: the old secret stops working now",
+    "none": "None: the old secret stops working at once",
     "1h": "1 hour",
     "24h": "24 hours",
     "7d": "7 days",
 }
 GRACE_CHOICES = [(key, GRACE_LABELS.get(key, key)) for key in GRACE_PERIODS]
+GRACE_REQUIRED = "Pick how long the old secret keeps working."
+
+
+def grace_field(label="Old secret keeps working for"):
+    """The grace period of a rotation: a deliberate choice, nothing preselected."""
+    return forms.ChoiceField(
+        label=label, choices=GRACE_CHOICES, widget=forms.RadioSelect,
+        error_messages={"required": GRACE_REQUIRED},
+    )
+
+
+def grace_consequence(grace, now=None):
+    """What happens to the old secret, in words, and until when (None: it stops at once)."""
+    period = GRACE_PERIODS[grace]
+    if not period:
+        return {"until": None, "text": "The old secret stops working at once"}
+    until = (now or timezone.now()) + period
+    return {"until": until, "text": f"The old secret keeps working for {GRACE_LABELS[grace]}, until"}
 
 
 class ServiceErrorsMixin:
