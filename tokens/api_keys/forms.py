@@ -2,7 +2,7 @@
 
 from django import forms
 
-from ..forms import GRACE_CHOICES, ScopePickerForm, ServiceErrorsMixin
+from ..forms import ScopePickerForm, ServiceErrorsMixin, grace_field
 from ..models import Reach
 
 REACH_CHOICES = [
@@ -25,7 +25,7 @@ class ApiKeyCreateForm(ServiceErrorsMixin, ScopePickerForm):
         super().__init__(data, membership=membership)
         if membership.is_admin:
             self.service_accounts = {str(m.pk): m for m in service_accounts}
-            self.fields["owner"].choices = [("", "The organization")] + [
+            self.fields["owner"].choices = [("", f"{membership.organization.name} (organization)")] + [
                 (pk, m.user.email) for pk, m in self.service_accounts.items()
             ]
         else:
@@ -48,9 +48,4 @@ class ApiKeyRenameForm(ServiceErrorsMixin, forms.Form):
 class ApiKeyRotateForm(ServiceErrorsMixin, forms.Form):
     service_fields = {"grace_period": "grace"}
 
-    grace = forms.ChoiceField(
-        required=False, label="Old secret keeps working for", choices=GRACE_CHOICES, initial="none"
-    )
-
-    def clean_grace(self):
-        return self.cleaned_data.get("grace") or "none"
+    grace = grace_field()
