@@ -19,6 +19,7 @@ urlpatterns = [
     path(CLIENTS, views.client_list, name="oauth_clients"),
     path(CLIENTS + "new/", views.client_create, name="oauth_client_create"),
     path(CLIENTS + "<int:client_pk>/", views.client_detail, name="oauth_client_detail"),
+    path(CLIENTS + "<int:client_pk>/secret/", views.client_secret, name="oauth_client_secret"),
     path(CLIENTS + "<int:client_pk>/edit/", views.client_update, name="oauth_client_update"),
     path(CLIENTS + "<int:client_pk>/regenerate-secret/", views.client_regenerate_secret,
          name="oauth_client_regenerate_secret"),
