@@ -50,6 +50,16 @@ class ServiceErrorsMixin:
         self.add_error(field if field in self.fields else None, exc.message)
 
 
+ACCESS_LEVELS = ("none", "read", "write", "all")
+
+
+def access_level(scope_name):
+    """The least of the picker's per-domain levels that includes a scope: reading is "read",
+    deleting only "all", anything else (create, update, …) "write"."""
+    action = scope_name.split(".", 1)[0]
+    return {"read": "read", "delete": "all"}.get(action, "write")
+
+
 class ScopePickerForm(forms.Form):
     """The scope picker (templates/tokens/partials/scope_picker.html): scopes grouped by domain,
     "All of <domain>", and the role bundles as presets; `cleaned_data["scope_names"]` is what
@@ -81,6 +91,7 @@ class ScopePickerForm(forms.Form):
                     "description": scope.description,
                     "allowed": scope.name in self.allowed,
                     "checked": scope.name in checked,
+                    "level": access_level(scope.name),
                 }
                 for scope in domain.scopes
             ]
@@ -89,9 +100,14 @@ class ScopePickerForm(forms.Form):
                 "slug": slugify(domain.name),
                 "all": domain.name in all_of,
                 "any_allowed": any(scope["allowed"] for scope in scopes),
+                "any_checked": domain.name in all_of or any(scope["checked"] for scope in scopes),
                 "scopes": scopes,
             })
         return groups
+
+    def read_only(self):
+        """The "Read only" preset: every read scope the member may grant."""
+        return " ".join(name for name in catalog.ordered(self.allowed) if access_level(name) == "read")
 
     def presets(self):
         """The role bundles, usable as presets when they fit within the member's role."""
