@@ -8,7 +8,9 @@ secret over to the one GET that shows it, and a form submitted twice acts once.
 - `Submission` guards a form against a double click, a reload of its POST and back plus
   resubmit: each rendering of the form carries a fresh id ({% submission_field %}); the
   first POST with it claims it, a repeat is sent to the first one's result page (which
-  says "already shown") instead of creating or rotating again.
+  says "already shown") instead of creating or rotating again. Pages holding such a form are
+  therefore not `no-store` (only result pages are): going back must bring the form back as it
+  was sent, id included, not a fresh one that would act a second time.
 """
 
 import secrets

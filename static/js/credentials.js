@@ -18,20 +18,26 @@ function domainBoxes(domain) {
   return [...domain.querySelectorAll('input[name="scopes"][data-level]:not(:disabled)')];
 }
 
-function levelOf(domain) {
+// The levels whose scopes are exactly the boxes ticked (several when a domain has, say, no
+// delete scopes, so that "write" and "all" stand for the same boxes).
+function levelsOf(domain) {
   const boxes = domainBoxes(domain);
   const on = new Set(boxes.filter((b) => b.checked));
-  if (on.size === 0) return "none";
-  for (const level of ["read", "write", "all"]) {
+  if (on.size === 0) return ["none"];
+  return ["read", "write", "all"].filter((level) => {
     const wanted = boxes.filter((b) => LEVEL_RANK[b.dataset.level] <= LEVEL_RANK[level]);
-    if (wanted.length === on.size && wanted.every((b) => on.has(b))) return level;
-  }
-  return null; // a hand-picked mix
+    return wanted.length === on.size && wanted.every((b) => on.has(b));
+  });
 }
 
 function showLevels(picker) {
   picker.querySelectorAll("[data-domain]").forEach((domain) => {
-    const level = levelOf(domain);
+    const levels = levelsOf(domain);
+    const current = domain.querySelector("[data-level-choice]:checked")?.value;
+    const toggle = domain.querySelector("[data-domain-toggle]");
+    let level = levels[0] || null; // null: a hand-picked mix
+    if (levels.includes(current)) level = current;
+    else if (levels.includes("all") && toggle?.checked) level = "all";
     domain.querySelectorAll("[data-level-choice]").forEach((radio) => { radio.checked = radio.value === level; });
     const count = domain.querySelector("[data-domain-count]");
     const on = domainBoxes(domain).filter((b) => b.checked).length;

@@ -14,7 +14,6 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -87,7 +86,6 @@ def no_store(response):
     return response
 
 
-@never_cache
 @developer_required
 @require_GET
 def api_keys_page(request):

@@ -21,6 +21,8 @@ urlpatterns = [
     path(CLIENTS + "<int:client_pk>/", views.client_detail, name="oauth_client_detail"),
     path(CLIENTS + "<int:client_pk>/secret/", views.client_secret, name="oauth_client_secret"),
     path(CLIENTS + "<int:client_pk>/edit/", views.client_update, name="oauth_client_update"),
+    path(CLIENTS + "<int:client_pk>/regenerate-secret/confirm/", views.client_regenerate_confirm,
+         name="oauth_client_regenerate_confirm"),
     path(CLIENTS + "<int:client_pk>/regenerate-secret/", views.client_regenerate_secret,
          name="oauth_client_regenerate_secret"),
     path(CLIENTS + "<int:client_pk>/delete/", views.client_delete, name="oauth_client_delete"),

@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -90,7 +89,6 @@ def client_list(request):
     return render_page_or_fragment(request, PAGE, LIST, context)
 
 
-@never_cache
 @developer_required
 @require_http_methods(["GET", "POST"])
 def client_create(request):
@@ -187,16 +185,23 @@ def client_update(request, client_pk):
                                    status=400)
 
 
-@sensitive_variables()
-@never_cache
 @developer_required
-@require_http_methods(["GET", "POST"])
-def client_regenerate_secret(request, client_pk):
-    """GET asks, naming the consequence (the current secret stops working at once); the POST regenerates."""
+@require_GET
+def client_regenerate_confirm(request, client_pk):
+    """Regenerate, step 1: name the consequence (the current secret stops working at once).
+
+    Its own URL, not a GET of the POST's: a browser drops its cached copy of a URL once it
+    POSTs to it, and back must bring this form back with its submission id."""
     application = _get_client(request, client_pk)
-    if request.method == "GET":
-        context = _detail_context(request, application)
-        return render_page_or_fragment(request, REGENERATE_PAGE, REGENERATE, context)
+    return render_page_or_fragment(request, REGENERATE_PAGE, REGENERATE, _detail_context(request, application))
+
+
+@sensitive_variables()
+@developer_required
+@require_POST
+def client_regenerate_secret(request, client_pk):
+    """Regenerate, step 2: a new secret, shown once on the client's result page."""
+    application = _get_client(request, client_pk)
     submission = handoff.Submission(request)
     if submission.repeated:
         return submission.redirect_to_first(_client_url(request, "oauth_client_detail", application))

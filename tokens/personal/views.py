@@ -113,7 +113,6 @@ def token_list(request):
 # sensitive_variables: an error report (DEBUG page, admin email) must not print the secret
 # from this view's frames or the template rendering below it.
 @sensitive_variables()
-@never_cache
 @developer_required
 @require_http_methods(["GET", "POST"])
 def token_create(request):
@@ -229,7 +228,6 @@ def token_rotate_confirm(request, token_id):
 
 
 @sensitive_variables()
-@never_cache
 @developer_required
 @require_POST
 def token_rotate(request, token_id):
