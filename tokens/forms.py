@@ -10,6 +10,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.services import is_organization_account
+
 from . import scopes as catalog
 from .rules import GRACE_PERIODS
 
@@ -38,6 +40,18 @@ def grace_consequence(grace, now=None):
         return {"until": None, "text": "The old secret stops working at once"}
     until = (now or timezone.now()) + period
     return {"until": until, "text": f"The old secret keeps working for {GRACE_LABELS[grace]}, until"}
+
+
+def acts_as(membership):
+    """Who a credential acts as, in words: "Acme (organization)", "CI bot (service account)" or an email."""
+    if membership is None:
+        return "(member removed)"
+    user = membership.user
+    if is_organization_account(membership):
+        return f"{membership.organization.name} (organization)"
+    if user.is_service_account:
+        return f"{user.name or user.email} (service account)"
+    return user.email
 
 
 class ServiceErrorsMixin:

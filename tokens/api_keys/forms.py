@@ -2,7 +2,9 @@
 
 from django import forms
 
-from ..forms import ScopePickerForm, ServiceErrorsMixin, grace_field
+from accounts.services import is_organization_account
+
+from ..forms import ScopePickerForm, ServiceErrorsMixin, acts_as, grace_field
 from ..models import Reach
 
 REACH_CHOICES = [
@@ -24,9 +26,10 @@ class ApiKeyCreateForm(ServiceErrorsMixin, ScopePickerForm):
     def __init__(self, data=None, *, membership, service_accounts=()):
         super().__init__(data, membership=membership)
         if membership.is_admin:
-            self.service_accounts = {str(m.pk): m for m in service_accounts}
+            # The organization's own account is the default (""), not a second choice.
+            self.service_accounts = {str(m.pk): m for m in service_accounts if not is_organization_account(m)}
             self.fields["owner"].choices = [("", f"{membership.organization.name} (organization)")] + [
-                (pk, m.user.email) for pk, m in self.service_accounts.items()
+                (pk, acts_as(m)) for pk, m in self.service_accounts.items()
             ]
         else:
             del self.fields["owner"]

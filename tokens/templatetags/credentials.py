@@ -4,8 +4,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 
-from accounts.services import is_organization_account
-
+from ..forms import acts_as
 from ..handoff import SUBMISSION_FIELD, new_submission_id
 
 register = template.Library()
@@ -39,17 +38,7 @@ def expiry_of(moment):
     return {"expired": expired, "soon": not expired and days <= EXPIRING_SOON_DAYS, "phrase": phrase}
 
 
-@register.filter
-def acts_as(membership):
-    """Who a credential acts as, in words: "Acme (organization)", "CI bot (service account)" or an email."""
-    if membership is None:
-        return "(member removed)"
-    user = membership.user
-    if is_organization_account(membership):
-        return f"{membership.organization.name} (organization)"
-    if user.is_service_account:
-        return f"{user.name or user.email} (service account)"
-    return user.email
+register.filter("acts_as", acts_as)
 
 
 @register.filter
