@@ -88,3 +88,23 @@ document.addEventListener("input", (event) => {
     if (details && words.length) details.open = shown > 0;
   });
 });
+
+// A new secret: focus moves to its panel (not a live region: nothing reads the secret aloud),
+// and "Copied" is announced by the panel's own small live region, never with the secret.
+function focusSecret(root) {
+  const panel = root.matches?.("[data-secret-panel]") ? root : root.querySelector?.("[data-secret-panel]");
+  if (panel) panel.focus();
+}
+
+document.addEventListener("DOMContentLoaded", () => focusSecret(document));
+document.addEventListener("htmx:load", (event) => focusSecret(event.detail.elt));
+
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  const status = button?.closest("[data-secret-panel]")?.querySelector("[data-copy-status]");
+  if (!status) return;
+  const what = button.dataset.copy.includes("curl") ? "The curl line" : "The secret";
+  status.textContent = "";
+  setTimeout(() => { status.textContent = `${what} was copied to the clipboard.`; }, 50);
+  setTimeout(() => { status.textContent = ""; }, 4000);
+});

@@ -207,6 +207,27 @@ def test_with_javascript_a_reload_after_creating_shows_the_list_and_creates_noth
     assert page.locator("#token-list tbody tr").count() == 1
 
 
+LIVE_REGIONS_TEXT = """[...document.querySelectorAll('[aria-live], [role=status], [role=alert]')]
+    .map((el) => el.textContent).join(' ')"""
+
+
+def test_focus_moves_to_the_new_secret_and_copied_is_announced_without_it(page, live_server, dev, org,
+                                                                          transactional_db):
+    cache.clear()
+    developer_page(page, org, "tokens/")
+    page.get_by_text("Generate new token").click()
+    page.locator("#id_name").fill("CI")
+    page.get_by_role("radiogroup", name="Access to Account").get_by_label("read").check()
+    page.get_by_role("button", name="Generate token").click()
+    secret = page.locator("#new-token-secret").inner_text()
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'token-secret-panel'")
+    page.locator('button[data-copy="#new-token-secret"]').click()
+    status = page.locator("#token-secret-panel [data-copy-status]")
+    status.filter(has_text="copied").wait_for()
+    assert status.inner_text() == "The secret was copied to the clipboard."
+    assert secret not in page.evaluate(LIVE_REGIONS_TEXT)
+
+
 # Expiry, acts-as, the picker
 
 
