@@ -13,6 +13,7 @@ secret over to the one GET that shows it, and a form submitted twice acts once.
   was sent, id included, not a fresh one that would act a second time.
 """
 
+import hashlib
 import secrets
 
 from django.core.cache import cache
@@ -66,9 +67,11 @@ class Submission:
 
     def __init__(self, request):
         self.request = request
-        submitted = request.POST.get(SUBMISSION_FIELD, "")[:64]
+        submitted = request.POST.get(SUBMISSION_FIELD, "")
         # A POST without an id (a script, a test) is not guarded: it never came from our form twice.
-        self.key = f"submission:{request.user.pk}:{submitted}" if submitted else None
+        # Hashed: whatever a client sends becomes a short key any cache backend accepts.
+        digest = hashlib.sha256(submitted.encode(errors="replace")).hexdigest()
+        self.key = f"submission:{request.user.pk}:{digest}" if submitted else None
         self.repeated = bool(self.key) and not cache.add(self.key, "", SUBMISSIONS_REMEMBERED_FOR)
 
     def redirect_to_first(self, fallback):
