@@ -36,4 +36,18 @@ def render_page_or_fragment(request, page, fragment, context, status=200):
     response = render(request, fragment if wants_fragment(request) else page, context, status=status)
     # The same URL answers a page or a fragment: caches must keep them apart.
     patch_vary_headers(response, ("HX-Request",))
+    if status == 400:
+        mark_form_errors(response)
+    return response
+
+
+# A 400 that is a form re-rendered with its errors, to be swapped in place like any answer
+# (the htmx-config meta in base.html swaps 400s). django-htmx's DEBUG script would otherwise
+# replace the whole document with it, taking it for an error page; static/js/credentials.js
+# keeps that script away from responses carrying this header.
+FORM_ERRORS_HEADER = "X-Form-Errors"
+
+
+def mark_form_errors(response):
+    response[FORM_ERRORS_HEADER] = "true"
     return response

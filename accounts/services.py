@@ -259,11 +259,22 @@ def remove_member(*, membership, by):
     membership.delete()
 
 
+def organization_account_email(organization):
+    return f"api-client@{organization.slug}.keyward.invalid"
+
+
+def is_organization_account(membership):
+    """Whether this membership is its organization's own service account (see below)."""
+    return membership.user.is_service_account and membership.user.email == organization_account_email(
+        membership.organization
+    )
+
+
 @transaction.atomic
 def organization_account(organization):
     """The organization's own admin-level service account (created on first use): it owns the
     organization's imported legacy token and the API keys issued for the organization itself."""
-    email = f"api-client@{organization.slug}.keyward.invalid"
+    email = organization_account_email(organization)
     user = User.objects.filter(email=email).first() or User.objects.create_user(
         email, None, name=f"{organization.name} API Client", is_service_account=True
     )

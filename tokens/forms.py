@@ -7,18 +7,51 @@ shows the service's `Refused` next to the field it names.
 """
 
 from django import forms
+from django.utils import timezone
 from django.utils.text import slugify
+
+from accounts.services import is_organization_account
 
 from . import scopes as catalog
 from .rules import GRACE_PERIODS
 
 GRACE_LABELS = {
-    "none": "No grace: the old secret stops working now",
+    "none": "None: the old secret stops working at once",
     "1h": "1 hour",
     "24h": "24 hours",
     "7d": "7 days",
 }
 GRACE_CHOICES = [(key, GRACE_LABELS.get(key, key)) for key in GRACE_PERIODS]
+GRACE_REQUIRED = "Pick how long the old secret keeps working."
+
+
+def grace_field(label="Old secret keeps working for"):
+    """The grace period of a rotation: a deliberate choice, nothing preselected."""
+    return forms.ChoiceField(
+        label=label, choices=GRACE_CHOICES, widget=forms.RadioSelect,
+        error_messages={"required": GRACE_REQUIRED},
+    )
+
+
+def grace_consequence(grace, now=None):
+    """What happens to the old secret, in words, and until when (None: it stops at once)."""
+    period = GRACE_PERIODS[grace]
+    if not period:
+        return {"until": None, "text": "The old secret stops working at once"}
+    until = (now or timezone.now()) + period
+    return {"until": until, "text": f"The old secret keeps working for {GRACE_LABELS[grace]}, until"}
+
+
+def acts_as(membership):
+    """Who a credential acts as, in words: "Acme (organization)", "CI bot (service account)" or an email."""
+    if membership is None:
+        return "(member removed)"
+    user = membership.user
+    if is_organization_account(membership):
+        return f"{membership.organization.name} (organization)"
+    if user.is_service_account:
+        return f"{user.name or user.email} (service account)"
+    return user.email
 
 
 class ServiceErrorsMixin:
@@ -29,6 +62,16 @@ class ServiceErrorsMixin:
         """Show a service's `Refused` next to the field it names (or above the form)."""
         field = self.service_fields.get(exc.field, exc.field)
         self.add_error(field if field in self.fields else None, exc.message)
+
+
+ACCESS_LEVELS = ("none", "read", "write", "all")
+
+
+def access_level(scope_name):
+    """The least of the picker's per-domain levels that includes a scope: reading is "read",
+    deleting only "all", anything else (create, update, …) "write"."""
+    action = scope_name.split(".", 1)[0]
+    return {"read": "read", "delete": "all"}.get(action, "write")
 
 
 class ScopePickerForm(forms.Form):
@@ -62,6 +105,7 @@ class ScopePickerForm(forms.Form):
                     "description": scope.description,
                     "allowed": scope.name in self.allowed,
                     "checked": scope.name in checked,
+                    "level": access_level(scope.name),
                 }
                 for scope in domain.scopes
             ]
@@ -70,9 +114,14 @@ class ScopePickerForm(forms.Form):
                 "slug": slugify(domain.name),
                 "all": domain.name in all_of,
                 "any_allowed": any(scope["allowed"] for scope in scopes),
+                "any_checked": domain.name in all_of or any(scope["checked"] for scope in scopes),
                 "scopes": scopes,
             })
         return groups
+
+    def read_only(self):
+        """The "Read only" preset: every read scope the member may grant."""
+        return " ".join(name for name in catalog.ordered(self.allowed) if access_level(name) == "read")
 
     def presets(self):
         """The role bundles, usable as presets when they fit within the member's role."""

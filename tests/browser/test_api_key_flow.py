@@ -32,9 +32,10 @@ def test_developer_creates_copies_uses_rotates_and_deletes_an_api_key(page, live
     page.get_by_role("navigation", name="Developer").get_by_role("link", name="API keys").click()
     page.wait_for_url(f"**/orgs/{org.public_id}/developer/api-keys/")
 
-    page.get_by_text("Create an API key").click()
+    page.get_by_text("Create API key", exact=True).click()  # the list comes first; the form opens in place
     page.locator("#key-name").fill("server")
-    page.locator('input[name="scopes"][value="read.me"]').check()
+    # The picker folds each domain away behind an access level: "read" on Account is read.me.
+    page.get_by_role("radiogroup", name="Access to Account").get_by_label("read").check()
     page.get_by_role("button", name="Create key").click()
     secret = page.locator("#new-key-secret").inner_text()
     key_id = page.locator("#new-key-id").inner_text()
@@ -49,14 +50,18 @@ def test_developer_creates_copies_uses_rotates_and_deletes_an_api_key(page, live
     page.reload()
     assert secret not in page.content()
     row = page.locator("#api-key-list tbody tr", has_text=key_id)
-    row.get_by_role("button", name="Rotate").click()
+    row.get_by_role("link", name="server").click()  # the detail opens in place, like a token's
+    page.get_by_label("None: the old secret stops working at once").check()  # no grace preselected
+    page.get_by_role("button", name="Rotate…").click()
+    page.get_by_text("The old secret stops working at once").wait_for()  # the confirmation names it
+    page.get_by_role("button", name="Rotate now").click()
     page.locator("#api-key-panel #new-key-secret").wait_for()
     rotated = page.locator("#new-key-secret").inner_text()
     assert rotated.startswith("kw_sk_") and rotated != secret
     assert _get_me(live_server, key_id, rotated)[0] == 200
     assert _get_me(live_server, key_id, secret)[0] == 401  # no grace picked
 
-    page.locator("#api-key-list tbody tr", has_text=key_id).get_by_role("link", name="Delete…").click()
+    page.locator("#api-key-detail").get_by_role("link", name="Delete…").click()
     page.get_by_text("This cannot be undone.").wait_for()
     page.get_by_role("button", name="Delete API key").click()
     page.get_by_text("API key “server”").wait_for()

@@ -104,7 +104,9 @@ def test_after_regenerating_in_the_portal_the_old_secret_fails_and_the_new_one_w
     page.get_by_role("navigation", name="Sections").get_by_role("link", name="Developer").click()
     page.get_by_role("navigation", name="Developer").get_by_role("link", name="OAuth clients").click()
     page.get_by_role("link", name=application.name).click()
-    page.get_by_role("button", name="Regenerate secret").click()
+    page.get_by_role("link", name="Regenerate secret…").click()
+    page.get_by_text("stops working at once").first.wait_for()  # the confirmation names the consequence
+    page.get_by_role("button", name="Regenerate now").click()
     new_secret = page.locator("#oauth-client-secret").inner_text()
     assert len(new_secret) == 128 and new_secret != old_secret
     page.locator('button[data-copy="#oauth-client-secret"]').click()

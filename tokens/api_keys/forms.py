@@ -2,7 +2,9 @@
 
 from django import forms
 
-from ..forms import GRACE_CHOICES, ScopePickerForm, ServiceErrorsMixin
+from accounts.services import is_organization_account
+
+from ..forms import ScopePickerForm, ServiceErrorsMixin, acts_as, grace_field
 from ..models import Reach
 
 REACH_CHOICES = [
@@ -24,9 +26,10 @@ class ApiKeyCreateForm(ServiceErrorsMixin, ScopePickerForm):
     def __init__(self, data=None, *, membership, service_accounts=()):
         super().__init__(data, membership=membership)
         if membership.is_admin:
-            self.service_accounts = {str(m.pk): m for m in service_accounts}
-            self.fields["owner"].choices = [("", "The organization")] + [
-                (pk, m.user.email) for pk, m in self.service_accounts.items()
+            # The organization's own account is the default (""), not a second choice.
+            self.service_accounts = {str(m.pk): m for m in service_accounts if not is_organization_account(m)}
+            self.fields["owner"].choices = [("", f"{membership.organization.name} (organization)")] + [
+                (pk, acts_as(m)) for pk, m in self.service_accounts.items()
             ]
         else:
             del self.fields["owner"]
@@ -48,9 +51,4 @@ class ApiKeyRenameForm(ServiceErrorsMixin, forms.Form):
 class ApiKeyRotateForm(ServiceErrorsMixin, forms.Form):
     service_fields = {"grace_period": "grace"}
 
-    grace = forms.ChoiceField(
-        required=False, label="Old secret keeps working for", choices=GRACE_CHOICES, initial="none"
-    )
-
-    def clean_grace(self):
-        return self.cleaned_data.get("grace") or "none"
+    grace = grace_field()

@@ -74,7 +74,10 @@ def create_api_key(*, issuer, name, scopes, reach=Reach.APP, owner=None, allow_j
 @transaction.atomic
 def rename_api_key(*, key, name, by, ip=None):
     old = key.name
-    key.name = clean_name(name, what="API key")
+    name = clean_name(name, what="API key")
+    if name == old:
+        return key  # nothing changed, so nothing to audit
+    key.name = name
     key.save(update_fields=["name"])
     audit.record(action=AuditEvent.Action.RENAMED, credential=key, actor=by, ip=ip, detail=f"from {old!r}")
     return key

@@ -1,16 +1,19 @@
-"""Developer › API keys: create (secret shown once), rename, rotate, delete.
+"""Developer › API keys: the list, a detail per key, create and rotate (secret shown once), rename, delete.
 
-Like the personal-token pages: a view reads top to bottom (who may, fetch through
+The personal-token pages' standard: a view reads top to bottom (who may, fetch through
 `ApiKey.objects.visible_to`, call the service, render); with htmx it renders just its
-fragment (templates/tokens/api_keys/partials/), without it the whole page. A new secret is
-rendered straight from the service's return value in a `no-store` response.
+fragment (templates/tokens/api_keys/partials/), without it the whole page. Creating and
+rotating are Post/Redirect/Get (tokens.handoff): the POST holds the new secret sealed for
+the one GET of the key's result page (`api_key_secret`, `no-store`), which shows it once.
 """
+
+import datetime
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -18,8 +21,10 @@ from accounts.decorators import developer_required
 from accounts.errors import Refused
 from accounts.http import client_ip, render_page_or_fragment, wants_fragment
 
-from .. import audit
+from .. import handoff, scopes
+from ..forms import grace_consequence
 from ..models import ApiKey
+from ..schema import operations_allowed
 from . import services
 from .forms import ApiKeyCreateForm, ApiKeyRenameForm, ApiKeyRotateForm
 
@@ -29,6 +34,10 @@ API_KEYS_CHANGED = "api-keys-changed"
 PAGE = "tokens/api_keys/api_keys.html"
 LIST = "tokens/api_keys/partials/api_key_list.html"
 CREATE = "tokens/api_keys/partials/api_key_create.html"
+DETAIL_PAGE = "tokens/api_keys/api_key_detail.html"
+DETAIL = "tokens/api_keys/partials/api_key_detail.html"
+ROTATE_CONFIRM_PAGE = "tokens/api_keys/api_key_rotate.html"
+ROTATE_CONFIRM = "tokens/api_keys/partials/api_key_rotate_confirm.html"
 
 
 def get_visible_key(request, key_id):
@@ -37,7 +46,7 @@ def get_visible_key(request, key_id):
 
 def key_list_context(request, **extra):
     page = Paginator(ApiKey.objects.visible_to(request.membership).for_list(), KEYS_PER_PAGE)
-    return {"page": page.get_page(request.GET.get("page")), "rotate_form": ApiKeyRotateForm(), **extra}
+    return {"page": page.get_page(request.GET.get("page")), **extra}
 
 
 def key_create_form(request, data=None):
@@ -51,48 +60,55 @@ def key_create_form(request, data=None):
     return ApiKeyCreateForm(data, membership=request.membership, service_accounts=service_accounts)
 
 
-def page_context(request, **extra):
-    """Everything the whole page shows: the create form and the list."""
-    return {"form": key_create_form(request), **key_list_context(request), **extra}
+def can_do(key):
+    """What the key may call today: its scopes cut to what its account's membership allows."""
+    member = key.membership
+    if member is None:
+        return []
+    return operations_allowed(scopes.effective(key.scope, member.role, member.developer_access))
 
 
-def list_refusing(request, form):
-    """The list (or the page) with why a row's action was refused above it."""
-    errors = [error for field_errors in form.errors.values() for error in field_errors]
-    context = key_list_context(request, error=errors[0] if errors else None)
-    if not wants_fragment(request):
-        context["form"] = key_create_form(request)
-    return render_page_or_fragment(request, PAGE, LIST, context, status=400)
+def detail_context(key, **extra):
+    return {"key": key, "can_do": can_do(key), "rename_form": ApiKeyRenameForm(),
+            "rotate_form": ApiKeyRotateForm(), **extra}
 
 
-def secret_context(request, issued):
-    """The one moment a secret is on a page: straight from the service, recorded as shown."""
-    return {
-        "new_key": issued.credential,
-        "secret": audit.reveal(issued, by=request.user, ip=client_ip(request)),
-        "api_me_url": request.build_absolute_uri(reverse("api_me")),
-    }
+def slot(key):
+    return f"api_key:{key.pk}"
 
 
-def with_secret(response):
+def key_url(request, name, key):
+    return reverse(name, kwargs={"org_id": request.organization.public_id, "key_id": key.pk})
+
+
+def no_store(response):
     response["Cache-Control"] = "no-store"
-    response["HX-Trigger"] = API_KEYS_CHANGED
     return response
 
 
-@never_cache
 @developer_required
 @require_GET
 def api_keys_page(request):
-    """The create form and the list (htmx: the list alone)."""
-    context = key_list_context(request) if wants_fragment(request) else page_context(request)
+    """The list, and "Create API key" folded away (htmx: the list alone)."""
+    context = key_list_context(request)
+    if not wants_fragment(request):
+        context["form"] = key_create_form(request)
     return render_page_or_fragment(request, PAGE, LIST, context)
 
 
 @sensitive_variables()
 @developer_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def api_key_create(request):
+    """GET: the page with the form open (htmx: the form alone). POST: create, then 303 to the result page."""
+    if request.method == "GET":
+        context = {"form": key_create_form(request), "form_open": True}
+        if not wants_fragment(request):
+            context.update(key_list_context(request))
+        return render_page_or_fragment(request, PAGE, CREATE, context)
+    submission = handoff.Submission(request)
+    if submission.repeated:
+        return submission.redirect_to_first(reverse("api_keys", kwargs={"org_id": request.organization.public_id}))
     form = key_create_form(request, request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -104,14 +120,43 @@ def api_key_create(request):
         except Refused as exc:
             form.add_service_error(exc)
         else:
-            context = {"form": key_create_form(request), **secret_context(request, issued)}
-            if not wants_fragment(request):
-                context.update(key_list_context(request))
-            return with_secret(render_page_or_fragment(request, PAGE, CREATE, context, status=201))
-    context = {"form": form}
+            handoff.hold(request, issued, slot=slot(issued.credential), how="created")
+            return submission.done(key_url(request, "api_key_secret", issued.credential))
+    submission.release()
+    context = {"form": form, "form_open": True}
     if not wants_fragment(request):
         context.update(key_list_context(request))
     return render_page_or_fragment(request, PAGE, CREATE, context, status=400)
+
+
+@sensitive_variables()
+@developer_required
+@require_GET
+def api_key_secret(request, key_id):
+    """The result page of a creation or rotation: the new secret once, then "already shown"."""
+    key = get_visible_key(request, key_id)
+    shown = handoff.take(request, key, slot=slot(key), ip=client_ip(request))
+    secret, note = shown if shown else (None, {})
+    extra = {"secret": secret, "new_key": key, "already_shown": not secret, "rotated": note.get("how") == "rotated",
+             "api_me_url": request.build_absolute_uri(reverse("api_me"))}
+    if note.get("old_until"):
+        extra["old_until"] = datetime.datetime.fromisoformat(note["old_until"])
+    if wants_fragment(request) and note.get("how") == "created":
+        response = render(request, CREATE, {"form": key_create_form(request), **extra})
+    else:
+        response = render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(key, **extra))
+        if wants_fragment(request):
+            response["HX-Replace-Url"] = key_url(request, "api_key_detail", key)
+    if secret and wants_fragment(request):
+        response["HX-Trigger"] = API_KEYS_CHANGED
+    return no_store(response)
+
+
+@developer_required
+@require_GET
+def api_key_detail(request, key_id):
+    key = get_visible_key(request, key_id)
+    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(key))
 
 
 @developer_required
@@ -127,19 +172,37 @@ def api_key_rename(request, key_id):
         else:
             if not wants_fragment(request):
                 messages.success(request, "API key renamed.")
-                return redirect("api_keys", org_id=request.organization.public_id)
-            response = render(request, LIST, key_list_context(request))
+                return redirect(key_url(request, "api_key_detail", key))
+            response = render(request, DETAIL, detail_context(key))
             response["HX-Trigger"] = API_KEYS_CHANGED
             return response
-    return list_refusing(request, form)
+    key.refresh_from_db(fields=["name"])
+    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(key, rename_form=form), status=400)
+
+
+@developer_required
+@require_GET
+def api_key_rotate_confirm(request, key_id):
+    """Rotate, step 1: say what the grace period picked means before anything changes."""
+    key = get_visible_key(request, key_id)
+    form = ApiKeyRotateForm(request.GET)
+    if not form.is_valid():
+        return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(key, rotate_form=form),
+                                       status=400)
+    grace = form.cleaned_data["grace"]
+    context = {"key": key, "grace": grace, "consequence": grace_consequence(grace)}
+    return render_page_or_fragment(request, ROTATE_CONFIRM_PAGE, ROTATE_CONFIRM, context)
 
 
 @sensitive_variables()
 @developer_required
 @require_POST
 def api_key_rotate(request, key_id):
-    """A new secret under the same key id, shown once; the old one works for the grace period picked."""
+    """Rotate, step 2: a new secret under the same key id, shown once; the old one works for the grace picked."""
     key = get_visible_key(request, key_id)
+    submission = handoff.Submission(request)
+    if submission.repeated:
+        return submission.redirect_to_first(key_url(request, "api_key_detail", key))
     form = ApiKeyRotateForm(request.POST)
     if form.is_valid():
         try:
@@ -148,12 +211,13 @@ def api_key_rotate(request, key_id):
         except Refused as exc:
             form.add_service_error(exc)
         else:
-            context = {**secret_context(request, issued), "rotated": True}
-            if wants_fragment(request):
-                return with_secret(render(request, "tokens/api_keys/partials/api_key_secret.html", context,
-                                          status=201))
-            return with_secret(render(request, PAGE, page_context(request, **context), status=201))
-    return list_refusing(request, form)
+            rotated = issued.credential
+            still_works = rotated.previous_secret_expires_at > timezone.now()
+            handoff.hold(request, issued, slot=slot(rotated), how="rotated",
+                         old_until=rotated.previous_secret_expires_at.isoformat() if still_works else None)
+            return submission.done(key_url(request, "api_key_secret", rotated))
+    submission.release()
+    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(key, rotate_form=form), status=400)
 
 
 @developer_required
@@ -172,4 +236,5 @@ def api_key_delete(request, key_id):
         return redirect("api_keys", org_id=request.organization.public_id)
     response = render(request, "tokens/api_keys/partials/api_key_deleted.html", {"key": key})
     response["HX-Trigger"] = API_KEYS_CHANGED
+    response["HX-Replace-Url"] = reverse("api_keys", kwargs={"org_id": request.organization.public_id})
     return response

@@ -22,7 +22,7 @@ class ApiKeyQuerySet(models.QuerySet):
         return keys.filter(created_by_id=member.user_id)
 
     def for_list(self):
-        return self.select_related("membership__user", "created_by")
+        return self.select_related("membership__user", "membership__organization", "created_by")
 
 
 class ApiKey(models.Model):

@@ -1,28 +1,41 @@
 """Portal pages: the developer's OAuth clients, and the apps a member authorized.
 
-A view reads top to bottom: who may do this, fetch through the organization or
-membership, call the service (tokens.oauth.services), render. A new client
-secret is rendered straight from the service's return value in a `no-store`
-response, never through `messages`, the session or a redirect.
+The personal-token pages' standard: a view reads top to bottom (who may do this, fetch
+through the organization or membership, call tokens.oauth.services, render), and answers
+its fragment to htmx (templates/tokens/oauth/partials/) or the whole page. Registering a
+client and regenerating its secret are Post/Redirect/Get (tokens.handoff): the POST holds
+the new secret sealed for the one GET of the client's result page (`no-store`).
 """
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.cache import never_cache
+from django.urls import reverse
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import developer_required, member_required
 from accounts.errors import Refused
-from accounts.http import client_ip
+from accounts.http import client_ip, render_page_or_fragment, wants_fragment
 
-from .. import audit
+from .. import handoff
 from ..models import AccessToken, Application
 from . import services
 from .forms import OAuthClientForm
 
 CLIENTS_PER_PAGE = 25
 GRANTS_PER_PAGE = 50
+# Fired on <body> after a write; the client list listens for it and reloads itself.
+CLIENTS_CHANGED = "oauth-clients-changed"
+PAGE = "tokens/oauth/clients.html"
+LIST = "tokens/oauth/partials/client_list.html"
+CREATE = "tokens/oauth/partials/client_create.html"
+DETAIL_PAGE = "tokens/oauth/client_detail.html"
+DETAIL = "tokens/oauth/partials/client_detail.html"
+REGENERATE_PAGE = "tokens/oauth/client_regenerate.html"
+REGENERATE = "tokens/oauth/partials/client_regenerate_confirm.html"
+DELETE_PAGE = "tokens/oauth/client_delete.html"
+DELETE = "tokens/oauth/partials/client_delete_confirm.html"
 
 
 def _visible_clients(request):
@@ -38,9 +51,9 @@ def _my_grants(request):
     return AccessToken.objects.oauth_grants(organization_id=request.organization.pk, user_id=request.user.pk)
 
 
-def _list_context(request, form):
+def _list_context(request, **extra):
     paginator = Paginator(_visible_clients(request), CLIENTS_PER_PAGE)
-    return {"page": paginator.get_page(request.GET.get("page")), "form": form}
+    return {"page": paginator.get_page(request.GET.get("page")), **extra}
 
 
 def _detail_context(request, application, form=None, **extra):
@@ -55,13 +68,12 @@ def _detail_context(request, application, form=None, **extra):
     }
 
 
-def _render_secret(request, issued, **extra):
-    """The one moment a secret is on a page: straight from the service, recorded as shown, never cached."""
-    if issued.secret is not None:
-        extra["secret"] = audit.reveal(issued, by=request.user, ip=client_ip(request))
-    response = render(request, "tokens/oauth/client_detail.html", _detail_context(request, issued.credential, **extra))
-    response["Cache-Control"] = "no-store"
-    return response
+def _slot(application):
+    return f"oauth_client:{application.pk}"
+
+
+def _client_url(request, name, application):
+    return reverse(name, kwargs={"org_id": request.organization.public_id, "client_pk": application.pk})
 
 
 # --- the developer's OAuth clients --------------------------------------------------
@@ -70,15 +82,25 @@ def _render_secret(request, issued, **extra):
 @developer_required
 @require_GET
 def client_list(request):
-    """Developer › OAuth clients: the register form and the list (admins: every client of the org)."""
-    form = OAuthClientForm(membership=request.membership)
-    return render(request, "tokens/oauth/clients.html", _list_context(request, form))
+    """Developer › OAuth clients: the list, and "Register client" folded away (htmx: the list alone)."""
+    context = _list_context(request)
+    if not wants_fragment(request):
+        context["create_form"] = OAuthClientForm(membership=request.membership)
+    return render_page_or_fragment(request, PAGE, LIST, context)
 
 
-@never_cache
 @developer_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def client_create(request):
+    """GET: the page with the form open (htmx: the form alone). POST: register, then 303 to the result page."""
+    if request.method == "GET":
+        context = {"create_form": OAuthClientForm(membership=request.membership), "form_open": True}
+        if not wants_fragment(request):
+            context.update(_list_context(request))
+        return render_page_or_fragment(request, PAGE, CREATE, context)
+    submission = handoff.Submission(request)
+    if submission.repeated:
+        return submission.redirect_to_first(reverse("oauth_clients", kwargs={"org_id": request.organization.public_id}))
     form = OAuthClientForm(request.POST, membership=request.membership)
     if form.is_valid():
         data = form.cleaned_data
@@ -91,15 +113,48 @@ def client_create(request):
         except Refused as exc:
             form.add_service_error(exc)
         else:
-            return _render_secret(request, issued, created=True)
-    return render(request, "tokens/oauth/clients.html", _list_context(request, form), status=400)
+            application = issued.credential
+            if issued.secret is None:  # a public client: nothing to show once
+                messages.success(request, f"Client “{application.name}” registered.")
+                return submission.done(_client_url(request, "oauth_client_detail", application))
+            handoff.hold(request, issued, slot=_slot(application), how="created")
+            return submission.done(_client_url(request, "oauth_client_secret", application))
+    submission.release()
+    context = {"create_form": form, "form_open": True}
+    if not wants_fragment(request):
+        context.update(_list_context(request))
+    return render_page_or_fragment(request, PAGE, CREATE, context, status=400)
+
+
+@sensitive_variables()
+@developer_required
+@require_GET
+def client_secret(request, client_pk):
+    """The result page of a registration or a regeneration: the secret once, then "already shown"."""
+    application = _get_client(request, client_pk)
+    shown = handoff.take(request, application, slot=_slot(application), ip=client_ip(request))
+    secret, note = shown if shown else (None, {})
+    context = _detail_context(request, application, secret=secret, already_shown=not secret,
+                              created=note.get("how") == "created", regenerated=note.get("how") == "regenerated")
+    if wants_fragment(request) and context["created"]:
+        # The register form asked: answer its fragment, the new client (and secret) on top.
+        context["create_form"] = OAuthClientForm(membership=request.membership)
+        response = render(request, CREATE, context)
+    else:
+        response = render_page_or_fragment(request, DETAIL_PAGE, DETAIL, context)
+    if wants_fragment(request):
+        response["HX-Replace-Url"] = _client_url(request, "oauth_client_detail", application)
+        if secret:
+            response["HX-Trigger"] = CLIENTS_CHANGED
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @developer_required
 @require_GET
 def client_detail(request, client_pk):
     application = _get_client(request, client_pk)
-    return render(request, "tokens/oauth/client_detail.html", _detail_context(request, application))
+    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, _detail_context(request, application))
 
 
 @developer_required
@@ -118,24 +173,46 @@ def client_update(request, client_pk):
         except Refused as exc:
             form.add_service_error(exc)
         else:
-            messages.success(request, "Client saved.")
-            return redirect("oauth_client_detail", org_id=request.organization.public_id, client_pk=application.pk)
+            if not wants_fragment(request):
+                messages.success(request, "Client saved.")
+                return redirect("oauth_client_detail", org_id=request.organization.public_id,
+                                client_pk=application.pk)
+            response = render(request, DETAIL, _detail_context(request, application, saved=True))
+            response["HX-Trigger"] = CLIENTS_CHANGED
+            return response
     application.refresh_from_db()
-    return render(request, "tokens/oauth/client_detail.html", _detail_context(request, application, form=form),
-                  status=400)
+    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, _detail_context(request, application, form=form),
+                                   status=400)
 
 
-@never_cache
+@developer_required
+@require_GET
+def client_regenerate_confirm(request, client_pk):
+    """Regenerate, step 1: name the consequence (the current secret stops working at once).
+
+    Its own URL, not a GET of the POST's: a browser drops its cached copy of a URL once it
+    POSTs to it, and back must bring this form back with its submission id."""
+    application = _get_client(request, client_pk)
+    return render_page_or_fragment(request, REGENERATE_PAGE, REGENERATE, _detail_context(request, application))
+
+
+@sensitive_variables()
 @developer_required
 @require_POST
 def client_regenerate_secret(request, client_pk):
+    """Regenerate, step 2: a new secret, shown once on the client's result page."""
     application = _get_client(request, client_pk)
+    submission = handoff.Submission(request)
+    if submission.repeated:
+        return submission.redirect_to_first(_client_url(request, "oauth_client_detail", application))
     try:
         issued = services.regenerate_secret(application=application, by=request.user, ip=client_ip(request))
     except Refused as exc:
+        submission.release()
         context = _detail_context(request, application, error=exc.message)
-        return render(request, "tokens/oauth/client_detail.html", context, status=400)
-    return _render_secret(request, issued, regenerated=True)
+        return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, context, status=400)
+    handoff.hold(request, issued, slot=_slot(application), how="regenerated")
+    return submission.done(_client_url(request, "oauth_client_secret", application))
 
 
 @developer_required
@@ -144,11 +221,17 @@ def client_delete(request, client_pk):
     """GET asks for confirmation; POST deletes the client and every token issued to it."""
     application = _get_client(request, client_pk)
     if request.method == "GET":
-        return render(request, "tokens/oauth/client_delete.html", _detail_context(request, application))
+        return render_page_or_fragment(request, DELETE_PAGE, DELETE, _detail_context(request, application))
     name = application.name
     services.delete_client(application=application, by=request.user, ip=client_ip(request))
-    messages.success(request, f"Client “{name}” deleted. Every token issued to it stopped working.")
-    return redirect("oauth_clients", org_id=request.organization.public_id)
+    list_url = reverse("oauth_clients", kwargs={"org_id": request.organization.public_id})
+    if not wants_fragment(request):
+        messages.success(request, f"Client “{name}” deleted. Every token issued to it stopped working.")
+        return redirect(list_url)
+    response = render(request, "tokens/oauth/partials/client_deleted.html", {"name": name})
+    response["HX-Trigger"] = CLIENTS_CHANGED
+    response["HX-Replace-Url"] = list_url
+    return response
 
 
 # --- the member's grants to clients ----------------------------------------------------
@@ -163,9 +246,13 @@ def grant_list(request):
 
 
 @member_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def grant_revoke(request, token_pk):
+    """GET asks, naming the consequence; the POST revokes the app's access at once."""
     token = get_object_or_404(_my_grants(request).select_related("organization"), pk=token_pk)
+    if request.method == "GET":
+        return render_page_or_fragment(request, "tokens/oauth/grant_revoke.html",
+                                       "tokens/oauth/partials/grant_revoke_confirm.html", {"token": token})
     services.revoke_grant(token=token, by=request.user, ip=client_ip(request))
     if request.htmx:
         return render(request, "tokens/oauth/partials/grant_revoked.html", {"token": token})

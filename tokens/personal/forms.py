@@ -5,7 +5,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
-from ..forms import GRACE_CHOICES, ScopePickerForm, ServiceErrorsMixin
+from ..forms import ScopePickerForm, ServiceErrorsMixin, grace_field
 from . import services
 
 NO_EXPIRY = "none"
@@ -100,7 +100,7 @@ class TokenRenameForm(ServiceErrorsMixin, forms.Form):
 
 
 class TokenRotateForm(ServiceErrorsMixin, forms.Form):
-    grace_period = forms.ChoiceField(label="Old secret keeps working for", choices=GRACE_CHOICES, initial="none")
+    grace_period = grace_field()
 
 
 class TokenPolicyForm(ServiceErrorsMixin, forms.Form):

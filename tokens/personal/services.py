@@ -145,6 +145,8 @@ def issue_personal_token(
 def rename_token(*, token, name, by, ip=None):
     name = clean_name(name)
     old = token.name
+    if name == old:
+        return token  # nothing changed, so nothing to audit
     token.name = name
     token.save(update_fields=["name", "updated"])
     audit.record(action=AuditEvent.Action.RENAMED, credential=token, actor=by, ip=ip, detail=f"from {old!r}")

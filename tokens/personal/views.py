@@ -3,10 +3,13 @@
 A view reads top to bottom: who may do this, fetch through the organization or
 membership, call the service, render. With htmx a view renders just its
 fragment (one template under templates/tokens/personal/partials/); without, the whole
-page, so everything works without JavaScript. A new secret is rendered straight
-from the service's return value in a `no-store` response, never through
-`messages`, the session or a redirect.
+page, so everything works without JavaScript. Creating and rotating are
+Post/Redirect/Get (tokens.handoff): the POST holds the new secret sealed for the
+one GET of the token's result page (`token_secret`, `no-store`), which shows it
+once; a reload, back or double-submit creates and rotates nothing.
 """
+
+import datetime
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -20,7 +23,8 @@ from accounts.decorators import admin_required, developer_required
 from accounts.errors import Refused
 from accounts.http import client_ip, render_page_or_fragment, wants_fragment
 
-from .. import audit, scopes
+from .. import handoff, scopes
+from ..forms import grace_consequence
 from ..models import AccessToken
 from ..schema import operations_allowed
 from . import services
@@ -34,6 +38,8 @@ LIST = "tokens/personal/partials/token_list.html"
 CREATE = "tokens/personal/partials/token_create.html"
 DETAIL_PAGE = "tokens/personal/token_detail.html"
 DETAIL = "tokens/personal/partials/token_detail.html"
+ROTATE_CONFIRM_PAGE = "tokens/personal/token_rotate.html"
+ROTATE_CONFIRM = "tokens/personal/partials/token_rotate_confirm.html"
 POLICY_PAGE = "tokens/personal/token_policy.html"
 POLICY = "tokens/personal/partials/token_policy_form.html"
 
@@ -64,13 +70,16 @@ def token_create_form(request, data=None):
     )
 
 
-def secret_context(request, issued):
-    """The one moment a secret is on a page: straight from the service, recorded as shown."""
-    return {
-        "new_token": issued.credential,
-        "secret": audit.reveal(issued, by=request.user, ip=client_ip(request)),
-        "api_me_url": request.build_absolute_uri(reverse("api_me")),
-    }
+def slot(token):
+    return f"token:{token.pk}"
+
+
+def list_url(request):
+    return reverse("tokens", kwargs={"org_id": request.organization.public_id})
+
+
+def result_url(request, token):
+    return reverse("token_secret", kwargs={"org_id": request.organization.public_id, "token_id": token.pk})
 
 
 def can_do(token):
@@ -94,7 +103,7 @@ def detail_context(token, **extra):
 @developer_required
 @require_GET
 def token_list(request):
-    """Developer › Access tokens: the generate form and the list (htmx: the list alone)."""
+    """Developer › Access tokens: the list, and "Generate new token" folded away (htmx: the list alone)."""
     context = token_list_context(request)
     if not wants_fragment(request):
         context["form"] = token_create_form(request)
@@ -104,10 +113,18 @@ def token_list(request):
 # sensitive_variables: an error report (DEBUG page, admin email) must not print the secret
 # from this view's frames or the template rendering below it.
 @sensitive_variables()
-@never_cache
 @developer_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def token_create(request):
+    """GET: the page with the form open (htmx: the form alone). POST: generate, then 303 to the result page."""
+    if request.method == "GET":
+        context = {"form": token_create_form(request), "form_open": True}
+        if not wants_fragment(request):
+            context.update(token_list_context(request))
+        return render_page_or_fragment(request, PAGE, CREATE, context)
+    submission = handoff.Submission(request)
+    if submission.repeated:
+        return submission.redirect_to_first(list_url(request))
     form = token_create_form(request, request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -123,20 +140,43 @@ def token_create(request):
         except Refused as exc:
             form.add_service_error(exc)
         else:
-            context = {"form": token_create_form(request), **secret_context(request, issued)}
-            if not wants_fragment(request):
-                context.update(token_list_context(request))
-            response = render_page_or_fragment(
-                request, PAGE, CREATE, context
-            )
-            response["HX-Trigger"] = TOKENS_CHANGED
-            return response
-    context = {"form": form}
+            handoff.hold(request, issued, slot=slot(issued.credential), how="created")
+            return submission.done(result_url(request, issued.credential))
+    submission.release()
+    context = {"form": form, "form_open": True}
     if not wants_fragment(request):
         context.update(token_list_context(request))
     return render_page_or_fragment(
         request, PAGE, CREATE, context, status=400
     )
+
+
+@sensitive_variables()
+@never_cache
+@developer_required
+@require_GET
+def token_secret(request, token_id):
+    """The result page of a creation or rotation: the new secret once, then "already shown"."""
+    token = get_visible_token(request, token_id)
+    shown = handoff.take(request, token, slot=slot(token), ip=client_ip(request))
+    secret, note = shown if shown else (None, {})
+    extra = {"secret": secret, "new_token": token, "already_shown": not secret,
+             "api_me_url": request.build_absolute_uri(reverse("api_me"))}
+    if note.get("how") == "rotated":
+        until = note.get("old_until")
+        extra["rotated_from"] = {"last4": note.get("old_last4", ""),
+                                 "until": datetime.datetime.fromisoformat(until) if until else None}
+    if wants_fragment(request) and note.get("how") == "created":
+        response = render(request, CREATE, {"form": token_create_form(request), **extra})
+    else:
+        response = render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(token, **extra))
+        if wants_fragment(request):
+            response["HX-Replace-Url"] = reverse(
+                "token_detail", kwargs={"org_id": request.organization.public_id, "token_id": token.pk}
+            )
+    if secret and wants_fragment(request):
+        response["HX-Trigger"] = TOKENS_CHANGED
+    return response
 
 
 @developer_required
@@ -172,13 +212,32 @@ def token_rename(request, token_id):
     )
 
 
+@developer_required
+@require_GET
+def token_rotate_confirm(request, token_id):
+    """Rotate, step 1: say what the grace period picked means before anything changes."""
+    token = get_visible_token(request, token_id)
+    form = TokenRotateForm(request.GET)
+    if not form.is_valid():
+        return render_page_or_fragment(
+            request, DETAIL_PAGE, DETAIL, detail_context(token, rotate_form=form), status=400,
+        )
+    grace = form.cleaned_data["grace_period"]
+    context = {"token": token, "grace_period": grace, "consequence": grace_consequence(grace)}
+    return render_page_or_fragment(request, ROTATE_CONFIRM_PAGE, ROTATE_CONFIRM, context)
+
+
 @sensitive_variables()
-@never_cache
 @developer_required
 @require_POST
 def token_rotate(request, token_id):
-    """A new secret, shown once; the old one keeps working for the grace period picked."""
+    """Rotate, step 2: a new secret, shown once on its result page; the old one works for the grace picked."""
     token = get_visible_token(request, token_id)
+    submission = handoff.Submission(request)
+    if submission.repeated:
+        return submission.redirect_to_first(reverse(
+            "token_detail", kwargs={"org_id": request.organization.public_id, "token_id": token.pk}
+        ))
     form = TokenRotateForm(request.POST)
     if form.is_valid():
         try:
@@ -188,16 +247,11 @@ def token_rotate(request, token_id):
             form.add_service_error(exc)
         else:
             token.refresh_from_db(fields=["revoked_at"])
-            context = detail_context(issued.credential, rotated_from=token, **secret_context(request, issued))
-            response = render_page_or_fragment(
-                request, DETAIL_PAGE, DETAIL, context
-            )
-            if wants_fragment(request):
-                response["HX-Trigger"] = TOKENS_CHANGED
-                response["HX-Replace-Url"] = reverse(
-                    "token_detail", kwargs={"org_id": request.organization.public_id, "token_id": issued.credential.pk}
-                )
-            return response
+            still_works = not token.is_revoked()
+            handoff.hold(request, issued, slot=slot(issued.credential), how="rotated", old_last4=token.last4,
+                         old_until=token.revoked_at.isoformat() if still_works else None)
+            return submission.done(result_url(request, issued.credential))
+    submission.release()
     return render_page_or_fragment(
         request, DETAIL_PAGE, DETAIL,
         detail_context(token, rotate_form=form), status=400,

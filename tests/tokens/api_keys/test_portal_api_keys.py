@@ -9,14 +9,21 @@ from tokens.models import ApiKey
 pytestmark = pytest.mark.django_db
 
 
+def see_other_then_ok(response):
+    """Post/Redirect/Get (issue 12): the POST answers 303 (it used to answer 201 with the secret in
+    its body) and the result page it leads to answers 200 and shows the secret once."""
+    return [status for _, status in response.redirect_chain] == [303] and response.status_code == 200
+
+
 def _url(name, org, *args):
     return reverse(name, args=[org.public_id, *args])
 
 
 def test_developer_creates_a_key_and_sees_the_secret_once(client, dev, org):
     login(client, dev)
-    response = client.post(_url("api_key_create", org), {"name": "server", "scopes": ["read.me"], "allow_jwt": "on"})
-    assert response.status_code == 201
+    response = client.post(_url("api_key_create", org), {"name": "server", "scopes": ["read.me"], "allow_jwt": "on"},
+                           follow=True)
+    assert see_other_then_ok(response)
     assert response["Cache-Control"] == "no-store"
     key = ApiKey.objects.get()
     html = response.content.decode()
@@ -70,8 +77,8 @@ def test_delete_asks_first_and_says_it_cannot_be_undone(client, dev, org):
 def test_rotate_shows_a_new_secret_once(client, dev, org):
     key = api_keys.create_api_key(issuer=membership(dev), name="k", scopes=["read.me"]).credential
     login(client, dev)
-    response = client.post(_url("api_key_rotate", org, key.pk), {"grace": "1h"})
-    assert response.status_code == 201
+    response = client.post(_url("api_key_rotate", org, key.pk), {"grace": "1h"}, follow=True)
+    assert see_other_then_ok(response)
     assert 'id="new-key-secret">kw_sk_' in response.content.decode()
 
 
@@ -90,8 +97,9 @@ def test_htmx_asks_for_the_list_and_gets_the_list_alone(client, dev, org):
 
 def test_htmx_create_answers_the_create_fragment_and_tells_the_list_to_reload(client, dev, org):
     login(client, dev)
-    response = client.post(_url("api_key_create", org), {"name": "server", "scopes": ["read.me"]}, headers=HTMX)
-    assert response.status_code == 201
+    response = client.post(_url("api_key_create", org), {"name": "server", "scopes": ["read.me"]}, headers=HTMX,
+                           follow=True)
+    assert see_other_then_ok(response)
     assert response["Cache-Control"] == "no-store"
     assert response["HX-Trigger"] == "api-keys-changed"
     html = response.content.decode()
@@ -101,8 +109,8 @@ def test_htmx_create_answers_the_create_fragment_and_tells_the_list_to_reload(cl
 
 def test_a_whole_domain_picked_in_the_scope_picker_grants_what_the_member_may(client, dev, org):
     login(client, dev)
-    response = client.post(_url("api_key_create", org), {"name": "server", "all_of": ["Developer"]})
-    assert response.status_code == 201
+    response = client.post(_url("api_key_create", org), {"name": "server", "all_of": ["Developer"]}, follow=True)
+    assert see_other_then_ok(response)
     developer = next(domain for domain in catalog.DOMAINS if domain.name == "Developer")
     assert "create.api_keys" in ApiKey.objects.get().scope_list
     assert set(ApiKey.objects.get().scope_list) <= {scope.name for scope in developer.scopes}
@@ -119,8 +127,9 @@ def test_a_key_without_a_name_is_refused_next_to_the_field(client, dev, org):
 def test_admin_picks_the_service_account_a_key_acts_as(client, alice, bot, org):
     login(client, alice)
     owner = membership(bot, org)
-    response = client.post(_url("api_key_create", org), {"name": "bot key", "scopes": ["read.me"], "owner": owner.pk})
-    assert response.status_code == 201
+    response = client.post(_url("api_key_create", org), {"name": "bot key", "scopes": ["read.me"], "owner": owner.pk},
+                           follow=True)
+    assert see_other_then_ok(response)
     assert ApiKey.objects.get().membership == owner
 
 
@@ -155,8 +164,8 @@ def test_rename_to_nothing_is_refused_and_keeps_the_name(client, dev, org):
 def test_htmx_rotate_answers_the_secret_panel_alone(client, dev, org):
     key, old = make_api_key(dev, scopes=("read.me",))
     login(client, dev)
-    response = client.post(_url("api_key_rotate", org, key.pk), {"grace": "none"}, headers=HTMX)
-    assert response.status_code == 201
+    response = client.post(_url("api_key_rotate", org, key.pk), {"grace": "none"}, headers=HTMX, follow=True)
+    assert see_other_then_ok(response)
     assert response["Cache-Control"] == "no-store"
     html = response.content.decode()
     assert 'id="new-key-secret">kw_sk_' in html and old not in html and 'id="api-key-list"' not in html

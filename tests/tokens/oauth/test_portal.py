@@ -19,7 +19,7 @@ def url(org, path=""):
 def test_developer_registers_a_client_and_sees_the_secret_once(client, dev, org):
     client.force_login(dev)
     response = client.post(url(org, "new/"), {"name": "Reporting app", "redirect_uris": REDIRECT_URI,
-                                              "client_type": "confidential"})
+                                              "client_type": "confidential"}, follow=True)
     assert response.status_code == 200
     application = Application.objects.get()
     assert application.created_by == dev and application.organization == org
@@ -107,7 +107,7 @@ def test_regenerate_shows_a_new_secret_once_and_the_old_one_stops_working(client
 
     application, old = make_client(dev)
     client.force_login(dev)
-    response = client.post(url(org, f"{application.pk}/regenerate-secret/"))
+    response = client.post(url(org, f"{application.pk}/regenerate-secret/"), follow=True)
     assert response.status_code == 200
     new = response.context["secret"]
     stored = Application.objects.get(pk=application.pk).client_secret

@@ -28,7 +28,8 @@ def create_url(org):
 
 def generate(client, org, headers=None, **fields):
     data = {"name": "CI deploys", "expiry": "30", "scopes": ["read.me"], **fields}
-    return client.post(create_url(org), data, headers=headers or {})
+    # Post/Redirect/Get: the POST answers 303 to the result page, which shows the secret once.
+    return client.post(create_url(org), data, headers=headers or {}, follow=True)
 
 
 def shown_secret(response):

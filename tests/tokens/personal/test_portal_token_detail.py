@@ -138,7 +138,7 @@ def test_admin_renames_a_developers_token(client, dev, alice, org):
 def test_rotate_shows_a_new_secret_once_and_keeps_the_old_one_for_the_grace_period(client, dev, org):
     token, old_secret = issue(dev, name="CI")
     login(client, dev)
-    response = client.post(url("token_rotate", org, token), {"grace_period": "24h"}, headers=HTMX)
+    response = client.post(url("token_rotate", org, token), {"grace_period": "24h"}, headers=HTMX, follow=True)
     assert response.status_code == 200
     token.refresh_from_db()
     new = AccessToken.objects.personal().exclude(pk=token.pk).get()
@@ -157,7 +157,7 @@ def test_rotate_shows_a_new_secret_once_and_keeps_the_old_one_for_the_grace_peri
 def test_rotated_secret_is_not_shown_on_the_new_tokens_detail_afterwards(client, dev, org):
     token, _ = issue(dev)
     login(client, dev)
-    secret = SECRET.search(client.post(url("token_rotate", org, token), {"grace_period": "none"})
+    secret = SECRET.search(client.post(url("token_rotate", org, token), {"grace_period": "none"}, follow=True)
                            .content.decode()).group(1)
     new = AccessToken.objects.personal().exclude(pk=token.pk).get()
     response = client.get(url("token_detail", org, new))
@@ -168,7 +168,7 @@ def test_rotated_secret_is_not_shown_on_the_new_tokens_detail_afterwards(client,
 def test_rotating_without_grace_ends_the_old_secret_at_once(client, dev, org):
     token, _ = issue(dev)
     login(client, dev)
-    response = client.post(url("token_rotate", org, token), {"grace_period": "none"})
+    response = client.post(url("token_rotate", org, token), {"grace_period": "none"}, follow=True)
     assert response.status_code == 200
     token.refresh_from_db()
     assert token.is_revoked()

@@ -1,0 +1,46 @@
+"""Template tags of the credential pages."""
+
+from django import template
+from django.utils import timezone
+from django.utils.html import format_html
+
+from ..forms import acts_as
+from ..handoff import SUBMISSION_FIELD, new_submission_id
+
+register = template.Library()
+
+
+@register.simple_tag
+def submission_field():
+    """A fresh one-time id for a form that creates or changes a secret (tokens.handoff.Submission)."""
+    return format_html('<input type="hidden" name="{}" value="{}">', SUBMISSION_FIELD, new_submission_id())
+
+
+@register.filter
+def days_until(moment):
+    """Whole days from today to `moment`'s day (negative once past), in the current time zone."""
+    if moment is None:
+        return None
+    return (timezone.localtime(moment).date() - timezone.localdate()).days
+
+
+EXPIRING_SOON_DAYS = 7
+
+
+@register.simple_tag
+def expiry_of(moment):
+    """How an expiry reads: {"expired", "soon" (within 7 days), "phrase": "in 7 days"/"tomorrow"/"today"}."""
+    if moment is None:
+        return None
+    days = days_until(moment)
+    expired = moment <= timezone.now()
+    phrase = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
+    return {"expired": expired, "soon": not expired and days <= EXPIRING_SOON_DAYS, "phrase": phrase}
+
+
+register.filter("acts_as", acts_as)
+
+
+@register.filter
+def is_future(moment):
+    return moment is not None and moment > timezone.now()
