@@ -23,17 +23,27 @@ document.addEventListener("click", async (event) => {
   const label = button.dataset.label || button.textContent;
   button.dataset.label = label;
   button.textContent = "Copied";
-  announce("Copied to the clipboard.");
+  // A secret panel announces through its own small live region, saying what was copied.
+  const status = button.closest("[data-secret-panel]")?.querySelector("[data-copy-status]");
+  if (status) {
+    const what = button.dataset.copy.includes("curl") ? "The curl line" : "The secret";
+    status.textContent = "";
+    setTimeout(() => { status.textContent = `${what} was copied to the clipboard.`; }, 50);
+    setTimeout(() => { status.textContent = ""; }, 4000);
+  } else {
+    announce("Copied to the clipboard.");
+  }
   setTimeout(() => { button.textContent = label; }, 1500);
 });
 
-// Form errors come back as 400 with the form re-rendered: htmx should show them, not drop them.
-document.addEventListener("htmx:beforeSwap", (event) => {
-  if (event.detail.xhr.status === 400) {
-    event.detail.shouldSwap = true;
-    event.detail.isError = false;
-  }
-});
+// Form errors come back as 400 with the form re-rendered and X-Form-Errors (accounts/http.py);
+// htmx swaps them in place (the htmx-config meta in base.html). Under DEBUG, django-htmx's
+// script takes every 400 for an error page and replaces the whole document with it: this
+// capture listener on window runs first and keeps form answers from reaching it.
+window.addEventListener("htmx:beforeOnLoad", (event) => {
+  const xhr = event.detail.xhr;
+  if (xhr && xhr.status === 400 && xhr.getResponseHeader("X-Form-Errors")) event.stopPropagation();
+}, true);
 
 // Scope picker. Without JavaScript the server expands "All of <domain>" and the role presets;
 // with it, they also tick the boxes they stand for, and follow the boxes as they change.
@@ -81,7 +91,8 @@ document.addEventListener("input", (event) => {
 function focusSecret(panel) {
   panel.removeAttribute("role");
   panel.removeAttribute("aria-live");
-  const target = panel.querySelector("[data-secret], .secret-row > code") || panel;
+  // A panel that is focusable itself (labelled by its title) takes the focus; else the secret does.
+  const target = panel.hasAttribute("tabindex") ? panel : panel.querySelector("[data-secret], .secret-row > code") || panel;
   if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
   target.focus({ preventScroll: false });
 }

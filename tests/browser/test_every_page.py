@@ -23,9 +23,7 @@ from tests.browser.portal_pages import (
 pytestmark = pytest.mark.browser
 
 # Known and being fixed elsewhere, (route, width) -> why. Remove a line when its page is fixed.
-KNOWN_OVERFLOW = {
-    ("orgs/<str:org_id>/developer/api-keys/", 1280): "issue 12 item 5: the API-keys table is being rebuilt",
-}
+KNOWN_OVERFLOW = {}  # (route, width) → why it may still be wider than the viewport
 
 
 @pytest.fixture

@@ -1,13 +1,4 @@
-// The credential pages (tokens, API keys, OAuth clients).
-
-// A form re-rendered with its errors answers 400 with X-Form-Errors (accounts/http.py) and
-// htmx swaps it in place (the htmx-config meta in base.html). Under DEBUG, django-htmx's
-// script takes every 400 for an error page and replaces the whole document with it; this
-// capture listener on window runs first and keeps form answers from reaching it.
-window.addEventListener("htmx:beforeOnLoad", (event) => {
-  const xhr = event.detail.xhr;
-  if (xhr && xhr.status === 400 && xhr.getResponseHeader("X-Form-Errors")) event.stopPropagation();
-}, true);
+// The compact scope picker of the credential pages (tokens, API keys); keyward.js does the rest.
 
 // Scope picker, compact: each domain's access level (none / read / write / all) ticks the
 // boxes it stands for; "read only" ticks every read scope; the filter narrows the list.
@@ -87,24 +78,4 @@ document.addEventListener("input", (event) => {
     const details = domain.querySelector("details");
     if (details && words.length) details.open = shown > 0;
   });
-});
-
-// A new secret: focus moves to its panel (not a live region: nothing reads the secret aloud),
-// and "Copied" is announced by the panel's own small live region, never with the secret.
-function focusSecret(root) {
-  const panel = root.matches?.("[data-secret-panel]") ? root : root.querySelector?.("[data-secret-panel]");
-  if (panel) panel.focus();
-}
-
-document.addEventListener("DOMContentLoaded", () => focusSecret(document));
-document.addEventListener("htmx:load", (event) => focusSecret(event.detail.elt));
-
-document.addEventListener("click", (event) => {
-  const button = event.target.closest("[data-copy]");
-  const status = button?.closest("[data-secret-panel]")?.querySelector("[data-copy-status]");
-  if (!status) return;
-  const what = button.dataset.copy.includes("curl") ? "The curl line" : "The secret";
-  status.textContent = "";
-  setTimeout(() => { status.textContent = `${what} was copied to the clipboard.`; }, 50);
-  setTimeout(() => { status.textContent = ""; }, 4000);
 });
