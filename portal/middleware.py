@@ -1,6 +1,10 @@
 import logging
 
+import corsheaders.middleware
+from django.conf import settings
 from django.db import DatabaseError
+
+from tokens.oauth import cors
 
 from .errors import DATABASE_DOWN, error_response
 
@@ -21,3 +25,22 @@ class DatabaseUnavailableMiddleware:
             log.warning("database error on %s: %s", request.path, type(exception).__name__)
             return error_response(request, 503, "service_unavailable", DATABASE_DOWN, "503.html")
         return None
+
+
+class CorsMiddleware(corsheaders.middleware.CorsMiddleware):
+    """django-cors-headers, deciding per path (CORS_URLS_REGEX limits it to these paths).
+
+    The API answers only CORS_API_ALLOWED_ORIGINS (none by default: closed to browsers);
+    /o/token/ and /o/revoke_token/ answer the origins the calling client registered. The
+    /.well-known/ documents are public and set `Access-Control-Allow-Origin: *` themselves.
+    """
+
+    def check_signal(self, request):
+        origin = request.headers.get("Origin")
+        if not origin:
+            return False
+        if request.path.startswith("/api/"):
+            return origin in settings.CORS_API_ALLOWED_ORIGINS
+        if request.path in cors.BROWSER_ENDPOINTS:
+            return cors.origin_allowed_for_client(origin, cors.client_id_of(request))
+        return False
