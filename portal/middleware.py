@@ -31,9 +31,16 @@ class CorsMiddleware(corsheaders.middleware.CorsMiddleware):
     """django-cors-headers, deciding per path (CORS_URLS_REGEX limits it to these paths).
 
     The API answers only CORS_API_ALLOWED_ORIGINS (none by default: closed to browsers);
-    /o/token/ and /o/revoke_token/ answer the origins the calling client registered. The
-    /.well-known/ documents are public and set `Access-Control-Allow-Origin: *` themselves.
+    /o/token/ and /o/revoke_token/ answer the origins the calling client registered; the
+    /.well-known/ documents (discovery, JWKS) are public: `Access-Control-Allow-Origin: *`.
     """
+
+    def add_response_headers(self, request, response):
+        if request.path.startswith("/.well-known/"):
+            # Public documents (discovery, JWKS): any page may read them, with no credentials.
+            response["Access-Control-Allow-Origin"] = "*"
+            return response
+        return super().add_response_headers(request, response)
 
     def check_signal(self, request):
         origin = request.headers.get("Origin")

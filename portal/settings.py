@@ -339,7 +339,7 @@ SPECTACULAR_SETTINGS = {
 # CORS (django-cors-headers), decided per path by portal.middleware.CorsMiddleware: /o/token/ and
 # /o/revoke_token/ answer the origins each client registered (Application.allowed_origins);
 # the API answers only CORS_API_ALLOWED_ORIGINS (none by default: closed to browsers);
-# /.well-known/ documents are public and say `Access-Control-Allow-Origin: *` themselves.
+# /.well-known/ documents (discovery, JWKS) are public: `Access-Control-Allow-Origin: *`.
 CORS_URLS_REGEX = r"^/(api/|o/token/|o/revoke_token/)"
 CORS_ALLOWED_ORIGINS = []
 CORS_API_ALLOWED_ORIGINS = env_list("CORS_API_ALLOWED_ORIGINS", [])
