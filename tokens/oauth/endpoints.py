@@ -142,6 +142,11 @@ def _basic_challenge(response):
     # authenticates with (oauthlib answers with a Bearer challenge).
     if response.status_code == 401:
         response["WWW-Authenticate"] = BASIC_CHALLENGE
+    # An error raised while saving tokens reaches DOT's view without oauthlib's default
+    # headers: RFC 6749 §5.1 and §5.2 still want JSON, never cached.
+    if response.content.startswith(b"{"):
+        response["Content-Type"] = "application/json"
+        response["Cache-Control"] = "no-store"
     return response
 
 

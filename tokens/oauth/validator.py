@@ -15,6 +15,7 @@ import re
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from oauth2_provider.models import Grant
@@ -178,18 +179,23 @@ class KeywardOAuth2Validator(OAuth2Validator):
     # --- refresh --------------------------------------------------------------------------
 
     def validate_refresh_token(self, refresh_token, client, request, *args, **kwargs):
-        if self._rotated_moments_ago(refresh_token, client):
-            raise errors.InvalidGrantError(
-                description="The refresh token was just used by a concurrent request; use the pair it received.",
-                request=request,
-            )
-        if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
-            return False
+        # Under the row lock, so the state judged here is the state DOT then judges: without
+        # it a rotation committing in between made DOT see a reuse and revoke the family.
+        with transaction.atomic():
+            if self._rotated_moments_ago(refresh_token, client):
+                raise errors.InvalidGrantError(
+                    description="The refresh token was just used by a concurrent request; use the pair it received.",
+                    request=request,
+                )
+            if not super().validate_refresh_token(refresh_token, client, request, *args, **kwargs):
+                return False
         return self._membership(request) is not None
 
     def _rotated_moments_ago(self, raw, client):
+        """Lock the presented refresh token's row; True if a rotation superseded it within the window."""
         rt = (
-            RefreshToken.objects.filter(token_checksum=secret_format.digest(raw), application_id=client.pk)
+            RefreshToken.objects.select_for_update()
+            .filter(token_checksum=secret_format.digest(raw), application_id=client.pk)
             .order_by(F("revoked").desc(nulls_first=True))
             .only("pk", "revoked")
             .first()

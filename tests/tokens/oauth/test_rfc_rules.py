@@ -58,6 +58,7 @@ def test_retried_refresh_within_the_window_is_refused_and_keeps_the_grant(dev, a
     assert winner.status_code == 200
     retry = refresh(application, secret, first["refresh_token"])
     assert retry.status_code == 400
+    assert retry["Content-Type"] == "application/json"
     assert retry.json()["error"] == "invalid_grant"
     assert "concurrent" in retry.json()["error_description"]
     assert api.get("/api/v1/me", **bearer(winner.json()["access_token"])).status_code == 200
