@@ -113,7 +113,7 @@ def clean_allowed_origins(origins):
         origins = origins.split()
     cleaned = []
     for origin in origins or ():
-        origin = (origin or "").strip().rstrip("/")
+        origin = (origin or "").strip().rstrip("/").lower()  # browsers send scheme and host lower-case
         if not origin or origin in cleaned:
             continue
         try:
