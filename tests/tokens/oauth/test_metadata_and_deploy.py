@@ -10,9 +10,10 @@ import pytest
 from django.test import Client
 
 from accounts.models import Membership
-from tests.factories import make_client
+from tests.factories import issue, make_client
 from tests.tokens.oauth.helpers import basic, consent, grant, pkce, post_form
 from tokens import scopes as catalog
+from tokens.models import Application
 from tokens.oauth import services
 
 pytestmark = pytest.mark.django_db
@@ -184,3 +185,34 @@ def test_https_client_does_not_get_http_redirects(dev):
     assert application.get_allowed_schemes() == ["https"]
     assert grant(dev, application, secret)["token_type"] == "Bearer"
     assert basic(application.client_id, secret)
+
+
+def test_developer_registers_a_browser_clients_origins_in_the_portal(client, dev, org):
+    client.force_login(dev)
+    response = client.post(f"/orgs/{org.public_id}/developer/oauth-clients/new/", {
+        "name": "Browser app", "redirect_uris": "https://spa.example.com/cb", "client_type": "public",
+        "allowed_origins": "https://SPA.example.com\nhttps://spa.example.com",
+    })
+    assert response.status_code == 200
+    assert Application.objects.get(name="Browser app").allowed_origins == SPA
+    assert SPA in response.content.decode()
+
+
+def test_bad_origin_shows_the_error_on_the_portal_form(client, dev, org):
+    client.force_login(dev)
+    response = client.post(f"/orgs/{org.public_id}/developer/oauth-clients/new/", {
+        "name": "Browser app", "redirect_uris": "https://spa.example.com/cb", "client_type": "public",
+        "allowed_origins": "https://spa.example.com/app",
+    })
+    assert response.status_code == 400
+    assert "is not an origin" in response.content.decode()
+    assert not Application.objects.filter(name="Browser app").exists()
+
+
+def test_api_sets_and_shows_a_clients_allowed_origins(api, dev):
+    application, _ = make_client(dev, client_type="public")
+    _, token = issue(dev, scopes=["update.oauth_clients", "read.oauth_clients"])
+    response = api.patch(f"/api/v1/oauth-clients/{application.pk}", {"allowedOrigins": [SPA]}, format="json",
+                         HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response.status_code == 200, response.content
+    assert response.json()["allowedOrigins"] == [SPA]
