@@ -279,3 +279,30 @@ def test_purge_expired_deletes_an_expired_access_token_no_refresh_token_needs(de
     AccessToken.objects.filter(pk=token.pk).update(expires=timezone.now() - datetime.timedelta(seconds=1))
     call_command("purge_expired", stdout=io.StringIO())
     assert not AccessToken.objects.filter(pk=token.pk).exists()
+
+
+# --- schemes are case-insensitive at the API too (RFC 9110 §11.1) -------------------------------
+
+
+@pytest.mark.parametrize("scheme", ["BASIC", "basic"])
+def test_api_key_basic_scheme_is_recognised_in_any_case(api, alice, scheme):
+    from tests.tokens.test_api_keys import basic as key_basic
+    from tests.tokens.test_api_keys import make_key
+
+    key, secret = make_key(alice)
+    header = key_basic(key.key_id, secret)["HTTP_AUTHORIZATION"].replace("Basic", scheme, 1)
+    assert api.get("/api/v1/me", HTTP_AUTHORIZATION=header).status_code == 200
+
+
+def test_api_key_jwt_under_bearer_in_capitals_is_recognised(api, alice):
+    from tests.tokens.test_api_keys import make_key, signed
+
+    key, secret = make_key(alice)
+    header = signed(key, secret)["HTTP_AUTHORIZATION"].replace("Bearer", "BEARER", 1)
+    assert api.get("/api/v1/me", HTTP_AUTHORIZATION=header).status_code == 200
+
+
+def test_oauth_token_under_bearer_in_capitals_is_recognised(api, dev):
+    application, secret = make_client(dev)
+    body = grant(dev, application, secret)
+    assert api.get("/api/v1/me", HTTP_AUTHORIZATION="BEARER " + body["access_token"]).status_code == 200
