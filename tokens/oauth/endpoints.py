@@ -9,6 +9,7 @@ client and token management pages turned off.
 
 import datetime
 import json
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
 from django.http import Http404, JsonResponse
@@ -103,6 +104,14 @@ class ConsentView(AuthorizationView):
         if context.get("application") is not None and context.get("membership") is None:
             response_kwargs["status"] = 403
         return super().render_to_response(context, **response_kwargs)
+
+    def redirect(self, redirect_to, application):
+        # RFC 9207 §2: `iss` in every authorization response, errors included (DOT adds it
+        # to successful ones only).
+        if "iss" not in parse_qs(urlsplit(redirect_to).query):
+            issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
+            redirect_to += ("&" if "?" in redirect_to else "?") + urlencode({"iss": issuer})
+        return super().redirect(redirect_to, application)
 
     def form_valid(self, form):
         application = (

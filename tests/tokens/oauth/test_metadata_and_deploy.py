@@ -88,6 +88,14 @@ def test_authorization_response_carries_the_issuer(dev):
     assert parse_qs(urlsplit(response["Location"]).query)["iss"] == [ORIGIN]
 
 
+def test_error_authorization_response_carries_the_issuer_too(dev):
+    application, _ = make_client(dev)
+    response = consent(dev, application, pkce()[1], allow=False)
+    query = parse_qs(urlsplit(response["Location"]).query)
+    assert query["error"] == ["access_denied"]
+    assert query["iss"] == [ORIGIN]
+
+
 def test_deploy_check_shows_no_oauth_warning_that_is_not_a_deliberate_choice(tmp_path):
     env = {
         "PATH": "/usr/bin:/bin", "HTTPS": "true", "DEBUG": "false",
