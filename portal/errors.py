@@ -133,7 +133,8 @@ def api_exception_handler(exc, context):
         error = None if body["code"] == "not_authenticated" else "invalid_token"
         if body["code"] == "invalid_request":
             error = "invalid_request"
-        headers["WWW-Authenticate"] = bearer_challenge(error, body["detail"])
+        # RFC 6750 §3: a request without credentials gets the bare challenge, no error fields.
+        headers["WWW-Authenticate"] = bearer_challenge(error, body["detail"] if error else None)
     if body["code"] == "insufficient_scope":
         missing = body.get("missingScopes") or body.get("missing_scopes") or []
         headers["WWW-Authenticate"] = bearer_challenge(

@@ -1,10 +1,12 @@
 import logging
 from urllib.parse import unquote_to_bytes
 
+import corsheaders.middleware
 from django.conf import settings
 from django.http import Http404, JsonResponse
 
 from accounts.throttle import Throttled
+from tokens.oauth import cors
 
 from .errors import (
     DATABASE_DOWN,
@@ -129,3 +131,29 @@ class NotFoundMiddleware:
         if isinstance(exception, Http404):
             return handler404(request, exception)
         return None
+
+
+class CorsMiddleware(corsheaders.middleware.CorsMiddleware):
+    """django-cors-headers, deciding per path (CORS_URLS_REGEX limits it to these paths).
+
+    The API answers only CORS_API_ALLOWED_ORIGINS (none by default: closed to browsers);
+    /o/token/ and /o/revoke_token/ answer the origins the calling client registered; the
+    /.well-known/ documents (discovery, JWKS) are public: `Access-Control-Allow-Origin: *`.
+    """
+
+    def add_response_headers(self, request, response):
+        if request.path.startswith("/.well-known/"):
+            # Public documents (discovery, JWKS): any page may read them, with no credentials.
+            response["Access-Control-Allow-Origin"] = "*"
+            return response
+        return super().add_response_headers(request, response)
+
+    def check_signal(self, request):
+        origin = request.headers.get("Origin")
+        if not origin:
+            return False
+        if request.path.startswith("/api/"):
+            return origin in settings.CORS_API_ALLOWED_ORIGINS
+        if request.path in cors.BROWSER_ENDPOINTS:
+            return cors.origin_allowed_for_client(origin, cors.client_id_of(request))
+        return False

@@ -133,6 +133,7 @@ INSTALLED_APPS = [
     # its database backend keeps the queue in our database, worked by `manage.py db_worker`.
     "django_tasks",
     "django_tasks_db",
+    "corsheaders",
     "accounts",
     "tokens",
     "chats",
@@ -142,6 +143,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.HostileInputMiddleware",
+    # Before CommonMiddleware, so a preflight is answered before any redirect (django-cors-headers).
+    "portal.middleware.CorsMiddleware",
     "portal.middleware.DatabaseUnavailableMiddleware",
     "portal.middleware.ThrottledMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -243,9 +246,33 @@ OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "tokens.RefreshToken"
 OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
 OAUTH2_PROVIDER_GRANT_MODEL = "oauth2_provider.Grant"
 OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth2_provider.DeviceGrant"
+# Lifetimes of OAuth tokens issued at /o/token/ (the token response's `expires_in` says the first).
+# An access token lives an hour; its refresh token rotates on every use and dies after this
+# long without one (counted from its access token's expiry, DOT's REFRESH_TOKEN_EXPIRE_SECONDS).
+OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS = env_int("OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS", 3600, minimum=60)
+OAUTH_REFRESH_TOKEN_IDLE_SECONDS = env_int("OAUTH_REFRESH_TOKEN_IDLE_SECONDS", 30 * 24 * 3600, minimum=3600)
+# RFC 8414 / RFC 9207 issuer (`https://keyward.example.com`); empty: the origin of each request.
+OAUTH_ISSUER = os.environ.get("OAUTH_ISSUER", "").rstrip("/")
 OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTH_REFRESH_TOKEN_IDLE_SECONDS,
+    # RFC 9700 switches (`check --deploy` warns on each one left off): no implicit grant,
+    # no password grant, S256 only, no token in a query string, `iss` in the authorization
+    # response (RFC 9207), digests only at rest.
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    # Plain http redirect URIs only for a native app's loopback (RFC 8252 §7.3): the global
+    # list is https only; Application.get_allowed_schemes adds http for a client whose
+    # registered loopback URI needs it (tokens.oauth.services refuses any other http URI).
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
+    "OIDC_ISS_ENDPOINT": OAUTH_ISSUER,
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
@@ -320,6 +347,21 @@ SPECTACULAR_SETTINGS = {
         "tokens.leaks.GitHubSignatureAuthentication",
     ],
 }
+
+# CORS (django-cors-headers), decided per path by portal.middleware.CorsMiddleware: /o/token/ and
+# /o/revoke_token/ answer the origins each client registered (Application.allowed_origins);
+# the API answers only CORS_API_ALLOWED_ORIGINS (none by default: closed to browsers);
+# /.well-known/ documents (discovery, JWKS) are public: `Access-Control-Allow-Origin: *`.
+CORS_URLS_REGEX = r"^/(api/|o/token/|o/revoke_token/)"
+CORS_ALLOWED_ORIGINS = []
+CORS_API_ALLOWED_ORIGINS = env_list("CORS_API_ALLOWED_ORIGINS", [])
+for _origin in CORS_API_ALLOWED_ORIGINS:
+    _parts = urlparse(_origin)
+    if _parts.scheme not in ("https", "http") or not _parts.netloc or _parts.path or _origin == "*":
+        raise ImproperlyConfigured(
+            f"CORS_API_ALLOWED_ORIGINS takes origins like https://app.example.com, not {_origin!r}."
+        )
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 # Keyward's own knobs.
 # The bearer lookup runs as a prepared statement on PostgreSQL (planned once per connection).

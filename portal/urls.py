@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from tokens import docs
+from tokens.oauth.urls import provider_urlpatterns
 
 from . import views
 
@@ -20,7 +21,7 @@ urlpatterns = [
     path("api/docs/", views.ApiDocsView.as_view(url_name="schema"), name="api_docs"),
     path("api/docs/scopes/", docs.scopes_page, name="api_scopes"),
     path("", include("tokens.urls")),
-    path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("", include((provider_urlpatterns, "oauth2_provider"))),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("chats.urls")),

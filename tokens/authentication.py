@@ -29,6 +29,14 @@ def fail(code, detail):
     return exceptions.AuthenticationFailed(detail, code=code)
 
 
+class TokenInURL(exceptions.APIException):
+    """RFC 6750 §3.1: a token sent where it is never accepted is a malformed request, 400."""
+
+    status_code = 400
+    default_code = "invalid_request"
+    default_detail = "Tokens are never accepted in the URL. Send it in the Authorization header."
+
+
 class AccessTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer …` for every token kept as an AccessToken row.
 
@@ -43,10 +51,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         header = request.META.get("HTTP_AUTHORIZATION")
         if not header:
             if "access_token=" in request.META.get("QUERY_STRING", ""):
-                raise fail(
-                    "invalid_request",
-                    "Tokens are never accepted in the URL. Send it in the Authorization header.",
-                )
+                raise TokenInURL()
             return None
         scheme, _, raw = header.partition(" ")
         if scheme.lower() != "bearer":

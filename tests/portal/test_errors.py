@@ -23,7 +23,8 @@ def test_unknown_api_path_is_404_json(api):
 
 def test_token_in_query_string_is_refused(api):
     response = api.get("/api/v1/me?access_token=kw_pat_whatever")
-    assert response.status_code == 401
+    # RFC 6750 §3.1 (issue 11, item 7): a malformed request, 400 — it was 401 before.
+    assert response.status_code == 400
     assert response.json()["code"] == "invalid_request"
 
 

@@ -143,7 +143,8 @@ def test_rotation_without_grace_kills_the_old_secret_at_once(api, dev):
 def test_token_in_query_string_is_never_accepted(api, dev):
     _token, secret = issue(dev)
     response = api.get(f"/api/v1/me?access_token={secret}")
-    assert response.status_code == 401
+    # RFC 6750 §3.1 (issue 11, item 7): a malformed request, 400 — it was 401 before.
+    assert response.status_code == 400
     assert response.json()["code"] == "invalid_request"
 
 

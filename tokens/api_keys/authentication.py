@@ -27,7 +27,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         header = request.META.get("HTTP_AUTHORIZATION")
-        if not header or not header.startswith(("Basic ", "basic ", "Bearer eyJ", "bearer eyJ")):
+        if not header or not header[:10].lower().startswith(("basic ", "bearer eyj")):  # schemes ignore case
             return None
         scheme, _, value = header.partition(" ")
         value = value.strip()

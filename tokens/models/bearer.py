@@ -65,6 +65,15 @@ class Application(AbstractApplication):
     def is_usable(self, request):
         return self.client_id != self.LOGIN_CLIENT_ID
 
+    def get_allowed_schemes(self):
+        # ALLOWED_REDIRECT_URI_SCHEMES is https only; a native app's registered loopback
+        # redirect (RFC 8252 §7.3, the only http URI tokens.oauth.services accepts) adds http
+        # for this client alone.
+        schemes = list(super().get_allowed_schemes())
+        if "http" not in schemes and any(uri.startswith("http://") for uri in self.redirect_uris.split()):
+            schemes.append("http")
+        return schemes
+
 
 class Kind(models.TextChoices):
     """The kinds of credential kept as an AccessToken row (a subset of CredentialKind)."""

@@ -23,6 +23,7 @@ from . import services
 
 class OAuthClientSerializer(serializers.ModelSerializer):
     redirect_uris = serializers.SerializerMethodField()
+    allowed_origins = serializers.SerializerMethodField()
     created_by = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(source="created", read_only=True)
     updated_at = serializers.DateTimeField(source="updated", read_only=True)
@@ -30,13 +31,17 @@ class OAuthClientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Application
         fields = [
-            "id", "name", "client_id", "client_type", "redirect_uris", "allow_introspection", "secret_last4",
+            "id", "name", "client_id", "client_type", "redirect_uris", "allowed_origins", "allow_introspection",
+            "secret_last4",
             "created_by", "created_at", "created_ip", "updated_at", "last_used_at",
         ]
         read_only_fields = fields
 
     def get_redirect_uris(self, application) -> list[str]:
         return application.redirect_uris.split()
+
+    def get_allowed_origins(self, application) -> list[str]:
+        return application.allowed_origins.split()
 
     def get_created_by(self, application) -> str | None:
         return application.created_by.email if application.created_by_id else None
@@ -60,6 +65,10 @@ class OAuthClientCreateSerializer(serializers.Serializer):
         choices=Application.CLIENT_TYPES, default="confidential",
         help_text="confidential: a server that keeps a secret; public: a browser or native app (PKCE only).",
     )
+    allowed_origins = serializers.ListField(
+        child=serializers.CharField(max_length=300), required=False,
+        help_text="Origins (https://host[:port]) a browser app calls /o/token/ and /o/revoke_token/ from (CORS).",
+    )
     allow_introspection = serializers.BooleanField(
         default=False, help_text="May call /o/introspect/ (admins only; confidential clients)."
     )
@@ -69,6 +78,10 @@ class OAuthClientUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=NAME_MAX_LENGTH, required=False)
     redirect_uris = serializers.ListField(
         child=serializers.CharField(max_length=2000), allow_empty=False, required=False
+    )
+    allowed_origins = serializers.ListField(
+        child=serializers.CharField(max_length=300), required=False,
+        help_text="Origins (https://host[:port]) a browser app calls /o/token/ and /o/revoke_token/ from (CORS).",
     )
     allow_introspection = serializers.BooleanField(required=False, help_text="Admins only.")
 
@@ -82,7 +95,7 @@ class OAuthClientViewSet(CredentialViewSet):
 
     model = Application
     noun = "OAuth client"
-    updatable = frozenset({"name", "redirect_uris", "allow_introspection"})
+    updatable = frozenset({"name", "redirect_uris", "allowed_origins", "allow_introspection"})
     immutable_hint = "Its id and type are fixed: register a new client instead."
     serializer_class = OAuthClientSerializer
     required_scopes = {
@@ -109,7 +122,7 @@ class OAuthClientViewSet(CredentialViewSet):
         issued = services.create_client(
             membership=_membership(request), name=data["name"], redirect_uris=data["redirect_uris"],
             client_type=data["client_type"], allow_introspection=data["allow_introspection"],
-            ip=client_ip(request),
+            allowed_origins=data.get("allowed_origins", ()), ip=client_ip(request),
         )
         return self._secret_response(issued, status.HTTP_201_CREATED)
 
@@ -122,7 +135,8 @@ class OAuthClientViewSet(CredentialViewSet):
         services.update_client(
             application=application, by=request.user, membership=_membership(request),
             name=data.get("name"), redirect_uris=data.get("redirect_uris"),
-            allow_introspection=data.get("allow_introspection"), ip=client_ip(request),
+            allow_introspection=data.get("allow_introspection"), allowed_origins=data.get("allowed_origins"),
+            ip=client_ip(request),
         )
         return Response(OAuthClientSerializer(application).data)
 

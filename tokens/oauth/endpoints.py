@@ -1,20 +1,40 @@
-"""Keyward's own versions of three of DOT's /o/ endpoints (tokens.oauth.urls routes them first).
+"""Keyward's own versions of DOT's /o/ endpoints (tokens.oauth.urls routes them).
 
 The consent page (/o/authorize/) in the portal's look, asked only of members of
-the client's organization; RFC 7662 introspection for trusted clients, by POST;
-and DOT's own client and token management pages turned off.
+the client's organization; the token and revocation endpoints with RFC 6749's
+Basic challenge and client credentials refused in the URL; RFC 7662
+introspection for trusted clients, by POST; RFC 8414 metadata; and DOT's own
+client and token management pages turned off.
 """
 
+import datetime
+import json
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from django.conf import settings
 from django.http import Http404, JsonResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
+from oauth2_provider import views as dot_views
+from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.mixins import OAuthLibMixin
 from oauthlib.common import Request as OAuthRequest
 
 from .. import scopes as catalog
 from .. import secret_format
-from ..models import AccessToken, Application, Kind
+from ..models import AccessToken, Application, Kind, RefreshToken
 from . import services
+
+# RFC 6749 §2.3.1: client credentials (and, by the same reasoning, codes, verifiers and
+# tokens) travel in the form body or the Authorization header; a URL lands in access logs.
+# oauthlib reads the query string as well as the body, so these are refused up front.
+BODY_ONLY_PARAMETERS = frozenset({
+    "client_id", "client_secret", "code", "code_verifier", "refresh_token", "token",
+    "access_token", "password", "username", "assertion",
+})
+BASIC_CHALLENGE = 'Basic realm="keyward"'
 
 # --- /o/authorize/: the consent page ------------------------------------------------
 
@@ -85,6 +105,14 @@ class ConsentView(AuthorizationView):
             response_kwargs["status"] = 403
         return super().render_to_response(context, **response_kwargs)
 
+    def redirect(self, redirect_to, application):
+        # RFC 9207 §2: `iss` in every authorization response, errors included (DOT adds it
+        # to successful ones only).
+        if "iss" not in parse_qs(urlsplit(redirect_to).query):
+            issuer = oauth2_settings.oauth2_authorization_server_issuer(self.request)
+            redirect_to += ("&" if "?" in redirect_to else "?") + urlencode({"iss": issuer})
+        return super().redirect(redirect_to, application)
+
     def form_valid(self, form):
         application = (
             Application.objects.select_related("organization")
@@ -106,6 +134,45 @@ def _oauth_error(error, description, status):
     return response
 
 
+def _parameters_in_url(request):
+    """A 400 `invalid_request` when the URL carries a credential parameter, else None."""
+    named = sorted(BODY_ONLY_PARAMETERS.intersection(request.GET))
+    if not named:
+        return None
+    return _oauth_error(
+        "invalid_request",
+        f"{', '.join(named)} must be sent in the form body or the Authorization header, never in the URL.",
+        400,
+    )
+
+
+def _basic_challenge(response):
+    # RFC 6749 §5.2: a client that failed authentication is challenged with the scheme it
+    # authenticates with (oauthlib answers with a Bearer challenge).
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = BASIC_CHALLENGE
+    # An error raised while saving tokens reaches DOT's view without oauthlib's default
+    # headers: RFC 6749 §5.1 and §5.2 still want JSON, never cached.
+    if response.content.startswith(b"{"):
+        response["Content-Type"] = "application/json"
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+class TokenView(dot_views.TokenView):
+    """DOT's token endpoint: credentials never from the URL; a failed client is challenged with Basic."""
+
+    def post(self, request, *args, **kwargs):
+        return _parameters_in_url(request) or _basic_challenge(super().post(request, *args, **kwargs))
+
+
+class RevokeTokenView(dot_views.RevokeTokenView):
+    """DOT's RFC 7009 endpoint, with the same two rules as the token endpoint."""
+
+    def post(self, request, *args, **kwargs):
+        return _parameters_in_url(request) or _basic_challenge(super().post(request, *args, **kwargs))
+
+
 def _authenticated_client(request):
     """The client whose credentials (Basic, or client_id + client_secret in the body) are valid, or None."""
     core = OAuthLibMixin.get_oauthlib_core()
@@ -118,15 +185,39 @@ def _authenticated_client(request):
     return client if client.client_type == Application.CLIENT_CONFIDENTIAL else None
 
 
+def _live_refresh_token(client, digest):
+    """The refresh token of this client with this digest, if DOT would still take it at /o/token/."""
+    rt = (
+        RefreshToken.objects.select_related("access_token")
+        .filter(token_checksum=digest, application_id=client.pk, revoked__isnull=True)
+        .first()
+    )
+    if rt is None or rt.access_token is None:
+        return None
+    expires = rt.access_token.expires + datetime.timedelta(seconds=settings.OAUTH_REFRESH_TOKEN_IDLE_SECONDS)
+    return (rt, expires) if expires > timezone.now() else None
+
+
 def describe_token(client, raw):
     """RFC 7662 §2.2 for a token of this client; anything else is exactly `{"active": false}`."""
     inactive = {"active": False}
-    token = (
-        AccessToken.objects.select_related("membership", "user", "organization")
-        .filter(token_checksum=secret_format.digest(raw), application_id=client.pk, kind=Kind.OAUTH)
-        .first()
+    digest = secret_format.digest(raw)
+    tokens = AccessToken.objects.select_related("membership", "user", "organization").filter(
+        application_id=client.pk, kind=Kind.OAUTH
     )
-    if token is None or token.organization_id != client.organization_id or not token.is_live():
+    token = tokens.filter(token_checksum=digest).first()
+    refresh = None
+    if token is None:
+        # A live refresh token is active too (RFC 7662 §2.2), described by its access token's grant.
+        refresh = _live_refresh_token(client, digest)
+        if refresh is None:
+            return inactive
+        token = tokens.filter(pk=refresh[0].access_token_id).first()
+        if token is None or token.revoked_at is not None:
+            return inactive
+    elif not token.is_live():
+        return inactive
+    if token.organization_id != client.organization_id:
         return inactive
     membership = token.membership
     if membership is None or membership.organization_id != token.organization_id or not token.user.is_active:
@@ -142,7 +233,11 @@ def describe_token(client, raw):
         "sub": str(token.user_id),
         "org": token.organization.public_id,
     }
-    if token.expires is not None:
+    if refresh is not None:
+        answer["token_type"] = "refresh_token"
+        answer["iat"] = int(refresh[0].created.timestamp())
+        answer["exp"] = int(refresh[1].timestamp())
+    elif token.expires is not None:
         answer["exp"] = int(token.expires.timestamp())
     return answer
 
@@ -160,11 +255,12 @@ def introspect(request):
         )
         response["Allow"] = "POST"
         return response
+    refused = _parameters_in_url(request)
+    if refused:
+        return refused
     client = _authenticated_client(request)
     if client is None:
-        response = _oauth_error("invalid_client", "Client authentication failed.", 401)
-        response["WWW-Authenticate"] = 'Basic realm="keyward"'
-        return response
+        return _basic_challenge(_oauth_error("invalid_client", "Client authentication failed.", 401))
     if not client.allow_introspection:
         return _oauth_error("unauthorized_client", "This client is not allowed to introspect tokens.", 403)
     raw = request.POST.get("token", "")
@@ -173,6 +269,37 @@ def introspect(request):
     response = JsonResponse(describe_token(client, raw))
     response["Cache-Control"] = "no-store"
     return response
+
+
+# --- /.well-known/oauth-authorization-server (RFC 8414) ------------------------------
+
+METADATA_MAX_AGE = 3600
+
+
+class ServerMetadataView(dot_views.OAuthServerMetadataView):
+    """DOT's RFC 8414 document, completed: the JWKS of login tokens, the scope catalog, the
+    docs, RFC 9207's `iss`, and only what Keyward accepts (code + S256, refresh)."""
+
+    def get(self, request, *args, **kwargs):
+        data = json.loads(super().get(request, *args, **kwargs).content)
+        origin = (oauth2_settings.OIDC_ISS_ENDPOINT or request.build_absolute_uri("/")).rstrip("/")
+        data.update({
+            "jwks_uri": origin + reverse("jwks"),
+            "scopes_supported": catalog.ordered(catalog.SCOPES) + list(catalog.ROLE_BUNDLES),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query"],
+            "code_challenge_methods_supported": ["S256"],
+            "service_documentation": origin + reverse("api_docs"),
+            "authorization_response_iss_parameter_supported": True,
+        })
+        # A public client has no secret: it authenticates with `none` at the token endpoint
+        # (PKCE proves the code is its own); revocation and introspection need a secret.
+        data["revocation_endpoint_auth_methods_supported"] = ["client_secret_basic", "client_secret_post", "none"]
+        data["introspection_endpoint_auth_methods_supported"] = ["client_secret_basic", "client_secret_post"]
+        response = JsonResponse(data)
+        response["Cache-Control"] = f"public, max-age={METADATA_MAX_AGE}"
+        response["Access-Control-Allow-Origin"] = "*"
+        return response
 
 
 def not_found(request, *args, **kwargs):

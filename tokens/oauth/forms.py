@@ -16,6 +16,10 @@ class OAuthClientForm(ServiceErrorsMixin, forms.Form):
         label="Redirect URIs", widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One per line. https:// only; http:// is allowed for localhost.",
     )
+    allowed_origins = forms.CharField(
+        label="Allowed origins (CORS)", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="For a browser app that calls /o/token/ itself: one origin per line, like https://app.example.com.",
+    )
     client_type = forms.ChoiceField(
         label="Client type", initial=Application.CLIENT_CONFIDENTIAL, widget=forms.RadioSelect,
         choices=[
@@ -33,6 +37,7 @@ class OAuthClientForm(ServiceErrorsMixin, forms.Form):
             initial = {
                 "name": application.name,
                 "redirect_uris": "\n".join(application.redirect_uris.split()),
+                "allowed_origins": "\n".join(application.allowed_origins.split()),
                 "allow_introspection": application.allow_introspection,
             }
         super().__init__(data, initial=initial)

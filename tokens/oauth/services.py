@@ -10,20 +10,23 @@ admin deletes the client instead. The writes are keyword-only, atomic and
 audited through tokens.audit.
 """
 
+import datetime
 import logging
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from oauth2_provider.generators import generate_client_secret
-from oauth2_provider.models import revoke_access_token
+from oauth2_provider.models import Grant, revoke_access_token
 
 from accounts.errors import Refused
 from accounts.models import Membership
 
 from .. import audit, rules
 from .. import scopes as catalog
-from ..models import AccessToken, Application, AuditEvent, CredentialKind, Kind
+from ..models import AccessToken, Application, AuditEvent, CredentialKind, Kind, RefreshToken
 from ..one_time import Issued, OneTimeSecret
 from ..review import services as review
 
@@ -101,6 +104,39 @@ def clean_redirect_uris(uris):
     return cleaned
 
 
+MAX_ALLOWED_ORIGINS = 10
+
+
+def clean_allowed_origins(origins):
+    """Origins a browser-based client calls /o/token/ from (CORS): `https://host[:port]`, or
+    plain http on a loopback host; a list or whitespace-separated text → the same, checked."""
+    if isinstance(origins, str):
+        origins = origins.split()
+    cleaned = []
+    for origin in origins or ():
+        origin = (origin or "").strip().rstrip("/").lower()  # browsers send scheme and host lower-case
+        if not origin or origin in cleaned:
+            continue
+        try:
+            parts = urlsplit(origin)
+            parts.port  # noqa: B018 - raises ValueError on a bad port
+        except ValueError:
+            parts = None
+        if (parts is None or not parts.hostname or parts.path or parts.query or parts.fragment
+                or parts.username or parts.password
+                or not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS))):
+            raise Refused(
+                "invalid_origin",
+                f"{origin} is not an origin: give https://host[:port] (plain http only for localhost).",
+                "allowed_origins",
+            )
+        cleaned.append(origin)
+    if len(cleaned) > MAX_ALLOWED_ORIGINS:
+        raise Refused("too_many_origins", f"A client has at most {MAX_ALLOWED_ORIGINS} allowed origins.",
+                      "allowed_origins")
+    return cleaned
+
+
 def _check_developer(membership):
     if not membership.has_developer_access:
         raise Refused("developer_access_required", "Managing OAuth clients needs developer access.")
@@ -135,11 +171,12 @@ def _new_secret(application):
 
 @transaction.atomic
 def create_client(*, membership, name, redirect_uris, client_type=Application.CLIENT_CONFIDENTIAL,
-                  allow_introspection=False, ip=None):
+                  allow_introspection=False, allowed_origins=(), ip=None):
     """Register a client of the member's organization for the authorization-code flow with PKCE."""
     _check_developer(membership)
     name = clean_client_name(name)
     uris = clean_redirect_uris(redirect_uris)
+    origins = clean_allowed_origins(allowed_origins)
     if client_type not in CLIENT_TYPES:
         raise Refused("invalid_client_type", "A client is confidential or public.", "client_type")
     _check_introspection(membership, allow_introspection, client_type)
@@ -155,6 +192,7 @@ def create_client(*, membership, name, redirect_uris, client_type=Application.CL
         redirect_uris=" ".join(uris),
         skip_authorization=False,  # every grant goes through the consent page
         allow_introspection=bool(allow_introspection),
+        allowed_origins=" ".join(origins),
     )
     raw = None
     if client_type == Application.CLIENT_CONFIDENTIAL:
@@ -173,8 +211,8 @@ def create_client(*, membership, name, redirect_uris, client_type=Application.CL
 
 @transaction.atomic
 def update_client(*, application, by, membership, name=None, redirect_uris=None, allow_introspection=None,
-                  ip=None):
-    """Change the name, the redirect URIs and (admins) introspection; the type and id are fixed."""
+                  allowed_origins=None, ip=None):
+    """Change the name, the redirect URIs, the CORS origins and (admins) introspection; the type and id are fixed."""
     _check_developer(membership)
     changed = []
     if name is not None:
@@ -187,6 +225,11 @@ def update_client(*, application, by, membership, name=None, redirect_uris=None,
         if uris != application.redirect_uris:
             application.redirect_uris = uris
             changed.append("redirect_uris")
+    if allowed_origins is not None:
+        origins = " ".join(clean_allowed_origins(allowed_origins))
+        if origins != application.allowed_origins:
+            application.allowed_origins = origins
+            changed.append("allowed_origins")
     if allow_introspection is not None and bool(allow_introspection) != application.allow_introspection:
         if not membership.is_admin:
             raise Refused(
@@ -221,13 +264,14 @@ def regenerate_secret(*, application, by, ip=None):
 def delete_client(*, application, by, ip=None):
     """Delete the client; every access and refresh token issued to it dies with it, at once."""
     application = Application.objects.select_for_update().get(pk=application.pk)
+    client_pk = application.pk  # Model.delete() sets pk to None
     tokens = AccessToken.objects.filter(application=application).count()
     # Audited first: the rows below go with the client (DOT's foreign keys cascade), so a
     # presented token then finds nothing and answers 401.
     audit.record(action=AuditEvent.Action.REVOKED, credential=application, actor=by, ip=ip,
                  detail=f"client deleted with its {tokens} access token(s)")
     application.delete()
-    log.info("OAuth client %s deleted by user %s with %s token(s)", application.pk, by.pk, tokens)
+    log.info("OAuth client %s deleted by user %s with %s token(s)", client_pk, by.pk, tokens)
 
 
 @transaction.atomic
@@ -251,6 +295,27 @@ def revoke_grant(*, token, by, ip=None):
         token.revoke()  # its refresh token was already gone, so DOT's path left it alone
     log.info("OAuth token %s …%s revoked by user %s", token.pk, token.last4, by.pk)
     return token
+
+
+def purge_expired(*, now=None):
+    """Delete what can no longer be used: expired authorization codes, OAuth refresh tokens past
+    their idle lifetime (a rotated or revoked one is kept that long, for reuse detection), and
+    expired OAuth access tokens no refresh token needs. Login sessions and personal tokens are
+    not touched (their own rooms keep them). Returns the counts, for the command's report."""
+    now = now or timezone.now()
+    idle = datetime.timedelta(seconds=settings.OAUTH_REFRESH_TOKEN_IDLE_SECONDS)
+    grants, _ = Grant.objects.filter(expires__lt=now).delete()
+    refresh, _ = (
+        RefreshToken.objects.exclude(application__client_id=Application.LOGIN_CLIENT_ID)
+        .filter(Q(revoked__lt=now - idle)
+                | Q(revoked__isnull=True, access_token__isnull=True)
+                | Q(revoked__isnull=True, access_token__expires__lte=now - idle))
+        .delete()
+    )
+    access, _ = AccessToken.objects.filter(kind=Kind.OAUTH, expires__lt=now, refresh_token__isnull=True).delete()
+    log.info("purged %s authorization code(s), %s OAuth refresh token(s), %s OAuth access token(s)",
+             grants, refresh, access)
+    return {"authorization_codes": grants, "refresh_tokens": refresh, "access_tokens": access}
 
 
 # The offboarding review revokes a departed member's client by deleting it; a client has no

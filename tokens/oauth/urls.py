@@ -1,8 +1,10 @@
-"""OAuth clients and grants in the portal, and Keyward's own versions of three of DOT's /o/ endpoints.
+"""OAuth clients and grants in the portal, and the OAuth server's endpoints.
 
-portal/urls.py includes these before DOT's urls, so they win: the consent page,
-introspection restricted to trusted clients by POST, and DOT's own management
-pages turned off.
+`provider_urlpatterns` is what portal/urls.py mounts at the root under DOT's
+`oauth2_provider` namespace (DOT reverses those names): Keyward's versions of
+/o/authorize/, /o/token/, /o/revoke_token/, /o/introspect/ and the RFC 8414
+document at the origin's /.well-known/. DOT's device flow, OIDC and management
+pages are not mounted.
 """
 
 from django.urls import path, re_path
@@ -11,6 +13,16 @@ from . import endpoints, views
 
 CLIENTS = "orgs/<str:org_id>/developer/oauth-clients/"
 GRANTS = "orgs/<str:org_id>/developer/authorized-apps/"
+
+provider_urlpatterns = [
+    # RFC 8414 §3: at the origin's root, so the issuer is the origin (not /o).
+    path(".well-known/oauth-authorization-server", endpoints.ServerMetadataView.as_view(),
+         name="oauth-server-metadata"),
+    path("o/authorize/", endpoints.ConsentView.as_view(), name="authorize"),
+    path("o/token/", endpoints.TokenView.as_view(), name="token"),
+    path("o/revoke_token/", endpoints.RevokeTokenView.as_view(), name="revoke-token"),
+    path("o/introspect/", endpoints.introspect, name="introspect"),
+]
 
 urlpatterns = [
     path("o/authorize/", endpoints.ConsentView.as_view(), name="oauth_authorize"),

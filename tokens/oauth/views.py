@@ -108,7 +108,7 @@ def client_create(request):
             issued = services.create_client(
                 membership=request.membership, name=data["name"], redirect_uris=data["redirect_uris"],
                 client_type=data["client_type"], allow_introspection=data.get("allow_introspection", False),
-                ip=client_ip(request),
+                allowed_origins=data["allowed_origins"], ip=client_ip(request),
             )
         except Refused as exc:
             form.add_service_error(exc)
@@ -168,7 +168,7 @@ def client_update(request, client_pk):
             services.update_client(
                 application=application, by=request.user, membership=request.membership, name=data["name"],
                 redirect_uris=data["redirect_uris"], allow_introspection=data.get("allow_introspection"),
-                ip=client_ip(request),
+                allowed_origins=data["allowed_origins"], ip=client_ip(request),
             )
         except Refused as exc:
             form.add_service_error(exc)

@@ -198,7 +198,8 @@ def test_refresh_token_in_the_query_string_is_refused_even_as_a_get(api, alice):
 def test_access_token_in_the_query_string_is_refused(api, alice):
     body = pair_of(api, "alice@acme.test")
     response = api.get(f"/api/v1/me?access_token={body['token']}")
-    assert response.status_code == 401
+    # RFC 6750 §3.1 (issue 11, item 7): a malformed request, 400 — it was 401 before.
+    assert response.status_code == 400
     assert response.json()["code"] == "invalid_request"
 
 
