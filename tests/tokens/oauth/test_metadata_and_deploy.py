@@ -200,7 +200,7 @@ def test_developer_registers_a_browser_clients_origins_in_the_portal(client, dev
     response = client.post(f"/orgs/{org.public_id}/developer/oauth-clients/new/", {
         "name": "Browser app", "redirect_uris": "https://spa.example.com/cb", "client_type": "public",
         "allowed_origins": "https://SPA.example.com\nhttps://spa.example.com",
-    })
+    }, follow=True)
     assert response.status_code == 200
     assert Application.objects.get(name="Browser app").allowed_origins == SPA
     assert SPA in response.content.decode()
