@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from django.urls import URLResolver, get_resolver
 
 from accounts.models import Membership
-from tokens.models import AccessToken, ApiKey, Application, Kind, RefreshToken
+from chats.models import Webhook
+from tokens.models import AccessToken, ApiKey, Application, Kind, RefreshToken, ReviewItem
 
 # Pages outside /orgs/<org_id>/ that people open in the portal's layout.
 PUBLIC_PAGES = {"api/docs/scopes/", "invitations/", "login/"}
@@ -79,6 +80,9 @@ def parameters(org, user):
         "session_id": session.token_family if session else "00000000-0000-0000-0000-000000000000",
         "membership_id": other.pk if other else 0,
         "invitation_id": 0,
+        "item_id": getattr(ReviewItem.objects.filter(organization=org).first(), "pk", 0),
+        "webhook_id": getattr(Webhook.objects.filter(organization=org).first(), "pk", 0),
+        "delivery_id": 0,
     }
 
 
