@@ -14,7 +14,7 @@ from django.apps import apps
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Organization, Role
-from tests.conftest import PASSWORD, make_member
+from tests.factories import PASSWORD, make_member
 
 from .conftest import all_scope_token, bearer, first_ids, log_in, own_credentials
 
