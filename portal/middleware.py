@@ -47,8 +47,9 @@ class DatabaseUnavailableMiddleware:
 
 class HostileInputMiddleware:
     """Refuses, on the API and OAuth routes, what no view should have to think about: control
-    characters in headers, the query string or an OAuth form (the JSON and form parsers of the
-    API check bodies), and bodies bigger than DATA_UPLOAD_MAX_MEMORY_SIZE (413)."""
+    characters in headers, the query string or a form (the API's JSON parser checks JSON bodies;
+    the API takes no forms and answers a clean one 415), and bodies bigger than
+    DATA_UPLOAD_MAX_MEMORY_SIZE (413)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -75,9 +76,11 @@ class HostileInputMiddleware:
         query = unquote_to_bytes(request.META.get("QUERY_STRING", "")).decode("utf-8", "replace")
         if CONTROL_CHARACTERS.search(query):
             return self.control("The query string")
-        if (request.path.startswith("/o/") and request.method == "POST"
-                and request.content_type in FORMS):
-            # DOT's views read request.POST; the API's FormParser checks its own forms.
+        if request.method == "POST" and request.content_type in FORMS:
+            # Read the body first: request.POST then parses a copy, and the body stays readable
+            # for DRF, which answers the API's forms 415 (a consumed multipart stream would
+            # reach it as an empty body instead). DOT's views read request.POST.
+            request.body  # noqa: B018
             for key, values in request.POST.lists():
                 if CONTROL_CHARACTERS.search(key + "".join(values)):
                     return self.control("The form")

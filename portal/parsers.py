@@ -92,7 +92,10 @@ class JSONParser(BaseParser):
 
 
 class FormParser(CamelCaseFormParser):
-    """URL-encoded forms, refusing control characters in names and values."""
+    """URL-encoded forms, refusing control characters in names and values.
+
+    Not among the API's defaults (the API takes JSON): for a view that must take a browser's form.
+    """
 
     def parse(self, stream, media_type=None, parser_context=None):
         data = super().parse(stream, media_type, parser_context)
@@ -104,7 +107,10 @@ class FormParser(CamelCaseFormParser):
 
 
 class MultiPartParser(CamelCaseMultiPartParser):
-    """Multipart forms, refusing control characters in field names and values (files are bytes)."""
+    """Multipart forms, refusing control characters in field names and values (files are bytes).
+
+    Not among the API's defaults, like FormParser.
+    """
 
     def parse(self, stream, media_type=None, parser_context=None):
         parsed = super().parse(stream, media_type, parser_context)

@@ -307,12 +307,11 @@ REST_FRAMEWORK = {
         "djangorestframework_camel_case.render.CamelCaseJSONRenderer",
         "djangorestframework_camel_case.render.CamelCaseBrowsableAPIRenderer",
     ],
-    # camelCase parsers that also refuse deep, non-object and control-character bodies.
-    "DEFAULT_PARSER_CLASSES": [
-        "portal.parsers.JSONParser",
-        "portal.parsers.FormParser",
-        "portal.parsers.MultiPartParser",
-    ],
+    # The camelCase JSON parser, which also refuses deep, non-object and control-character bodies.
+    # JSON only, so the OpenAPI document lists one request content type (a client generator
+    # given JSON, form and multipart sends multipart with every field twice). OAuth under /o/
+    # keeps its RFC 6749 forms; it is not DRF.
+    "DEFAULT_PARSER_CLASSES": ["portal.parsers.JSONParser"],
     "DEFAULT_METADATA_CLASS": "portal.metadata.OperationMetadata",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -155,7 +155,7 @@ _ERRORS = {
 }
 _BODY_ERRORS = {
     "413": "The body is larger than the server accepts.",
-    "415": "The body's content type is not JSON or a form.",
+    "415": "The body's content type is not application/json.",
 }
 
 

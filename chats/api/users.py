@@ -36,7 +36,9 @@ class UserFullSerializer(UserLimitedSerializer):
 
 class UserCreateSerializer(serializers.Serializer):
     email = serializers.EmailField()
-    name = serializers.CharField(max_length=150, required=False, default="",
+    # allow_blank: the default "" must be a value a client may send back (openapi-spec-validator
+    # refuses a default that breaks its own minLength).
+    name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True,
                                  help_text="Used only when the email has no account yet.")
     role = serializers.ChoiceField(choices=Role.choices, default=Role.AGENT)
     developer_access = serializers.BooleanField(required=False, default=False)
