@@ -142,7 +142,7 @@ def _items(body):
     """The report as a list of `{token, type, url, source}` strings, or a 400."""
     try:
         report = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise exceptions.ParseError("The report must be a JSON array of {token, type, url, source}.") from None
     if not isinstance(report, list) or len(report) > MAX_TOKENS_PER_REPORT:
         raise exceptions.ValidationError({

@@ -7,7 +7,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, issue, make_delivery, make_member, membership
 
 # Path converters and regex groups of the URL resolver, turned into sample values.
 _SAMPLES = {"int": "1", "str": "x", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000000", "path": "x"}
@@ -147,3 +147,15 @@ def own_credentials(client, headers):
     app = client.post("/api/v1/oauth-clients", {"name": "probe app", "redirectUris": ["https://app.test/cb"]},
                       format="json", **headers)
     assert app.status_code == 201, app.content
+
+
+def departed_member_and_delivery(org, admin):
+    """What the offboarding review and the webhook log hold, made the real way: a developer who
+    leaves with a live token opens a review item; a delivery sits in the first webhook's log."""
+    from accounts import services as accounts
+    from accounts.models import Role
+
+    leaver = make_member(org, f"leaver@{org.slug}.test", Role.BOT, developer_access=True)
+    issue(leaver, org, name="left behind")
+    accounts.remove_member(membership=membership(leaver, org), by=admin)
+    make_delivery(org.webhooks.order_by("pk").first())

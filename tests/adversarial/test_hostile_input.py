@@ -35,6 +35,7 @@ def caller(client, alice, acme):
     token = all_scope_token(client, "alice@acme.test")
     headers = bearer(token["token"])
     own_credentials(client, headers)
+    departed_member_and_delivery(acme.org, alice)
     return headers
 
 
@@ -87,11 +88,20 @@ def test_body_that_is_not_an_object_is_refused_with_400_on_every_write(client, c
             assert response.status_code in (400, 403), (method, path, response.status_code)
 
 
+# Operations that read their raw body themselves, never through the API's parsers, with the reason.
+RAW_BODY_OPERATIONS = {
+    "secret_scanning_report": "GitHub's signature covers the raw bytes: a JSON array, parsed only once it verified",
+}
+RAW_BODY_VIEWS = {"ReportView": RAW_BODY_OPERATIONS["secret_scanning_report"]}
+
+
 def test_every_request_body_in_the_document_is_an_object(client, db):
     """The parser refuses non-object bodies; that is only right while no operation takes one."""
     document = openapi(client)
     schemas = document["components"]["schemas"]
     for method, path, operation in operations(document):
+        if operation["operationId"] in RAW_BODY_OPERATIONS:
+            continue
         for media in operation.get("requestBody", {}).get("content", {}).values():
             schema = media["schema"]
             if "$ref" in schema:
@@ -343,5 +353,7 @@ def test_every_api_view_parses_with_the_edge_parsers(db):
     walk(get_resolver().url_patterns)
     assert len(views) > 10
     for name, view in views.items():
+        if name in RAW_BODY_VIEWS:
+            continue
         for parser in getattr(view, "parser_classes", []):
             assert issubclass(parser, edge), (name, parser)
