@@ -42,6 +42,14 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "tokens.oauth.hashers.ClientSecretHasher"]
 
 
+@pytest.fixture(autouse=True)
+def credential_cache_off(settings):
+    """The in-process suite asks the database on every request: many tests arrange a state by
+    writing rows directly (a revoked_at, a deactivated user), which no production write does
+    without publishing. tests/tokens/cache/ turns the cache on, in process and in live servers."""
+    settings.CREDENTIAL_CACHE = False
+
+
 @pytest.fixture
 def group(db):
     """Acme Group, owned by alice once she exists."""

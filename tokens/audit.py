@@ -1,12 +1,41 @@
 """The one writer of the audit log: who did what to which credential, when and from where.
 
 Every credential write (and every change of organizations, groups and members)
-calls `record`; handing out a one-time secret goes through `reveal`, which
+calls `record`, which is also where those changes reach every process's credential
+cache (`invalidated_by`); handing out a one-time secret goes through `reveal`, which
 records *secret shown*. Events carry a credential's kind, id, name and last 4
 characters: never a secret or a digest.
 """
 
-from .models import AuditEvent
+from . import invalidation
+from .models import AuditEvent, CredentialKind
+
+# What an audited change may alter in a cached answer (tokens.credential_cache). Issuing,
+# renaming and showing a secret alter none; every other action publishes.
+_UNCHANGED = {AuditEvent.Action.ISSUED, AuditEvent.Action.RENAMED, AuditEvent.Action.SECRET_SHOWN}
+_TAG_OF_KIND = {
+    CredentialKind.PERSONAL: "token",
+    CredentialKind.LOGIN: "token",
+    CredentialKind.OAUTH: "token",
+    CredentialKind.API_KEY: "key",
+    CredentialKind.OAUTH_CLIENT: "app",
+}
+
+
+def invalidated_by(audit_event):
+    """The cache tags an audited change invalidates: the credential itself when it is one of
+    those the cache holds, everything for organization and group changes (a deleted
+    organization's events land in another one's log), else the event's organization."""
+    if audit_event.action in _UNCHANGED:
+        return ()
+    kind = audit_event.credential_kind
+    if audit_event.credential_id is not None and kind in _TAG_OF_KIND:
+        return (f"{_TAG_OF_KIND[kind]}:{audit_event.credential_id}",)
+    if kind == CredentialKind.WEBHOOK:
+        return ()
+    if kind in (CredentialKind.ORGANIZATION, CredentialKind.GROUP):
+        return ("all",)
+    return (f"org:{audit_event.organization_id}",)
 
 
 def event(*, action, credential=None, organization=None, organization_id=None, actor=None, kind=None,
@@ -34,12 +63,15 @@ def record(**fields):
     """Write one event (see `event` for the fields)."""
     audit_event = event(**fields)
     audit_event.save()
+    invalidation.publish(*invalidated_by(audit_event))
     return audit_event
 
 
 def record_each(credentials, **fields):
     """One event per credential, in one INSERT."""
-    return AuditEvent.objects.bulk_create([event(credential=c, **fields) for c in credentials])
+    events = AuditEvent.objects.bulk_create([event(credential=c, **fields) for c in credentials])
+    invalidation.publish(*(tag for audit_event in events for tag in invalidated_by(audit_event)))
+    return events
 
 
 def reveal(issued, *, by, ip=None):
