@@ -191,7 +191,7 @@ class Listener(threading.Thread):
             "dbname": db["NAME"], "user": db.get("USER") or None, "password": db.get("PASSWORD") or None,
             "host": db.get("HOST") or None, "port": db.get("PORT") or None,
             "connect_timeout": (db.get("OPTIONS") or {}).get("connect_timeout", 3),
-            "application_name": "keyward-invalidation-listener",
+            "application_name": f"keyward-invalidation-listener-{os.getpid()}",
             "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
         }
         with psycopg.connect(**{k: v for k, v in params.items() if v is not None}, autocommit=True) as conn:
