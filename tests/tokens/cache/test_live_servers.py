@@ -19,6 +19,7 @@ from django.test import Client
 
 from accounts import services as accounts
 from accounts.models import Organization, Role
+from bench.live import Server, database_url, redis_reachable
 from tests.factories import issue, login_pair, make_api_key, make_client, membership
 from tokens import audit
 from tokens.api_keys import services as api_key_services
@@ -26,8 +27,6 @@ from tokens.login import services as login_services
 from tokens.models import AccessToken, AuditEvent, CredentialKind, Kind
 from tokens.oauth import services as oauth_services
 from tokens.personal import services
-
-from .live import Server, database_url, redis_reachable
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[1]
 METRICS_TOKEN = "live-test-metrics-token"  # the test servers' scrape secret
 
 
@@ -38,7 +38,7 @@ def redis_reachable(url):
 class Server:
     """`gunicorn portal.wsgi` with `workers` sync workers on a free loopback port."""
 
-    def __init__(self, *, database_url, redis_url="", workers=1, ttl=30, extra_env=None):
+    def __init__(self, *, database_url, redis_url="", workers=1, ttl=30, extra_env=None, ready_path="/healthz"):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -65,7 +65,7 @@ class Server:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if self.session.get(self.url + "/healthz", timeout=10).status_code == 200:
+                if self.session.get(self.url + ready_path, timeout=10).status_code == 200:
                     break
             except requests.RequestException:
                 pass
