@@ -494,7 +494,9 @@ def _wrk(url, authorization, seconds, connections_=8):
 
 
 def run_http(args):
-    """gunicorn, 2 sync workers on loopback, and wrk: the same endpoints, interleaved rounds."""
+    """gunicorn, 2 sync workers on loopback, and wrk: the same endpoints, interleaved rounds. Two
+    servers: Keyward's settings (health checks on, which Keyward's lookup stands in for), and the
+    peers' default configuration (no health checks); DRF and DOT are measured on both."""
     import shutil
 
     from bench.live import Server
@@ -502,22 +504,30 @@ def run_http(args):
     if not shutil.which("wrk"):
         sys.exit("the HTTP mode needs wrk (apt-get install wrk; `make bench` installs it)")
     headers = seed(args.tokens)
-    server = Server(database_url=_database_url(), workers=2, ready_path="/none/",
-                    extra_env={"DJANGO_SETTINGS_MODULE": "bench.settings"})
+    env = {"DJANGO_SETTINGS_MODULE": "bench.settings"}
+    checked = Server(database_url=_database_url(), workers=2, ready_path="/none/", extra_env=env)
+    plain = Server(database_url=_database_url(), workers=2, ready_path="/none/",
+                   extra_env={**env, "BENCH_HEALTH_CHECKS": "false"})
+    rows = []
+    for name, path, _a, _p in ROWS:
+        if name in (DRF, DOT):
+            rows.append((f"{name}, default", plain, path, headers[name]))
+            rows.append((f"{name}, health checks", checked, path, headers[name]))
+        else:
+            rows.append((name, checked, path, headers[name]))
     try:
-        rows = [(name, path) for name, path, _a, _p in ROWS]
-        for name, path in rows:  # warm-up: both workers start their listeners and caches
-            _wrk(f"{server.url}/{path}", headers[name], 2)
-        samples = {name: [] for name, _ in rows}
+        for _name, server, path, header in rows:  # warm-up: every worker starts its listener and cache
+            _wrk(f"{server.url}/{path}", header, 2)
+        samples = {name: [] for name, *_ in rows}
         for i in range(args.http_rounds):
             for k in range(len(rows)):
-                name, path = rows[(i + k) % len(rows)]
-                samples[name].append(_wrk(f"{server.url}/{path}", headers[name], args.http_seconds))
+                name, server, path, header = rows[(i + k) % len(rows)]
+                samples[name].append(_wrk(f"{server.url}/{path}", header, args.http_seconds))
     finally:
-        server.stop()
+        checked.stop()
+        plain.stop()
     print(f"\n== HTTP: gunicorn 2 sync workers on 127.0.0.1, wrk -t2 -c8, {args.http_rounds} interleaved "
-          f"rounds of {args.http_seconds} s per row; {describe_database()}, health checks on "
-          f"(Keyward's settings)\n")
+          f"rounds of {args.http_seconds} s per row; {describe_database()}\n")
     width = max(len(name) for name in samples)
     print(f"{'row':<{width}}  {'req/s':>8}  {'p50 ms':>7}  {'p99 ms':>7}  {'× floor req/s':>13}")
     rates = {name: statistics.median(s[0] for s in runs) for name, runs in samples.items()}
