@@ -11,7 +11,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts import services as accounts
 from accounts.models import Role
 from tests.factories import bearer, issue, login_pair, make_api_key, make_client, membership
 from tokens import audit, invalidation
@@ -207,10 +206,25 @@ def test_audited_changes_of_people_and_tenants_publish(org, action, kind, expect
     assert tags == (() if expected is None else ("all",) if expected == "all" else (f"org:{org.pk}",))
 
 
-def test_member_role_change_through_the_api_services_publishes_the_organization(alice, agent, org, published):
-    accounts.update_member(membership=membership(agent), by=alice, by_role=Role.ADMIN, role=Role.GUEST)
-    audit.record(organization=org, actor=alice, action=AuditEvent.Action.MEMBER_CHANGED, kind=CredentialKind.MEMBER)
+def test_role_change_through_the_api_publishes_the_organization(api, alice, agent, org, published):
+    _t, secret = issue(alice, scopes=["admin"])
+    response = api.patch(f"/api/v1/users/{agent.pk}", {"role": "guest"}, format="json", **bearer(secret))
+    assert response.status_code == 200
     assert f"org:{org.pk}" in published
+
+
+def test_member_removal_through_the_api_publishes_the_organization(api, alice, agent, org, published):
+    _t, secret = issue(alice, scopes=["admin"])
+    assert api.delete(f"/api/v1/users/{agent.pk}", **bearer(secret)).status_code == 204
+    assert f"org:{org.pk}" in published
+
+
+def test_group_change_through_the_api_publishes_everything(api, alice, group, published):
+    _t, secret = issue(alice, scopes=["admin"])
+    response = api.patch(f"/api/v1/organization-groups/{group.pk}", {"name": "Acme Holding"}, format="json",
+                         **bearer(secret))
+    assert response.status_code == 200
+    assert "all" in published
 
 
 def test_admin_deactivation_publishes_the_user(admin_client_for, agent, published):
