@@ -53,7 +53,10 @@ lint: install
 screenshots: install
 	$(TEST_ENV) $(BIN)/python -m tests.browser.screenshots
 
+# Every mode: in process, HTTP (gunicorn + wrk), propagation (NOTIFY, Redis), 1M-token flatness.
+# `make bench BENCH_ARGS="peers"` runs one; `python -m bench.auth --help` lists them.
 bench: install
+	command -v wrk >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
 	$(TEST_ENV) DJANGO_SETTINGS_MODULE=bench.settings $(BIN)/python -m bench.auth $(BENCH_ARGS)
 
 clean:

@@ -16,3 +16,8 @@ INSTALLED_APPS = [*INSTALLED_APPS, "rest_framework.authtoken"]
 ROOT_URLCONF = "bench.urls"
 # Quiet: every request of the warm-up would otherwise log nothing useful at INFO.
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+# The HTTP mode runs a second server with the peers' default configuration: no health checks.
+if os.environ.get("BENCH_HEALTH_CHECKS", "true") == "false":
+    from portal.settings import DATABASES
+
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = False

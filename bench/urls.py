@@ -22,12 +22,25 @@ class Ok(APIView):
         return Response({"ok": True})
 
 
+class ColdAccessTokenAuthentication(AccessTokenAuthentication):
+    """Keyward with the credential cache off: every request asks the database (a cache miss)."""
+
+    use_cache = False
+
+
+NO_AUTH = "no auth"
+KEYWARD_WARM = "Keyward warm (cache)"
+KEYWARD_COLD = "Keyward cold (cache off)"
+DRF = "DRF TokenAuthentication"
+DOT = "DOT OAuth2Authentication"
+
 # (row name, URL path, authentication classes, permission classes), in table order.
 ROWS = (
-    ("no auth", "none/", [], [AllowAny]),
-    ("Keyward AccessTokenAuthentication", "keyward/", [AccessTokenAuthentication], [HasRequiredScopes]),
-    ("DRF TokenAuthentication", "drf/", [TokenAuthentication], [IsAuthenticated]),
-    ("DOT OAuth2Authentication", "dot/", [OAuth2Authentication], [TokenHasScope]),
+    (NO_AUTH, "none/", [], [AllowAny]),
+    (KEYWARD_WARM, "keyward/", [AccessTokenAuthentication], [HasRequiredScopes]),
+    (KEYWARD_COLD, "keyward-cold/", [ColdAccessTokenAuthentication], [HasRequiredScopes]),
+    (DRF, "drf/", [TokenAuthentication], [IsAuthenticated]),
+    (DOT, "dot/", [OAuth2Authentication], [TokenHasScope]),
 )
 
 urlpatterns = [

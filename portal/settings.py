@@ -367,6 +367,19 @@ CORS_PREFLIGHT_MAX_AGE = 3600
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "keyward-demo")
 TOKEN_LAST_USED_INTERVAL_SECONDS = env_int("TOKEN_LAST_USED_INTERVAL_SECONDS", 60, minimum=1)
+# Verified credentials answered from memory (tokens.credential_cache): on unless turned off,
+# used only while this process hears invalidations (PostgreSQL NOTIFY, or Redis pub/sub when
+# REDIS_URL is set; SQLite has neither, so no cache). The TTL bounds how long a lost
+# notification could keep a changed credential alive.
+CREDENTIAL_CACHE = env_bool("CREDENTIAL_CACHE", True)
+CREDENTIAL_CACHE_TTL_SECONDS = env_int("CREDENTIAL_CACHE_TTL_SECONDS", 30, minimum=1)
+if CREDENTIAL_CACHE_TTL_SECONDS > 300:
+    raise ImproperlyConfigured("CREDENTIAL_CACHE_TTL_SECONDS is at most 300: it bounds a lost revocation.")
+CREDENTIAL_CACHE_SIZE = env_int("CREDENTIAL_CACHE_SIZE", 10_000, minimum=1)
+# The NOTIFY channel / Redis pub/sub channel carrying invalidations.
+CREDENTIAL_INVALIDATION_CHANNEL = os.environ.get("CREDENTIAL_INVALIDATION_CHANNEL", "keyward_credentials")
+# GET /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # Fernet keys (newest first) sealing the secrets Keyward must read back; derived from
 # SECRET_KEY when unset. Add a new key in front to rotate; old keys keep opening old rows.
 SECRET_ENCRYPTION_KEYS = env_list("SECRET_ENCRYPTION_KEYS", [])

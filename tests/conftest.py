@@ -48,6 +48,14 @@ def webhooks_may_call_local_receivers(settings):
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
 
 
+@pytest.fixture(autouse=True)
+def credential_cache_off(settings):
+    """The in-process suite asks the database on every request: many tests arrange a state by
+    writing rows directly (a revoked_at, a deactivated user), which no production write does
+    without publishing. tests/tokens/cache/ turns the cache on, in process and in live servers."""
+    settings.CREDENTIAL_CACHE = False
+
+
 @pytest.fixture
 def group(db):
     """Acme Group, owned by alice once she exists."""

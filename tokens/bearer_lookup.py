@@ -33,6 +33,7 @@ _COLUMNS = (
     "organization__group_id",
     "reach",
     "app_user_id",
+    "application_id",
 )
 _sql_by_alias = {}
 

@@ -47,10 +47,12 @@ def record_use(model, pk, last_used_at, now, request):
 
     Checked first in memory (no query at all most of the time), then by the UPDATE's own
     condition, so concurrent requests of one credential write once per interval.
+    Returns True when it asked the database (the caller's copy of `last_used_at` is now `now`).
     """
     interval = settings.TOKEN_LAST_USED_INTERVAL_SECONDS
     if last_used_at is not None and (now - last_used_at).total_seconds() < interval:
-        return
+        return False
     model.objects.filter(pk=pk).exclude(
         last_used_at__gt=now - datetime.timedelta(seconds=interval)
     ).update(last_used_at=now, last_used_ip=client_ip(request))
+    return True

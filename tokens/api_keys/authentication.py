@@ -8,9 +8,10 @@ from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication
+from rest_framework.exceptions import AuthenticationFailed
 
+from .. import invalidation, metrics, secret_format
 from .. import scopes as catalog
-from .. import secret_format
 from ..authentication import fail
 from ..models import REACH_RANK, ApiKey, CredentialKind
 from ..principal import Principal, record_use
@@ -26,6 +27,16 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     """
 
     def authenticate(self, request):
+        try:
+            result = self._authenticate(request)
+        except AuthenticationFailed as exc:
+            metrics.outcome(CredentialKind.API_KEY, exc.get_codes())
+            raise
+        if result is not None:
+            metrics.outcome(CredentialKind.API_KEY, "ok")
+        return result
+
+    def _authenticate(self, request):
         header = request.META.get("HTTP_AUTHORIZATION")
         if not header or not header[:10].lower().startswith(("basic ", "bearer eyj")):  # schemes ignore case
             return None
@@ -43,11 +54,28 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         return self._jwt(request, value, jwt_header, kid)
 
     def _key(self, key_id):
-        return (
+        """The key with its owner and organization: from memory when this process may trust it.
+        The secret is checked against it on every request; an unknown key id is never cached."""
+        cache = invalidation.active_cache()
+        cache_key = ("api_key", key_id)
+        key = cache.get(cache_key) if cache is not None else None
+        if key is not None:
+            return key
+        sequence = cache.sequence() if cache is not None else None
+        key = (
             ApiKey.objects.select_related("membership__user", "organization")
             .filter(key_id=key_id)
             .first()
         )
+        if key is not None and cache is not None:
+            membership = key.membership
+            tags = [f"key:{key.pk}", f"org:{key.organization_id}"]
+            if membership is not None:
+                tags += [f"member:{membership.pk}", f"user:{membership.user_id}"]
+            if key.organization.group_id is not None:
+                tags.append(f"group:{key.organization.group_id}")
+            cache.put(cache_key, key, tags, sequence)
+        return key
 
     def _basic(self, request, value):
         try:
@@ -111,7 +139,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise fail("invalid_token", "The API key's owner is no longer a member of its organization.")
         if not membership.user.is_active:
             raise fail("invalid_token", "The API key's owner is deactivated.")
-        record_use(ApiKey, key.pk, key.last_used_at, now, request)
+        if record_use(ApiKey, key.pk, key.last_used_at, now, request):
+            key.last_used_at = now  # a cached key writes its last use once per interval too
         return membership.user, Principal(
             kind=CredentialKind.API_KEY,
             token_id=key.pk,

@@ -1,0 +1,157 @@
+"""Verified credentials answered from memory, per process.
+
+An entry is what a database lookup returned for a credential that exists (a
+bearer digest's row, an API key with its owner), never a verdict: expiry,
+grace periods and revocation times are in it and are checked against the clock
+at each use, exactly as on a fresh row. Unknown digests and key ids are never
+stored, so nobody can fill the cache with garbage.
+
+It is trusted only while this process hears invalidations
+(`tokens.invalidation`): until its listener is connected, and from the moment
+it loses it, `get` answers nothing and `put` stores nothing (fail closed: the
+database answers, as without a cache), and the entries are dropped, because
+notifications sent meanwhile are lost for good. Entries also die after
+CREDENTIAL_CACHE_TTL_SECONDS whatever happens, and the least recently used go
+beyond CREDENTIAL_CACHE_SIZE.
+
+A lookup that raced an invalidation must not store the row it read before it:
+callers take `sequence()` before asking the database and hand it to `put`,
+which stores nothing if any invalidation arrived in between.
+"""
+
+import os
+import threading
+import time
+from collections import OrderedDict
+
+from django.conf import settings
+
+from . import metrics
+
+
+class _Entry:
+    __slots__ = ("born", "tags", "value")
+
+    def __init__(self, value, tags, born):
+        self.value = value
+        self.tags = tags
+        self.born = born
+
+
+class CredentialCache:
+    """An LRU with a hard TTL and tag invalidation; one lock, because the listener thread
+    invalidates while request threads read."""
+
+    def __init__(self):
+        self._entries = OrderedDict()
+        self._by_tag = {}
+        self._lock = threading.Lock()
+        self._sequence = 0
+        self.listening = False
+
+    # --- the request side -----------------------------------------------------------
+
+    def get(self, key):
+        """The live entry's value, or None (also while not listening: then the database answers)."""
+        if not self.listening:
+            metrics.CACHE_BYPASS.inc()
+            return None
+        entry = self._entries.get(key)
+        if entry is None:
+            metrics.CACHE_MISS.inc()
+            return None
+        if time.monotonic() - entry.born >= settings.CREDENTIAL_CACHE_TTL_SECONDS:
+            with self._lock:
+                if self._entries.get(key) is entry:
+                    self._remove(key)
+            metrics.CACHE_MISS.inc()
+            return None
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+        metrics.CACHE_HIT.inc()
+        return entry.value
+
+    def sequence(self):
+        """Take this before the database lookup whose answer you mean to `put`."""
+        return self._sequence
+
+    def put(self, key, value, tags, sequence):
+        """Store a row the database just returned, unless an invalidation arrived since `sequence`."""
+        with self._lock:
+            if not self.listening or sequence != self._sequence:
+                return False
+            if key in self._entries:
+                self._remove(key)
+            self._entries[key] = _Entry(value, tuple(tags), time.monotonic())
+            for tag in tags:
+                self._by_tag.setdefault(tag, set()).add(key)
+            while len(self._entries) > settings.CREDENTIAL_CACHE_SIZE:
+                self._remove(next(iter(self._entries)))
+            return True
+
+    # --- the invalidation side ------------------------------------------------------
+
+    def invalidate(self, tags):
+        """Drop every entry carrying one of `tags` (`all` drops everything)."""
+        with self._lock:
+            self._sequence += 1
+            if "all" in tags:
+                self._entries.clear()
+                self._by_tag.clear()
+                return
+            for tag in tags:
+                for key in self._by_tag.pop(tag, ()):
+                    self._remove(key)
+
+    def set_listening(self, listening):
+        """The listener connected (trust from now on) or lost its connection (trust nothing)."""
+        with self._lock:
+            self._sequence += 1
+            self._entries.clear()
+            self._by_tag.clear()
+            self.listening = listening
+        metrics.LISTENER_CONNECTED.set(1 if listening else 0)
+
+    def __len__(self):
+        return len(self._entries)
+
+    def _remove(self, key):
+        entry = self._entries.pop(key, None)
+        if entry is None:
+            return
+        for tag in entry.tags:
+            keys = self._by_tag.get(tag)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._by_tag[tag]
+
+
+cache = CredentialCache()
+
+
+def _forget_after_fork():
+    # A forked worker inherits the parent's entries but not its listener thread.
+    cache.listening = False
+    cache._lock = threading.Lock()
+    cache._entries.clear()
+    cache._by_tag.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def bearer_tags(token_id, membership_id, user_id, organization_id, group_id, application_id):
+    """What can change a bearer row: the token, its owner's membership and account, its
+    organization and group, and the OAuth client it was issued to."""
+    tags = [f"token:{token_id}", f"org:{organization_id}"]
+    if membership_id is not None:
+        tags.append(f"member:{membership_id}")
+    if user_id is not None:
+        tags.append(f"user:{user_id}")
+    if group_id is not None:
+        tags.append(f"group:{group_id}")
+    if application_id is not None:
+        tags.append(f"app:{application_id}")
+    return tags

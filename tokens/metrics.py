@@ -1,0 +1,90 @@
+"""Prometheus metrics for operators, and the endpoint that shows them.
+
+The hot path only increments counters (label children are bound here, once).
+`GET /metrics` is closed unless METRICS_TOKEN is set, and then answers only
+`Authorization: Bearer <METRICS_TOKEN>` (compared in constant time). Each
+process counts for itself; set PROMETHEUS_MULTIPROC_DIR (prometheus-client's
+multi-process mode) to have any gunicorn worker answer for all of them.
+"""
+
+import hmac
+import os
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+AUTHENTICATIONS = Counter(
+    "keyward_authentications",
+    "API authentications by credential kind and outcome (`ok` or the error code).",
+    ["kind", "outcome"],
+)
+_CACHE = Counter(
+    "keyward_credential_cache_lookups",
+    "Credential cache lookups: hit, miss, or bypass (the listener is not connected).",
+    ["result"],
+)
+CACHE_HIT = _CACHE.labels("hit")
+CACHE_MISS = _CACHE.labels("miss")
+CACHE_BYPASS = _CACHE.labels("bypass")
+INVALIDATIONS_RECEIVED = Counter(
+    "keyward_invalidations_received", "Invalidation messages this process heard from its channel."
+)
+INVALIDATIONS_PUBLISHED = Counter(
+    "keyward_invalidations_published", "Invalidation messages this process sent after a commit."
+)
+INVALIDATION_PUBLISH_FAILURES = Counter(
+    "keyward_invalidation_publish_failures",
+    "Invalidations that could not be sent (other processes then rely on the cache TTL).",
+)
+LISTENER_CONNECTED = Gauge(
+    "keyward_invalidation_listener_connected",
+    "1 while this process hears invalidations (its cache is in use), else 0.",
+    multiprocess_mode="min",
+)
+LISTENER_RECONNECTS = Counter(
+    "keyward_invalidation_listener_connects", "Times the invalidation listener (re)connected."
+)
+PROPAGATION_LAG = Histogram(
+    "keyward_invalidation_lag_seconds",
+    "From the publisher's commit to this process dropping the entries.",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+
+def outcome(kind, code):
+    """Count one authentication: `code` is `ok` or the failure's code."""
+    AUTHENTICATIONS.labels(kind, code).inc()
+
+
+def _error(status, code, detail):
+    return JsonResponse({"code": code, "detail": detail}, status=status)
+
+
+@require_GET
+def metrics_view(request):
+    """Prometheus exposition, for a scraper holding METRICS_TOKEN."""
+    expected = settings.METRICS_TOKEN
+    if not expected:
+        return _error(404, "not_found", "Not found.")
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), expected.encode()):
+        response = _error(401, "not_authenticated", "Send Authorization: Bearer <METRICS_TOKEN>.")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        body = generate_latest(registry)
+    else:
+        body = generate_latest()
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
