@@ -78,7 +78,14 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
-    list_display = ["email", "organization", "role", "developer_access", "created_at", "accepted_at"]
+    list_display = [
+        "email",
+        "organization",
+        "role",
+        "developer_access",
+        "created_at",
+        "accepted_at",
+    ]
     list_filter = ["role", "organization"]
     search_fields = ["email", "organization__name"]
     list_select_related = ["organization"]

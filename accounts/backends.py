@@ -19,7 +19,9 @@ class EmailBackend(ModelBackend):
             username = kwargs.get(get_user_model().USERNAME_FIELD)
         if username is None or password is None:
             return None  # not a password attempt: nothing to count
-        attempt = throttle.reserve(account=username, ip=ip or (client_ip(request) if request else None))
+        attempt = throttle.reserve(
+            account=username, ip=ip or (client_ip(request) if request else None)
+        )
         user = super().authenticate(request, username=username.strip(), password=password, **kwargs)
         if user is not None:
             attempt.succeeded()

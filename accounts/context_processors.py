@@ -23,7 +23,11 @@ def membership(request):
     if current is None and request.session.get("org_id"):
         # A page outside any organization (the scopes reference, invitations, an error):
         # the header still shows the organization last used, so the way back is one click.
-        current = user.memberships.with_org().filter(organization__public_id=request.session["org_id"]).first()
+        current = (
+            user.memberships.with_org()
+            .filter(organization__public_id=request.session["org_id"])
+            .first()
+        )
     return {
         "membership": current,
         "organization": current.organization if current else None,

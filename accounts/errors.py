@@ -12,4 +12,6 @@ class Refused(Exception):
         self.message = message
         self.field = field
         self.status = status
-        self.extra = extra or {}  # more members of the API's error body, e.g. the choices to pick from
+        self.extra = (
+            extra or {}
+        )  # more members of the API's error body, e.g. the choices to pick from

@@ -40,11 +40,15 @@ class OldPasswordThroughBackendMixin:
     def clean_old_password(self):
         old_password = self.cleaned_data["old_password"]
         try:
-            checked = authenticate(self.request, username=self.user.get_username(), password=old_password)
+            checked = authenticate(
+                self.request, username=self.user.get_username(), password=old_password
+            )
         except Throttled as exc:
             raise ValidationError(exc.sentence, code="throttled") from None
         if checked is None or checked.pk != self.user.pk:
-            raise ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+            raise ValidationError(
+                self.error_messages["password_incorrect"], code="password_incorrect"
+            )
         return old_password
 
 

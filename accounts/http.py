@@ -14,7 +14,9 @@ def client_ip_from_meta(meta):
     are whatever the client chose to send, so they are never believed)."""
     count = settings.TRUSTED_PROXY_COUNT
     if count:
-        forwarded = [part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        forwarded = [
+            part.strip() for part in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()
+        ]
         if len(forwarded) >= count:
             try:
                 return str(ipaddress.ip_address(forwarded[-count]))
@@ -29,11 +31,15 @@ def client_ip(request):
 
 def wants_fragment(request):
     """htmx asked for a piece of the page (a history restore or boosted link wants the whole page)."""
-    return bool(request.htmx) and not request.htmx.history_restore_request and not request.htmx.boosted
+    return (
+        bool(request.htmx) and not request.htmx.history_restore_request and not request.htmx.boosted
+    )
 
 
 def render_page_or_fragment(request, page, fragment, context, status=200):
-    response = render(request, fragment if wants_fragment(request) else page, context, status=status)
+    response = render(
+        request, fragment if wants_fragment(request) else page, context, status=status
+    )
     # The same URL answers a page or a fragment: caches must keep them apart.
     patch_vary_headers(response, ("HX-Request",))
     if status == 400:

@@ -47,7 +47,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="May log in to the Django admin.")
     is_service_account = models.BooleanField(
-        default=False, help_text="A machine identity: owns credentials, never logs in with a password."
+        default=False,
+        help_text="A machine identity: owns credentials, never logs in with a password.",
     )
     date_joined = models.DateTimeField(default=timezone.now)
 
@@ -97,7 +98,6 @@ class Organization(models.Model):
         related_name="organizations",
     )
     created_at = models.DateTimeField(default=timezone.now)
-
 
     class Meta:
         ordering = ["name"]
@@ -211,7 +211,9 @@ class ThrottleCounter(models.Model):
 
     key = models.CharField(max_length=100, primary_key=True)
     count = models.IntegerField(default=0)
-    window_ends = models.FloatField(help_text="Unix time at which the count starts again from zero.")
+    window_ends = models.FloatField(
+        help_text="Unix time at which the count starts again from zero."
+    )
 
     def __str__(self):
         return f"throttle counter {self.key}"

@@ -21,7 +21,9 @@ def create_organization(*, name, slug, by, group=None):
     if Organization.objects.filter(slug=slug).exists():
         raise Refused("slug_taken", "An organization with this slug exists already.", "slug")
     organization = Organization.objects.create(name=name, slug=slug, group=group)
-    Membership.objects.create(user=by, organization=organization, role=Role.ADMIN, developer_access=True)
+    Membership.objects.create(
+        user=by, organization=organization, role=Role.ADMIN, developer_access=True
+    )
     return organization
 
 
@@ -49,8 +51,9 @@ def create_organization_group(*, name, slug, by):
 def require_group_owner(*, group, by):
     """Refuse (403 not_group_owner) unless `by` owns the group."""
     if not group.owners.filter(pk=by.pk).exists():
-        raise Refused("not_group_owner", "Only an owner of the organization group may change it.",
-                      status=403)
+        raise Refused(
+            "not_group_owner", "Only an owner of the organization group may change it.", status=403
+        )
 
 
 @transaction.atomic
@@ -93,13 +96,20 @@ def invite_member(*, organization, email, role, by, by_role, developer_access=Fa
     _check_role(role, by_role)
     email = User.objects.normalize_email(email).lower()
     if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
-        raise Refused("already_member", "This user is already a member of the organization.", "email")
+        raise Refused(
+            "already_member", "This user is already a member of the organization.", "email"
+        )
     if not User.objects.filter(email__iexact=email).exists():
         User.objects.create_user(email, None, name=name)
     invitation, _ = Invitation.objects.pending().update_or_create(
-        organization=organization, email=email,
-        defaults={"role": role, "developer_access": developer_access, "invited_by": by,
-                  "created_at": timezone.now()},
+        organization=organization,
+        email=email,
+        defaults={
+            "role": role,
+            "developer_access": developer_access,
+            "invited_by": by,
+            "created_at": timezone.now(),
+        },
     )
     return invitation
 
@@ -108,10 +118,20 @@ def invite_member(*, organization, email, role, by, by_role, developer_access=Fa
 def accept_invitation(*, invitation, user):
     """`user` joins the organization as invited; refused unless the invitation is theirs and pending."""
     invitation = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
-    if invitation is None or invitation.accepted_at or invitation.email.lower() != user.email.lower():
-        raise Refused("no_invitation", "This invitation does not exist or was used already.", status=404)
-    membership = add_member(organization=invitation.organization, user=user, role=invitation.role,
-                            developer_access=invitation.developer_access)
+    if (
+        invitation is None
+        or invitation.accepted_at
+        or invitation.email.lower() != user.email.lower()
+    ):
+        raise Refused(
+            "no_invitation", "This invitation does not exist or was used already.", status=404
+        )
+    membership = add_member(
+        organization=invitation.organization,
+        user=user,
+        role=invitation.role,
+        developer_access=invitation.developer_access,
+    )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
     return membership
@@ -120,19 +140,27 @@ def accept_invitation(*, invitation, user):
 @transaction.atomic
 def decline_invitation(*, invitation, user):
     """`user` turns the invitation down; it is deleted."""
-    deleted, _ = Invitation.objects.pending().filter(pk=invitation.pk, email__iexact=user.email).delete()
+    deleted, _ = (
+        Invitation.objects.pending().filter(pk=invitation.pk, email__iexact=user.email).delete()
+    )
     if not deleted:
-        raise Refused("no_invitation", "This invitation does not exist or was used already.", status=404)
+        raise Refused(
+            "no_invitation", "This invitation does not exist or was used already.", status=404
+        )
 
 
 @transaction.atomic
 def add_member(*, organization, user, role, developer_access=False):
     """Make `user` a member at once: for people who consented (an accepted invitation) and seeding."""
     membership, created = Membership.objects.get_or_create(
-        user=user, organization=organization, defaults={"role": role, "developer_access": developer_access}
+        user=user,
+        organization=organization,
+        defaults={"role": role, "developer_access": developer_access},
     )
     if not created:
-        raise Refused("already_member", "This user is already a member of the organization.", "email")
+        raise Refused(
+            "already_member", "This user is already a member of the organization.", "email"
+        )
     return membership
 
 
@@ -196,7 +224,11 @@ def _tell(change):
 
 def _administers_every_organization_of(by, user_id):
     administered = Membership.objects.filter(user=by, role=Role.ADMIN).values("organization_id")
-    return not Membership.objects.filter(user_id=user_id).exclude(organization_id__in=administered).exists()
+    return (
+        not Membership.objects.filter(user_id=user_id)
+        .exclude(organization_id__in=administered)
+        .exists()
+    )
 
 
 def _require_another_admin(membership):
@@ -204,12 +236,19 @@ def _require_another_admin(membership):
     Service accounts do not count, since nobody logs in as them."""
     others = (
         Membership.objects.select_for_update(of=("self",))
-        .filter(organization_id=membership.organization_id, role=Role.ADMIN, user__is_service_account=False)
+        .filter(
+            organization_id=membership.organization_id,
+            role=Role.ADMIN,
+            user__is_service_account=False,
+        )
         .exclude(pk=membership.pk)
     )
     if not others.exists():
-        raise Refused("last_admin", "An organization needs at least one admin: make someone else admin first.",
-                      "role")
+        raise Refused(
+            "last_admin",
+            "An organization needs at least one admin: make someone else admin first.",
+            "role",
+        )
 
 
 @transaction.atomic
@@ -225,9 +264,13 @@ def update_member(*, membership, by, by_role, name=None, role=None, developer_ac
     user = membership.user
     if name is not None and name != user.name:
         if user.pk != by.pk and not _administers_every_organization_of(by, user.pk):
-            raise Refused("name_not_allowed",
-                          "Only this person, or an admin of every organization they belong to, "
-                          "may change their name.", "name", status=403)
+            raise Refused(
+                "name_not_allowed",
+                "Only this person, or an admin of every organization they belong to, "
+                "may change their name.",
+                "name",
+                status=403,
+            )
         user.name = name
         user.save(update_fields=["name"])
     before = Access.of(membership)
@@ -243,7 +286,9 @@ def update_member(*, membership, by, by_role, name=None, role=None, developer_ac
     if changed:
         membership.save(update_fields=changed)
     if Access.of(membership) != before:
-        _tell(MemberChange(membership=membership, by=by, before=before, after=Access.of(membership)))
+        _tell(
+            MemberChange(membership=membership, by=by, before=before, after=Access.of(membership))
+        )
     return membership
 
 
@@ -265,8 +310,9 @@ def organization_account_email(organization):
 
 def is_organization_account(membership):
     """Whether this membership is its organization's own service account (see below)."""
-    return membership.user.is_service_account and membership.user.email == organization_account_email(
-        membership.organization
+    return (
+        membership.user.is_service_account
+        and membership.user.email == organization_account_email(membership.organization)
     )
 
 

@@ -63,10 +63,16 @@ def switch_org(request):
     """The org switcher's form lands here (works without JavaScript): the same page in the
     other organization when it exists there, else its overview."""
     org_id = request.GET.get("org", "")
-    membership = Membership.objects.with_org().filter(user=request.user, organization__public_id=org_id).first()
+    membership = (
+        Membership.objects.with_org()
+        .filter(user=request.user, organization__public_id=org_id)
+        .first()
+    )
     if membership is None:
         raise Http404("No such organization.")
-    return redirect(same_page_in(membership, request.GET.get("next")) or reverse("org_home", args=[org_id]))
+    return redirect(
+        same_page_in(membership, request.GET.get("next")) or reverse("org_home", args=[org_id])
+    )
 
 
 @member_required

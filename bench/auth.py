@@ -50,8 +50,12 @@ BATCH = 20_000  # rows per bulk_create batch where INSERT … SELECT is not avai
 
 # The targets (issue 13, DESIGN.md): each is printed with PASS or FAIL.
 WARM_VS_FLOOR = 1.25  # warm path, × the no-auth floor's median
-COLD_VS_DRF = 0.50  # cold path, × DRF TokenAuthentication's median, DRF in its default configuration
-COLD_VS_DOT = 0.30  # cold path, × DOT OAuth2Authentication's median, DOT in its default configuration
+COLD_VS_DRF = (
+    0.50  # cold path, × DRF TokenAuthentication's median, DRF in its default configuration
+)
+COLD_VS_DOT = (
+    0.30  # cold path, × DOT OAuth2Authentication's median, DOT in its default configuration
+)
 HTTP_VS_FLOOR = 0.80  # warm path over HTTP, × the floor's requests per second
 PROPAGATION_P99_MS = 100.0
 FLAT_WITHIN = 0.10
@@ -161,8 +165,14 @@ def seed_fillers(cast, target):
 
 def _filler(cast):
     return AccessToken(
-        kind=Kind.PERSONAL, name=FILLER_NAME, user=cast.user, membership=cast.membership,
-        organization=cast.membership.organization, scope="read.me", last4="0000", token="",
+        kind=Kind.PERSONAL,
+        name=FILLER_NAME,
+        user=cast.user,
+        membership=cast.membership,
+        organization=cast.membership.organization,
+        scope="read.me",
+        last4="0000",
+        token="",
     )
 
 
@@ -205,16 +215,25 @@ def _insert_fillers_bulk(cast, count):
 
 def seed_credentials(cast):
     """Fresh tokens for the measured user (plaintexts are shown once, so each run makes its own)."""
-    AccessToken.objects.filter(name__in=[KEYWARD_NAME, DOT_NAME], membership=cast.membership).delete()
+    AccessToken.objects.filter(
+        name__in=[KEYWARD_NAME, DOT_NAME], membership=cast.membership
+    ).delete()
 
-    issued = services.issue_personal_token(issuer=cast.membership, name=KEYWARD_NAME, scopes=["read.me"])
+    issued = services.issue_personal_token(
+        issuer=cast.membership, name=KEYWARD_NAME, scopes=["read.me"]
+    )
     keyward = issued.secret.reveal()
 
     # DOT's validator wants a non-null `expires` in the future; no application is needed.
     dot = "bench_dot_" + secrets.token_urlsafe(32)
     token = AccessToken(
-        kind=Kind.OAUTH, name=DOT_NAME, user=cast.user, membership=cast.membership,
-        organization=cast.membership.organization, scope="read.me", last4=dot[-4:],
+        kind=Kind.OAUTH,
+        name=DOT_NAME,
+        user=cast.user,
+        membership=cast.membership,
+        organization=cast.membership.organization,
+        scope="read.me",
+        last4=dot[-4:],
         expires=timezone.now() + datetime.timedelta(days=365),
     )
     set_token_value(token, dot)
@@ -365,12 +384,16 @@ def verdict(ok):
 
 def print_table(results, baseline, baseline_label):
     width = max(len(r.name) for r in results)
-    print(f"{'row':<{width}}  {'median µs':>9}  {'p90 µs':>8}  {'× ' + baseline_label:>11}  "
-          f"{'+µs':>7}  {'SQL/req':>7}  {'health checks/req':>17}  {'last-used writes/req':>20}")
+    print(
+        f"{'row':<{width}}  {'median µs':>9}  {'p90 µs':>8}  {'× ' + baseline_label:>11}  "
+        f"{'+µs':>7}  {'SQL/req':>7}  {'health checks/req':>17}  {'last-used writes/req':>20}"
+    )
     for r in results:
-        print(f"{r.name:<{width}}  {r.median_us:>9.1f}  {r.p90_us:>8.1f}  "
-              f"{r.median_us / baseline.median_us:>11.2f}  {r.median_us - baseline.median_us:>7.1f}  "
-              f"{r.queries:>7.2f}  {r.health_checks:>17.2f}  {r.last_used_writes:>20.2f}")
+        print(
+            f"{r.name:<{width}}  {r.median_us:>9.1f}  {r.p90_us:>8.1f}  "
+            f"{r.median_us / baseline.median_us:>11.2f}  {r.median_us - baseline.median_us:>7.1f}  "
+            f"{r.queries:>7.2f}  {r.health_checks:>17.2f}  {r.last_used_writes:>20.2f}"
+        )
 
 
 def print_targets(by_name):
@@ -378,16 +401,24 @@ def print_targets(by_name):
     drf, dot = by_name[f"{DRF}, default"], by_name[f"{DOT}, default"]
     print()
     ratio = warm.median_us / floor.median_us
-    print(f"[{verdict(ratio <= WARM_VS_FLOOR)}] warm path: {ratio:.2f}× the no-auth floor (target ≤ {WARM_VS_FLOOR})")
-    print(f"[{verdict(warm.queries == 0)}] warm path: {warm.queries:.2f} SQL per request besides last-used writes "
-          f"(target 0); last-used writes {warm.last_used_writes:.2f}/req, at most one per token per "
-          f"TOKEN_LAST_USED_INTERVAL_SECONDS")
+    print(
+        f"[{verdict(ratio <= WARM_VS_FLOOR)}] warm path: {ratio:.2f}× the no-auth floor (target ≤ {WARM_VS_FLOOR})"
+    )
+    print(
+        f"[{verdict(warm.queries == 0)}] warm path: {warm.queries:.2f} SQL per request besides last-used writes "
+        f"(target 0); last-used writes {warm.last_used_writes:.2f}/req, at most one per token per "
+        f"TOKEN_LAST_USED_INTERVAL_SECONDS"
+    )
     for peer, target in ((drf, COLD_VS_DRF), (dot, COLD_VS_DOT)):
         ratio = cold.median_us / peer.median_us
         added = (cold.median_us - floor.median_us) / (peer.median_us - floor.median_us)
-        print(f"[{verdict(ratio <= target)}] cold path: {ratio:.2f}× {peer.name} (target ≤ {target:.2f}); "
-              f"{added:.2f} of the time it adds over the floor")
-    print(f"[{verdict(cold.queries <= 1)}] cold path: {cold.queries:.2f} SQL per request (target ≤ 1)")
+        print(
+            f"[{verdict(ratio <= target)}] cold path: {ratio:.2f}× {peer.name} (target ≤ {target:.2f}); "
+            f"{added:.2f} of the time it adds over the floor"
+        )
+    print(
+        f"[{verdict(cold.queries <= 1)}] cold path: {cold.queries:.2f} SQL per request (target ≤ 1)"
+    )
 
 
 def describe_database(*names):
@@ -410,7 +441,9 @@ def health_checked(on):
 
 def listening():
     if not invalidation.wait_until_listening(timeout=15):
-        sys.exit("the credential cache's listener did not connect: the warm rows would measure the database")
+        sys.exit(
+            "the credential cache's listener did not connect: the warm rows would measure the database"
+        )
 
 
 # --- Modes ---------------------------------------------------------------------------
@@ -428,11 +461,15 @@ def run_peers(args):
     for name, path, _auth, _perms in ROWS:
         if name in (DRF, DOT):
             endpoints.append(Endpoint(f"{name}, default", path, headers[name], database=plain))
-            endpoints.append(Endpoint(f"{name}, health checks", path, headers[name], database=checked))
+            endpoints.append(
+                Endpoint(f"{name}, health checks", path, headers[name], database=checked)
+            )
         else:
             endpoints.append(Endpoint(name, path, headers[name]))
-    print(f"\n== In process: {describe_database()}; {args.tokens:,} stored filler tokens; "
-          f"{args.rounds:,} interleaved rounds after {args.warmup:,} warm-up; WSGIHandler\n")
+    print(
+        f"\n== In process: {describe_database()}; {args.tokens:,} stored filler tokens; "
+        f"{args.rounds:,} interleaved rounds after {args.warmup:,} warm-up; WSGIHandler\n"
+    )
     measure(handler, endpoints, rounds=args.rounds, warmup=args.warmup)
     results = [summarize(e, count_round_trips(handler, e, args.query_pass)) for e in endpoints]
     print_table(results, results[0], "no auth")
@@ -458,16 +495,20 @@ def run_sizes(args):
     ]
     handler = WSGIHandler()
     names = connection.settings_dict["NAME"], large_db.settings_dict["NAME"]
-    print(f"\n== Flatness: {describe_database(*names)}; {args.rounds:,} interleaved rounds after "
-          f"{args.warmup:,} warm-up; WSGIHandler\n")
+    print(
+        f"\n== Flatness: {describe_database(*names)}; {args.rounds:,} interleaved rounds after "
+        f"{args.warmup:,} warm-up; WSGIHandler\n"
+    )
     measure(handler, endpoints, rounds=args.rounds, warmup=args.warmup)
     results = [summarize(e, count_round_trips(handler, e, args.query_pass)) for e in endpoints]
     print_table(results, results[0], "small warm")
     print()
     for label, small, large in (("warm", results[0], results[1]), ("cold", results[2], results[3])):
         ratio = large.median_us / small.median_us
-        print(f"[{verdict(abs(ratio - 1) <= FLAT_WITHIN)}] {label} path: {args.large_tokens:,} / {args.tokens:,} "
-              f"tokens median {ratio:.3f} (target flat within ±{FLAT_WITHIN:.0%})")
+        print(
+            f"[{verdict(abs(ratio - 1) <= FLAT_WITHIN)}] {label} path: {args.large_tokens:,} / {args.tokens:,} "
+            f"tokens median {ratio:.3f} (target flat within ±{FLAT_WITHIN:.0%})"
+        )
 
 
 def _database_url():
@@ -510,8 +551,12 @@ def run_http(args):
     headers = seed(args.tokens)
     env = {"DJANGO_SETTINGS_MODULE": "bench.settings"}
     checked = Server(database_url=_database_url(), workers=2, ready_path="/none/", extra_env=env)
-    plain = Server(database_url=_database_url(), workers=2, ready_path="/none/",
-                   extra_env={**env, "BENCH_HEALTH_CHECKS": "false"})
+    plain = Server(
+        database_url=_database_url(),
+        workers=2,
+        ready_path="/none/",
+        extra_env={**env, "BENCH_HEALTH_CHECKS": "false"},
+    )
     rows = []
     for name, path, _a, _p in ROWS:
         if name in (DRF, DOT):
@@ -520,7 +565,12 @@ def run_http(args):
         else:
             rows.append((name, checked, path, headers[name]))
     try:
-        for _name, server, path, header in rows:  # warm-up: every worker starts its listener and cache
+        for (
+            _name,
+            server,
+            path,
+            header,
+        ) in rows:  # warm-up: every worker starts its listener and cache
             _wrk(f"{server.url}/{path}", header, 2)
         samples = {name: [] for name, *_ in rows}
         for i in range(args.http_rounds):
@@ -530,18 +580,24 @@ def run_http(args):
     finally:
         checked.stop()
         plain.stop()
-    print(f"\n== HTTP: gunicorn 2 sync workers on 127.0.0.1, wrk -t2 -c8, {args.http_rounds} interleaved "
-          f"rounds of {args.http_seconds} s per row; {describe_database()}\n")
+    print(
+        f"\n== HTTP: gunicorn 2 sync workers on 127.0.0.1, wrk -t2 -c8, {args.http_rounds} interleaved "
+        f"rounds of {args.http_seconds} s per row; {describe_database()}\n"
+    )
     width = max(len(name) for name in samples)
     print(f"{'row':<{width}}  {'req/s':>8}  {'p50 ms':>7}  {'p99 ms':>7}  {'× floor req/s':>13}")
     rates = {name: statistics.median(s[0] for s in runs) for name, runs in samples.items()}
     for name, runs in samples.items():
         p50 = statistics.median(s[1] for s in runs)
         p99 = statistics.median(s[2] for s in runs)
-        print(f"{name:<{width}}  {rates[name]:>8.0f}  {p50:>7.2f}  {p99:>7.2f}  {rates[name] / rates[NO_AUTH]:>13.2f}")
+        print(
+            f"{name:<{width}}  {rates[name]:>8.0f}  {p50:>7.2f}  {p99:>7.2f}  {rates[name] / rates[NO_AUTH]:>13.2f}"
+        )
     ratio = rates[KEYWARD_WARM] / rates[NO_AUTH]
-    print(f"\n[{verdict(ratio >= HTTP_VS_FLOOR)}] HTTP warm path: {ratio:.2f}× the floor's req/s "
-          f"(target ≥ {HTTP_VS_FLOOR})")
+    print(
+        f"\n[{verdict(ratio >= HTTP_VS_FLOOR)}] HTTP warm path: {ratio:.2f}× the floor's req/s "
+        f"(target ≥ {HTTP_VS_FLOOR})"
+    )
 
 
 def run_propagation(args):
@@ -567,16 +623,22 @@ def run_propagation(args):
             hits_before, lag_before = b.hits(), _lag_buckets(b)
             lags, polls = [], 0
             for _ in range(args.trials):
-                issued = services.issue_personal_token(issuer=cast.membership, name="bench victim",
-                                                       scopes=["read.me"])
+                issued = services.issue_personal_token(
+                    issuer=cast.membership, name="bench victim", scopes=["read.me"]
+                )
                 victim = f"Bearer {issued.secret.reveal()}"
                 for _ in range(2):  # cached on b
                     assert b.get("/api/v1/me", victim).status_code == 200
-                response = a.session.delete(f"{a.url}/api/v1/tokens/{issued.credential.pk}",
-                                            headers={"Authorization": f"Bearer {revoker}"}, timeout=10)
+                response = a.session.delete(
+                    f"{a.url}/api/v1/tokens/{issued.credential.pk}",
+                    headers={"Authorization": f"Bearer {revoker}"},
+                    timeout=10,
+                )
                 committed = time.perf_counter()
                 if response.status_code not in (200, 204):
-                    raise SystemExit(f"revoke through a: {response.status_code} {response.text[:300]}")
+                    raise SystemExit(
+                        f"revoke through a: {response.status_code} {response.text[:300]}"
+                    )
                 while True:
                     polls += 1
                     if b.get("/api/v1/me", victim).status_code == 401:
@@ -590,18 +652,28 @@ def run_propagation(args):
             b.stop()
         lags.sort()
         p50, p99 = statistics.median(lags), lags[max(0, int(len(lags) * 0.99) - 1)]
-        print(f"\n== Propagation, {channel}: {len(lags)} trials; revoke through server a "
-              f"(DELETE /api/v1/tokens/{{id}}), poll server b (GET /api/v1/me) until 401; each its own "
-              f"gunicorn sync worker; ms from a's answer to b's first 401")
-        print(f"p50 {p50:.1f} ms   p99 {p99:.1f} ms   max {lags[-1]:.1f} ms   "
-              f"({polls / len(lags):.2f} polls per trial; b answered {hits:.0f} requests from its cache)")
+        print(
+            f"\n== Propagation, {channel}: {len(lags)} trials; revoke through server a "
+            f"(DELETE /api/v1/tokens/{{id}}), poll server b (GET /api/v1/me) until 401; each its own "
+            f"gunicorn sync worker; ms from a's answer to b's first 401"
+        )
+        print(
+            f"p50 {p50:.1f} ms   p99 {p99:.1f} ms   max {lags[-1]:.1f} ms   "
+            f"({polls / len(lags):.2f} polls per trial; b answered {hits:.0f} requests from its cache)"
+        )
         total = heard.get(float("inf"), 0)
         if total:
             p50_le, p99_le = (_bucket_bound(heard, q, total) for q in (0.5, 0.99))
-            print(f"b's own listener (keyward_invalidation_lag_seconds, publisher's commit → entries dropped, "
-                  f"{total:.0f} messages): p50 ≤ {p50_le:g} ms, p99 ≤ {p99_le:g} ms (histogram buckets)")
-        print(f"[{verdict(p99 <= PROPAGATION_P99_MS)}] {channel}: p99 {p99:.1f} ms (target ≤ {PROPAGATION_P99_MS:.0f})")
-        print(f"[{verdict(lags[-1] <= ttl * 1000)}] {channel}: max {lags[-1]:.1f} ms (target ≤ the TTL, {ttl} s)")
+            print(
+                f"b's own listener (keyward_invalidation_lag_seconds, publisher's commit → entries dropped, "
+                f"{total:.0f} messages): p50 ≤ {p50_le:g} ms, p99 ≤ {p99_le:g} ms (histogram buckets)"
+            )
+        print(
+            f"[{verdict(p99 <= PROPAGATION_P99_MS)}] {channel}: p99 {p99:.1f} ms (target ≤ {PROPAGATION_P99_MS:.0f})"
+        )
+        print(
+            f"[{verdict(lags[-1] <= ttl * 1000)}] {channel}: max {lags[-1]:.1f} ms (target ≤ the TTL, {ttl} s)"
+        )
 
 
 def _lag_buckets(server):
@@ -623,22 +695,53 @@ MODES = ("peers", "http", "propagation", "sizes")
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench.auth", description=__doc__.splitlines()[0])
-    parser.add_argument("modes", nargs="*", choices=[*MODES, []], default=[],
-                        help="which parts to run (default: all of them, in this order: " + ", ".join(MODES) + ")")
-    parser.add_argument("--tokens", type=int, default=10_000,
-                        help="stored personal tokens besides the measured ones (default 10,000)")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.auth", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "modes",
+        nargs="*",
+        choices=[*MODES, []],
+        default=[],
+        help="which parts to run (default: all of them, in this order: " + ", ".join(MODES) + ")",
+    )
+    parser.add_argument(
+        "--tokens",
+        type=int,
+        default=10_000,
+        help="stored personal tokens besides the measured ones (default 10,000)",
+    )
     parser.add_argument("--rounds", type=int, default=2_000, help="timed rounds (default 2,000)")
-    parser.add_argument("--warmup", type=int, default=200, help="untimed rounds first (default 200)")
-    parser.add_argument("--query-pass", type=int, default=50,
-                        help="requests per row in the query-counting pass (default 50)")
-    parser.add_argument("--compare-sizes", action="store_true", help="the same as the mode `sizes` alone")
-    parser.add_argument("--large-tokens", type=int, default=1_000_000,
-                        help="stored tokens in the large database of `sizes` (<database>_large; default 1,000,000)")
-    parser.add_argument("--http-rounds", type=int, default=3, help="HTTP: interleaved rounds (default 3)")
-    parser.add_argument("--http-seconds", type=int, default=4, help="HTTP: seconds per row per round (default 4)")
-    parser.add_argument("--trials", type=int, default=200, help="propagation: revocations per channel (default 200)")
-    parser.add_argument("--allow-sqlite", action="store_true", help="measure the in-process rows on SQLite anyway")
+    parser.add_argument(
+        "--warmup", type=int, default=200, help="untimed rounds first (default 200)"
+    )
+    parser.add_argument(
+        "--query-pass",
+        type=int,
+        default=50,
+        help="requests per row in the query-counting pass (default 50)",
+    )
+    parser.add_argument(
+        "--compare-sizes", action="store_true", help="the same as the mode `sizes` alone"
+    )
+    parser.add_argument(
+        "--large-tokens",
+        type=int,
+        default=1_000_000,
+        help="stored tokens in the large database of `sizes` (<database>_large; default 1,000,000)",
+    )
+    parser.add_argument(
+        "--http-rounds", type=int, default=3, help="HTTP: interleaved rounds (default 3)"
+    )
+    parser.add_argument(
+        "--http-seconds", type=int, default=4, help="HTTP: seconds per row per round (default 4)"
+    )
+    parser.add_argument(
+        "--trials", type=int, default=200, help="propagation: revocations per channel (default 200)"
+    )
+    parser.add_argument(
+        "--allow-sqlite", action="store_true", help="measure the in-process rows on SQLite anyway"
+    )
     args = parser.parse_args(argv)
     modes = ["sizes"] if args.compare_sizes else (args.modes or list(MODES))
 
@@ -646,7 +749,9 @@ def main(argv=None):
     if connection.vendor != "postgresql" and set(modes) - {"peers"}:
         sys.exit("the sizes, HTTP and propagation modes need PostgreSQL.")
     for mode in modes:
-        {"peers": run_peers, "http": run_http, "propagation": run_propagation, "sizes": run_sizes}[mode](args)
+        {"peers": run_peers, "http": run_http, "propagation": run_propagation, "sizes": run_sizes}[
+            mode
+        ](args)
 
 
 if __name__ == "__main__":

@@ -22,8 +22,10 @@ def free_port():
 
 
 def database_url(settings_dict):
-    return (f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD']}@{settings_dict['HOST'] or '127.0.0.1'}:"
-            f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
+    return (
+        f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD']}@{settings_dict['HOST'] or '127.0.0.1'}:"
+        f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
+    )
 
 
 def redis_reachable(url):
@@ -38,7 +40,16 @@ def redis_reachable(url):
 class Server:
     """`gunicorn portal.wsgi` with `workers` sync workers on a free loopback port."""
 
-    def __init__(self, *, database_url, redis_url="", workers=1, ttl=30, extra_env=None, ready_path="/healthz"):
+    def __init__(
+        self,
+        *,
+        database_url,
+        redis_url="",
+        workers=1,
+        ttl=30,
+        extra_env=None,
+        ready_path="/healthz",
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -57,9 +68,26 @@ class Server:
         if redis_url:
             env["REDIS_URL"] = redis_url
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "portal.wsgi", "--workers", str(workers), "--worker-class", "sync",
-             "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "--graceful-timeout", "2"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "portal.wsgi",
+                "--workers",
+                str(workers),
+                "--worker-class",
+                "sync",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--log-level",
+                "warning",
+                "--graceful-timeout",
+                "2",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
         )
         self.session = requests.Session()
         deadline = time.monotonic() + 60
@@ -71,15 +99,20 @@ class Server:
                 pass
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
-                raise RuntimeError("gunicorn did not start: " + self.process.stderr.read().decode()[-2000:])
+                raise RuntimeError(
+                    "gunicorn did not start: " + self.process.stderr.read().decode()[-2000:]
+                )
             time.sleep(0.1)
 
     def get(self, path, authorization):
-        return self.session.get(self.url + path, headers={"Authorization": authorization}, timeout=10)
+        return self.session.get(
+            self.url + path, headers={"Authorization": authorization}, timeout=10
+        )
 
     def metrics(self):
-        text = self.session.get(self.url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
-                                timeout=10).text
+        text = self.session.get(
+            self.url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10
+        ).text
         values = {}
         for line in text.splitlines():
             match = re.match(r"^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$", line)
@@ -106,7 +139,9 @@ class Server:
             time.sleep(0.05)
 
     def worker_pids(self):
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        children = (
+            Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
+        )
         return [int(pid) for pid in children]
 
     def stop(self):

@@ -44,6 +44,8 @@ ROWS = (
 )
 
 urlpatterns = [
-    path(url, Ok.as_view(authentication_classes=auth, permission_classes=perms), name=url.strip("/"))
+    path(
+        url, Ok.as_view(authentication_classes=auth, permission_classes=perms), name=url.strip("/")
+    )
     for _name, url, auth, perms in ROWS
 ]

@@ -88,7 +88,15 @@ class WebhookEventAdmin(ReadOnly):
 
 @admin.register(WebhookDelivery)
 class WebhookDeliveryAdmin(ReadOnly):
-    list_display = ["id", "event", "webhook", "status", "attempts", "response_status", "next_attempt_at"]
+    list_display = [
+        "id",
+        "event",
+        "webhook",
+        "status",
+        "attempts",
+        "response_status",
+        "next_attempt_at",
+    ]
     list_filter = ["status"]
     list_select_related = ["event", "webhook"]
     raw_id_fields = ["event", "webhook"]

@@ -14,5 +14,7 @@ class ChatsConfig(AppConfig):
         # Neither accounts nor tokens may import chats, so chats listens to their one writers.
         # tokens is ready first (INSTALLED_APPS order): its review items exist when we announce.
         audit.listen(events.on_audit_event)  # credential.created / rotated / revoked
-        lifecycle.connect(events.emit)  # credential.expiring / expired / leaked, from tokens' workers
+        lifecycle.connect(
+            events.emit
+        )  # credential.expiring / expired / leaked, from tokens' workers
         accounts.on_member_change(events.on_member_change)

@@ -89,8 +89,11 @@ def check_url(url):
     except (OSError, UnicodeError, ValueError):
         return url
     if not all(is_public(a) for a in addresses):
-        raise Refused("webhook_url_not_allowed",
-                      "Webhook URLs may not point at loopback, private or link-local addresses.", "url")
+        raise Refused(
+            "webhook_url_not_allowed",
+            "Webhook URLs may not point at loopback, private or link-local addresses.",
+            "url",
+        )
     return url
 
 
@@ -116,7 +119,9 @@ def post(url, body, headers):
     connection_class = http.client.HTTPSConnection if https else http.client.HTTPConnection
     connection = connection_class(parts.hostname, port, timeout=timeout_seconds())
     pinned = addresses[0]
-    connection._create_connection = lambda _address, *args: socket.create_connection((pinned, port), *args)
+    connection._create_connection = lambda _address, *args: socket.create_connection(
+        (pinned, port), *args
+    )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     started = time.monotonic()
     try:
@@ -133,7 +138,9 @@ def post(url, body, headers):
 
 def claim(delivery_id, now):
     """Take the next attempt of a due delivery; False when it is not due or someone else has it."""
-    return bool(WebhookDelivery.objects.due(now).filter(pk=delivery_id).update(next_attempt_at=now + LEASE))
+    return bool(
+        WebhookDelivery.objects.due(now).filter(pk=delivery_id).update(next_attempt_at=now + LEASE)
+    )
 
 
 def attempt(delivery_id, *, now=None):
@@ -148,7 +155,9 @@ def attempt(delivery_id, *, now=None):
         "User-Agent": "Keyward-Webhooks/1",
         "Keyward-Event": delivery.event.type,
         "Keyward-Delivery": str(delivery.pk),
-        SIGNATURE_HEADER: sign(sealing.unseal(delivery.webhook.sealed_secret), timestamp, delivery.event.body),
+        SIGNATURE_HEADER: sign(
+            sealing.unseal(delivery.webhook.sealed_secret), timestamp, delivery.event.body
+        ),
     }
     status, milliseconds, error, retry = None, None, "", True
     try:
@@ -164,33 +173,64 @@ def attempt(delivery_id, *, now=None):
     except Exception:  # a bug must not leave the row leased forever: it is retried, then given up
         log.exception("webhook delivery %s failed unexpectedly", delivery.pk)
         error = "internal error"
-    return _record(delivery, now, status=status, milliseconds=milliseconds, error=error, retry=retry)
+    return _record(
+        delivery, now, status=status, milliseconds=milliseconds, error=error, retry=retry
+    )
 
 
 def _record(delivery, now, *, status, milliseconds, error, retry):
     delivery.attempts += 1
     delivery.last_attempt_at = now
-    delivery.response_status, delivery.response_ms, delivery.last_error = status, milliseconds, error[:200]
+    delivery.response_status, delivery.response_ms, delivery.last_error = (
+        status,
+        milliseconds,
+        error[:200],
+    )
     delivery.next_attempt_at = None
     if status is not None and 200 <= status < 300:
         delivery.status, delivery.delivered_at = WebhookDelivery.Status.SUCCEEDED, now
     elif status is not None and status != 429 and status < 500:
-        delivery.status = WebhookDelivery.Status.FAILED  # the receiver refused it: asking again changes nothing
+        delivery.status = (
+            WebhookDelivery.Status.FAILED
+        )  # the receiver refused it: asking again changes nothing
     elif retry and now + backoff(delivery.attempts) <= delivery.retry_until:
-        delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.PENDING, now + backoff(delivery.attempts)
+        delivery.status, delivery.next_attempt_at = (
+            WebhookDelivery.Status.PENDING,
+            now + backoff(delivery.attempts),
+        )
     else:
         delivery.status = WebhookDelivery.Status.FAILED
-    delivery.save(update_fields=["attempts", "last_attempt_at", "response_status", "response_ms", "last_error",
-                                 "next_attempt_at", "status", "delivered_at"])
-    log.info("webhook delivery %s to webhook %s: attempt %s, %s %s", delivery.pk, delivery.webhook_id,
-             delivery.attempts, status or error, delivery.status)
+    delivery.save(
+        update_fields=[
+            "attempts",
+            "last_attempt_at",
+            "response_status",
+            "response_ms",
+            "last_error",
+            "next_attempt_at",
+            "status",
+            "delivered_at",
+        ]
+    )
+    log.info(
+        "webhook delivery %s to webhook %s: attempt %s, %s %s",
+        delivery.pk,
+        delivery.webhook_id,
+        delivery.attempts,
+        status or error,
+        delivery.status,
+    )
     return delivery
 
 
 def due_ids(now=None, limit=500):
     """Deliveries whose next attempt is due (or whose attempt's lease ran out)."""
     now = now or timezone.now()
-    return list(WebhookDelivery.objects.due(now).order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    return list(
+        WebhookDelivery.objects.due(now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def redeliver(delivery, *, now=None):

@@ -46,7 +46,11 @@ def subscribers(organization_id, event_type):
     category = EVENT_TYPES[event_type]
     # Filtered here rather than in SQL: JSON containment differs between SQLite and PostgreSQL,
     # and an organization has a handful of webhooks.
-    return [w for w in Webhook.objects.filter(organization_id=organization_id) if category in w.event_categories]
+    return [
+        w
+        for w in Webhook.objects.filter(organization_id=organization_id)
+        if category in w.event_categories
+    ]
 
 
 def emit(organization, event_type, payload):
@@ -62,16 +66,33 @@ def emit(organization, event_type, payload):
     now = timezone.now()
     event_id = uuid.uuid4()
     body = json.dumps(
-        {"id": str(event_id), "type": event_type, "createdAt": now.isoformat().replace("+00:00", "Z"),
-         "organizationId": organization.public_id, "data": payload},
-        separators=(",", ":"), sort_keys=False, default=str,
+        {
+            "id": str(event_id),
+            "type": event_type,
+            "createdAt": now.isoformat().replace("+00:00", "Z"),
+            "organizationId": organization.public_id,
+            "data": payload,
+        },
+        separators=(",", ":"),
+        sort_keys=False,
+        default=str,
     )
     with transaction.atomic():
-        event = WebhookEvent.objects.create(organization=organization, public_id=event_id, type=event_type,
-                                            body=body, created_at=now)
+        event = WebhookEvent.objects.create(
+            organization=organization,
+            public_id=event_id,
+            type=event_type,
+            body=body,
+            created_at=now,
+        )
         rows = WebhookDelivery.objects.bulk_create(
-            WebhookDelivery(event=event, webhook=webhook, next_attempt_at=now,
-                            retry_until=now + deliveries.retry_window(), created_at=now)
+            WebhookDelivery(
+                event=event,
+                webhook=webhook,
+                next_attempt_at=now,
+                retry_until=now + deliveries.retry_window(),
+                created_at=now,
+            )
             for webhook in webhooks
         )
     for row in rows:
@@ -83,14 +104,21 @@ def on_audit_event(audit_event, credential=None):
     """Announce credential.created / rotated / revoked for the credentials programs hold, in the
     shape tokens.lifecycle gives every credential event (never a secret, a digest or a sealed copy)."""
     event_type = ANNOUNCED_ACTIONS.get(audit_event.action)
-    if event_type is None or audit_event.credential_kind not in ANNOUNCED_KINDS or credential is None:
+    if (
+        event_type is None
+        or audit_event.credential_kind not in ANNOUNCED_KINDS
+        or credential is None
+    ):
         return
     if not subscribers(audit_event.organization_id, event_type):
         return  # spare the owner lookups below on the common path
     actor = audit_event.actor
     payload = lifecycle.credential_payload(
-        credential, kind=audit_event.credential_kind, owner=owner_of(credential),
-        actor={"id": actor.pk, "email": actor.email} if actor is not None else None, detail=audit_event.detail,
+        credential,
+        kind=audit_event.credential_kind,
+        owner=owner_of(credential),
+        actor={"id": actor.pk, "email": actor.email} if actor is not None else None,
+        detail=audit_event.detail,
     )
     payload["credential"]["scopes"] = scopes_of(credential)
     emit(audit_event.organization_id, event_type, payload)
@@ -98,13 +126,27 @@ def on_audit_event(audit_event, credential=None):
 
 def on_member_change(change):
     """Announce member.access_changed: removed, lost developer access, or a new role."""
-    open_items = ReviewItem.objects.open().filter(organization=change.organization, member=change.user).count()
-    emit(change.organization, "member.access_changed", {
-        "member": {"id": change.user.pk, "email": change.user.email},
-        "change": change.summary,
-        "before": {"role": change.before.role, "developerAccess": change.before.developer_access},
-        "after": None if change.after is None else {
-            "role": change.after.role, "developerAccess": change.after.developer_access},
-        "credentialsToReview": open_items,
-        "actor": {"id": change.by.pk, "email": change.by.email} if change.by is not None else None,
-    })
+    open_items = (
+        ReviewItem.objects.open()
+        .filter(organization=change.organization, member=change.user)
+        .count()
+    )
+    emit(
+        change.organization,
+        "member.access_changed",
+        {
+            "member": {"id": change.user.pk, "email": change.user.email},
+            "change": change.summary,
+            "before": {
+                "role": change.before.role,
+                "developerAccess": change.before.developer_access,
+            },
+            "after": None
+            if change.after is None
+            else {"role": change.after.role, "developerAccess": change.after.developer_access},
+            "credentialsToReview": open_items,
+            "actor": {"id": change.by.pk, "email": change.by.email}
+            if change.by is not None
+            else None,
+        },
+    )

@@ -17,19 +17,27 @@ class Contact(models.Model):
     appUser credential's reach are the same rule (one contact's own conversations).
     """
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="contacts")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="contacts"
+    )
     external_id = models.CharField(max_length=100)
     name = models.CharField(max_length=150, blank=True)
     email = models.EmailField(blank=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contacts",
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "external_id"], name="contact_external_id_per_org")
+            models.UniqueConstraint(
+                fields=["organization", "external_id"], name="contact_external_id_per_org"
+            )
         ]
 
     def __str__(self):
@@ -41,7 +49,9 @@ class Conversation(models.Model):
         OPEN = "open", "Open"
         CLOSED = "closed", "Closed"
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="conversations")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="conversations"
+    )
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
     )
@@ -51,27 +61,35 @@ class Conversation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["organization", "-created_at"], name="conversation_org_time")]
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="conversation_org_time")
+        ]
 
     def __str__(self):
         return self.subject or f"Conversation {self.pk}"
 
 
 class ConversationAttribute(models.Model):
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="attributes")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="attributes"
+    )
     key = models.CharField(max_length=64)
     value = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["key"]
-        constraints = [models.UniqueConstraint(fields=["conversation", "key"], name="attribute_key_per_chat")]
+        constraints = [
+            models.UniqueConstraint(fields=["conversation", "key"], name="attribute_key_per_chat")
+        ]
 
     def __str__(self):
         return self.key
 
 
 class Message(models.Model):
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
     author_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -89,7 +107,9 @@ class Message(models.Model):
 
 
 class KnowledgeItem(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="knowledge_items")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="knowledge_items"
+    )
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -115,7 +135,9 @@ class Form(models.Model):
 
 
 class Service(models.Model):
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="services")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="services"
+    )
     name = models.CharField(max_length=150)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -139,7 +161,9 @@ EVENT_CATEGORIES = {
 class Webhook(models.Model):
     """A URL the platform calls; its signing secret is shown once and kept only sealed (encrypted)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="webhooks")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="webhooks"
+    )
     url = models.URLField(max_length=500)
     event_categories = models.JSONField(default=list)
     sealed_secret = models.TextField(editable=False)
@@ -174,7 +198,9 @@ class WebhookEvent(models.Model):
     """One event as its webhooks receive it: the JSON body is fixed when it happens, so every
     attempt and redelivery sends the same bytes (only the signature's timestamp changes)."""
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="webhook_events")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="webhook_events"
+    )
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     type = models.CharField(max_length=40)
     body = models.TextField()

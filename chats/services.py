@@ -15,20 +15,27 @@ from .models import Message, Webhook
 def organization_bot(organization):
     """The organization's bot: its first service account of role bot (Chat Bots › impersonate.bot)."""
     membership = (
-        Membership.objects.filter(organization=organization, user__is_service_account=True, role=Role.BOT)
+        Membership.objects.filter(
+            organization=organization, user__is_service_account=True, role=Role.BOT
+        )
         .select_related("user")
         .order_by("id")
         .first()
     )
     if membership is None:
-        raise Refused("no_bot", "This organization has no bot service account to post as.", "as_bot")
+        raise Refused(
+            "no_bot", "This organization has no bot service account to post as.", "as_bot"
+        )
     return membership.user
 
 
 def post_message(*, conversation, text, user=None, contact=None, as_bot=False):
     author = organization_bot(conversation.organization) if as_bot else user
     return Message.objects.create(
-        conversation=conversation, text=text, author_user=None if contact else author, author_contact=contact
+        conversation=conversation,
+        text=text,
+        author_user=None if contact else author,
+        author_contact=contact,
     )
 
 
@@ -37,8 +44,12 @@ def create_webhook(*, organization, url, event_categories, by, ip=None):
     """A webhook and its signing secret, shown once (the secret is kept only sealed)."""
     secret = secret_format.generate(secret_format.WEBHOOK_SECRET)
     webhook = Webhook.objects.create(
-        organization=organization, url=check_url(url), event_categories=event_categories, created_by=by,
-        sealed_secret=sealing.seal(secret), secret_last4=secret[-4:],
+        organization=organization,
+        url=check_url(url),
+        event_categories=event_categories,
+        created_by=by,
+        sealed_secret=sealing.seal(secret),
+        secret_last4=secret[-4:],
     )
     audit.record(action=AuditEvent.Action.ISSUED, credential=webhook, actor=by, ip=ip)
     return Issued(webhook, OneTimeSecret(secret))
@@ -64,8 +75,13 @@ def update_webhook(*, webhook, by, ip=None, **changes):
         setattr(webhook, field, changes[field])
     if changed:
         webhook.save(update_fields=changed)
-        audit.record(action=AuditEvent.Action.RENAMED, credential=webhook, actor=by, ip=ip,
-                     detail=f"changed {', '.join(changed)}")
+        audit.record(
+            action=AuditEvent.Action.RENAMED,
+            credential=webhook,
+            actor=by,
+            ip=ip,
+            detail=f"changed {', '.join(changed)}",
+        )
     return webhook
 
 

@@ -37,9 +37,14 @@ def invitations(request):
 def invitation_accept(request, invitation_id):
     invitation = get_object_or_404(Invitation.objects.pending_for(request.user), pk=invitation_id)
     membership = accounts.accept_invitation(invitation=invitation, user=request.user)
-    audit.record(organization=membership.organization, actor=request.user,
-                 action=AuditEvent.Action.MEMBER_ADDED, kind=CredentialKind.MEMBER, ip=client_ip(request),
-                 detail=f"{request.user.email} accepted an invitation as {membership.role}")
+    audit.record(
+        organization=membership.organization,
+        actor=request.user,
+        action=AuditEvent.Action.MEMBER_ADDED,
+        kind=CredentialKind.MEMBER,
+        ip=client_ip(request),
+        detail=f"{request.user.email} accepted an invitation as {membership.role}",
+    )
     return redirect("org_home", org_id=membership.organization.public_id)
 
 
@@ -59,7 +64,9 @@ DELIVERIES_PER_PAGE = 50
 def webhooks(request):
     """Admin › Webhooks: each webhook of the organization, linking to its delivery log."""
     hooks = request.organization.webhooks.order_by("-created_at", "-id")
-    return render(request, "chats/webhooks.html", {"webhooks": hooks, "categories": EVENT_CATEGORIES})
+    return render(
+        request, "chats/webhooks.html", {"webhooks": hooks, "categories": EVENT_CATEGORIES}
+    )
 
 
 @require_GET
@@ -78,7 +85,9 @@ def webhook_redeliver(request, webhook_id, delivery_id):
     webhook = get_object_or_404(request.organization.webhooks, pk=webhook_id)
     delivery = deliveries.redeliver(get_object_or_404(webhook.deliveries, pk=delivery_id))
     messages.success(request, f"Delivery {delivery.pk} will be sent again now.")
-    return redirect("webhook_deliveries", org_id=request.organization.public_id, webhook_id=webhook.pk)
+    return redirect(
+        "webhook_deliveries", org_id=request.organization.public_id, webhook_id=webhook.pk
+    )
 
 
 # --- an admin manages the organization's members ------------------------------------------
@@ -91,12 +100,20 @@ def _members_page(request):
 
 def _member(request, membership_id):
     """A member of the admin's own organization (another organization's answers 404)."""
-    return get_object_or_404(request.organization.memberships.select_related("user"), pk=membership_id)
+    return get_object_or_404(
+        request.organization.memberships.select_related("user"), pk=membership_id
+    )
 
 
 def _record_member_event(request, action, detail):
-    audit.record(organization=request.organization, actor=request.user, action=action,
-                 kind=CredentialKind.MEMBER, ip=client_ip(request), detail=detail)
+    audit.record(
+        organization=request.organization,
+        actor=request.user,
+        action=action,
+        kind=CredentialKind.MEMBER,
+        ip=client_ip(request),
+        detail=detail,
+    )
 
 
 @require_POST
@@ -106,14 +123,23 @@ def member_invite(request):
     form = InviteForm(request.POST, by_role=request.membership.role)
     if form.is_valid():
         try:
-            invitation = accounts.invite_member(organization=request.organization, by=request.user,
-                                                by_role=request.membership.role, **form.cleaned_data)
+            invitation = accounts.invite_member(
+                organization=request.organization,
+                by=request.user,
+                by_role=request.membership.role,
+                **form.cleaned_data,
+            )
         except Refused as refused:
             form.add_error(refused.field if refused.field in form.fields else None, refused.message)
         else:
-            _record_member_event(request, AuditEvent.Action.INVITED,
-                                 f"invited {invitation.email} as {invitation.role}")
-            messages.success(request, f"Invitation sent to {invitation.email}. They join when they accept it.")
+            _record_member_event(
+                request,
+                AuditEvent.Action.INVITED,
+                f"invited {invitation.email} as {invitation.role}",
+            )
+            messages.success(
+                request, f"Invitation sent to {invitation.email}. They join when they accept it."
+            )
             return _members_page(request)
     context = members_context(request, invite_form=form)
     return render(request, "accounts/members.html", context, status=400)
@@ -129,14 +155,21 @@ def member_role(request, membership_id):
         return _members_page(request)
     before = member.role
     try:
-        accounts.update_member(membership=member, by=request.user, by_role=request.membership.role,
-                               role=form.cleaned_data["role"])
+        accounts.update_member(
+            membership=member,
+            by=request.user,
+            by_role=request.membership.role,
+            role=form.cleaned_data["role"],
+        )
     except Refused as refused:
         messages.error(request, refused.message)
         return _members_page(request)
     if member.role != before:
-        _record_member_event(request, AuditEvent.Action.MEMBER_CHANGED,
-                             f"{member.user.email}: role {before!r} -> {member.role!r}")
+        _record_member_event(
+            request,
+            AuditEvent.Action.MEMBER_CHANGED,
+            f"{member.user.email}: role {before!r} -> {member.role!r}",
+        )
         messages.success(request, f"{member.user.display_name} is now {member.get_role_display()}.")
     return _members_page(request)
 
@@ -146,14 +179,27 @@ def member_role(request, membership_id):
 def member_developer_access(request, membership_id):
     """Grant or remove developer access (admins have it whatever the flag says)."""
     member = _member(request, membership_id)
-    grant = DeveloperAccessForm(request.POST).is_valid() and request.POST.get("developer_access") == "on"
+    grant = (
+        DeveloperAccessForm(request.POST).is_valid()
+        and request.POST.get("developer_access") == "on"
+    )
     if grant != member.developer_access:
-        accounts.update_member(membership=member, by=request.user, by_role=request.membership.role,
-                               developer_access=grant)
-        _record_member_event(request, AuditEvent.Action.MEMBER_CHANGED,
-                             f"{member.user.email}: developer access {'granted' if grant else 'removed'}")
-        messages.success(request, f"Developer access {'granted to' if grant else 'removed from'} "
-                                  f"{member.user.display_name}.")
+        accounts.update_member(
+            membership=member,
+            by=request.user,
+            by_role=request.membership.role,
+            developer_access=grant,
+        )
+        _record_member_event(
+            request,
+            AuditEvent.Action.MEMBER_CHANGED,
+            f"{member.user.email}: developer access {'granted' if grant else 'removed'}",
+        )
+        messages.success(
+            request,
+            f"Developer access {'granted to' if grant else 'removed from'} "
+            f"{member.user.display_name}.",
+        )
     return _members_page(request)
 
 
@@ -169,7 +215,10 @@ def member_remove(request, membership_id):
     except Refused as refused:
         messages.error(request, refused.message)
         return _members_page(request)
-    _record_member_event(request, AuditEvent.Action.MEMBER_REMOVED,
-                         f"removed {member.user.email} ({member.role})")
-    messages.success(request, f"{member.user.display_name} was removed from {request.organization.name}.")
+    _record_member_event(
+        request, AuditEvent.Action.MEMBER_REMOVED, f"removed {member.user.email} ({member.role})"
+    )
+    messages.success(
+        request, f"{member.user.display_name} was removed from {request.organization.name}."
+    )
     return _members_page(request)

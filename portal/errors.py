@@ -21,7 +21,9 @@ from accounts.errors import Refused
 log = logging.getLogger(__name__)
 
 DATABASE_DOWN = "The database is not answering. Try again in a moment."
-INPUT_REFUSED = "The request holds a value that cannot be stored (a NUL character, a number out of range…)."
+INPUT_REFUSED = (
+    "The request holds a value that cannot be stored (a NUL character, a number out of range…)."
+)
 
 # psycopg answers a NUL in a query parameter with DataError; psycopg2 and some drivers with
 # this ValueError, raised before the query is sent.
@@ -38,6 +40,7 @@ def is_input_error(exc):
 def is_outage(exc):
     """Only a lost or refused connection means the database is not answering (503)."""
     return isinstance(exc, (OperationalError, InterfaceError))
+
 
 _DEFAULT_CODES = {
     400: "invalid",
@@ -117,7 +120,9 @@ def api_exception_handler(exc, context):
         body = {
             "code": "invalid",
             "detail": "Some fields are not valid; see `errors`.",
-            "errors": exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail},
+            "errors": exc.detail
+            if isinstance(exc.detail, dict)
+            else {"non_field_errors": exc.detail},
         }
         if isinstance(exc.detail, list) and len(exc.detail) == 1:
             body["detail"] = str(exc.detail[0])
@@ -145,10 +150,9 @@ def api_exception_handler(exc, context):
 
 def _wants_json(request):
     path = request.path
-    return (
-        path.startswith(("/api/", "/o/", "/healthz", "/.well-known/"))
-        or "application/json" in request.headers.get("Accept", "")
-    )
+    return path.startswith(
+        ("/api/", "/o/", "/healthz", "/.well-known/")
+    ) or "application/json" in request.headers.get("Accept", "")
 
 
 def error_response(request, status_code, code, detail, template):
@@ -177,13 +181,18 @@ def _grantors(request):
     if organization is None:
         return []
     return list(
-        organization.memberships.filter(role="admin", user__is_service_account=False, user__is_active=True)
-        .select_related("user").order_by("user__email")[:10]
+        organization.memberships.filter(
+            role="admin", user__is_service_account=False, user__is_active=True
+        )
+        .select_related("user")
+        .order_by("user__email")[:10]
     )
 
 
 def handler404(request, exception=None):
-    return error_response(request, 404, "not_found", "Nothing here, or not yours to see.", "404.html")
+    return error_response(
+        request, 404, "not_found", "Nothing here, or not yours to see.", "404.html"
+    )
 
 
 def handler403(request, exception=None):
@@ -192,7 +201,9 @@ def handler403(request, exception=None):
 
 
 def handler400(request, exception=None):
-    return error_response(request, 400, "bad_request", "The request could not be understood.", "400.html")
+    return error_response(
+        request, 400, "bad_request", "The request could not be understood.", "400.html"
+    )
 
 
 def handler500(request):
@@ -203,5 +214,9 @@ def handler500(request):
     if is_outage(exc):
         return error_response(request, 503, "service_unavailable", DATABASE_DOWN, "503.html")
     return error_response(
-        request, 500, "server_error", "Something went wrong on our side; it has been logged.", "500.html"
+        request,
+        500,
+        "server_error",
+        "Something went wrong on our side; it has been logged.",
+        "500.html",
     )

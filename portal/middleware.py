@@ -70,9 +70,15 @@ class HostileInputMiddleware:
         if limit is not None and length > limit:
             return 413, "request_too_large", f"The body is larger than {limit} bytes.", "400.html"
         for name, value in request.META.items():
-            if (name.startswith("HTTP_") or name == "CONTENT_TYPE") and isinstance(value, str):
-                if CONTROL_CHARACTERS.search(value.replace("\t", " ")):
-                    return self.control(f"The {name.removeprefix('HTTP_').replace('_', '-').title()} header")
+            is_header = name.startswith("HTTP_") or name == "CONTENT_TYPE"
+            if (
+                is_header
+                and isinstance(value, str)
+                and CONTROL_CHARACTERS.search(value.replace("\t", " "))
+            ):
+                return self.control(
+                    f"The {name.removeprefix('HTTP_').replace('_', '-').title()} header"
+                )
         query = unquote_to_bytes(request.META.get("QUERY_STRING", "")).decode("utf-8", "replace")
         if CONTROL_CHARACTERS.search(query):
             return self.control("The query string")
@@ -88,8 +94,12 @@ class HostileInputMiddleware:
 
     @staticmethod
     def control(where):
-        return (400, "invalid_characters",
-                f"{where} holds NUL or another control character, which Keyward never accepts.", "400.html")
+        return (
+            400,
+            "invalid_characters",
+            f"{where} holds NUL or another control character, which Keyward never accepts.",
+            "400.html",
+        )
 
 
 class ThrottledMiddleware:
@@ -111,7 +121,9 @@ class ThrottledMiddleware:
         if not isinstance(exception, Throttled):
             return None
         if request.path.startswith("/o/"):
-            response = JsonResponse({"error": "slow_down", "error_description": exception.sentence}, status=429)
+            response = JsonResponse(
+                {"error": "slow_down", "error_description": exception.sentence}, status=429
+            )
             response["Cache-Control"] = "no-store"
         else:
             response = error_response(request, 429, "throttled", exception.sentence, "429.html")

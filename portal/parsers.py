@@ -34,8 +34,10 @@ class RequestTooLarge(APIException):
 
 def refuse_control_characters(value, where="The request"):
     if CONTROL_CHARACTERS.search(value):
-        raise ParseError(f"{where} holds NUL or another control character, which Keyward never accepts.",
-                         code="invalid_characters")
+        raise ParseError(
+            f"{where} holds NUL or another control character, which Keyward never accepts.",
+            code="invalid_characters",
+        )
 
 
 def check_shape(data, max_depth=JSON_MAX_DEPTH):
@@ -45,13 +47,17 @@ def check_shape(data, max_depth=JSON_MAX_DEPTH):
         value, depth = pending.pop()
         if isinstance(value, dict):
             if depth > max_depth:
-                raise ParseError(f"The JSON body is nested deeper than {max_depth} levels.", code="invalid_json")
+                raise ParseError(
+                    f"The JSON body is nested deeper than {max_depth} levels.", code="invalid_json"
+                )
             for key, item in value.items():
                 refuse_control_characters(key)
                 pending.append((item, depth + 1))
         elif isinstance(value, list):
             if depth > max_depth:
-                raise ParseError(f"The JSON body is nested deeper than {max_depth} levels.", code="invalid_json")
+                raise ParseError(
+                    f"The JSON body is nested deeper than {max_depth} levels.", code="invalid_json"
+                )
             pending.extend((item, depth + 1) for item in value)
         elif isinstance(value, str):
             refuse_control_characters(value)
@@ -79,11 +85,17 @@ class JSONParser(BaseParser):
     def parse(self, stream, media_type=None, parser_context=None):
         encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
         try:
-            data = json.loads(read_bounded(stream).decode(encoding), parse_constant=_strict_constant)
+            data = json.loads(
+                read_bounded(stream).decode(encoding), parse_constant=_strict_constant
+            )
         except RecursionError:
-            raise ParseError(f"The JSON body is nested deeper than {JSON_MAX_DEPTH} levels.",
-                             code="invalid_json") from None
-        except (ValueError, LookupError) as exc:  # also UnicodeDecodeError; LookupError: unknown charset
+            raise ParseError(
+                f"The JSON body is nested deeper than {JSON_MAX_DEPTH} levels.", code="invalid_json"
+            ) from None
+        except (
+            ValueError,
+            LookupError,
+        ) as exc:  # also UnicodeDecodeError; LookupError: unknown charset
             raise ParseError(f"The body is not valid JSON: {exc}.", code="invalid_json") from None
         if not isinstance(data, dict):
             raise ParseError("The JSON body must be an object ({…}).", code="invalid_json")

@@ -67,7 +67,9 @@ def database_from_url(url):
             # do); the one statement that asks is the bearer lookup (tokens.authentication).
             "OPTIONS": {
                 "connect_timeout": 3,
-                "prepare_threshold": 2**31 - 1 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None,
+                "prepare_threshold": 2**31 - 1
+                if env_bool("DATABASE_PREPARED_STATEMENTS", True)
+                else None,
                 **options,
             },
         }
@@ -87,13 +89,21 @@ DEBUG = env_bool("DEBUG", False)
 
 # Without DEBUG there is no default key. Management commands that sign nothing (migrate,
 # makemigrations, check) still run; serving refuses to start (portal/wsgi.py, asgi.py).
-SECRET_KEY = os.environ.get("SECRET_KEY") or ("insecure-development-key-do-not-use-in-production" if DEBUG else "")
+SECRET_KEY = os.environ.get("SECRET_KEY") or (
+    "insecure-development-key-do-not-use-in-production" if DEBUG else ""
+)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if DEBUG else [])
 SERVING_PROBLEMS = [
     problem
     for problem, missing in (
-        ("SECRET_KEY is required when DEBUG is off (set DEBUG=true for local development).", not SECRET_KEY),
-        ("ALLOWED_HOSTS is required when DEBUG is off (comma-separated host names).", not ALLOWED_HOSTS),
+        (
+            "SECRET_KEY is required when DEBUG is off (set DEBUG=true for local development).",
+            not SECRET_KEY,
+        ),
+        (
+            "ALLOWED_HOSTS is required when DEBUG is off (comma-separated host names).",
+            not ALLOWED_HOSTS,
+        ),
     )
     if missing
 ]
@@ -176,15 +186,15 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": database_from_url(os.environ.get("DATABASE_URL") or "sqlite:///db.sqlite3")
-}
+DATABASES = {"default": database_from_url(os.environ.get("DATABASE_URL") or "sqlite:///db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     if not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
-        raise ImproperlyConfigured(f"REDIS_URL must start with redis:// or rediss://, not {REDIS_URL!r}.")
+        raise ImproperlyConfigured(
+            f"REDIS_URL must start with redis:// or rediss://, not {REDIS_URL!r}."
+        )
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
@@ -249,8 +259,12 @@ OAUTH2_PROVIDER_DEVICE_GRANT_MODEL = "oauth2_provider.DeviceGrant"
 # Lifetimes of OAuth tokens issued at /o/token/ (the token response's `expires_in` says the first).
 # An access token lives an hour; its refresh token rotates on every use and dies after this
 # long without one (counted from its access token's expiry, DOT's REFRESH_TOKEN_EXPIRE_SECONDS).
-OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS = env_int("OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS", 3600, minimum=60)
-OAUTH_REFRESH_TOKEN_IDLE_SECONDS = env_int("OAUTH_REFRESH_TOKEN_IDLE_SECONDS", 30 * 24 * 3600, minimum=3600)
+OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS = env_int(
+    "OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS", 3600, minimum=60
+)
+OAUTH_REFRESH_TOKEN_IDLE_SECONDS = env_int(
+    "OAUTH_REFRESH_TOKEN_IDLE_SECONDS", 30 * 24 * 3600, minimum=3600
+)
 # RFC 8414 / RFC 9207 issuer (`https://keyward.example.com`); empty: the origin of each request.
 OAUTH_ISSUER = os.environ.get("OAUTH_ISSUER", "").rstrip("/")
 OAUTH2_PROVIDER = {
@@ -272,7 +286,11 @@ OAUTH2_PROVIDER = {
     "OIDC_ISS_ENDPOINT": OAUTH_ISSUER,
     "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
     "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
-    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post", "none"],
+    "OAUTH2_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": [
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    ],
     "REFRESH_TOKEN_REUSE_PROTECTION": True,
     "ROTATE_REFRESH_TOKEN": True,
     "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
@@ -374,10 +392,14 @@ TOKEN_LAST_USED_INTERVAL_SECONDS = env_int("TOKEN_LAST_USED_INTERVAL_SECONDS", 6
 CREDENTIAL_CACHE = env_bool("CREDENTIAL_CACHE", True)
 CREDENTIAL_CACHE_TTL_SECONDS = env_int("CREDENTIAL_CACHE_TTL_SECONDS", 30, minimum=1)
 if CREDENTIAL_CACHE_TTL_SECONDS > 300:
-    raise ImproperlyConfigured("CREDENTIAL_CACHE_TTL_SECONDS is at most 300: it bounds a lost revocation.")
+    raise ImproperlyConfigured(
+        "CREDENTIAL_CACHE_TTL_SECONDS is at most 300: it bounds a lost revocation."
+    )
 CREDENTIAL_CACHE_SIZE = env_int("CREDENTIAL_CACHE_SIZE", 10_000, minimum=1)
 # The NOTIFY channel / Redis pub/sub channel carrying invalidations.
-CREDENTIAL_INVALIDATION_CHANNEL = os.environ.get("CREDENTIAL_INVALIDATION_CHANNEL", "keyward_credentials")
+CREDENTIAL_INVALIDATION_CHANNEL = os.environ.get(
+    "CREDENTIAL_INVALIDATION_CHANNEL", "keyward_credentials"
+)
 # GET /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # Fernet keys (newest first) sealing the secrets Keyward must read back; derived from
@@ -393,7 +415,9 @@ FORMS_URLFIELD_ASSUME_HTTPS = True
 # --- Login tokens: lifetimes, issuer, and login throttling -----------------
 # Access tokens are JWTs signed with keys kept in the database (tokens.login.signing_keys); the
 # refresh token rotates on every use and dies after this long unused.
-LOGIN_ACCESS_TOKEN_LIFETIME_SECONDS = env_int("LOGIN_ACCESS_TOKEN_LIFETIME_SECONDS", 24 * 3600, minimum=60)
+LOGIN_ACCESS_TOKEN_LIFETIME_SECONDS = env_int(
+    "LOGIN_ACCESS_TOKEN_LIFETIME_SECONDS", 24 * 3600, minimum=60
+)
 LOGIN_REFRESH_TOKEN_LIFETIME_SECONDS = env_int(
     "LOGIN_REFRESH_TOKEN_LIFETIME_SECONDS", 30 * 24 * 3600, minimum=3600
 )
@@ -404,7 +428,9 @@ LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 10, minimum=1
 LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 50, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60, minimum=60)
 if LOGIN_FAILURES_PER_ACCOUNT > 100:
-    raise ImproperlyConfigured("LOGIN_FAILURES_PER_ACCOUNT must stay at most 100 (NIST SP 800-63B).")
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURES_PER_ACCOUNT must stay at most 100 (NIST SP 800-63B)."
+    )
 # Django's database cache culls a third of its rows past MAX_ENTRIES (300 by default):
 # a spray of failed logins from many addresses would push the counters out.
 if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
@@ -447,7 +473,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Keyward <keyward@loca
 # Where people reach the portal, for the links in emails (no request to take it from).
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 if not PORTAL_BASE_URL.startswith(("http://", "https://")):
-    raise ImproperlyConfigured(f"PORTAL_BASE_URL must start with http:// or https://, not {PORTAL_BASE_URL!r}.")
+    raise ImproperlyConfigured(
+        f"PORTAL_BASE_URL must start with http:// or https://, not {PORTAL_BASE_URL!r}."
+    )
 
 
 def _public_keys(raw):
@@ -456,7 +484,8 @@ def _public_keys(raw):
     except ValueError:
         raise ImproperlyConfigured("SECRET_SCANNING_PUBLIC_KEYS must be a JSON object.") from None
     if not isinstance(keys, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) and "BEGIN PUBLIC KEY" in v for k, v in keys.items()
+        isinstance(k, str) and isinstance(v, str) and "BEGIN PUBLIC KEY" in v
+        for k, v in keys.items()
     ):
         raise ImproperlyConfigured(
             "SECRET_SCANNING_PUBLIC_KEYS must map each key identifier to a PEM public key."

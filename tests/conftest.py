@@ -32,14 +32,21 @@ def pytest_runtest_setup(item):
 
 
 def pytest_sessionstart(session):
-    if _required("REQUIRE_POSTGRES") and not os.environ.get("DATABASE_URL", "").startswith("postgres"):
-        pytest.exit("REQUIRE_POSTGRES=1 but DATABASE_URL does not point at PostgreSQL", returncode=1)
+    if _required("REQUIRE_POSTGRES") and not os.environ.get("DATABASE_URL", "").startswith(
+        "postgres"
+    ):
+        pytest.exit(
+            "REQUIRE_POSTGRES=1 but DATABASE_URL does not point at PostgreSQL", returncode=1
+        )
 
 
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     """PBKDF2 costs ~0.3 s per user; tests that measure login timing opt back in."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "tokens.oauth.hashers.ClientSecretHasher"]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "tokens.oauth.hashers.ClientSecretHasher",
+    ]
 
 
 @pytest.fixture(autouse=True)

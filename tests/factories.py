@@ -31,7 +31,9 @@ def make_member(org, email, role, *, developer_access=False, service=False, pass
     user = User.objects.filter(email=email).first() or User.objects.create_user(
         email, None if service else password, is_service_account=service
     )
-    Membership.objects.create(user=user, organization=org, role=role, developer_access=developer_access)
+    Membership.objects.create(
+        user=user, organization=org, role=role, developer_access=developer_access
+    )
     return user
 
 
@@ -50,21 +52,31 @@ def login(client, user):
 def issue(user, org=None, scopes=("read.me",), **kwargs):
     """A personal token through the real service; returns (token row, plaintext secret)."""
     issued = services.issue_personal_token(
-        issuer=membership(user, org), name=kwargs.pop("name", "test token"), scopes=list(scopes), **kwargs
+        issuer=membership(user, org),
+        name=kwargs.pop("name", "test token"),
+        scopes=list(scopes),
+        **kwargs,
     )
     return issued.credential, issued.secret.reveal()
 
 
-def make_client(user, org=None, *, name="Reporting app", redirect_uris=(OAUTH_REDIRECT_URI,), **kwargs):
+def make_client(
+    user, org=None, *, name="Reporting app", redirect_uris=(OAUTH_REDIRECT_URI,), **kwargs
+):
     """An OAuth client registered through the real service; returns (application, plaintext secret or None)."""
     issued = oauth_services.create_client(
         membership=membership(user, org), name=name, redirect_uris=list(redirect_uris), **kwargs
     )
     return issued.credential, issued.secret.reveal() if issued.secret else None
+
+
 def make_api_key(user, scopes=("admin",), org=None, **kwargs):
     """An API key through the real service; returns (key row, plaintext secret)."""
     issued = api_key_services.create_api_key(
-        issuer=membership(user, org), name=kwargs.pop("name", "server"), scopes=list(scopes), **kwargs
+        issuer=membership(user, org),
+        name=kwargs.pop("name", "server"),
+        scopes=list(scopes),
+        **kwargs,
     )
     return issued.credential, issued.secret.reveal()
 
@@ -79,9 +91,12 @@ def make_delivery(webhook, event_type="credential.expiring"):
     from chats import deliveries
     from chats.models import WebhookDelivery, WebhookEvent
 
-    event = WebhookEvent.objects.create(organization=webhook.organization, type=event_type, body="{}")
-    return WebhookDelivery.objects.create(event=event, webhook=webhook, retry_until=event.created_at
-                                          + deliveries.retry_window())
+    event = WebhookEvent.objects.create(
+        organization=webhook.organization, type=event_type, body="{}"
+    )
+    return WebhookDelivery.objects.create(
+        event=event, webhook=webhook, retry_until=event.created_at + deliveries.retry_window()
+    )
 
 
 def make_review_item(credential, *, member):
@@ -89,9 +104,14 @@ def make_review_item(credential, *, member):
     from tokens.models import ReviewItem
 
     return ReviewItem.objects.create(
-        organization_id=credential.organization_id, member=member, member_email=member.email,
-        reason=ReviewItem.Reason.REMOVED, credential_kind=credential.credential_kind, credential_id=credential.pk,
-        credential_name=credential.name, credential_last4=credential.last4,
+        organization_id=credential.organization_id,
+        member=member,
+        member_email=member.email,
+        reason=ReviewItem.Reason.REMOVED,
+        credential_kind=credential.credential_kind,
+        credential_id=credential.pk,
+        credential_name=credential.name,
+        credential_last4=credential.last4,
     )
 
 
@@ -101,7 +121,9 @@ def bearer(secret):
 
 def make_platform(org, *, author, guest=None):
     """A contact (tied to `guest` when given), a second contact, a conversation each, and the rest."""
-    own = Contact.objects.create(organization=org, external_id=f"{org.slug}-own", name="Own", user=guest)
+    own = Contact.objects.create(
+        organization=org, external_id=f"{org.slug}-own", name="Own", user=guest
+    )
     other = Contact.objects.create(organization=org, external_id=f"{org.slug}-other", name="Other")
     chat = Conversation.objects.create(organization=org, contact=own, subject="own chat")
     other_chat = Conversation.objects.create(organization=org, contact=other, subject="other chat")
@@ -113,12 +135,18 @@ def make_platform(org, *, author, guest=None):
         chat=chat,
         other_chat=other_chat,
         message=Message.objects.create(conversation=chat, author_contact=own, text="hello"),
-        other_message=Message.objects.create(conversation=other_chat, author_contact=other, text="hi"),
+        other_message=Message.objects.create(
+            conversation=other_chat, author_contact=other, text="hi"
+        ),
         knowledge_item=KnowledgeItem.objects.create(organization=org, title="Hours"),
         form=Form.objects.create(organization=org, name="Contact"),
         service=Service.objects.create(organization=org, name="Support"),
-        webhook=chat_services.create_webhook(organization=org, url="https://example.com/hook",
-                                        event_categories=["message"], by=author).credential,
+        webhook=chat_services.create_webhook(
+            organization=org,
+            url="https://example.com/hook",
+            event_categories=["message"],
+            by=author,
+        ).credential,
     )
 
 

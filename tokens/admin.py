@@ -33,13 +33,38 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 @admin.register(get_access_token_model())
 class AccessTokenAdmin(ReadOnlyAdmin):
-    list_display = ["id", "kind", "name", "organization", "user", "masked", "created", "expires", "revoked_at",
-                    "last_used_at"]
+    list_display = [
+        "id",
+        "kind",
+        "name",
+        "organization",
+        "user",
+        "masked",
+        "created",
+        "expires",
+        "revoked_at",
+        "last_used_at",
+    ]
     list_filter = ["kind", "organization"]
     list_select_related = ["organization", "user"]
     search_fields = ["name", "user__email", "last4"]
-    fields = ["kind", "name", "organization", "membership", "user", "application", "scope", "masked",
-              "created", "created_by", "created_ip", "expires", "revoked_at", "last_used_at", "last_used_ip"]
+    fields = [
+        "kind",
+        "name",
+        "organization",
+        "membership",
+        "user",
+        "application",
+        "scope",
+        "masked",
+        "created",
+        "created_by",
+        "created_ip",
+        "expires",
+        "revoked_at",
+        "last_used_at",
+        "last_used_ip",
+    ]
     readonly_fields = fields
 
     @admin.display(description="token")
@@ -59,22 +84,51 @@ class RefreshTokenAdmin(ReadOnlyAdmin):
 
 @admin.register(get_application_model())
 class ApplicationAdmin(ReadOnlyAdmin):
-    list_display = ["id", "name", "organization", "client_id", "client_type", "authorization_grant_type"]
+    list_display = [
+        "id",
+        "name",
+        "organization",
+        "client_id",
+        "client_type",
+        "authorization_grant_type",
+    ]
     list_select_related = ["organization"]
-    fields = ["name", "organization", "client_id", "client_type", "authorization_grant_type", "redirect_uris",
-              "created_by", "created", "updated"]
+    fields = [
+        "name",
+        "organization",
+        "client_id",
+        "client_type",
+        "authorization_grant_type",
+        "redirect_uris",
+        "created_by",
+        "created",
+        "updated",
+    ]
     readonly_fields = fields
 
 
 @admin.register(TokenPolicy)
 class TokenPolicyAdmin(ReadOnlyAdmin):
-    list_display = ["organization", "require_expiry", "max_lifetime_days", "max_live_tokens_per_member"]
+    list_display = [
+        "organization",
+        "require_expiry",
+        "max_lifetime_days",
+        "max_live_tokens_per_member",
+    ]
 
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ["created_at", "organization", "actor", "action", "credential_kind", "credential_id",
-                    "credential_last4", "ip"]
+    list_display = [
+        "created_at",
+        "organization",
+        "actor",
+        "action",
+        "credential_kind",
+        "credential_id",
+        "credential_last4",
+        "ip",
+    ]
     list_filter = ["action", "credential_kind", "organization"]
     list_select_related = ["organization", "actor"]
 
@@ -84,13 +138,36 @@ class AuditEventAdmin(ReadOnlyAdmin):
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(ReadOnlyAdmin):
-    list_display = ["key_id", "name", "organization", "reach", "allow_jwt", "masked", "created_at", "revoked_at",
-                    "last_used_at"]
+    list_display = [
+        "key_id",
+        "name",
+        "organization",
+        "reach",
+        "allow_jwt",
+        "masked",
+        "created_at",
+        "revoked_at",
+        "last_used_at",
+    ]
     list_filter = ["reach", "organization"]
     list_select_related = ["organization"]
     search_fields = ["key_id", "name"]
-    fields = ["key_id", "name", "organization", "membership", "scope", "reach", "allow_jwt", "masked",
-              "created_by", "created_ip", "created_at", "last_used_at", "last_used_ip", "revoked_at"]
+    fields = [
+        "key_id",
+        "name",
+        "organization",
+        "membership",
+        "scope",
+        "reach",
+        "allow_jwt",
+        "masked",
+        "created_by",
+        "created_ip",
+        "created_at",
+        "last_used_at",
+        "last_used_ip",
+        "revoked_at",
+    ]
     readonly_fields = fields
 
     @admin.display(description="secret")
@@ -125,7 +202,14 @@ class ExpiryReminderAdmin(ReadOnlyAdmin):
 class ReviewItemAdmin(ReadOnlyAdmin):
     """Decisions go through the review page or API (tokens.review), never through here."""
 
-    list_display = ["member_email", "credential_kind", "credential_name", "reason", "decision", "created_at"]
+    list_display = [
+        "member_email",
+        "credential_kind",
+        "credential_name",
+        "reason",
+        "decision",
+        "created_at",
+    ]
     list_filter = ["reason", "decision"]
     list_select_related = ["organization"]
 

@@ -25,10 +25,14 @@ urlpatterns = [
     # GitHub secret scanning reports: each kind revokes its own secrets.
     path(
         "secret-scanning/reports",
-        leaks.ReportView.as_view(revokers=(
-            personal_leaks.revoke_leaked, api_key_leaks.revoke_leaked,
-            login_leaks.revoke_leaked, oauth_leaks.revoke_leaked,
-        )),
+        leaks.ReportView.as_view(
+            revokers=(
+                personal_leaks.revoke_leaked,
+                api_key_leaks.revoke_leaked,
+                login_leaks.revoke_leaked,
+                oauth_leaks.revoke_leaked,
+            )
+        ),
         name="secret_scanning_reports",
     ),
     *router.urls,

@@ -41,6 +41,7 @@ def invalidated_by(audit_event):
         return ("all",)
     return (f"org:{audit_event.organization_id}",)
 
+
 _listeners = []
 
 
@@ -56,8 +57,17 @@ def _tell(audit_event, credential):
         listener(audit_event, credential)
 
 
-def event(*, action, credential=None, organization=None, organization_id=None, actor=None, kind=None,
-          ip=None, detail=""):
+def event(
+    *,
+    action,
+    credential=None,
+    organization=None,
+    organization_id=None,
+    actor=None,
+    kind=None,
+    ip=None,
+    detail="",
+):
     """An unsaved event; `credential` is any model with `credential_kind`, `name` and `last4`
     (its organization is the event's unless another is given)."""
     if organization is not None:

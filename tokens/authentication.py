@@ -27,6 +27,7 @@ from .principal import Principal, record_use
 
 log = logging.getLogger(__name__)
 
+
 def fail(code, detail):
     return exceptions.AuthenticationFailed(detail, code=code)
 
@@ -52,7 +53,9 @@ class _Cached:
         self.last_used_at = aware(row[5])
         self.scopes = catalog.effective(row[2], row[9], row[10])
         template = User(id=row[11], email=row[12], is_active=row[13], is_service_account=row[14])
-        self.user_fields = {name: value for name, value in template.__dict__.items() if name != "_state"}
+        self.user_fields = {
+            name: value for name, value in template.__dict__.items() if name != "_state"
+        }
 
     def user(self):
         """A fresh User for this request: Model.__init__ (a third of a warm hit) runs once per
@@ -98,10 +101,15 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                     "That is a refresh token; send it to /api/v1/auth/token, not as a Bearer token.",
                 )
             return None  # another kw_ kind (API key JWTs etc.) belongs to another class
-        if raw.startswith("kw_"):  # kw_pat_ or kw_oat_: the checksum refuses a typo before any query
+        if raw.startswith(
+            "kw_"
+        ):  # kw_pat_ or kw_oat_: the checksum refuses a typo before any query
             prefix = secret_format.PERSONAL_TOKEN if raw[3] == "p" else secret_format.OAUTH_TOKEN
             if not secret_format.is_well_formed(raw, prefix):
-                raise fail("invalid_token", "The token is malformed or mistyped (its checksum does not match).")
+                raise fail(
+                    "invalid_token",
+                    "The token is malformed or mistyped (its checksum does not match).",
+                )
         return self.authenticate_digest(request, secret_format.digest(raw))
 
     def authenticate(self, request):
@@ -122,19 +130,45 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             sequence = cache.sequence() if cache is not None else None
             row = lookup(connections["default"], digest)
             if row is None:
-                raise fail("invalid_token", "The token is not valid.")  # never cached: no garbage fills it
+                raise fail(
+                    "invalid_token", "The token is not valid."
+                )  # never cached: no garbage fills it
             entry = _Cached(row)
             if cache is not None:
-                cache.put(digest, entry, bearer_tags(row[0], row[7], row[11], row[6], row[15], row[18]),
-                          sequence)
-        (token_id, kind, _scope, _expires, _revoked_at, _last_used_at, organization_id, membership_id,
-         member_org_id, role, developer_access, user_id, _email, is_active, _is_service_account,
-         group_id, reach, app_user_id, _application_id) = entry.row
+                cache.put(
+                    digest,
+                    entry,
+                    bearer_tags(row[0], row[7], row[11], row[6], row[15], row[18]),
+                    sequence,
+                )
+        (
+            token_id,
+            kind,
+            _scope,
+            _expires,
+            _revoked_at,
+            _last_used_at,
+            organization_id,
+            membership_id,
+            member_org_id,
+            role,
+            developer_access,
+            user_id,
+            _email,
+            is_active,
+            _is_service_account,
+            group_id,
+            reach,
+            app_user_id,
+            _application_id,
+        ) = entry.row
 
         now = timezone.now()
         revoked_at = entry.revoked_at
         if revoked_at is not None and revoked_at <= now:
-            raise fail("token_revoked", f"The token was revoked at {revoked_at:%Y-%m-%dT%H:%M:%SZ}.")
+            raise fail(
+                "token_revoked", f"The token was revoked at {revoked_at:%Y-%m-%dT%H:%M:%SZ}."
+            )
         expires = entry.expires
         if expires is not None and expires <= now:
             raise fail(
@@ -143,7 +177,9 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                 "Refresh it or create a new one.",
             )
         if membership_id is None or member_org_id != organization_id:
-            raise fail("invalid_token", "The token's owner is no longer a member of its organization.")
+            raise fail(
+                "invalid_token", "The token's owner is no longer a member of its organization."
+            )
         if not is_active:
             raise fail("invalid_token", "The token's owner is deactivated.")
 
@@ -187,8 +223,14 @@ class SessionAuthentication(authentication.SessionAuthentication):
             membership = memberships.first()
         if membership is None:
             return user, Principal(
-                kind=CredentialKind.SESSION, token_id=None, user_id=user.pk, membership_id=None,
-                organization_id=None, group_id=None, role=None, developer_access=False,
+                kind=CredentialKind.SESSION,
+                token_id=None,
+                user_id=user.pk,
+                membership_id=None,
+                organization_id=None,
+                group_id=None,
+                role=None,
+                developer_access=False,
                 scopes=frozenset(),
             )
         return user, Principal(

@@ -81,7 +81,11 @@ def _lookup_cursor(connection):
     with connection.wrap_database_errors:
         raw = _PreparingCursor(connection.connection)
     # Wrapped like any Django cursor: errors translated, and counted when queries are logged.
-    return _LookupDebugWrapper(raw, connection) if connection.queries_logged else connection.make_cursor(raw)
+    return (
+        _LookupDebugWrapper(raw, connection)
+        if connection.queries_logged
+        else connection.make_cursor(raw)
+    )
 
 
 def _run_lookup(connection, digest):

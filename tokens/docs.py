@@ -13,15 +13,22 @@ def scopes_page(request):
         {
             "name": domain.name,
             "scopes": [
-                {"name": s.name, "description": s.description, "operations": operations.get(s.name, [])}
+                {
+                    "name": s.name,
+                    "description": s.description,
+                    "operations": operations.get(s.name, []),
+                }
                 for s in domain.scopes
             ],
         }
         for domain in catalog.DOMAINS
     ]
     bundles = [
-        {"name": name, "description": catalog.ROLE_DESCRIPTIONS[name],
-         "scopes": catalog.ordered(catalog.ROLE_BUNDLES[name])}
+        {
+            "name": name,
+            "description": catalog.ROLE_DESCRIPTIONS[name],
+            "scopes": catalog.ordered(catalog.ROLE_BUNDLES[name]),
+        }
         for name in catalog.ROLE_BUNDLES
     ]
     return render(request, "docs/scopes.html", {"domains": domains, "bundles": bundles})

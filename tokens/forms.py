@@ -28,7 +28,9 @@ GRACE_REQUIRED = "Pick how long the old secret keeps working."
 def grace_field(label="Old secret keeps working for"):
     """The grace period of a rotation: a deliberate choice, nothing preselected."""
     return forms.ChoiceField(
-        label=label, choices=GRACE_CHOICES, widget=forms.RadioSelect,
+        label=label,
+        choices=GRACE_CHOICES,
+        widget=forms.RadioSelect,
         error_messages={"required": GRACE_REQUIRED},
     )
 
@@ -39,7 +41,10 @@ def grace_consequence(grace, now=None):
     if not period:
         return {"until": None, "text": "The old secret stops working at once"}
     until = (now or timezone.now()) + period
-    return {"until": until, "text": f"The old secret keeps working for {GRACE_LABELS[grace]}, until"}
+    return {
+        "until": until,
+        "text": f"The old secret keeps working for {GRACE_LABELS[grace]}, until",
+    }
 
 
 def acts_as(membership):
@@ -109,19 +114,24 @@ class ScopePickerForm(forms.Form):
                 }
                 for scope in domain.scopes
             ]
-            groups.append({
-                "name": domain.name,
-                "slug": slugify(domain.name),
-                "all": domain.name in all_of,
-                "any_allowed": any(scope["allowed"] for scope in scopes),
-                "any_checked": domain.name in all_of or any(scope["checked"] for scope in scopes),
-                "scopes": scopes,
-            })
+            groups.append(
+                {
+                    "name": domain.name,
+                    "slug": slugify(domain.name),
+                    "all": domain.name in all_of,
+                    "any_allowed": any(scope["allowed"] for scope in scopes),
+                    "any_checked": domain.name in all_of
+                    or any(scope["checked"] for scope in scopes),
+                    "scopes": scopes,
+                }
+            )
         return groups
 
     def read_only(self):
         """The "Read only" preset: every read scope the member may grant."""
-        return " ".join(name for name in catalog.ordered(self.allowed) if access_level(name) == "read")
+        return " ".join(
+            name for name in catalog.ordered(self.allowed) if access_level(name) == "read"
+        )
 
     def presets(self):
         """The role bundles, usable as presets when they fit within the member's role."""

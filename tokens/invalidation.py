@@ -126,7 +126,9 @@ def _payloads(tags):
 def _send(kind, payload, using):
     if kind == "postgresql":
         with connections[using].cursor() as cursor:
-            cursor.execute("SELECT pg_notify(%s, %s)", [settings.CREDENTIAL_INVALIDATION_CHANNEL, payload])
+            cursor.execute(
+                "SELECT pg_notify(%s, %s)", [settings.CREDENTIAL_INVALIDATION_CHANNEL, payload]
+            )
     else:
         _redis().publish(settings.CREDENTIAL_INVALIDATION_CHANNEL, payload)
 
@@ -139,7 +141,9 @@ def _redis():
     if _redis_client is None:
         import redis
 
-        _redis_client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        _redis_client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
     return _redis_client
 
 
@@ -172,7 +176,9 @@ class Listener(threading.Thread):
             try:
                 listen()
             except Exception as exc:  # any failure means: stop trusting, reconnect
-                log.warning("invalidation listener (%s) lost: %s", self.kind, exc.__class__.__name__)
+                log.warning(
+                    "invalidation listener (%s) lost: %s", self.kind, exc.__class__.__name__
+                )
             finally:
                 if cache.listening:
                     cache.set_listening(False)
@@ -188,14 +194,26 @@ class Listener(threading.Thread):
 
         db = self.database
         params = {
-            "dbname": db["NAME"], "user": db.get("USER") or None, "password": db.get("PASSWORD") or None,
-            "host": db.get("HOST") or None, "port": db.get("PORT") or None,
+            "dbname": db["NAME"],
+            "user": db.get("USER") or None,
+            "password": db.get("PASSWORD") or None,
+            "host": db.get("HOST") or None,
+            "port": db.get("PORT") or None,
             "connect_timeout": (db.get("OPTIONS") or {}).get("connect_timeout", 3),
             "application_name": f"keyward-invalidation-listener-{os.getpid()}",
-            "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5, "keepalives_count": 3,
+            "keepalives": 1,
+            "keepalives_idle": 10,
+            "keepalives_interval": 5,
+            "keepalives_count": 3,
         }
-        with psycopg.connect(**{k: v for k, v in params.items() if v is not None}, autocommit=True) as conn:
-            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(settings.CREDENTIAL_INVALIDATION_CHANNEL)))
+        with psycopg.connect(
+            **{k: v for k, v in params.items() if v is not None}, autocommit=True
+        ) as conn:
+            conn.execute(
+                sql.SQL("LISTEN {}").format(
+                    sql.Identifier(settings.CREDENTIAL_INVALIDATION_CHANNEL)
+                )
+            )
             self._connected()
             beat = time.monotonic()
             while not self.stopping.is_set():
@@ -208,8 +226,12 @@ class Listener(threading.Thread):
     def _listen_redis(self):
         import redis
 
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=3, socket_timeout=10,
-                                      health_check_interval=HEARTBEAT_SECONDS)
+        client = redis.Redis.from_url(
+            settings.REDIS_URL,
+            socket_connect_timeout=3,
+            socket_timeout=10,
+            health_check_interval=HEARTBEAT_SECONDS,
+        )
         pubsub = client.pubsub()
         try:
             pubsub.subscribe(settings.CREDENTIAL_INVALIDATION_CHANNEL)

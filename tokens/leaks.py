@@ -127,7 +127,9 @@ class ReportItemSerializer(serializers.Serializer):
     """One string GitHub found (for the schema; the body is checked by `_items`)."""
 
     token = serializers.CharField(help_text="The string found.")
-    type = serializers.CharField(help_text="The pattern GitHub matched (e.g. keyward_personal_access_token).")
+    type = serializers.CharField(
+        help_text="The pattern GitHub matched (e.g. keyward_personal_access_token)."
+    )
     url = serializers.CharField(help_text="Where it was found.")
     source = serializers.CharField(help_text="content, commit, pull_request, issue, gist, npm…")
 
@@ -143,22 +145,30 @@ def _items(body):
     try:
         report = json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise exceptions.ParseError("The report must be a JSON array of {token, type, url, source}.") from None
+        raise exceptions.ParseError(
+            "The report must be a JSON array of {token, type, url, source}."
+        ) from None
     if not isinstance(report, list) or len(report) > MAX_TOKENS_PER_REPORT:
-        raise exceptions.ValidationError({
-            "code": "invalid_report",
-            "detail": f"The report must be a JSON array of at most {MAX_TOKENS_PER_REPORT} "
-            "{token, type, url, source}.",
-        })
+        raise exceptions.ValidationError(
+            {
+                "code": "invalid_report",
+                "detail": f"The report must be a JSON array of at most {MAX_TOKENS_PER_REPORT} "
+                "{token, type, url, source}.",
+            }
+        )
     items = []
     for item in report:
-        if not isinstance(item, dict) or not isinstance(item.get("token"), str) or not all(
-            isinstance(item.get(field, ""), str) for field in ("type", "url", "source")
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("token"), str)
+            or not all(isinstance(item.get(field, ""), str) for field in ("type", "url", "source"))
         ):
-            raise exceptions.ValidationError({
-                "code": "invalid_report",
-                "detail": "Each reported item must be an object with the strings token, type, url and source.",
-            })
+            raise exceptions.ValidationError(
+                {
+                    "code": "invalid_report",
+                    "detail": "Each reported item must be an object with the strings token, type, url and source.",
+                }
+            )
         items.append({field: item.get(field, "") for field in ("token", "type", "url", "source")})
     return items
 
@@ -194,11 +204,13 @@ class ReportView(APIView):
             leaked = self.revoke(item["token"])
             if leaked is not None:
                 self.record(leaked, url=item["url"], source=item["source"])
-            answers.append({
-                "token_hash": secret_format.digest(item["token"]),
-                "token_type": leaked.token_type if leaked else item["type"],
-                "label": "true_positive" if leaked else "false_positive",
-            })
+            answers.append(
+                {
+                    "token_hash": secret_format.digest(item["token"]),
+                    "token_type": leaked.token_type if leaked else item["type"],
+                    "label": "true_positive" if leaked else "false_positive",
+                }
+            )
         return Response(answers)
 
     def revoke(self, raw):
@@ -214,12 +226,28 @@ class ReportView(APIView):
         credential = leaked.credential
         where = f"{url} ({source})" if source else url
         with transaction.atomic():
-            event = audit.record(action=AuditEvent.Action.LEAKED, credential=credential, kind=leaked.kind,
-                                 detail=f"found at {where}"[:255])
+            event = audit.record(
+                action=AuditEvent.Action.LEAKED,
+                credential=credential,
+                kind=leaked.kind,
+                detail=f"found at {where}"[:255],
+            )
             enqueue_on_commit(notifications.send_leak_notice, event.pk)
             lifecycle.emit(  # webhook: credential.leaked
-                credential.organization, "credential.leaked",
-                lifecycle.credential_payload(credential, kind=leaked.kind,
-                                             owner=notifications.owner_of(credential), url=url, source=source),
+                credential.organization,
+                "credential.leaked",
+                lifecycle.credential_payload(
+                    credential,
+                    kind=leaked.kind,
+                    owner=notifications.owner_of(credential),
+                    url=url,
+                    source=source,
+                ),
             )
-        log.warning("%s %s …%s reported leaked at %s and revoked", leaked.kind, credential.pk, credential.last4, url)
+        log.warning(
+            "%s %s …%s reported leaked at %s and revoked",
+            leaked.kind,
+            credential.pk,
+            credential.last4,
+            url,
+        )

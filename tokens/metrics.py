@@ -77,7 +77,9 @@ def metrics_view(request):
     if not expected:
         return _error(404, "not_found", "Not found.")
     scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(presented.strip().encode(), expected.encode()):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        presented.strip().encode(), expected.encode()
+    ):
         response = _error(401, "not_authenticated", "Send Authorization: Bearer <METRICS_TOKEN>.")
         response["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response

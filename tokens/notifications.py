@@ -46,7 +46,9 @@ ONE_DAY = dt.timedelta(days=1)
 # access tokens at every refresh too: a notice for each would teach people to ignore notices.
 # An OAuth grant is announced when the person authorizes the client (the authorization code
 # grant, as GitHub mails "a third-party application was authorized"), never on its refreshes.
-NOTIFIED_ON_ISSUE = frozenset({CredentialKind.PERSONAL, CredentialKind.API_KEY, CredentialKind.OAUTH_CLIENT})
+NOTIFIED_ON_ISSUE = frozenset(
+    {CredentialKind.PERSONAL, CredentialKind.API_KEY, CredentialKind.OAUTH_CLIENT}
+)
 AUTHORIZATION = "authorization_code"  # how tokens.oauth's audit event details a new grant
 # Kinds whose expiry a person chose (login and OAuth access tokens live hours, and refresh).
 REMINDED_KINDS = (Kind.PERSONAL,)
@@ -91,7 +93,9 @@ def scopes_of(credential):
 def admin_emails(organization_id):
     return list(
         Membership.objects.filter(
-            organization_id=organization_id, role=Role.ADMIN, user__is_active=True,
+            organization_id=organization_id,
+            role=Role.ADMIN,
+            user__is_active=True,
             user__is_service_account=False,
         ).values_list("user__email", flat=True)
     )
@@ -105,7 +109,9 @@ def recipients(credential, *, admins=False):
     if owner is not None and owner.is_active and not owner.is_service_account:
         people.append(owner.email)
     if admins or not people:
-        people += [email for email in admin_emails(credential.organization_id) if email not in people]
+        people += [
+            email for email in admin_emails(credential.organization_id) if email not in people
+        ]
     return people
 
 
@@ -127,7 +133,8 @@ def describe(kind, credential):
     return {
         "kind": CredentialKind(kind).label,
         # An OAuth grant goes by its client's name.
-        "name": getattr(credential, "name", "") or getattr(getattr(credential, "application", None), "name", ""),
+        "name": getattr(credential, "name", "")
+        or getattr(getattr(credential, "application", None), "name", ""),
         "last4": credential.last4 or "",
         "scopes": scopes_of(credential),
         "expires": getattr(credential, "expires", None),
@@ -175,9 +182,14 @@ def send_creation_notice(audit_event_id):
     credential = credential_of(kind, audit_event.credential_id)
     if credential is None:
         return 0
-    context = describe(kind, credential) | {"created_at": audit_event.created_at, "ip": audit_event.ip}
+    context = describe(kind, credential) | {
+        "created_at": audit_event.created_at,
+        "ip": audit_event.ip,
+    }
     sent = send("credential_created", recipients(credential), context)
-    logger.info("Creation notice of %s %s (…%s) sent to %d", kind, credential.pk, credential.last4, sent)
+    logger.info(
+        "Creation notice of %s %s (…%s) sent to %d", kind, credential.pk, credential.last4, sent
+    )
     return sent
 
 
@@ -201,8 +213,10 @@ def send_due_reminders(*, now=None):
     now = now or timezone.now()
     tokens = (
         AccessToken.objects.filter(
-            kind__in=REMINDED_KINDS, membership__isnull=False,
-            expires__gt=now - ONE_DAY, expires__lte=now + WEEK,
+            kind__in=REMINDED_KINDS,
+            membership__isnull=False,
+            expires__gt=now - ONE_DAY,
+            expires__lte=now + WEEK,
         )
         .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))
         .select_related("organization", "user")
@@ -225,7 +239,9 @@ def claim_reminder(token, stage, now):
     """Insert the reminder's row; only the inserter emits the event and enqueues the email."""
     with transaction.atomic():
         reminder, created = ExpiryReminder.objects.get_or_create(
-            credential_kind=token.kind, credential_id=token.pk, stage=stage,
+            credential_kind=token.kind,
+            credential_id=token.pk,
+            stage=stage,
             defaults={"expires": token.expires, "created_at": now},
         )
         if not created:
@@ -233,8 +249,11 @@ def claim_reminder(token, stage, now):
         if stage == ExpiryReminder.Stage.ON_THE_DAY:
             event_type = "credential.expired" if token.expires <= now else "credential.expiring"
             # webhook: credential.expiring / credential.expired
-            lifecycle.emit(token.organization, event_type,
-                           lifecycle.credential_payload(token, kind=token.kind, owner=owner_of(token)))
+            lifecycle.emit(
+                token.organization,
+                event_type,
+                lifecycle.credential_payload(token, kind=token.kind, owner=owner_of(token)),
+            )
         enqueue_on_commit(send_expiry_reminder, reminder.pk)
     return 1
 
@@ -242,7 +261,9 @@ def claim_reminder(token, stage, now):
 @task()
 def send_expiry_reminder(reminder_id):
     # Marked sent before sending, so a second run of this task sends nothing.
-    if not ExpiryReminder.objects.filter(pk=reminder_id, sent_at__isnull=True).update(sent_at=timezone.now()):
+    if not ExpiryReminder.objects.filter(pk=reminder_id, sent_at__isnull=True).update(
+        sent_at=timezone.now()
+    ):
         return 0
     reminder = ExpiryReminder.objects.get(pk=reminder_id)
     credential = credential_of(reminder.credential_kind, reminder.credential_id)
@@ -266,12 +287,17 @@ def send_expiry_reminder(reminder_id):
 @task()
 def send_leak_notice(audit_event_id):
     """To the owner and every admin: which credential was found where, and that it is revoked."""
-    audit_event = AuditEvent.objects.filter(pk=audit_event_id, action=AuditEvent.Action.LEAKED).first()
+    audit_event = AuditEvent.objects.filter(
+        pk=audit_event_id, action=AuditEvent.Action.LEAKED
+    ).first()
     if audit_event is None:
         return 0
     kind = audit_event.credential_kind
     credential = credential_of(kind, audit_event.credential_id)
     if credential is None:
         return 0
-    context = describe(kind, credential) | {"where": audit_event.detail, "reported_at": audit_event.created_at}
+    context = describe(kind, credential) | {
+        "where": audit_event.detail,
+        "reported_at": audit_event.created_at,
+    }
     return send("credential_leaked", recipients(credential, admins=True), context)

@@ -31,7 +31,9 @@ def required_scopes(view, method):
     if declared is None:
         raise ImproperlyConfigured(f"{type(view).__name__} declares no required_scopes.")
     method = "get" if method.lower() == "head" else method.lower()
-    is_viewset = hasattr(view, "get_extra_actions")  # duck-typed: importing viewsets here is circular
+    is_viewset = hasattr(
+        view, "get_extra_actions"
+    )  # duck-typed: importing viewsets here is circular
     if is_viewset and getattr(view, "action", None) is None:
         return ()  # no action for this method: the viewset answers 405, nothing to grant
     if not is_viewset and not hasattr(view, method):
@@ -41,7 +43,9 @@ def required_scopes(view, method):
         if key not in declared:
             key = method
         if key not in declared:
-            raise ImproperlyConfigured(f"{type(view).__name__} declares no required_scopes for {key!r}.")
+            raise ImproperlyConfigured(
+                f"{type(view).__name__} declares no required_scopes for {key!r}."
+            )
         declared = declared[key]
     return declared
 

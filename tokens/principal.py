@@ -24,8 +24,21 @@ class Principal:
         "user_id",
     )
 
-    def __init__(self, *, kind, token_id, user_id, membership_id, organization_id, group_id,
-                 role, developer_access, scopes, reach="app", app_user_id=""):
+    def __init__(
+        self,
+        *,
+        kind,
+        token_id,
+        user_id,
+        membership_id,
+        organization_id,
+        group_id,
+        role,
+        developer_access,
+        scopes,
+        reach="app",
+        app_user_id="",
+    ):
         self.kind = kind
         self.token_id = token_id
         self.user_id = user_id

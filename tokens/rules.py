@@ -26,14 +26,18 @@ def clean_name(name, *, what="token", why="so you can tell it apart later"):
     if not name:
         raise Refused("name_required", f"Give the {what} a name, {why}.", "name")
     if len(name) > NAME_MAX_LENGTH:
-        raise Refused("name_too_long", f"A {what} name has at most {NAME_MAX_LENGTH} characters.", "name")
+        raise Refused(
+            "name_too_long", f"A {what} name has at most {NAME_MAX_LENGTH} characters.", "name"
+        )
     return name
 
 
 def grace_period(grace):
     """How long a rotated secret keeps working: one of GRACE_PERIODS."""
     if grace not in GRACE_PERIODS:
-        raise Refused("invalid_grace_period", "The grace period is one of: none, 1h, 24h, 7d.", "grace_period")
+        raise Refused(
+            "invalid_grace_period", "The grace period is one of: none, 1h, 24h, 7d.", "grace_period"
+        )
     return GRACE_PERIODS[grace]
 
 
@@ -50,7 +54,8 @@ def clean_scopes(requested, *, allowed, owner_allowed=None, owner_label=""):
     beyond = catalog.ordered(fine - allowed)
     if beyond:
         raise Refused(
-            "scope_not_allowed", "You cannot grant scopes beyond your own role: " + ", ".join(beyond) + ".",
+            "scope_not_allowed",
+            "You cannot grant scopes beyond your own role: " + ", ".join(beyond) + ".",
             "scopes",
         )
     beyond_owner = catalog.ordered(fine - owner_allowed) if owner_allowed is not None else []
@@ -84,10 +89,14 @@ def resolve_owner(issuer, owner):
     if owner.organization_id != issuer.organization_id:
         raise Refused("owner_not_found", "No such service account in this organization.", "owner")
     if not issuer.is_admin:
-        raise Refused("owner_not_allowed", "Only admins may issue tokens owned by a service account.", "owner")
+        raise Refused(
+            "owner_not_allowed", "Only admins may issue tokens owned by a service account.", "owner"
+        )
     if not owner.user.is_service_account:
         raise Refused(
-            "owner_not_service_account", "A token is owned by its creator or by a service account.", "owner"
+            "owner_not_service_account",
+            "A token is owned by its creator or by a service account.",
+            "owner",
         )
     return owner
 
@@ -110,8 +119,10 @@ def lock_for_counting(*, organization=None, membership=None):
     """
     # order_by("pk"): Meta.ordering would join (and so lock) the organization and user rows too.
     if organization is not None:
-        Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).order_by("pk").first()
-    if membership is not None:
-        Membership.objects.select_for_update(no_key=True, of=("self",)).filter(pk=membership.pk).order_by(
+        Organization.objects.select_for_update(no_key=True).filter(pk=organization.pk).order_by(
             "pk"
         ).first()
+    if membership is not None:
+        Membership.objects.select_for_update(no_key=True, of=("self",)).filter(
+            pk=membership.pk
+        ).order_by("pk").first()

@@ -69,7 +69,6 @@ class ScopedAutoSchema(AutoSchema):
         needed = ", ".join(f"`{s}`" for s in scopes) if scopes else "none beyond a valid credential"
         return f"{description}\n\n**Required scopes:** {needed}".strip()
 
-
     def _map_serializer_field(self, field, direction, bypass_extensions=False):
         meta = super()._map_serializer_field(field, direction, bypass_extensions)
         _column, nullable = _column_of(field)
@@ -81,7 +80,9 @@ class ScopedAutoSchema(AutoSchema):
     def _insert_field_validators(self, field, schema):
         super()._insert_field_validators(field, schema)
         column, _nullable = _column_of(field)
-        if schema.get("format") == "email" and (getattr(field, "allow_blank", False) or (column and column.blank)):
+        if schema.get("format") == "email" and (
+            getattr(field, "allow_blank", False) or (column and column.blank)
+        ):
             # "" means "no email" (a contact who never gave one): say so rather than claim format: email.
             del schema["format"]
             schema["anyOf"] = [{"format": "email"}, {"maxLength": 0}]
@@ -125,8 +126,10 @@ def operations_by_scope():
 @lru_cache(maxsize=1)
 def _operation_table():
     # The URL configuration does not change while the process runs.
-    return tuple((f"{method} {path}", frozenset(required_scopes(view, method)))
-                 for path, method, view in api_operations())
+    return tuple(
+        (f"{method} {path}", frozenset(required_scopes(view, method)))
+        for path, method, view in api_operations()
+    )
 
 
 def operations_allowed(scopes):
@@ -142,8 +145,11 @@ ERROR_SCHEMA = {
     "properties": {
         "code": {"type": "string", "example": "not_found"},
         "detail": {"type": "string"},
-        "errors": {"type": "object", "description": "Field → messages; list and nested fields hold "
-                   "their items' errors the same way."},
+        "errors": {
+            "type": "object",
+            "description": "Field → messages; list and nested fields hold "
+            "their items' errors the same way.",
+        },
     },
     "required": ["code", "detail"],
 }

@@ -53,10 +53,14 @@ DOMAINS = (
             Scope("create.users", "Add users to the organization"),
             Scope("update.users", "Update users' details and roles"),
             Scope("delete.users", "Remove users from the organization"),
-            Scope("read.credential_reviews",
-                  "Read the offboarding review: credentials of members who left or lost access"),
-            Scope("update.credential_reviews",
-                  "Decide on credentials in the offboarding review: revoke, keep or re-issue"),
+            Scope(
+                "read.credential_reviews",
+                "Read the offboarding review: credentials of members who left or lost access",
+            ),
+            Scope(
+                "update.credential_reviews",
+                "Decide on credentials in the offboarding review: revoke, keep or re-issue",
+            ),
         ),
     ),
     Domain(
@@ -77,7 +81,12 @@ DOMAINS = (
     ),
     Domain(
         "Chat Bots",
-        (Scope("impersonate.bot", "Post messages on behalf of the organization's bot (service account)"),),
+        (
+            Scope(
+                "impersonate.bot",
+                "Post messages on behalf of the organization's bot (service account)",
+            ),
+        ),
     ),
     Domain(
         "Contacts",
@@ -152,37 +161,100 @@ SCOPES = {scope.name: scope for domain in DOMAINS for scope in domain.scopes}
 DOMAIN_OF = {scope.name: domain.name for domain in DOMAINS for scope in domain.scopes}
 
 # What developer access adds to a membership, whatever its role (Medchat's Developer role).
-DEVELOPER_SCOPES = frozenset({
-    "read.tokens", "create.tokens", "update.tokens", "delete.tokens",
-    "read.api_keys", "create.api_keys", "update.api_keys", "delete.api_keys",
-    "read.oauth_clients", "create.oauth_clients", "update.oauth_clients", "delete.oauth_clients",
-})
+DEVELOPER_SCOPES = frozenset(
+    {
+        "read.tokens",
+        "create.tokens",
+        "update.tokens",
+        "delete.tokens",
+        "read.api_keys",
+        "create.api_keys",
+        "update.api_keys",
+        "delete.api_keys",
+        "read.oauth_clients",
+        "create.oauth_clients",
+        "update.oauth_clients",
+        "delete.oauth_clients",
+    }
+)
 
 # The bundles make web1on1's permission matrix hold exactly (tests/chats/test_permission_matrix.py).
 # Every member sees and revokes the apps they authorized (the portal's Authorized apps page
 # asks for no developer access), so the grant scopes sit in the lowest bundle.
-_GUEST = frozenset({
-    "read.me", "update.me", "read.chat_details", "create.messages", "read.oauth_tokens", "delete.oauth_tokens",
-})
-_AGENT = _GUEST | frozenset({
-    "read.chats", "create.chats", "create.chat_attributes", "update.chat_attributes",
-    "read.contacts", "read.knowledge_items", "create.knowledge_items", "update.knowledge_items",
-})
-_BOT = _AGENT | frozenset({
-    "read.organizations", "read.organization_groups", "read.users", "read.messages", "update.messages",
-    "read.contact_details", "create.contacts", "update.contacts", "read.forms", "create.forms",
-    "update.forms", "delete.knowledge_items", "impersonate.bot",
-})
-_ADMIN = _BOT | DEVELOPER_SCOPES | frozenset({
-    "create.organizations", "update.organizations", "delete.organizations",
-    "create.organization_groups", "update.organization_groups", "delete.organization_groups",
-    "read.my_orgs.users", "create.users", "update.users", "delete.users",
-    "read.credential_reviews", "update.credential_reviews",
-    "update.chats", "delete.chats", "delete.messages", "delete.contacts",
-    "read.form_details", "delete.forms",
-    "read.services", "create.services", "update.services", "delete.services",
-    "create.webhooks", "read.webhooks", "update.webhooks", "delete.webhooks", "read.webhook_event_categories",
-})
+_GUEST = frozenset(
+    {
+        "read.me",
+        "update.me",
+        "read.chat_details",
+        "create.messages",
+        "read.oauth_tokens",
+        "delete.oauth_tokens",
+    }
+)
+_AGENT = _GUEST | frozenset(
+    {
+        "read.chats",
+        "create.chats",
+        "create.chat_attributes",
+        "update.chat_attributes",
+        "read.contacts",
+        "read.knowledge_items",
+        "create.knowledge_items",
+        "update.knowledge_items",
+    }
+)
+_BOT = _AGENT | frozenset(
+    {
+        "read.organizations",
+        "read.organization_groups",
+        "read.users",
+        "read.messages",
+        "update.messages",
+        "read.contact_details",
+        "create.contacts",
+        "update.contacts",
+        "read.forms",
+        "create.forms",
+        "update.forms",
+        "delete.knowledge_items",
+        "impersonate.bot",
+    }
+)
+_ADMIN = (
+    _BOT
+    | DEVELOPER_SCOPES
+    | frozenset(
+        {
+            "create.organizations",
+            "update.organizations",
+            "delete.organizations",
+            "create.organization_groups",
+            "update.organization_groups",
+            "delete.organization_groups",
+            "read.my_orgs.users",
+            "create.users",
+            "update.users",
+            "delete.users",
+            "read.credential_reviews",
+            "update.credential_reviews",
+            "update.chats",
+            "delete.chats",
+            "delete.messages",
+            "delete.contacts",
+            "read.form_details",
+            "delete.forms",
+            "read.services",
+            "create.services",
+            "update.services",
+            "delete.services",
+            "create.webhooks",
+            "read.webhooks",
+            "update.webhooks",
+            "delete.webhooks",
+            "read.webhook_event_categories",
+        }
+    )
+)
 
 ROLE_BUNDLES = {"guest": _GUEST, "agent": _AGENT, "bot": _BOT, "admin": _ADMIN}
 

@@ -39,4 +39,6 @@ def unseal(sealed):
     try:
         return _box().decrypt(sealed.encode()).decode()
     except InvalidToken:
-        raise ImproperlyConfigured("A sealed secret cannot be opened with SECRET_ENCRYPTION_KEYS.") from None
+        raise ImproperlyConfigured(
+            "A sealed secret cannot be opened with SECRET_ENCRYPTION_KEYS."
+        ) from None

@@ -12,9 +12,16 @@ from .login import admin_views as login_admin_views
 urlpatterns = [
     path("orgs/<str:org_id>/developer/", views.developer_home, name="developer_home"),
     path("orgs/<str:org_id>/admin/audit/", views.audit_log, name="audit_log"),
-    path("orgs/<str:org_id>/admin/credentials/", views.credential_inventory, name="credential_inventory"),
-    path("orgs/<str:org_id>/admin/credentials/sessions/<uuid:session_id>/end",
-         login_admin_views.member_session_end, name="member_session_end"),
+    path(
+        "orgs/<str:org_id>/admin/credentials/",
+        views.credential_inventory,
+        name="credential_inventory",
+    ),
+    path(
+        "orgs/<str:org_id>/admin/credentials/sessions/<uuid:session_id>/end",
+        login_admin_views.member_session_end,
+        name="member_session_end",
+    ),
     path("", include("tokens.personal.urls")),
     path("", include("tokens.api_keys.urls")),
     path("", include("tokens.login.urls")),

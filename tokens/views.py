@@ -27,7 +27,9 @@ EXPIRING_SOON = datetime.timedelta(days=7)
 @require_GET
 def audit_log(request):
     """Every credential event of the organization, newest first."""
-    events = request.organization.audit_events.select_related("actor").order_by("-created_at", "-id")
+    events = request.organization.audit_events.select_related("actor").order_by(
+        "-created_at", "-id"
+    )
     page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     return render_page_or_fragment(
         request, "tokens/audit_log.html", "tokens/partials/audit_list.html", {"page": page}
@@ -64,7 +66,12 @@ class Row:
     extra: dict = field(default_factory=dict)
 
 
-STATES = [("active", "Active"), ("expiring", "Expiring soon"), ("expired", "Expired"), ("rotating", "Rotating")]
+STATES = [
+    ("active", "Active"),
+    ("expiring", "Expiring soon"),
+    ("expired", "Expired"),
+    ("rotating", "Rotating"),
+]
 KINDS = [
     (CredentialKind.PERSONAL.value, "Personal access tokens"),
     (CredentialKind.API_KEY.value, "API keys"),
@@ -87,12 +94,24 @@ def _state(expires, now, rotating=False):
 def _personal_rows(org, q, now, org_id):
     tokens = AccessToken.objects.personal().filter(organization=org).unrevoked(now)
     if q:
-        tokens = tokens.filter(Q(name__icontains=q) | Q(user__email__icontains=q) | Q(user__name__icontains=q))
+        tokens = tokens.filter(
+            Q(name__icontains=q) | Q(user__email__icontains=q) | Q(user__name__icontains=q)
+        )
     return [
-        Row(CredentialKind.PERSONAL, "Token", t.name, t.user, t.scope_list, t.created, t.last_used_at,
-            t.expires, _state(t.expires, now, rotating=t.revoked_at is not None),
-            revoke_url=reverse("token_delete", args=[org_id, t.pk]), revoke_label="Delete",
-            note=f"…{t.last4}")
+        Row(
+            CredentialKind.PERSONAL,
+            "Token",
+            t.name,
+            t.user,
+            t.scope_list,
+            t.created,
+            t.last_used_at,
+            t.expires,
+            _state(t.expires, now, rotating=t.revoked_at is not None),
+            revoke_url=reverse("token_delete", args=[org_id, t.pk]),
+            revoke_label="Delete",
+            note=f"…{t.last4}",
+        )
         for t in tokens.select_related("user").order_by("-created", "-id")
     ]
 
@@ -100,26 +119,61 @@ def _personal_rows(org, q, now, org_id):
 def _api_key_rows(org, q, now, org_id):
     keys = ApiKey.objects.live(now).filter(organization=org)
     if q:
-        keys = keys.filter(Q(name__icontains=q) | Q(key_id__icontains=q)
-                           | Q(membership__user__email__icontains=q) | Q(created_by__email__icontains=q))
+        keys = keys.filter(
+            Q(name__icontains=q)
+            | Q(key_id__icontains=q)
+            | Q(membership__user__email__icontains=q)
+            | Q(created_by__email__icontains=q)
+        )
     return [
-        Row(CredentialKind.API_KEY, "API key", k.name, k.membership.user if k.membership else None, k.scope_list,
-            k.created_at, k.last_used_at, None,
-            _state(None, now, rotating=bool(k.previous_secret_expires_at and k.previous_secret_expires_at > now)),
-            revoke_url=reverse("api_key_delete", args=[org_id, k.pk]), revoke_label="Delete",
-            note=k.key_id, extra={"created_by": k.created_by})
-        for k in keys.select_related("membership__user", "created_by").order_by("-created_at", "-id")
+        Row(
+            CredentialKind.API_KEY,
+            "API key",
+            k.name,
+            k.membership.user if k.membership else None,
+            k.scope_list,
+            k.created_at,
+            k.last_used_at,
+            None,
+            _state(
+                None,
+                now,
+                rotating=bool(k.previous_secret_expires_at and k.previous_secret_expires_at > now),
+            ),
+            revoke_url=reverse("api_key_delete", args=[org_id, k.pk]),
+            revoke_label="Delete",
+            note=k.key_id,
+            extra={"created_by": k.created_by},
+        )
+        for k in keys.select_related("membership__user", "created_by").order_by(
+            "-created_at", "-id"
+        )
     ]
 
 
 def _client_rows(org, q, now, org_id):
-    clients = Application.objects.filter(organization=org).exclude(client_id=Application.LOGIN_CLIENT_ID)
+    clients = Application.objects.filter(organization=org).exclude(
+        client_id=Application.LOGIN_CLIENT_ID
+    )
     if q:
-        clients = clients.filter(Q(name__icontains=q) | Q(client_id__icontains=q) | Q(created_by__email__icontains=q))
+        clients = clients.filter(
+            Q(name__icontains=q) | Q(client_id__icontains=q) | Q(created_by__email__icontains=q)
+        )
     return [
-        Row(CredentialKind.OAUTH_CLIENT, "OAuth client", c.name, c.created_by, [], c.created, c.last_used_at, None,
-            "active", revoke_url=reverse("oauth_client_delete", args=[org_id, c.pk]), revoke_label="Delete",
-            note=c.get_client_type_display())
+        Row(
+            CredentialKind.OAUTH_CLIENT,
+            "OAuth client",
+            c.name,
+            c.created_by,
+            [],
+            c.created,
+            c.last_used_at,
+            None,
+            "active",
+            revoke_url=reverse("oauth_client_delete", args=[org_id, c.pk]),
+            revoke_label="Delete",
+            note=c.get_client_type_display(),
+        )
         for c in clients.select_related("created_by").order_by("-created", "-id")
     ]
 
@@ -130,9 +184,18 @@ def _grant_rows(org, q, now, org_id):
         grants = grants.filter(Q(application__name__icontains=q) | Q(user__email__icontains=q))
     rows = []
     for g in grants.select_related("user", "application"):
-        row = Row(CredentialKind.OAUTH, "OAuth grant", g.application.name if g.application else "", g.user,
-                  g.scope_list, g.created, g.last_used_at, g.expires, _state(None, now),
-                  note="Only the person who authorized it revokes a grant; deleting the client ends them all.")
+        row = Row(
+            CredentialKind.OAUTH,
+            "OAuth grant",
+            g.application.name if g.application else "",
+            g.user,
+            g.scope_list,
+            g.created,
+            g.last_used_at,
+            g.expires,
+            _state(None, now),
+            note="Only the person who authorized it revokes a grant; deleting the client ends them all.",
+        )
         # A grant is revoked by the person who gave it; an admin deletes the client instead.
         if g.application and g.application.organization_id == org.pk:
             row.revoke_url = reverse("oauth_client_delete", args=[org_id, g.application.pk])
@@ -144,17 +207,30 @@ def _grant_rows(org, q, now, org_id):
 def _session_rows(org, q, now, org_id):
     lifetime = datetime.timedelta(seconds=settings.LOGIN_REFRESH_TOKEN_LIFETIME_SECONDS)
     sessions = RefreshToken.objects.filter(
-        revoked__isnull=True, access_token__kind=Kind.LOGIN, access_token__organization=org,
+        revoked__isnull=True,
+        access_token__kind=Kind.LOGIN,
+        access_token__organization=org,
         created__gt=now - lifetime,
     )
     if q:
-        sessions = sessions.filter(Q(user__email__icontains=q) | Q(access_token__user_agent__icontains=q))
+        sessions = sessions.filter(
+            Q(user__email__icontains=q) | Q(access_token__user_agent__icontains=q)
+        )
     return [
-        Row(CredentialKind.LOGIN, "Login session", rt.access_token.user_agent or "API login", rt.user,
-            catalog.ordered(rt.access_token.scope.split()), rt.created,
-            rt.access_token.last_used_at, rt.created + lifetime, "active",
-            revoke_url=reverse("member_session_end", args=[org_id, rt.token_family]), revoke_label="End",
-            note=rt.access_token.last_used_ip or rt.access_token.created_ip or "")
+        Row(
+            CredentialKind.LOGIN,
+            "Login session",
+            rt.access_token.user_agent or "API login",
+            rt.user,
+            catalog.ordered(rt.access_token.scope.split()),
+            rt.created,
+            rt.access_token.last_used_at,
+            rt.created + lifetime,
+            "active",
+            revoke_url=reverse("member_session_end", args=[org_id, rt.token_family]),
+            revoke_label="End",
+            note=rt.access_token.last_used_ip or rt.access_token.created_ip or "",
+        )
         for rt in sessions.select_related("user", "access_token").order_by("-created", "-id")
     ]
 
@@ -185,6 +261,13 @@ def credential_inventory(request):
         rows += source(request.organization, q, now, org_id)
     if state in dict(STATES):
         rows = [row for row in rows if row.state == state]
-    context = {"rows": rows, "q": q, "kind": kind, "state": state, "kinds": KINDS, "states": STATES,
-               "now": now}
+    context = {
+        "rows": rows,
+        "q": q,
+        "kind": kind,
+        "state": state,
+        "kinds": KINDS,
+        "states": STATES,
+        "now": now,
+    }
     return render(request, "tokens/admin/inventory.html", context)

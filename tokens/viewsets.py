@@ -20,7 +20,10 @@ ORG_WIDE = OpenApiParameter(
 
 
 class CredentialViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
     """A kind's credentials, reached only through the caller's organization.
 
@@ -52,16 +55,22 @@ class CredentialViewSet(
 
     def issuer(self):
         """The caller's membership, for a service that issues a credential."""
-        return Membership.objects.select_related("organization", "user").get(pk=self.request.auth.membership_id)
+        return Membership.objects.select_related("organization", "user").get(
+            pk=self.request.auth.membership_id
+        )
 
     def owner_named(self, email):
         """The member of the caller's organization a body names by email (the service checks that
         it is a service account); nobody by that email here, or only elsewhere, is `owner_not_found`."""
-        owner = Membership.objects.select_related("user", "organization").filter(
-            organization_id=self.request.auth.organization_id, user__email__iexact=email
-        ).first()
+        owner = (
+            Membership.objects.select_related("user", "organization")
+            .filter(organization_id=self.request.auth.organization_id, user__email__iexact=email)
+            .first()
+        )
         if owner is None:
-            raise Refused("owner_not_found", "No such service account in this organization.", "owner")
+            raise Refused(
+                "owner_not_found", "No such service account in this organization.", "owner"
+            )
         return owner
 
     def changes(self, request):
@@ -71,11 +80,13 @@ class CredentialViewSet(
         fixed = sorted(set(request.data) - self.updatable)
         if fixed:
             allowed = ", ".join(sorted(self.updatable))
-            raise ValidationError({
-                "code": "immutable_field",
-                "detail": f"Only these fields of this {self.noun} can change: {allowed}. {self.immutable_hint}",
-                "errors": {field: ["This field cannot be changed."] for field in fixed},
-            })
+            raise ValidationError(
+                {
+                    "code": "immutable_field",
+                    "detail": f"Only these fields of this {self.noun} can change: {allowed}. {self.immutable_hint}",
+                    "errors": {field: ["This field cannot be changed."] for field in fixed},
+                }
+            )
         return request.data
 
     def secret_response(self, issued, payload, field, status_code=status.HTTP_201_CREATED):

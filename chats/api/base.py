@@ -26,7 +26,9 @@ class ReachViewSet(
     """List, fetch, create, update (PATCH) and delete, inside the caller's reach."""
 
     org_field = "organization"
-    contact_field = None  # the path to Contact for the one-contact rule; None: such callers see nothing
+    contact_field = (
+        None  # the path to Contact for the one-contact rule; None: such callers see nothing
+    )
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):

@@ -19,14 +19,26 @@ from .base import ReachViewSet, crud_scopes
 class ConversationSerializer(serializers.ModelSerializer):
     organization_id = serializers.CharField(source="organization.public_id", read_only=True)
     contact_id = serializers.SlugRelatedField(
-        source="contact", slug_field="external_id", queryset=Contact.objects.none(), required=False,
-        allow_null=True, help_text="The contact's external id.",
+        source="contact",
+        slug_field="external_id",
+        queryset=Contact.objects.none(),
+        required=False,
+        allow_null=True,
+        help_text="The contact's external id.",
     )
     attributes = serializers.SerializerMethodField()
 
     class Meta:
         model = Conversation
-        fields = ["id", "organization_id", "contact_id", "subject", "status", "attributes", "created_at"]
+        fields = [
+            "id",
+            "organization_id",
+            "contact_id",
+            "subject",
+            "status",
+            "attributes",
+            "created_at",
+        ]
         read_only_fields = ["id", "organization_id", "attributes", "created_at"]
 
     def __init__(self, *args, **kwargs):
@@ -39,8 +51,11 @@ class ConversationSerializer(serializers.ModelSerializer):
     def _contacts_in_reach(self, principal):
         """The contacts a body may name: of the conversation's own organization, and for a
         one-contact credential only that contact; any other answers like a nonexistent one."""
-        organization_id = (self.instance.organization_id if isinstance(self.instance, Conversation)
-                           else principal.organization_id)
+        organization_id = (
+            self.instance.organization_id
+            if isinstance(self.instance, Conversation)
+            else principal.organization_id
+        )
         contacts = Contact.objects.filter(organization_id=organization_id)
         limit = reach.contact_filter(principal)
         return contacts if limit is None else contacts.filter(limit)
@@ -86,14 +101,22 @@ class ConversationViewSet(ReachViewSet):
         body.is_valid(raise_exception=True)
         try:
             with transaction.atomic():
-                ConversationAttribute.objects.create(conversation=conversation, **body.validated_data)
+                ConversationAttribute.objects.create(
+                    conversation=conversation, **body.validated_data
+                )
         except IntegrityError:
-            raise ValidationError({"code": "attribute_exists",
-                                   "detail": "This attribute exists already; update it with PATCH."}) from None
+            raise ValidationError(
+                {
+                    "code": "attribute_exists",
+                    "detail": "This attribute exists already; update it with PATCH.",
+                }
+            ) from None
         return Response(self.get_serializer(self.get_object()).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
-        request=inline_serializer("AttributeValue", {"value": serializers.CharField(max_length=500)}),
+        request=inline_serializer(
+            "AttributeValue", {"value": serializers.CharField(max_length=500)}
+        ),
         responses=ConversationSerializer,
     )
     @action(detail=True, methods=["patch"], url_path=r"attributes/(?P<key>[A-Za-z0-9_.-]{1,64})")
@@ -110,7 +133,9 @@ class ConversationViewSet(ReachViewSet):
 class MessageSerializer(serializers.ModelSerializer):
     author = serializers.SerializerMethodField()
     as_bot = serializers.BooleanField(
-        write_only=True, required=False, default=False,
+        write_only=True,
+        required=False,
+        default=False,
         help_text="Post as the organization's bot (needs `impersonate.bot`).",
     )
 
@@ -160,7 +185,14 @@ class MessageViewSet(ReachViewSet):
         as_bot = body.validated_data.get("as_bot", False)
         if as_bot and "impersonate.bot" not in principal.scopes:
             raise InsufficientScope(["impersonate.bot"])
-        contact = reach.own_contact(principal) if reach.contact_filter(principal) is not None else None
-        message = services.post_message(conversation=conversation, text=body.validated_data["text"],
-                                        user=request.user, contact=contact, as_bot=as_bot)
+        contact = (
+            reach.own_contact(principal) if reach.contact_filter(principal) is not None else None
+        )
+        message = services.post_message(
+            conversation=conversation,
+            text=body.validated_data["text"],
+            user=request.user,
+            contact=contact,
+            as_bot=as_bot,
+        )
         return Response(MessageSerializer(message).data, status=status.HTTP_201_CREATED)

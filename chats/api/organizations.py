@@ -47,26 +47,43 @@ class OrganizationViewSet(ReachViewSet):
         own = Organization.objects.select_related("group").get(pk=principal.organization_id)
         owns_group = own.group_id and own.group.owners.filter(pk=principal.user_id).exists()
         organization = accounts.create_organization(
-            name=serializer.validated_data["name"], slug=serializer.validated_data["slug"],
-            by=self.request.user, group=own.group if owns_group else None,
+            name=serializer.validated_data["name"],
+            slug=serializer.validated_data["slug"],
+            by=self.request.user,
+            group=own.group if owns_group else None,
         )
         serializer.instance = organization
-        _record(self.request, [organization], AuditEvent.Action.ORGANIZATION_CHANGED,
-                f"created organization {organization.slug}")
+        _record(
+            self.request,
+            [organization],
+            AuditEvent.Action.ORGANIZATION_CHANGED,
+            f"created organization {organization.slug}",
+        )
 
     def perform_update(self, serializer):
         organization = serializer.instance
-        changed = accounts.update_organization(organization=organization, **serializer.validated_data)
+        changed = accounts.update_organization(
+            organization=organization, **serializer.validated_data
+        )
         if changed:
-            _record(self.request, [organization], AuditEvent.Action.ORGANIZATION_CHANGED,
-                    f"changed {', '.join(changed)} of organization {organization.slug}")
+            _record(
+                self.request,
+                [organization],
+                AuditEvent.Action.ORGANIZATION_CHANGED,
+                f"changed {', '.join(changed)} of organization {organization.slug}",
+            )
 
     def perform_destroy(self, organization):
         slug, pk = organization.slug, organization.pk
         accounts.delete_organization(organization=organization)
         # The deleted organization's own audit log goes with it; the caller's keeps the record.
         survivor = Organization.objects.filter(pk=self.request.auth.organization_id).exclude(pk=pk)
-        _record(self.request, survivor, AuditEvent.Action.ORGANIZATION_CHANGED, f"deleted organization {slug}")
+        _record(
+            self.request,
+            survivor,
+            AuditEvent.Action.ORGANIZATION_CHANGED,
+            f"deleted organization {slug}",
+        )
 
 
 class OrganizationGroupSerializer(serializers.ModelSerializer):
@@ -102,33 +119,57 @@ class OrganizationGroupViewSet(ReachViewSet):
 
     def perform_create(self, serializer):
         group = accounts.create_organization_group(
-            name=serializer.validated_data["name"], slug=serializer.validated_data["slug"],
+            name=serializer.validated_data["name"],
+            slug=serializer.validated_data["slug"],
             by=self.request.user,
         )
         serializer.instance = group
         own = Organization.objects.filter(pk=self.request.auth.organization_id)
-        _record(self.request, own, AuditEvent.Action.GROUP_CHANGED, f"created organization group {group.slug}")
+        _record(
+            self.request,
+            own,
+            AuditEvent.Action.GROUP_CHANGED,
+            f"created organization group {group.slug}",
+        )
 
     def perform_update(self, serializer):
         group = serializer.instance
-        changed = accounts.update_organization_group(group=group, by=self.request.user,
-                                                     **serializer.validated_data)
+        changed = accounts.update_organization_group(
+            group=group, by=self.request.user, **serializer.validated_data
+        )
         if changed:
-            _record(self.request, list(group.organizations.all()), AuditEvent.Action.GROUP_CHANGED,
-                    f"changed {', '.join(changed)} of organization group {group.slug}")
+            _record(
+                self.request,
+                list(group.organizations.all()),
+                AuditEvent.Action.GROUP_CHANGED,
+                f"changed {', '.join(changed)} of organization group {group.slug}",
+            )
 
     def perform_destroy(self, group):
-        members = list(group.organizations.all())  # their group link is cleared: each one's log says so
+        members = list(
+            group.organizations.all()
+        )  # their group link is cleared: each one's log says so
         slug = group.slug
         accounts.delete_organization_group(group=group, by=self.request.user)
-        _record(self.request, members, AuditEvent.Action.GROUP_DELETED, f"deleted organization group {slug}")
+        _record(
+            self.request,
+            members,
+            AuditEvent.Action.GROUP_DELETED,
+            f"deleted organization group {slug}",
+        )
 
 
 def _record(request, organizations, action, detail):
     kind = CredentialKind.GROUP if action in GROUP_ACTIONS else CredentialKind.ORGANIZATION
     for organization in organizations:
-        audit.record(organization=organization, actor=request.user, action=action, kind=kind,
-                     ip=client_ip(request), detail=detail)
+        audit.record(
+            organization=organization,
+            actor=request.user,
+            action=action,
+            kind=kind,
+            ip=client_ip(request),
+            detail=detail,
+        )
 
 
 GROUP_ACTIONS = {AuditEvent.Action.GROUP_CHANGED, AuditEvent.Action.GROUP_DELETED}

@@ -14,8 +14,11 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at"]
 
     def validate_external_id(self, value):
-        organization_id = (self.instance.organization_id if self.instance is not None
-                           else self.context["request"].auth.organization_id)
+        organization_id = (
+            self.instance.organization_id
+            if self.instance is not None
+            else self.context["request"].auth.organization_id
+        )
         taken = Contact.objects.filter(organization_id=organization_id, external_id=value)
         if self.instance is not None:
             taken = taken.exclude(pk=self.instance.pk)

@@ -38,8 +38,13 @@ class UserCreateSerializer(serializers.Serializer):
     email = serializers.EmailField()
     # allow_blank: the default "" must be a value a client may send back (openapi-spec-validator
     # refuses a default that breaks its own minLength).
-    name = serializers.CharField(max_length=150, required=False, default="", allow_blank=True,
-                                 help_text="Used only when the email has no account yet.")
+    name = serializers.CharField(
+        max_length=150,
+        required=False,
+        default="",
+        allow_blank=True,
+        help_text="Used only when the email has no account yet.",
+    )
     role = serializers.ChoiceField(choices=Role.choices, default=Role.AGENT)
     developer_access = serializers.BooleanField(required=False, default=False)
 
@@ -66,9 +71,13 @@ class UserUpdateSerializer(serializers.Serializer):
 class UserViewSet(ReachViewSet):
     """Members of the organizations in reach. With `read.my_orgs.users` every field, else id and name."""
 
-    queryset = Membership.objects.select_related("user", "organization").order_by("user__email", "id")
+    queryset = Membership.objects.select_related("user", "organization").order_by(
+        "user__email", "id"
+    )
     required_scopes = crud_scopes("users")
-    optional_scopes = ["read.my_orgs.users"]  # widens the fields returned; checked in get_serializer_class
+    optional_scopes = [
+        "read.my_orgs.users"
+    ]  # widens the fields returned; checked in get_serializer_class
     lookup_field = "user_id"
     lookup_url_kwarg = "id"
     lookup_value_regex = r"\d+"
@@ -89,7 +98,9 @@ class UserViewSet(ReachViewSet):
             return queryset
         principal = self.request.auth
         if reach.contact_filter(principal) is not None:  # guests and appUser credentials: only self
-            return self.queryset.filter(user_id=principal.user_id, organization_id=principal.organization_id)
+            return self.queryset.filter(
+                user_id=principal.user_id, organization_id=principal.organization_id
+            )
         return queryset
 
     def get_object(self):
@@ -105,10 +116,18 @@ class UserViewSet(ReachViewSet):
         body = UserCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         organization = Organization.objects.get(pk=request.auth.organization_id)
-        invitation = accounts.invite_member(organization=organization, by=request.user,
-                                            by_role=request.auth.role, **body.validated_data)
-        _record(request, organization, AuditEvent.Action.INVITED,
-                f"invited {invitation.email} as {invitation.role}")
+        invitation = accounts.invite_member(
+            organization=organization,
+            by=request.user,
+            by_role=request.auth.role,
+            **body.validated_data,
+        )
+        _record(
+            request,
+            organization,
+            AuditEvent.Action.INVITED,
+            f"invited {invitation.email} as {invitation.role}",
+        )
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(request=UserUpdateSerializer, responses=UserFullSerializer)
@@ -117,25 +136,45 @@ class UserViewSet(ReachViewSet):
         body = UserUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         before = (membership.user.name, membership.role, membership.developer_access)
-        membership = accounts.update_member(membership=membership, by=request.user,
-                                            by_role=request.auth.role, **body.validated_data)
+        membership = accounts.update_member(
+            membership=membership, by=request.user, by_role=request.auth.role, **body.validated_data
+        )
         after = (membership.user.name, membership.role, membership.developer_access)
-        changes = [f"{what} {old!r} -> {new!r}" for what, old, new in
-                   zip(("name", "role", "developer access"), before, after, strict=True) if old != new]
+        changes = [
+            f"{what} {old!r} -> {new!r}"
+            for what, old, new in zip(
+                ("name", "role", "developer access"), before, after, strict=True
+            )
+            if old != new
+        ]
         if changes:
-            _record(request, membership.organization, AuditEvent.Action.MEMBER_CHANGED,
-                    f"{membership.user.email}: {', '.join(changes)}")
+            _record(
+                request,
+                membership.organization,
+                AuditEvent.Action.MEMBER_CHANGED,
+                f"{membership.user.email}: {', '.join(changes)}",
+            )
         return Response(UserFullSerializer(membership).data)
 
     def perform_destroy(self, membership):
         accounts.remove_member(membership=membership, by=self.request.user)
-        _record(self.request, membership.organization, AuditEvent.Action.MEMBER_REMOVED,
-                f"removed {membership.user.email} ({membership.role})")
+        _record(
+            self.request,
+            membership.organization,
+            AuditEvent.Action.MEMBER_REMOVED,
+            f"removed {membership.user.email} ({membership.role})",
+        )
 
 
 def _record(request, organization, action, detail):
-    audit.record(organization=organization, actor=request.user, action=action, kind=CredentialKind.MEMBER,
-                 ip=client_ip(request), detail=detail)
+    audit.record(
+        organization=organization,
+        actor=request.user,
+        action=action,
+        kind=CredentialKind.MEMBER,
+        ip=client_ip(request),
+        detail=detail,
+    )
 
 
 class UserSelfSerializer(serializers.ModelSerializer):
@@ -192,7 +231,9 @@ class MeView(APIView):
     def get(self, request):
         principal = request.auth
         memberships = list(
-            Membership.objects.filter(user_id=principal.user_id).select_related("organization", "user")
+            Membership.objects.filter(user_id=principal.user_id).select_related(
+                "organization", "user"
+            )
         )
         user = memberships[0].user if memberships else request.user
         current = next((m for m in memberships if m.pk == principal.membership_id), None)

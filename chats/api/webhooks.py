@@ -29,7 +29,9 @@ class WebhookSerializer(serializers.ModelSerializer):
 
 
 class NewWebhookSerializer(WebhookSerializer):
-    secret = serializers.CharField(read_only=True, help_text="The signing secret. Shown once, here only.")
+    secret = serializers.CharField(
+        read_only=True, help_text="The signing secret. Shown once, here only."
+    )
 
     class Meta(WebhookSerializer.Meta):
         fields = [*WebhookSerializer.Meta.fields, "secret"]
@@ -65,8 +67,12 @@ class WebhookViewSet(ReachViewSet):
 
     queryset = Webhook.objects.all()
     serializer_class = WebhookSerializer
-    required_scopes = {**crud_scopes("webhooks"), "regenerate_secret": ["update.webhooks"],
-                       "deliveries": ["read.webhooks"], "redeliver": ["update.webhooks"]}
+    required_scopes = {
+        **crud_scopes("webhooks"),
+        "regenerate_secret": ["update.webhooks"],
+        "deliveries": ["read.webhooks"],
+        "redeliver": ["update.webhooks"],
+    }
 
     def _with_secret(self, issued, code):
         data = NewWebhookSerializer(issued.credential).data
@@ -78,16 +84,19 @@ class WebhookViewSet(ReachViewSet):
         body = WebhookSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         issued = services.create_webhook(
-            organization=Organization.objects.get(pk=request.auth.organization_id), by=request.user,
-            ip=client_ip(request), **body.validated_data,
+            organization=Organization.objects.get(pk=request.auth.organization_id),
+            by=request.user,
+            ip=client_ip(request),
+            **body.validated_data,
         )
         return self._with_secret(issued, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses={201: NewWebhookSerializer})
     @action(detail=True, methods=["post"], url_path="regenerate-secret")
     def regenerate_secret(self, request, pk=None):
-        issued = services.regenerate_webhook_secret(webhook=self.get_object(), by=request.user,
-                                                    ip=client_ip(request))
+        issued = services.regenerate_webhook_secret(
+            webhook=self.get_object(), by=request.user, ip=client_ip(request)
+        )
         return self._with_secret(issued, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=WebhookDeliverySerializer(many=True))
@@ -109,8 +118,12 @@ class WebhookViewSet(ReachViewSet):
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
     def perform_update(self, serializer):
-        services.update_webhook(webhook=serializer.instance, by=self.request.user, ip=client_ip(self.request),
-                                **serializer.validated_data)
+        services.update_webhook(
+            webhook=serializer.instance,
+            by=self.request.user,
+            ip=client_ip(self.request),
+            **serializer.validated_data,
+        )
 
     def perform_destroy(self, webhook):
         services.delete_webhook(webhook=webhook, by=self.request.user, ip=client_ip(self.request))
@@ -121,7 +134,12 @@ class WebhookEventCategoriesView(APIView):
 
     required_scopes = ["read.webhook_event_categories"]
 
-    @extend_schema(responses=inline_serializer(
-        "EventCategory", {"name": serializers.CharField(), "description": serializers.CharField()}, many=True))
+    @extend_schema(
+        responses=inline_serializer(
+            "EventCategory",
+            {"name": serializers.CharField(), "description": serializers.CharField()},
+            many=True,
+        )
+    )
     def get(self, request):
         return Response([{"name": k, "description": v} for k, v in EVENT_CATEGORIES.items()])

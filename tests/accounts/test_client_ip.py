@@ -20,4 +20,6 @@ def test_behind_one_proxy_the_address_it_saw_is_the_client(settings):
 
 def test_a_garbled_forwarded_header_falls_back_to_the_peer(settings):
     settings.TRUSTED_PROXY_COUNT = 1
-    assert client_ip(_request(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="not-an-ip")) == "10.0.0.1"
+    assert (
+        client_ip(_request(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="not-an-ip")) == "10.0.0.1"
+    )

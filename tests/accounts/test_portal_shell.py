@@ -42,15 +42,19 @@ def test_two_organizations_show_the_switcher(client, alice, labs, org):
 
 def test_switching_keeps_the_page_when_it_exists_in_the_other_org(client, alice, labs, org):
     login(client, alice)
-    response = client.get(reverse("switch_org"), {"org": labs.public_id,
-                                                  "next": reverse("audit_log", args=[org.public_id])})
+    response = client.get(
+        reverse("switch_org"),
+        {"org": labs.public_id, "next": reverse("audit_log", args=[org.public_id])},
+    )
     assert response["Location"] == reverse("audit_log", args=[labs.public_id])
 
 
 def test_switching_from_an_objects_page_lands_on_the_overview(client, alice, labs, org):
     login(client, alice)
-    response = client.get(reverse("switch_org"), {"org": labs.public_id,
-                                                  "next": reverse("token_detail", args=[org.public_id, 7])})
+    response = client.get(
+        reverse("switch_org"),
+        {"org": labs.public_id, "next": reverse("token_detail", args=[org.public_id, 7])},
+    )
     assert response["Location"] == reverse("org_home", args=[labs.public_id])
 
 
@@ -58,14 +62,18 @@ def test_switching_never_lands_on_a_page_the_person_may_not_open(client, dev, or
     labs = Organization.objects.create(name="Acme Labs", slug="acme-labs")
     Membership.objects.create(user=dev, organization=labs, role=Role.AGENT)
     login(client, dev)
-    response = client.get(reverse("switch_org"), {"org": labs.public_id,
-                                                  "next": reverse("tokens", args=[org.public_id])})
+    response = client.get(
+        reverse("switch_org"),
+        {"org": labs.public_id, "next": reverse("tokens", args=[org.public_id])},
+    )
     assert response["Location"] == reverse("org_home", args=[labs.public_id])
 
 
 def test_switching_ignores_a_next_outside_the_portal(client, alice, labs):
     login(client, alice)
-    response = client.get(reverse("switch_org"), {"org": labs.public_id, "next": "https://evil.example/orgs/x/"})
+    response = client.get(
+        reverse("switch_org"), {"org": labs.public_id, "next": "https://evil.example/orgs/x/"}
+    )
     assert response["Location"] == reverse("org_home", args=[labs.public_id])
 
 

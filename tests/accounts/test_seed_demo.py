@@ -33,7 +33,10 @@ def test_seeding_twice_changes_nothing(settings):
 def test_demo_people_have_their_roles():
     call_command("seed_demo", stdout=io.StringIO())
     acme = Organization.objects.get(slug="acme")
-    roles = {m.user.email: (m.role, m.has_developer_access) for m in acme.memberships.select_related("user")}
+    roles = {
+        m.user.email: (m.role, m.has_developer_access)
+        for m in acme.memberships.select_related("user")
+    }
     assert roles["admin@acme.test"] == ("admin", True)
     assert roles["dev@acme.test"] == ("bot", True)
     assert roles["agent@acme.test"] == ("agent", False)
@@ -46,8 +49,14 @@ def test_demo_people_have_their_roles():
 
 def test_demo_logins_work_with_the_demo_password(settings):
     call_command("seed_demo", stdout=io.StringIO())
-    for email in ["admin@acme.test", "dev@acme.test", "agent@acme.test", "guest@acme.test",
-                  "admin@labs.acme.test", "admin@globex.test"]:
+    for email in [
+        "admin@acme.test",
+        "dev@acme.test",
+        "agent@acme.test",
+        "guest@acme.test",
+        "admin@labs.acme.test",
+        "admin@globex.test",
+    ]:
         assert authenticate(username=email, password=settings.DEMO_PASSWORD) is not None, email
 
 
@@ -60,8 +69,12 @@ def test_service_account_has_no_password_login(settings):
 def test_every_organization_gets_platform_data_and_the_guest_a_contact():
     call_command("seed_demo", stdout=io.StringIO())
     for org in Organization.objects.all():
-        assert org.conversations.exists() and org.contacts.exists() and org.webhooks.exists(), org.slug
-        assert org.knowledge_items.exists() and org.forms.exists() and org.services.exists(), org.slug
+        assert org.conversations.exists() and org.contacts.exists() and org.webhooks.exists(), (
+            org.slug
+        )
+        assert org.knowledge_items.exists() and org.forms.exists() and org.services.exists(), (
+            org.slug
+        )
     assert Contact.objects.get(user__email="guest@acme.test").organization.slug == "acme"
     assert User.objects.get(email="admin@acme.test").owned_groups.filter(slug="acme-group").exists()
 
@@ -89,8 +102,12 @@ def test_seeding_credentials_twice_adds_none():
     from tokens.models import AccessToken, ApiKey, Application, AuditEvent
 
     def counts():
-        return (AccessToken.objects.count(), ApiKey.objects.count(), Application.objects.count(),
-                AuditEvent.objects.count())
+        return (
+            AccessToken.objects.count(),
+            ApiKey.objects.count(),
+            Application.objects.count(),
+            AuditEvent.objects.count(),
+        )
 
     call_command("seed_demo", stdout=io.StringIO())
     first = counts()

@@ -56,16 +56,19 @@ def test_the_throttled_sentence_says_when_to_try_again():
     assert "Try again in 1 minute." in throttle.Throttled(5).sentence
 
 
-@pytest.mark.parametrize("header,user", [
-    ("Basic " + base64.b64encode(b"client-1:secret").decode(), "client-1"),
-    ("BASIC " + base64.b64encode(b"client-1:secret").decode(), "client-1"),
-    ("Basic " + base64.b64encode(b"a%3Ab:secret").decode(), "a:b"),
-    ("Basic not-base64!", None),
-    ("Basic " + base64.b64encode(b"no-colon").decode(), None),
-    ("Basic " + base64.b64encode(b"\xff\xfe:x").decode(), None),
-    ("Bearer abc", None),
-    ("", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "header,user",
+    [
+        ("Basic " + base64.b64encode(b"client-1:secret").decode(), "client-1"),
+        ("BASIC " + base64.b64encode(b"client-1:secret").decode(), "client-1"),
+        ("Basic " + base64.b64encode(b"a%3Ab:secret").decode(), "a:b"),
+        ("Basic not-base64!", None),
+        ("Basic " + base64.b64encode(b"no-colon").decode(), None),
+        ("Basic " + base64.b64encode(b"\xff\xfe:x").decode(), None),
+        ("Bearer abc", None),
+        ("", None),
+        (None, None),
+    ],
+)
 def test_basic_auth_user_reads_only_a_well_formed_basic_header(header, user):
     assert throttle.basic_auth_user(header) == user

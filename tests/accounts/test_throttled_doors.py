@@ -51,7 +51,10 @@ def test_every_authentication_backend_is_the_throttled_one():
 
 # Calls named like a password check that check no password, each with the reason.
 NOT_PASSWORD_CHECKS = {
-    ("tokens/leaks.py", "verify"): "GitHub's ECDSA signature over a leak report (public key, no secret)",
+    (
+        "tokens/leaks.py",
+        "verify",
+    ): "GitHub's ECDSA signature over a leak report (public key, no secret)",
 }
 
 
@@ -97,10 +100,19 @@ def _sample_path(route, org_id):
 
 def _bodies(client_id):
     fields = {
-        "username": "alice@acme.test", "email": "alice@acme.test", "password": WRONG,
-        "old_password": WRONG, "new_password1": "a-new-passphrase-7", "new_password2": "a-new-passphrase-7",
-        "client_id": client_id, "client_secret": WRONG, "secret": WRONG, "token": "x",
-        "grant_type": "authorization_code", "code": "x", "redirect_uri": "https://example.com/cb",
+        "username": "alice@acme.test",
+        "email": "alice@acme.test",
+        "password": WRONG,
+        "old_password": WRONG,
+        "new_password1": "a-new-passphrase-7",
+        "new_password2": "a-new-passphrase-7",
+        "client_id": client_id,
+        "client_secret": WRONG,
+        "secret": WRONG,
+        "token": "x",
+        "grant_type": "authorization_code",
+        "code": "x",
+        "redirect_uri": "https://example.com/cb",
         "code_verifier": "x" * 43,
     }
     basic = "Basic " + base64.b64encode(f"{client_id}:{WRONG}".encode()).decode()
@@ -143,7 +155,10 @@ def test_every_route_that_checks_a_password_or_client_secret_reserves_a_throttle
         paths.setdefault(path, route)
     assert unresolved == []
 
-    with mock.patch.object(throttle, "reserve", reserve), mock.patch.object(hashers, "verify_password", verify):
+    with (
+        mock.patch.object(throttle, "reserve", reserve),
+        mock.patch.object(hashers, "verify_password", verify),
+    ):
         for logged_in in (False, True):
             browser = Client(raise_request_exception=False)  # 5xx are the hostile-input suite's
             for path, route in paths.items():

@@ -10,7 +10,13 @@ from rest_framework.test import APIClient
 from tests.factories import PASSWORD, issue, make_delivery, make_member, membership
 
 # Path converters and regex groups of the URL resolver, turned into sample values.
-_SAMPLES = {"int": "1", "str": "x", "slug": "x", "uuid": "00000000-0000-0000-0000-000000000000", "path": "x"}
+_SAMPLES = {
+    "int": "1",
+    "str": "x",
+    "slug": "x",
+    "uuid": "00000000-0000-0000-0000-000000000000",
+    "path": "x",
+}
 
 
 def _walk(patterns, prefix=""):
@@ -53,7 +59,9 @@ def client():
 
 
 def log_in(client, email, password=PASSWORD):
-    response = client.post("/api/v1/auth/token", {"email": email, "password": password}, format="json")
+    response = client.post(
+        "/api/v1/auth/token", {"email": email, "password": password}, format="json"
+    )
     assert response.status_code == 200, response.content
     return response.json()["token"]
 
@@ -69,8 +77,12 @@ def all_scope_token(client, email, name="adversary"):
     """A personal token with every scope, created through the API as a user would."""
     login_token = log_in(client, email)
     scopes = catalog_scopes(client)
-    response = client.post("/api/v1/tokens", {"name": name, "scopes": scopes}, format="json",
-                           HTTP_AUTHORIZATION=f"Bearer {login_token}")
+    response = client.post(
+        "/api/v1/tokens",
+        {"name": name, "scopes": scopes},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {login_token}",
+    )
     assert response.status_code == 201, response.content
     return response.json()
 
@@ -78,8 +90,9 @@ def all_scope_token(client, email, name="adversary"):
 def api_key(client, email, **fields):
     login_token = log_in(client, email)
     body = {"name": "adversary key", "scopes": catalog_scopes(client), **fields}
-    response = client.post("/api/v1/api-keys", body, format="json",
-                           HTTP_AUTHORIZATION=f"Bearer {login_token}")
+    response = client.post(
+        "/api/v1/api-keys", body, format="json", HTTP_AUTHORIZATION=f"Bearer {login_token}"
+    )
     assert response.status_code == 201, response.content
     return response.json()
 
@@ -122,7 +135,7 @@ def first_ids(client, headers, path):
         found = items_of(listing.json()) if listing.status_code == 200 else []
         if not found:
             return None
-        if parts[index + 1:index + 3] == ["attributes", "{key}"]:
+        if parts[index + 1 : index + 3] == ["attributes", "{key}"]:
             found = [item for item in found if item.get("attributes")] or found
         filled.append(str(found[0]["id"]))
     return "/" + "/".join(filled)
@@ -137,15 +150,24 @@ def assert_json_error(response, path):
     assert response.status_code < 500, (path, response.status_code, response.content[:300])
     if response.status_code >= 400 and path.startswith("/api/v1/"):
         body = response.json()
-        assert isinstance(body.get("code"), str) and isinstance(body.get("detail"), str), (path, body)
+        assert isinstance(body.get("code"), str) and isinstance(body.get("detail"), str), (
+            path,
+            body,
+        )
 
 
 def own_credentials(client, headers):
     """One API key and one OAuth client, made through the API, so every kind has an id to aim at."""
-    key = client.post("/api/v1/api-keys", {"name": "probe key", "scopes": ["read.me"]}, format="json", **headers)
+    key = client.post(
+        "/api/v1/api-keys", {"name": "probe key", "scopes": ["read.me"]}, format="json", **headers
+    )
     assert key.status_code == 201, key.content
-    app = client.post("/api/v1/oauth-clients", {"name": "probe app", "redirectUris": ["https://app.test/cb"]},
-                      format="json", **headers)
+    app = client.post(
+        "/api/v1/oauth-clients",
+        {"name": "probe app", "redirectUris": ["https://app.test/cb"]},
+        format="json",
+        **headers,
+    )
     assert app.status_code == 201, app.content
 
 

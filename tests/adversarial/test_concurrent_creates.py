@@ -36,8 +36,15 @@ def hammer(headers, deadline, offset):
             response = client.post(path, body, format="json", **headers)
             created = response.json() if response.status_code == 201 else {}
             shown = bool(created.get("token") or created.get("secret"))
-            outcomes.append((path, response.status_code, created.get("id"), shown,
-                             response.json().get("code") if response.status_code >= 400 else None))
+            outcomes.append(
+                (
+                    path,
+                    response.status_code,
+                    created.get("id"),
+                    shown,
+                    response.json().get("code") if response.status_code >= 400 else None,
+                )
+            )
     finally:
         connection.close()
     return outcomes
@@ -68,7 +75,8 @@ def test_parallel_creates_never_deadlock_and_every_secret_is_shown(alice, bot, a
     server_errors = [o for o in outcomes if o[1] >= 500]
     assert server_errors == [], server_errors[:5]
     assert all(status == 201 for _path, status, _id, _shown, _code in outcomes), {
-        (o[0], o[1], o[4]) for o in outcomes if o[1] != 201}
+        (o[0], o[1], o[4]) for o in outcomes if o[1] != 201
+    }
     assert all(shown for _path, status, _id, shown, _code in outcomes if status == 201)
     shown_tokens = {o[2] for o in outcomes if o[0] == "/api/v1/tokens" and o[1] == 201}
     shown_keys = {o[2] for o in outcomes if o[0] == "/api/v1/api-keys" and o[1] == 201}

@@ -25,7 +25,12 @@ from .conftest import all_scope_token, own_credentials
 
 pytestmark = pytest.mark.django_db
 
-CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance, content_type_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    response_schema_conformance,
+    content_type_conformance,
+]
 # Examples per operation and per caller (the coverage phase adds its own cases on top).
 EXAMPLES = 10
 SETTINGS = settings(

@@ -16,7 +16,14 @@ from drf_spectacular.generators import SchemaGenerator
 from accounts.models import Organization, Role
 from tests.factories import PASSWORD, make_member
 
-from .conftest import all_scope_token, bearer, first_ids, log_in, own_credentials
+from .conftest import (
+    all_scope_token,
+    bearer,
+    departed_member_and_delivery,
+    first_ids,
+    log_in,
+    own_credentials,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -41,23 +48,38 @@ def _operations():
 
 
 def _writable_fields(operation):
-    body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema")
+    body = (
+        operation.get("requestBody", {})
+        .get("content", {})
+        .get("application/json", {})
+        .get("schema")
+    )
     if not body:
         return {}
     if "$ref" not in body:
         # Only the signed leak reports (an array of found secrets) are not an object: a reported
         # secret of any organization is revoked on purpose, and nothing else is named.
-        assert body.get("type") == "array" and operation["operationId"] == "secret_scanning_report", operation
+        assert (
+            body.get("type") == "array" and operation["operationId"] == "secret_scanning_report"
+        ), operation
         return {}
     schema = SCHEMAS[body["$ref"].rsplit("/", 1)[-1]]
-    return {name: spec for name, spec in schema.get("properties", {}).items() if not spec.get("readOnly")}
+    return {
+        name: spec
+        for name, spec in schema.get("properties", {}).items()
+        if not spec.get("readOnly")
+    }
 
 
 ROUTES_WITH_IDS = [(m, p) for m, p, _op in _operations() if "{" in p]
 # A field names an object when it is an id, an email, or one of these words.
-NAMES_AN_OBJECT = re.compile(r"(Id|Ids)$|^(owner|organization|group|contact|user|email|token|externalId)$")
+NAMES_AN_OBJECT = re.compile(
+    r"(Id|Ids)$|^(owner|organization|group|contact|user|email|token|externalId)$"
+)
 BODY_FIELDS = [
-    (m, p, name) for m, p, op in _operations() for name, spec in _writable_fields(op).items()
+    (m, p, name)
+    for m, p, op in _operations()
+    for name, spec in _writable_fields(op).items()
     if NAMES_AN_OBJECT.search(name) or spec.get("format") == "email"
 ]
 
@@ -67,13 +89,20 @@ def missing_path(path):
     params = {}
     for _method, templated, operation in _operations():
         if templated == path:
-            params.update({x["name"]: x["schema"] for x in operation.get("parameters", []) if x["in"] == "path"})
+            params.update(
+                {
+                    x["name"]: x["schema"]
+                    for x in operation.get("parameters", [])
+                    if x["in"] == "path"
+                }
+            )
 
     def fill(match):
         schema = params.get(match.group(1), {})
         if schema.get("type") == "integer":
             return MISSING_INT
         return MISSING_BY_PATTERN.get(schema.get("pattern", ""), "doesnotexist")
+
     return re.sub(r"\{(\w+)\}", fill, path)
 
 
@@ -86,7 +115,9 @@ def snapshot(org):
         lookup = _path_to_organization(model)
         if lookup is None:
             continue
-        queryset = model.objects.filter(**{lookup: org.pk}) if lookup else model.objects.filter(pk=org.pk)
+        queryset = (
+            model.objects.filter(**{lookup: org.pk}) if lookup else model.objects.filter(pk=org.pk)
+        )
         rows[model._meta.label] = list(queryset.order_by("pk").values())
     return rows
 
@@ -97,11 +128,18 @@ def _path_to_organization(model, depth=0):
     if depth > 2:
         return None
     for field in model._meta.get_fields():
-        if (field.many_to_one or field.one_to_one) and field.concrete and field.related_model is not None:
-            if field.related_model is Organization:
-                return f"{field.name}_id"
+        if (
+            (field.many_to_one or field.one_to_one)
+            and field.concrete
+            and field.related_model is not None
+        ) and field.related_model is Organization:
+            return f"{field.name}_id"
     for field in model._meta.get_fields():
-        if (field.many_to_one or field.one_to_one) and field.concrete and field.related_model not in (None, model):
+        if (
+            (field.many_to_one or field.one_to_one)
+            and field.concrete
+            and field.related_model not in (None, model)
+        ):
             deeper = _path_to_organization(field.related_model, depth + 1)
             if deeper and deeper != "pk":
                 return f"{field.name}__{deeper}"
@@ -113,12 +151,27 @@ def _path_to_organization(model, depth=0):
 
 
 # Fields that differ between any two successful creates, whatever they name.
-_INCIDENTAL = {"id", "createdAt", "updatedAt", "token", "secret", "last4", "keyId", "secretLast4", "clientId",
-               "clientSecret", "refreshToken", "expiresAt", "userId"}
+_INCIDENTAL = {
+    "id",
+    "createdAt",
+    "updatedAt",
+    "token",
+    "secret",
+    "last4",
+    "keyId",
+    "secretLast4",
+    "clientId",
+    "clientSecret",
+    "refreshToken",
+    "expiresAt",
+    "userId",
+}
 
 
 def answer(response):
-    body = response.json() if response.get("Content-Type", "").startswith("application/json") else {}
+    body = (
+        response.json() if response.get("Content-Type", "").startswith("application/json") else {}
+    )
     return response.status_code, body.get("code") if isinstance(body, dict) else None
 
 
@@ -130,12 +183,23 @@ def success_shape(response, sent):
     body = response.json()
     if not isinstance(body, dict):
         return body
-    return {key: "<sent>" if value == sent else value for key, value in body.items() if key not in _INCIDENTAL}
+    return {
+        key: "<sent>" if value == sent else value
+        for key, value in body.items()
+        if key not in _INCIDENTAL
+    }
 
 
 # A body that would change something, for writes.
-PROBE_BODY = {"name": "pwned", "title": "pwned", "subject": "pwned", "text": "pwned", "value": "pwned",
-              "slug": "pwned", "gracePeriod": "none"}
+PROBE_BODY = {
+    "name": "pwned",
+    "title": "pwned",
+    "subject": "pwned",
+    "text": "pwned",
+    "value": "pwned",
+    "slug": "pwned",
+    "gracePeriod": "none",
+}
 
 
 def call(client, method, path, headers, body=None):
@@ -152,8 +216,9 @@ def world(client, alice, agent, acme, labs, globex, mallory):
     all-scope tokens."""
     acme_headers = bearer(all_scope_token(client, "alice@acme.test")["token"])
     own_credentials(client, acme_headers)
-    alice_login = client.post("/api/v1/auth/token", {"email": "alice@acme.test", "password": PASSWORD},
-                              format="json").json()
+    alice_login = client.post(
+        "/api/v1/auth/token", {"email": "alice@acme.test", "password": PASSWORD}, format="json"
+    ).json()
     make_member(labs.org, "admin@labs.test", Role.ADMIN, developer_access=True)
     outsider = bearer(all_scope_token(client, "mallory@globex.test")["token"])
     mallory_login = log_in(client, "mallory@globex.test")
@@ -188,8 +253,11 @@ def world(client, alice, agent, acme, labs, globex, mallory):
         "labs_admin": bearer(all_scope_token(client, "admin@labs.test")["token"]),
         "mallory_login": mallory_login,
         "mallory_login_headers": bearer(mallory_login),
-        "mallory_refresh": client.post("/api/v1/auth/token", {"email": "mallory@globex.test", "password": PASSWORD},
-                                       format="json").json()["refreshToken"],
+        "mallory_refresh": client.post(
+            "/api/v1/auth/token",
+            {"email": "mallory@globex.test", "password": PASSWORD},
+            format="json",
+        ).json()["refreshToken"],
     }
 
 
@@ -199,7 +267,9 @@ def test_every_operation_with_an_id_is_swept():
 
 def test_every_body_field_that_names_an_object_has_a_probe(client, world):
     for _method, _path, name in BODY_FIELDS:
-        assert name in world["acme_values"], f"no probe value for body field {name!r}: add one to `world`"
+        assert name in world["acme_values"], (
+            f"no probe value for body field {name!r}: add one to `world`"
+        )
 
 
 def acme_targets(client, world):
@@ -245,12 +315,15 @@ def _body_field_params():
                 continue  # logins are per person, not per organization: the outsider covers them
             reason = KNOWN_BODY_LEAKS.get((method, path, name))
             marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            yield pytest.param(caller, method, path, name, marks=marks, id=f"{caller} {method} {path} {name}")
+            yield pytest.param(
+                caller, method, path, name, marks=marks, id=f"{caller} {method} {path} {name}"
+            )
 
 
 @pytest.mark.parametrize(("caller", "method", "path", "field"), list(_body_field_params()))
-def test_body_field_naming_an_acme_object_is_answered_like_a_nonexistent_one(client, world, caller, method, path,
-                                                                             field):
+def test_body_field_naming_an_acme_object_is_answered_like_a_nonexistent_one(
+    client, world, caller, method, path, field
+):
     headers = world[caller]
     if path.startswith("/api/v1/auth/"):
         headers = bearer(world["mallory_login"])
@@ -260,7 +333,10 @@ def test_body_field_naming_an_acme_object_is_answered_like_a_nonexistent_one(cli
     if path == "/api/v1/auth/token":
         # A login naming someone else's email must not tell whether it exists (wrong password);
         # a refresh naming someone else's clientId must fail like an unknown one.
-        extra = {"email": "mallory@globex.test", "password": "not-the-password" if field == "email" else PASSWORD}
+        extra = {
+            "email": "mallory@globex.test",
+            "password": "not-the-password" if field == "email" else PASSWORD,
+        }
         if field == "clientId":
             extra = {"refreshToken": world["mallory_refresh"]}
     base = {**PROBE_BODY, "scopes": ["read.me"], "redirectUris": ["https://x.test/cb"], **extra}
@@ -268,7 +344,9 @@ def test_body_field_naming_an_acme_object_is_answered_like_a_nonexistent_one(cli
     theirs = call(client, method, target, headers, {**base, field: world["acme_values"][field]})
     missing = call(client, method, target, headers, {**base, field: world["missing_values"][field]})
     assert answer(theirs) == answer(missing), (theirs.content[:300], missing.content[:300])
-    assert success_shape(theirs, world["acme_values"][field]) == success_shape(missing, world["missing_values"][field])
+    assert success_shape(theirs, world["acme_values"][field]) == success_shape(
+        missing, world["missing_values"][field]
+    )
     assert theirs.status_code < 500 and missing.status_code < 500
     assert snapshot(world["acme_org"]) == before
 
@@ -291,8 +369,11 @@ def test_same_group_non_owner_cannot_change_the_group(client, world):
 
 
 def test_same_group_non_owner_gets_the_nonexistent_answer_for_acme_ids(client, world):
-    targets = [t for t in acme_targets(client, world) if not t[1].startswith(("/api/v1/organization-groups/",
-                                                                             "/api/v1/auth/"))]
+    targets = [
+        t
+        for t in acme_targets(client, world)
+        if not t[1].startswith(("/api/v1/organization-groups/", "/api/v1/auth/"))
+    ]
     before = snapshot(world["acme_org"])
     differences = []
     for method, path, acme_path, _outsider in targets:

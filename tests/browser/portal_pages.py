@@ -49,14 +49,19 @@ def portal_routes():
     for route, name in routes():
         if route in NOT_PAGES:
             continue
-        if (route.startswith("orgs/<str:org_id>/") or route in PUBLIC_PAGES) and (route, name) not in found:
+        if (route.startswith("orgs/<str:org_id>/") or route in PUBLIC_PAGES) and (
+            route,
+            name,
+        ) not in found:
             found.append((route, name))
     return found
 
 
 def parameters(org, user):
     """A value for every URL parameter the portal's routes take, from the organization's data."""
-    tokens = AccessToken.objects.personal().filter(organization=org).unrevoked().order_by("-created")
+    tokens = (
+        AccessToken.objects.personal().filter(organization=org).unrevoked().order_by("-created")
+    )
     token = tokens.filter(user=user).first() or tokens.first()
     key = ApiKey.objects.live().filter(organization=org).order_by("-created_at").first()
     clients = Application.objects.filter(organization=org).order_by("-created")
@@ -64,12 +69,18 @@ def parameters(org, user):
     grants = AccessToken.objects.oauth_grants(organization_id=org.pk)
     grant = grants.filter(user=user).first() or grants.first()
     session = (
-        RefreshToken.objects.filter(access_token__kind=Kind.LOGIN, access_token__organization=org,
-                                    revoked__isnull=True).order_by("-created").first()
+        RefreshToken.objects.filter(
+            access_token__kind=Kind.LOGIN, access_token__organization=org, revoked__isnull=True
+        )
+        .order_by("-created")
+        .first()
     )
     other = (
         Membership.objects.filter(organization=org, user__is_service_account=False)
-        .exclude(user=user).exclude(role="admin").order_by("user__email").first()
+        .exclude(user=user)
+        .exclude(role="admin")
+        .order_by("user__email")
+        .first()
     )
     return {
         "org_id": org.public_id,

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.browser
 
 def _get_me(live_server, key_id, secret):
     basic = base64.b64encode(f"{key_id}:{secret}".encode()).decode()
-    request = urllib.request.Request(f"{live_server.url}/api/v1/me", headers={"Authorization": f"Basic {basic}"})
+    request = urllib.request.Request(
+        f"{live_server.url}/api/v1/me", headers={"Authorization": f"Basic {basic}"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -24,7 +26,9 @@ def _get_me(live_server, key_id, secret):
         return error.code, json.loads(error.read())
 
 
-def test_developer_creates_copies_uses_rotates_and_deletes_an_api_key(page, live_server, dev, org, transactional_db):
+def test_developer_creates_copies_uses_rotates_and_deletes_an_api_key(
+    page, live_server, dev, org, transactional_db
+):
     cache.clear()  # the database cache table (throttle counters) outlives transactional tests
 
     log_in(page, "dev@acme.test", PASSWORD)
@@ -32,7 +36,9 @@ def test_developer_creates_copies_uses_rotates_and_deletes_an_api_key(page, live
     page.get_by_role("navigation", name="Developer").get_by_role("link", name="API keys").click()
     page.wait_for_url(f"**/orgs/{org.public_id}/developer/api-keys/")
 
-    page.get_by_text("Create API key", exact=True).click()  # the list comes first; the form opens in place
+    page.get_by_text(
+        "Create API key", exact=True
+    ).click()  # the list comes first; the form opens in place
     page.locator("#key-name").fill("server")
     # The picker folds each domain away behind an access level: "read" on Account is read.me.
     page.get_by_role("radiogroup", name="Access to Account").get_by_label("read").check()

@@ -44,8 +44,9 @@ def developer_page(page, org, path):
 
 
 @pytest.mark.parametrize("debug", [False, True], ids=["DEBUG off", "DEBUG on"])
-def test_form_errors_render_in_place_and_keep_the_page(page, live_server, dev, org, settings, debug,
-                                                       transactional_db):
+def test_form_errors_render_in_place_and_keep_the_page(
+    page, live_server, dev, org, settings, debug, transactional_db
+):
     cache.clear()
     settings.DEBUG = debug
     developer_page(page, org, "tokens/")
@@ -90,8 +91,9 @@ def reload_shows_nothing_new(page, secret, count):
     assert count() == before
 
 
-def test_token_create_and_rotate_result_pages_survive_reload_and_resubmit(plain_page, live_server, dev, org,
-                                                                         transactional_db):
+def test_token_create_and_rotate_result_pages_survive_reload_and_resubmit(
+    plain_page, live_server, dev, org, transactional_db
+):
     cache.clear()
     page = plain_page
     count = AccessToken.objects.personal().count
@@ -125,8 +127,9 @@ def test_token_create_and_rotate_result_pages_survive_reload_and_resubmit(plain_
     assert count() == 2
 
 
-def test_api_key_create_and_rotate_result_pages_survive_reload_and_resubmit(plain_page, live_server, dev, org,
-                                                                           transactional_db):
+def test_api_key_create_and_rotate_result_pages_survive_reload_and_resubmit(
+    plain_page, live_server, dev, org, transactional_db
+):
     cache.clear()
     page = plain_page
     count = ApiKey.objects.count
@@ -160,8 +163,9 @@ def test_api_key_create_and_rotate_result_pages_survive_reload_and_resubmit(plai
     assert ApiKey.objects.get().secret_digest == digest  # not rotated a second time
 
 
-def test_oauth_register_and_regenerate_result_pages_survive_reload_and_resubmit(plain_page, live_server, dev,
-                                                                               org, transactional_db):
+def test_oauth_register_and_regenerate_result_pages_survive_reload_and_resubmit(
+    plain_page, live_server, dev, org, transactional_db
+):
     cache.clear()
     page = plain_page
     count = Application.objects.count
@@ -192,8 +196,9 @@ def test_oauth_register_and_regenerate_result_pages_survive_reload_and_resubmit(
     assert Application.objects.get().client_secret == stored  # the secret just copied still works
 
 
-def test_with_javascript_a_reload_after_creating_shows_the_list_and_creates_nothing(page, live_server, dev, org,
-                                                                                    transactional_db):
+def test_with_javascript_a_reload_after_creating_shows_the_list_and_creates_nothing(
+    page, live_server, dev, org, transactional_db
+):
     cache.clear()
     developer_page(page, org, "tokens/")
     page.get_by_text("Generate new token").click()
@@ -211,8 +216,9 @@ LIVE_REGIONS_TEXT = """[...document.querySelectorAll('[aria-live], [role=status]
     .map((el) => el.textContent).join(' ')"""
 
 
-def test_focus_moves_to_the_new_secret_and_copied_is_announced_without_it(page, live_server, dev, org,
-                                                                          transactional_db):
+def test_focus_moves_to_the_new_secret_and_copied_is_announced_without_it(
+    page, live_server, dev, org, transactional_db
+):
     cache.clear()
     developer_page(page, org, "tokens/")
     page.get_by_text("Generate new token").click()
@@ -220,7 +226,9 @@ def test_focus_moves_to_the_new_secret_and_copied_is_announced_without_it(page, 
     page.get_by_role("radiogroup", name="Access to Account").get_by_label("read").check()
     page.get_by_role("button", name="Generate token").click()
     secret = page.locator("#new-token-secret").inner_text()
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'token-secret-panel'")
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.id === 'token-secret-panel'"
+    )
     page.locator('button[data-copy="#new-token-secret"]').click()
     status = page.locator("#token-secret-panel [data-copy-status]")
     status.filter(has_text="copied").wait_for()
@@ -244,17 +252,24 @@ def test_expiry_lines_and_badges(page, live_server, dev, org, transactional_db):
     assert "(in 3 days)" in soon_row.inner_text() and "expiring soon" in soon_row.inner_text()
     assert "UTC" in soon_row.inner_text()
     later_row = page.locator(f"#token-row-{later.pk}")
-    assert "(in 30 days)" in later_row.inner_text() and "expiring soon" not in later_row.inner_text()
+    assert (
+        "(in 30 days)" in later_row.inner_text() and "expiring soon" not in later_row.inner_text()
+    )
     page.goto(f"/orgs/{org.public_id}/developer/tokens/{soon.pk}/")
     assert page.locator("#token-expiry").inner_text().startswith("Expires on ")
 
 
-def test_the_picker_sets_a_domain_by_level_and_filters(page, live_server, dev, org, transactional_db):
+def test_the_picker_sets_a_domain_by_level_and_filters(
+    page, live_server, dev, org, transactional_db
+):
     cache.clear()
     developer_page(page, org, "tokens/")
     page.get_by_text("Generate new token").click()
     picker = page.locator("[data-scope-picker]")
-    assert picker.get_by_role("link", name="What each scope allows").get_attribute("href") == "/api/docs/scopes/"
+    assert (
+        picker.get_by_role("link", name="What each scope allows").get_attribute("href")
+        == "/api/docs/scopes/"
+    )
     picker.get_by_role("radiogroup", name="Access to Account").get_by_label("all").check()
     assert picker.locator('input[value="read.me"]').is_checked()
     assert picker.locator('input[value="update.me"]').is_checked()
@@ -266,7 +281,9 @@ def test_the_picker_sets_a_domain_by_level_and_filters(page, live_server, dev, o
     assert picker.locator('input[value="read.webhooks"]').is_visible()
 
 
-def test_an_api_key_of_the_organization_acts_as_it_in_words(page, live_server, alice, org, transactional_db):
+def test_an_api_key_of_the_organization_acts_as_it_in_words(
+    page, live_server, alice, org, transactional_db
+):
     cache.clear()
     key, _ = make_api_key(alice, scopes=("read.me",), name="org key")
     log_in(page, "alice@acme.test", PASSWORD)
@@ -275,10 +292,14 @@ def test_an_api_key_of_the_organization_acts_as_it_in_words(page, live_server, a
     assert "Acme (organization)" in row.inner_text() and "keyward.invalid" not in row.inner_text()
 
 
-def test_oauth_client_detail_opens_in_place_from_the_list(page, live_server, dev, org, transactional_db):
+def test_oauth_client_detail_opens_in_place_from_the_list(
+    page, live_server, dev, org, transactional_db
+):
     cache.clear()
     make_client(dev, name="Reporting app")
     developer_page(page, org, "oauth-clients/")
     page.get_by_role("link", name="Reporting app").click()
     page.locator("#oauth-client-panel #oauth-client-detail").wait_for()
-    assert page.locator("#oauth-client-list").is_visible()  # the list stays; the detail opened in place
+    assert page.locator(
+        "#oauth-client-list"
+    ).is_visible()  # the list stays; the detail opened in place

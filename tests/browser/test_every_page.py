@@ -39,7 +39,9 @@ def _check(page, watch, route, path):
     response = page.goto(path)
     if response.status >= 500:
         problems.append(f"answers {response.status}")
-    problems += [f"axe {rule}: {help} {targets}" for rule, help, targets in serious_violations(page)]
+    problems += [
+        f"axe {rule}: {help} {targets}" for rule, help, targets in serious_violations(page)
+    ]
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
         if (extra := overflow(page)) > 0 and (route, width) not in KNOWN_OVERFLOW:
@@ -59,7 +61,9 @@ def _problems_of(page, pages):
     return found
 
 
-@pytest.mark.parametrize("email", ["admin@acme.test", "dev@acme.test", "agent@acme.test", "guest@acme.test"])
+@pytest.mark.parametrize(
+    "email", ["admin@acme.test", "dev@acme.test", "agent@acme.test", "guest@acme.test"]
+)
 def test_every_page_is_accessible_fits_a_phone_and_logs_no_error(page, demo, email):
     log_in(page, email, settings.DEMO_PASSWORD)
     found = _problems_of(page, portal_pages(demo, User.objects.get(email=email)))
@@ -72,5 +76,9 @@ def test_the_login_page_is_accessible_fits_a_phone_and_logs_no_error(page, demo)
 
 def test_every_page_of_the_portal_is_enumerated(demo):
     routes = {p.route for p in portal_pages(demo, User.objects.get(email="admin@acme.test"))}
-    assert {"orgs/<str:org_id>/admin/members/", "orgs/<str:org_id>/admin/credentials/",
-            "orgs/<str:org_id>/developer/tokens/", "api/docs/scopes/"} <= routes
+    assert {
+        "orgs/<str:org_id>/admin/members/",
+        "orgs/<str:org_id>/admin/credentials/",
+        "orgs/<str:org_id>/developer/tokens/",
+        "api/docs/scopes/",
+    } <= routes

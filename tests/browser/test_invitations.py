@@ -11,7 +11,9 @@ pytestmark = pytest.mark.browser
 def test_an_invited_person_accepts_on_their_org_page_and_lands_in_the_new_org(
     page, alice, org, mallory, other_org, transactional_db
 ):
-    services.invite_member(organization=org, email=mallory.email, role=Role.AGENT, by=alice, by_role=Role.ADMIN)
+    services.invite_member(
+        organization=org, email=mallory.email, role=Role.AGENT, by=alice, by_role=Role.ADMIN
+    )
 
     log_in(page, mallory.email, PASSWORD)
     invitations = page.get_by_role("region", name="Invitations")

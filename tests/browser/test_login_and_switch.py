@@ -7,7 +7,9 @@ from tests.factories import PASSWORD
 pytestmark = pytest.mark.browser
 
 
-def test_admin_logs_in_switches_organization_and_reads_the_org_id(page, alice, org, transactional_db):
+def test_admin_logs_in_switches_organization_and_reads_the_org_id(
+    page, alice, org, transactional_db
+):
     labs = Organization.objects.create(name="Acme Labs", slug="acme-labs", group=org.group)
     Membership.objects.create(user=alice, organization=labs, role=Role.ADMIN)
 
@@ -22,4 +24,8 @@ def test_admin_logs_in_switches_organization_and_reads_the_org_id(page, alice, o
     page.get_by_label("Organization").select_option(label="Acme")
     page.wait_for_url(f"**/orgs/{org.public_id}/")
     assert page.locator("#org-id").inner_text() == org.public_id
-    assert page.get_by_role("navigation", name="Sections").get_by_role("link", name="Admin").is_visible()
+    assert (
+        page.get_by_role("navigation", name="Sections")
+        .get_by_role("link", name="Admin")
+        .is_visible()
+    )

@@ -87,16 +87,32 @@ def _flow(page, live_server, dev, spa_server, *, allowed_origins):
     cache.clear()  # the database cache table (throttle counters) outlives transactional tests
     origin, state = spa_server
     redirect_uri = origin + "/callback"
-    application, _ = make_client(dev, name="Browser app", client_type="public", redirect_uris=[redirect_uri],
-                                 allowed_origins=allowed_origins(origin))
+    application, _ = make_client(
+        dev,
+        name="Browser app",
+        client_type="public",
+        redirect_uris=[redirect_uri],
+        allowed_origins=allowed_origins(origin),
+    )
     verifier, challenge = pkce()
-    state["config"] = {"keyward": live_server.url, "clientId": application.client_id,
-                       "redirectUri": redirect_uri, "verifier": verifier}
+    state["config"] = {
+        "keyward": live_server.url,
+        "clientId": application.client_id,
+        "redirectUri": redirect_uri,
+        "verifier": verifier,
+    }
     log_in(page, "dev@acme.test", PASSWORD)
-    query = urllib.parse.urlencode({
-        "response_type": "code", "client_id": application.client_id, "redirect_uri": redirect_uri,
-        "scope": "read.me", "code_challenge": challenge, "code_challenge_method": "S256", "state": "s",
-    })
+    query = urllib.parse.urlencode(
+        {
+            "response_type": "code",
+            "client_id": application.client_id,
+            "redirect_uri": redirect_uri,
+            "scope": "read.me",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "state": "s",
+        }
+    )
     page.goto(f"/o/authorize/?{query}")
     page.get_by_role("button", name="Authorize").click()
     page.wait_for_url(redirect_uri + "?**")
@@ -105,7 +121,8 @@ def _flow(page, live_server, dev, spa_server, *, allowed_origins):
 
 
 def test_public_client_page_on_its_registered_origin_runs_code_pkce_and_refresh(
-        page, live_server, dev, org, spa_server, transactional_db):
+    page, live_server, dev, org, spa_server, transactional_db
+):
     result = _flow(page, live_server, dev, spa_server, allowed_origins=lambda origin: [origin])
     assert result["iss"] == live_server.url
     assert result["token"].get("status") == 200, result
@@ -113,14 +130,22 @@ def test_public_client_page_on_its_registered_origin_runs_code_pkce_and_refresh(
     renewed = result["refresh"]["body"]["access_token"]
     assert renewed != result["token"]["body"]["access_token"]
     assert "Failed to fetch" in result["api"]  # the API stays closed to browsers by default
-    request = urllib.request.Request(f"{live_server.url}/api/v1/me", headers={"Authorization": f"Bearer {renewed}"})
+    request = urllib.request.Request(
+        f"{live_server.url}/api/v1/me", headers={"Authorization": f"Bearer {renewed}"}
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         assert response.status == 200
 
 
 def test_public_client_page_on_an_unregistered_origin_cannot_read_the_token_response(
-        page, live_server, dev, org, spa_server, transactional_db):
-    result = _flow(page, live_server, dev, spa_server,
-                   allowed_origins=lambda origin: ["https://registered.example.com"])
+    page, live_server, dev, org, spa_server, transactional_db
+):
+    result = _flow(
+        page,
+        live_server,
+        dev,
+        spa_server,
+        allowed_origins=lambda origin: ["https://registered.example.com"],
+    )
     assert "Failed to fetch" in result["token"]["error"]
     assert "refresh" not in result

@@ -18,7 +18,9 @@ def _call(url, *, body=None, token=None, user_agent="pytest"):
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, headers=headers, method="POST" if data else "GET")
+    request = urllib.request.Request(
+        url, data=data, headers=headers, method="POST" if data else "GET"
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read() or b"null")
@@ -27,13 +29,18 @@ def _call(url, *, body=None, token=None, user_agent="pytest"):
 
 
 def _api_login(live_server, user_agent):
-    status, body = _call(f"{live_server.url}/api/v1/auth/token", user_agent=user_agent,
-                         body={"email": "alice@acme.test", "password": PASSWORD})
+    status, body = _call(
+        f"{live_server.url}/api/v1/auth/token",
+        user_agent=user_agent,
+        body={"email": "alice@acme.test", "password": PASSWORD},
+    )
     assert status == 200, body
     return body["token"]
 
 
-def test_ending_a_session_in_the_portal_makes_its_token_answer_401_at_once(page, live_server, alice, org):
+def test_ending_a_session_in_the_portal_makes_its_token_answer_401_at_once(
+    page, live_server, alice, org
+):
     cache.clear()  # the database cache table outlives transactional tests
     phone = _api_login(live_server, "Phone app 1.0")
     laptop = _api_login(live_server, "Laptop script 2.0")

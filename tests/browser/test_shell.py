@@ -32,12 +32,15 @@ def test_the_skip_link_is_first_and_lands_on_the_content(page, dev, org, transac
 def test_a_new_secret_takes_the_focus_and_copied_never_reads_it(page, dev, org, transactional_db):
     log_in(page, "dev@acme.test", PASSWORD)
     page.goto(f"/orgs/{org.public_id}/developer/")
-    page.evaluate("""(html) => {
+    page.evaluate(
+        """(html) => {
         const holder = document.createElement("div");
         holder.innerHTML = html;
         document.querySelector("main").append(holder);
         holder.dispatchEvent(new CustomEvent("htmx:load", {bubbles: true, detail: {elt: holder}}));
-    }""", PANEL)
+    }""",
+        PANEL,
+    )
     assert page.evaluate("document.activeElement.id") == "new-token-secret"
 
     page.locator('button[data-copy="#new-token-secret"]').click()
@@ -51,12 +54,19 @@ def test_a_new_secret_takes_the_focus_and_copied_never_reads_it(page, dev, org, 
 
 def test_a_result_page_with_a_secret_focuses_it_on_load(page, dev, org, transactional_db):
     log_in(page, "dev@acme.test", PASSWORD)
-    page.route("**/orgs/*/developer/", lambda route: route.fulfill(
-        status=200, content_type="text/html",
-        body=f'<!doctype html><html lang="en"><head><title>t</title><script src="/static/js/keyward.js" defer>'
-             f'</script></head><body><main>{PANEL}</main></body></html>'))
+    page.route(
+        "**/orgs/*/developer/",
+        lambda route: route.fulfill(
+            status=200,
+            content_type="text/html",
+            body=f'<!doctype html><html lang="en"><head><title>t</title><script src="/static/js/keyward.js" defer>'
+            f"</script></head><body><main>{PANEL}</main></body></html>",
+        ),
+    )
     page.goto(f"/orgs/{org.public_id}/developer/")
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'new-token-secret'")
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.id === 'new-token-secret'"
+    )
     assert page.locator("#token-secret").get_attribute("role") is None
 
 
@@ -78,7 +88,9 @@ def test_switching_organization_keeps_the_page(page, alice, org, transactional_d
     assert page.locator("#org-id").inner_text() == labs.public_id
 
 
-def test_a_phone_sees_the_whole_org_id_and_tabs_scroll_in_their_own_box(page, alice, org, transactional_db):
+def test_a_phone_sees_the_whole_org_id_and_tabs_scroll_in_their_own_box(
+    page, alice, org, transactional_db
+):
     page.set_viewport_size({"width": 390, "height": 844})
     log_in(page, "alice@acme.test", PASSWORD)
     page.goto(f"/orgs/{org.public_id}/developer/tokens/")
@@ -93,6 +105,7 @@ def _luminance(rgb):
     def channel(c):
         c = c / 255
         return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
     r, g, b = (channel(int(x)) for x in rgb)
     return 0.2126 * r + 0.7152 * g + 0.0722 * b
 
@@ -117,4 +130,6 @@ def test_control_borders_have_3_to_1_contrast(page, alice, org, transactional_db
     assert colours
     for control, border, background, page_background in colours:
         assert _contrast(border, page_background) >= 3, control
-        assert _contrast(border, background) >= 3 or _contrast(background, page_background) >= 3, control
+        assert _contrast(border, background) >= 3 or _contrast(background, page_background) >= 3, (
+            control
+        )

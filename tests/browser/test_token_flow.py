@@ -14,7 +14,9 @@ pytestmark = pytest.mark.browser
 
 
 def _get_me(live_server, token):
-    request = urllib.request.Request(f"{live_server.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    request = urllib.request.Request(
+        f"{live_server.url}/api/v1/me", headers={"Authorization": f"Bearer {token}"}
+    )
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
@@ -22,13 +24,17 @@ def _get_me(live_server, token):
         return error.code, json.loads(error.read())
 
 
-def test_developer_generates_copies_uses_renames_and_deletes_a_token(page, live_server, dev, org, transactional_db):
+def test_developer_generates_copies_uses_renames_and_deletes_a_token(
+    page, live_server, dev, org, transactional_db
+):
     cache.clear()  # the database cache table (throttle counters) outlives transactional tests
 
     log_in(page, "dev@acme.test", PASSWORD)
     page.goto(f"/orgs/{org.public_id}/")
     page.get_by_role("navigation", name="Sections").get_by_role("link", name="Developer").click()
-    page.get_by_role("navigation", name="Developer").get_by_role("link", name="Access tokens").click()
+    page.get_by_role("navigation", name="Developer").get_by_role(
+        "link", name="Access tokens"
+    ).click()
     page.wait_for_url(f"**/orgs/{org.public_id}/developer/tokens/")
 
     page.get_by_text("Generate new token").click()  # the list comes first; the form opens in place
@@ -56,7 +62,9 @@ def test_developer_generates_copies_uses_renames_and_deletes_a_token(page, live_
     page.locator("#rename-name").fill("CI deploys (prod)")
     page.get_by_role("button", name="Rename").click()
     page.locator("#token-name", has_text="CI deploys (prod)").wait_for()
-    page.locator("#token-list tbody tr", has_text="CI deploys (prod)").wait_for()  # the list reloaded itself
+    page.locator(
+        "#token-list tbody tr", has_text="CI deploys (prod)"
+    ).wait_for()  # the list reloaded itself
 
     page.get_by_role("link", name="Delete…").click()
     page.get_by_text("This cannot be undone.").wait_for()

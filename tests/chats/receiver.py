@@ -18,7 +18,9 @@ def verify(secret, header, body, *, now=None, tolerance=300):
         return False
     if abs((now or time.time()) - timestamp) > tolerance:
         return False  # stale: a replay
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    expected = hmac.new(
+        secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
+    ).hexdigest()
     return hmac.compare_digest(expected, fields.get("v1", ""))
 
 
@@ -69,5 +71,7 @@ class Receiver:
 
     def verified(self, secret, **kwargs):
         """Whether every request received carries a valid signature."""
-        return all(verify(secret, headers.get("Keyward-Signature", ""), body, **kwargs)
-                   for headers, body in self.received)
+        return all(
+            verify(secret, headers.get("Keyward-Signature", ""), body, **kwargs)
+            for headers, body in self.received
+        )

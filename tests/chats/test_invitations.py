@@ -11,12 +11,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def invitation(org, alice, mallory):
-    return services.invite_member(organization=org, email=mallory.email, role=Role.AGENT, by=alice,
-                                  by_role=Role.ADMIN)
+    return services.invite_member(
+        organization=org, email=mallory.email, role=Role.AGENT, by=alice, by_role=Role.ADMIN
+    )
 
 
-def test_the_invited_person_sees_the_invitation_on_their_organization_page(client, mallory, other_org,
-                                                                              invitation):
+def test_the_invited_person_sees_the_invitation_on_their_organization_page(
+    client, mallory, other_org, invitation
+):
     client.force_login(mallory)
     page = client.get(f"/orgs/{other_org.public_id}/").content.decode()
     assert "Acme invites you as Agent" in page
@@ -24,8 +26,9 @@ def test_the_invited_person_sees_the_invitation_on_their_organization_page(clien
 
 
 def test_a_person_without_an_organization_sees_it_on_the_home_page(client, org, alice):
-    invited = services.invite_member(organization=org, email="new@example.test", role=Role.AGENT, by=alice,
-                                     by_role=Role.ADMIN)
+    invited = services.invite_member(
+        organization=org, email="new@example.test", role=Role.AGENT, by=alice, by_role=Role.ADMIN
+    )
     user = User.objects.get(email="new@example.test")
     client.force_login(user)
     page = client.get("/").content.decode()

@@ -47,10 +47,13 @@ def _add(kind, org, n, author):
         elif kind == "services":
             Service.objects.create(organization=org, name=str(i))
         elif kind == "webhooks":
-            services.create_webhook(organization=org, url="https://e.com/h", event_categories=["message"], by=author)
+            services.create_webhook(
+                organization=org, url="https://e.com/h", event_categories=["message"], by=author
+            )
         elif kind == "users":
-            Membership.objects.create(organization=org, role=Role.AGENT,
-                                      user=User.objects.create_user(f"u{i}@x.test"))
+            Membership.objects.create(
+                organization=org, role=Role.AGENT, user=User.objects.create_user(f"u{i}@x.test")
+            )
         elif kind == "organizations":
             Organization.objects.create(name=str(i), slug=f"o-{i}", group=org.group)
         elif kind == "tokens":
@@ -58,7 +61,9 @@ def _add(kind, org, n, author):
 
 
 def _queries(api, secret, path):
-    AccessToken.objects.update(last_used_at=timezone.now())  # keep last-used writes out of the count
+    AccessToken.objects.update(
+        last_used_at=timezone.now()
+    )  # keep last-used writes out of the count
     with CaptureQueriesContext(connection) as captured:
         response = api.get(path, **bearer(secret))
     assert response.status_code == 200, response.content[:200]
@@ -66,15 +71,27 @@ def _queries(api, secret, path):
 
 
 @pytest.mark.parametrize(
-    "kind", ["conversations", "messages", "contacts", "knowledge-items", "forms", "services", "webhooks",
-             "users", "organizations", "tokens"]
+    "kind",
+    [
+        "conversations",
+        "messages",
+        "contacts",
+        "knowledge-items",
+        "forms",
+        "services",
+        "webhooks",
+        "users",
+        "organizations",
+        "tokens",
+    ],
 )
 def test_list_costs_the_same_for_1_and_50_items(api, alice, org, kind):
     _t, secret = issue(alice, scopes=["admin"], reach="account")
     chat = Conversation.objects.create(organization=org, subject="the chat")
-    path = {"messages": f"/api/v1/conversations/{chat.pk}/messages", "tokens": "/api/v1/tokens?scope=org"}.get(
-        kind, f"/api/v1/{kind}"
-    )
+    path = {
+        "messages": f"/api/v1/conversations/{chat.pk}/messages",
+        "tokens": "/api/v1/tokens?scope=org",
+    }.get(kind, f"/api/v1/{kind}")
     _add(kind, org, 1, alice)
     one = _queries(api, secret, path)
     _add(kind, org, 49, alice)

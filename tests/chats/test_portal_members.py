@@ -26,8 +26,10 @@ def test_admin_sees_every_member_with_actions(client, alice, dev, agent, org):
 
 
 def test_admin_invites_a_person_and_it_is_audited(client, alice, org):
-    response = login(client, alice).post(url("member_invite", org),
-                                         {"email": "new@acme.test", "role": "agent", "developer_access": "on"})
+    response = login(client, alice).post(
+        url("member_invite", org),
+        {"email": "new@acme.test", "role": "agent", "developer_access": "on"},
+    )
     assert response.status_code == 302
     invitation = Invitation.objects.pending().get(email="new@acme.test")
     assert (invitation.role, invitation.developer_access) == ("agent", True)
@@ -36,20 +38,26 @@ def test_admin_invites_a_person_and_it_is_audited(client, alice, org):
 
 
 def test_inviting_a_member_again_shows_the_error_in_the_form(client, alice, agent, org):
-    response = login(client, alice).post(url("member_invite", org), {"email": "agent@acme.test", "role": "agent"})
+    response = login(client, alice).post(
+        url("member_invite", org), {"email": "agent@acme.test", "role": "agent"}
+    )
     assert response.status_code == 400
     assert "already a member" in response.content.decode()
 
 
 def test_an_invalid_email_is_shown_in_place(client, alice, org):
-    response = login(client, alice).post(url("member_invite", org), {"email": "not-an-email", "role": "agent"})
+    response = login(client, alice).post(
+        url("member_invite", org), {"email": "not-an-email", "role": "agent"}
+    )
     assert response.status_code == 400
     assert 'aria-invalid="true"' in response.content.decode()
     assert not Invitation.objects.exists()
 
 
 def test_admin_changes_a_role_and_it_is_audited(client, alice, agent, org):
-    response = login(client, alice).post(url("member_role", org, membership(agent).pk), {"role": "bot"})
+    response = login(client, alice).post(
+        url("member_role", org, membership(agent).pk), {"role": "bot"}
+    )
     assert response.status_code == 302
     assert membership(agent).role == Role.BOT
     event = AuditEvent.objects.get(organization=org, action=AuditEvent.Action.MEMBER_CHANGED)
@@ -63,19 +71,26 @@ def test_an_admin_demotes_another_admin(client, alice, dev, org):
 
 
 def test_the_last_admin_cannot_be_demoted_and_is_told_why(client, alice, org):
-    response = login(client, alice).post(url("member_role", org, membership(alice).pk), {"role": "agent"},
-                                         follow=True)
+    response = login(client, alice).post(
+        url("member_role", org, membership(alice).pk), {"role": "agent"}, follow=True
+    )
     assert membership(alice).role == Role.ADMIN
     assert "at least one admin" in response.content.decode()
 
 
 def test_admin_grants_and_removes_developer_access(client, alice, agent, org):
     login(client, alice)
-    client.post(url("member_developer_access", org, membership(agent).pk), {"developer_access": "on"})
+    client.post(
+        url("member_developer_access", org, membership(agent).pk), {"developer_access": "on"}
+    )
     assert membership(agent).developer_access is True
     client.post(url("member_developer_access", org, membership(agent).pk), {})
     assert membership(agent).developer_access is False
-    details = list(AuditEvent.objects.filter(action=AuditEvent.Action.MEMBER_CHANGED).values_list("detail", flat=True))
+    details = list(
+        AuditEvent.objects.filter(action=AuditEvent.Action.MEMBER_CHANGED).values_list(
+            "detail", flat=True
+        )
+    )
     assert any("granted" in d for d in details) and any("removed" in d for d in details)
 
 
@@ -98,8 +113,16 @@ def test_admin_cannot_remove_themself(client, alice, org):
 
 def test_a_developer_cannot_manage_members(client, dev, agent, org):
     login(client, dev)
-    assert client.post(url("member_role", org, membership(agent).pk), {"role": "bot"}).status_code == 403
-    assert client.post(url("member_invite", org), {"email": "x@acme.test", "role": "agent"}).status_code == 403
+    assert (
+        client.post(url("member_role", org, membership(agent).pk), {"role": "bot"}).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            url("member_invite", org), {"email": "x@acme.test", "role": "agent"}
+        ).status_code
+        == 403
+    )
     assert membership(agent).role == Role.AGENT
 
 

@@ -37,8 +37,13 @@ def _ids(d):
 
 def _fill(path, d):
     resource = path.split("/")[3]
-    values = {"id": _ids(d).get(resource), "conversation_pk": d.chat.pk, "pk": d.message.pk, "key": "channel",
-              "delivery_id": d.delivery.pk}
+    values = {
+        "id": _ids(d).get(resource),
+        "conversation_pk": d.chat.pk,
+        "pk": d.message.pk,
+        "key": "channel",
+        "delivery_id": d.delivery.pk,
+    }
     return PARAM.sub(lambda m: str(values[m.group(1)]), path)
 
 
@@ -55,7 +60,10 @@ VOLATILE = {"last_used_at", "last_used_ip", "updated"}  # the caller's own token
 def _snapshot():
     rows = {}
     for model in apps.get_models():
-        if model._meta.app_label in {"accounts", "chats", "tokens"} and model._meta.model_name != "auditevent":
+        if (
+            model._meta.app_label in {"accounts", "chats", "tokens"}
+            and model._meta.model_name != "auditevent"
+        ):
             rows[model._meta.label] = sorted(
                 repr(sorted((k, v) for k, v in model_to_dict(o).items() if k not in VOLATILE))
                 for o in model._default_manager.all()
@@ -72,24 +80,32 @@ def acme_objects(acme, alice, agent):
     return acme
 
 
-BODIES = {"post": {"name": "x", "text": "x", "key": "k", "value": "v"}, "patch": {"name": "x", "text": "x",
-                                                                                    "value": "v"}}
+BODIES = {
+    "post": {"name": "x", "text": "x", "key": "k", "value": "v"},
+    "patch": {"name": "x", "text": "x", "value": "v"},
+}
 
 
-def test_outsider_gets_404_on_every_object_route_and_nothing_changes(api, acme_objects, globex, mallory):
+def test_outsider_gets_404_on_every_object_route_and_nothing_changes(
+    api, acme_objects, globex, mallory
+):
     _t, secret = issue(mallory, scopes=ADMIN_SCOPES)
     before = _snapshot()
     answers = {}
     for path, method in _object_routes():
         url = _fill(path, acme_objects)
-        response = getattr(api, method.lower())(url, BODIES.get(method.lower()), format="json", **bearer(secret))
+        response = getattr(api, method.lower())(
+            url, BODIES.get(method.lower()), format="json", **bearer(secret)
+        )
         answers[f"{method} {url}"] = response.status_code
     assert len(answers) >= 25
     assert {k: v for k, v in answers.items() if v != 404} == {}
     assert _snapshot() == before
 
 
-def test_a_credential_lacking_the_scope_gets_403_naming_it_on_every_operation(api, acme_objects, alice):
+def test_a_credential_lacking_the_scope_gets_403_naming_it_on_every_operation(
+    api, acme_objects, alice
+):
     from tokens.permissions import required_scopes
 
     refused = {}
@@ -97,9 +113,13 @@ def test_a_credential_lacking_the_scope_gets_403_naming_it_on_every_operation(ap
         needed = list(required_scopes(view, method))
         if not needed or "/auth/" in path:
             continue
-        _t, secret = issue(alice, scopes=[s for s in ADMIN_SCOPES if s not in needed] or ["read.me"])
+        _t, secret = issue(
+            alice, scopes=[s for s in ADMIN_SCOPES if s not in needed] or ["read.me"]
+        )
         url = _fill(path, acme_objects) if "{" in path else path
-        response = getattr(api, method.lower())(url, BODIES.get(method.lower()), format="json", **bearer(secret))
+        response = getattr(api, method.lower())(
+            url, BODIES.get(method.lower()), format="json", **bearer(secret)
+        )
         refused[f"{method} {path}"] = (response.status_code, response.json().get("missingScopes"))
         assert refused[f"{method} {path}"] == (403, needed), f"{method} {path}"
     assert len(refused) >= 40
@@ -128,18 +148,26 @@ def test_account_reach_is_only_for_group_owners(dev, acme):
 
 
 def test_app_user_credential_reads_its_own_contacts_conversation_only(api, alice, acme):
-    _t, secret = issue(alice, scopes=["admin"], reach="appUser", app_user_id=acme.contact.external_id)
+    _t, secret = issue(
+        alice, scopes=["admin"], reach="appUser", app_user_id=acme.contact.external_id
+    )
     assert api.get(f"/api/v1/conversations/{acme.chat.pk}", **bearer(secret)).status_code == 200
-    assert api.get(f"/api/v1/conversations/{acme.other_chat.pk}", **bearer(secret)).status_code == 404
+    assert (
+        api.get(f"/api/v1/conversations/{acme.other_chat.pk}", **bearer(secret)).status_code == 404
+    )
     listed = {c["id"] for c in api.get("/api/v1/conversations", **bearer(secret)).json()["results"]}
     assert listed == {acme.chat.pk}
 
 
 def test_app_user_credential_sees_only_its_own_messages(api, alice, acme):
-    _t, secret = issue(alice, scopes=["admin"], reach="appUser", app_user_id=acme.contact.external_id)
+    _t, secret = issue(
+        alice, scopes=["admin"], reach="appUser", app_user_id=acme.contact.external_id
+    )
     own = api.get(f"/api/v1/conversations/{acme.chat.pk}/messages", **bearer(secret))
-    other = api.get(f"/api/v1/conversations/{acme.other_chat.pk}/messages/{acme.other_message.pk}",
-                    **bearer(secret))
+    other = api.get(
+        f"/api/v1/conversations/{acme.other_chat.pk}/messages/{acme.other_message.pk}",
+        **bearer(secret),
+    )
     assert own.status_code == 200 and len(own.json()["results"]) == 1
     assert other.status_code == 404
 
@@ -147,31 +175,52 @@ def test_app_user_credential_sees_only_its_own_messages(api, alice, acme):
 def test_guest_reaches_only_the_conversation_of_the_contact_they_chat_as(api, guest, acme):
     _t, secret = issue(guest, scopes=["guest"])
     assert api.get(f"/api/v1/conversations/{acme.chat.pk}", **bearer(secret)).status_code == 200
-    assert api.get(f"/api/v1/conversations/{acme.other_chat.pk}", **bearer(secret)).status_code == 404
-    posted = api.post(f"/api/v1/conversations/{acme.other_chat.pk}/messages", {"text": "x"}, format="json",
-                      **bearer(secret))
+    assert (
+        api.get(f"/api/v1/conversations/{acme.other_chat.pk}", **bearer(secret)).status_code == 404
+    )
+    posted = api.post(
+        f"/api/v1/conversations/{acme.other_chat.pk}/messages",
+        {"text": "x"},
+        format="json",
+        **bearer(secret),
+    )
     assert posted.status_code == 404
 
 
 def test_guest_message_is_authored_by_their_contact(api, guest, acme):
     _t, secret = issue(guest, scopes=["guest"])
-    response = api.post(f"/api/v1/conversations/{acme.chat.pk}/messages", {"text": "hi"}, format="json",
-                        **bearer(secret))
+    response = api.post(
+        f"/api/v1/conversations/{acme.chat.pk}/messages",
+        {"text": "hi"},
+        format="json",
+        **bearer(secret),
+    )
     assert response.status_code == 201
     assert response.json()["author"] == f"contact:{acme.contact.external_id}"
 
 
 def test_posting_as_the_bot_needs_impersonate_bot(api, agent, dev, acme):
     _t, agent_secret = issue(agent, scopes=["agent"])
-    refused = api.post(f"/api/v1/conversations/{acme.chat.pk}/messages", {"text": "x", "asBot": True},
-                       format="json", **bearer(agent_secret))
+    refused = api.post(
+        f"/api/v1/conversations/{acme.chat.pk}/messages",
+        {"text": "x", "asBot": True},
+        format="json",
+        **bearer(agent_secret),
+    )
     assert refused.status_code == 403
     assert refused.json()["missingScopes"] == ["impersonate.bot"]
     _t, bot_secret = issue(dev, scopes=["bot"])
-    posted = api.post(f"/api/v1/conversations/{acme.chat.pk}/messages", {"text": "x", "asBot": True},
-                      format="json", **bearer(bot_secret))
+    posted = api.post(
+        f"/api/v1/conversations/{acme.chat.pk}/messages",
+        {"text": "x", "asBot": True},
+        format="json",
+        **bearer(bot_secret),
+    )
     assert posted.status_code == 201
-    assert posted.json()["author"] == f"user:{acme.org.memberships.get(user__is_service_account=True).user_id}"
+    assert (
+        posted.json()["author"]
+        == f"user:{acme.org.memberships.get(user__is_service_account=True).user_id}"
+    )
 
 
 def test_users_read_with_read_users_shows_limited_fields_and_my_orgs_all(api, alice, dev, acme):
@@ -185,8 +234,12 @@ def test_users_read_with_read_users_shows_limited_fields_and_my_orgs_all(api, al
 
 def test_webhook_secret_is_shown_once(api, alice, acme):
     _t, secret = issue(alice, scopes=["admin"])
-    created = api.post("/api/v1/webhooks", {"url": "https://example.com/h", "eventCategories": ["message"]},
-                       format="json", **bearer(secret))
+    created = api.post(
+        "/api/v1/webhooks",
+        {"url": "https://example.com/h", "eventCategories": ["message"]},
+        format="json",
+        **bearer(secret),
+    )
     assert created.status_code == 201
     signing = created.json()["secret"]
     assert signing.startswith("kw_whsec_")

@@ -11,17 +11,22 @@ pytestmark = pytest.mark.django_db
 
 
 def _invite(api, secret, email, **extra):
-    return api.post("/api/v1/users", {"email": email, "name": "Probe", **extra}, format="json", **bearer(secret))
+    return api.post(
+        "/api/v1/users", {"email": email, "name": "Probe", **extra}, format="json", **bearer(secret)
+    )
 
 
-def test_adding_an_existing_person_answers_exactly_like_adding_a_new_email(api, alice, org, mallory):
+def test_adding_an_existing_person_answers_exactly_like_adding_a_new_email(
+    api, alice, org, mallory
+):
     _t, secret = issue(alice, scopes=["admin"])
     existing = _invite(api, secret, mallory.email)
     new = _invite(api, secret, "nobody@globex.test")
     assert existing.status_code == new.status_code == 202
     assert set(existing.json()) == set(new.json())
-    assert {k: v for k, v in existing.json().items() if k != "email"} == \
-        {k: v for k, v in new.json().items() if k != "email"}
+    assert {k: v for k, v in existing.json().items() if k != "email"} == {
+        k: v for k, v in new.json().items() if k != "email"
+    }
     assert existing.json()["status"] == "invited"
 
 
@@ -57,17 +62,25 @@ def test_inviting_is_audited(api, alice, org):
 def test_nobody_outside_a_persons_organizations_renames_them(api, alice, agent, other_org):
     Membership.objects.create(user=agent, organization=other_org, role="agent")
     _t, secret = issue(alice, scopes=["admin"])
-    response = api.patch(f"/api/v1/users/{agent.pk}", {"name": "Renamed"}, format="json", **bearer(secret))
+    response = api.patch(
+        f"/api/v1/users/{agent.pk}", {"name": "Renamed"}, format="json", **bearer(secret)
+    )
     assert response.status_code == 403
     assert response.json()["code"] == "name_not_allowed"
     agent.refresh_from_db()
     assert agent.name == ""
 
 
-def test_an_admin_of_a_persons_only_organization_renames_them_and_it_is_audited(api, alice, agent, org):
+def test_an_admin_of_a_persons_only_organization_renames_them_and_it_is_audited(
+    api, alice, agent, org
+):
     _t, secret = issue(alice, scopes=["admin"])
-    response = api.patch(f"/api/v1/users/{agent.pk}", {"name": "Agent Smith", "role": "bot"}, format="json",
-                         **bearer(secret))
+    response = api.patch(
+        f"/api/v1/users/{agent.pk}",
+        {"name": "Agent Smith", "role": "bot"},
+        format="json",
+        **bearer(secret),
+    )
     assert response.status_code == 200
     agent.refresh_from_db()
     assert agent.name == "Agent Smith"

@@ -29,8 +29,12 @@ def admin_secret(alice):
 
 def subscribe(api, secret, url, categories=("credentials",)):
     """A webhook created through the API; returns (id, signing secret)."""
-    response = api.post("/api/v1/webhooks", {"url": url, "eventCategories": list(categories)}, format="json",
-                        **bearer(secret))
+    response = api.post(
+        "/api/v1/webhooks",
+        {"url": url, "eventCategories": list(categories)},
+        format="json",
+        **bearer(secret),
+    )
     assert response.status_code == 201, response.json()
     return response.json()["id"], response.json()["secret"]
 
@@ -42,27 +46,44 @@ def delivery_log(api, secret, hook):
 
 
 def test_a_subscribed_webhook_receives_created_and_revoked_with_a_valid_signature(
-        api, alice, admin_secret, django_capture_on_commit_callbacks):
+    api, alice, admin_secret, django_capture_on_commit_callbacks
+):
     with Receiver() as receiver:
         hook, signing_secret = subscribe(api, admin_secret, receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
-            created = api.post("/api/v1/tokens", {"name": "ci", "scopes": ["read.me"]}, format="json",
-                               **bearer(admin_secret))
+            created = api.post(
+                "/api/v1/tokens",
+                {"name": "ci", "scopes": ["read.me"]},
+                format="json",
+                **bearer(admin_secret),
+            )
         with django_capture_on_commit_callbacks(execute=True):
-            assert api.delete(f"/api/v1/tokens/{created.json()['id']}", **bearer(admin_secret)).status_code == 204
+            assert (
+                api.delete(
+                    f"/api/v1/tokens/{created.json()['id']}", **bearer(admin_secret)
+                ).status_code
+                == 204
+            )
     assert [e["type"] for e in receiver.events()] == ["credential.created", "credential.revoked"]
     assert receiver.verified(signing_secret)
     assert not receiver.verified("kw_whsec_not-the-secret")
     data = receiver.events()[0]["data"]["credential"]
     assert (data["kind"], data["id"], data["name"]) == ("personal", created.json()["id"], "ci")
-    assert (data["owner"], data["scopes"], data["last4"]) == ("alice@acme.test", ["read.me"],
-                                                              created.json()["token"][-4:])
+    assert (data["owner"], data["scopes"], data["last4"]) == (
+        "alice@acme.test",
+        ["read.me"],
+        created.json()["token"][-4:],
+    )
     assert created.json()["token"] not in repr(receiver.received)
-    assert [d["status"] for d in delivery_log(api, admin_secret, hook)] == ["succeeded", "succeeded"]
+    assert [d["status"] for d in delivery_log(api, admin_secret, hook)] == [
+        "succeeded",
+        "succeeded",
+    ]
 
 
 def test_a_webhook_of_other_categories_hears_nothing_of_credentials(
-        api, alice, admin_secret, django_capture_on_commit_callbacks):
+    api, alice, admin_secret, django_capture_on_commit_callbacks
+):
     with Receiver() as receiver:
         subscribe(api, admin_secret, receiver.url, categories=["message"])
         with django_capture_on_commit_callbacks(execute=True):
@@ -71,7 +92,8 @@ def test_a_webhook_of_other_categories_hears_nothing_of_credentials(
 
 
 def test_a_receiver_answering_500_twice_gets_the_event_on_the_third_attempt(
-        api, org, alice, admin_secret, django_capture_on_commit_callbacks):
+    api, org, alice, admin_secret, django_capture_on_commit_callbacks
+):
     with Receiver([500, 500]) as receiver:
         hook, signing_secret = subscribe(api, admin_secret, receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
@@ -88,7 +110,11 @@ def test_a_receiver_answering_500_twice_gets_the_event_on_the_third_attempt(
     assert receiver.verified(signing_secret, now=delivery.next_attempt_at.timestamp())
     [row] = delivery_log(api, admin_secret, hook)
     assert (row["status"], row["attempts"], row["responseStatus"], row["eventType"]) == (
-        "succeeded", 3, 200, "credential.expiring")
+        "succeeded",
+        3,
+        200,
+        "credential.expiring",
+    )
     assert row["responseMs"] is not None and row["nextAttemptAt"] is None
 
 
@@ -98,13 +124,19 @@ def test_a_timeout_is_retried(api, org, alice, admin_secret, django_capture_on_c
         with django_capture_on_commit_callbacks(execute=True):
             emit(org, "credential.expired", {})
         delivery = WebhookDelivery.objects.get()
-        assert (delivery.status, delivery.last_error, delivery.response_status) == ("pending", "timed out", None)
+        assert (delivery.status, delivery.last_error, delivery.response_status) == (
+            "pending",
+            "timed out",
+            None,
+        )
         deliveries.retry_due(now=delivery.next_attempt_at)
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("succeeded", 2)
 
 
-def test_a_refused_connection_is_retried(api, org, alice, admin_secret, django_capture_on_commit_callbacks):
+def test_a_refused_connection_is_retried(
+    api, org, alice, admin_secret, django_capture_on_commit_callbacks
+):
     with Receiver() as receiver:
         url = receiver.url
     subscribe(api, admin_secret, url)  # nobody listens there any more
@@ -114,8 +146,9 @@ def test_a_refused_connection_is_retried(api, org, alice, admin_secret, django_c
     assert delivery.status == "pending" and delivery.last_error.startswith("connection failed")
 
 
-def test_deliveries_give_up_when_the_retry_window_closes(api, org, alice, admin_secret,
-                                                         django_capture_on_commit_callbacks):
+def test_deliveries_give_up_when_the_retry_window_closes(
+    api, org, alice, admin_secret, django_capture_on_commit_callbacks
+):
     with Receiver([500] * 100) as receiver:
         hook, _ = subscribe(api, admin_secret, receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
@@ -142,32 +175,41 @@ def test_a_4xx_is_not_retried(api, org, alice, admin_secret, django_capture_on_c
     assert deliveries.due_ids(timezone.now() + dt.timedelta(days=1)) == []
 
 
-def test_redeliver_sends_the_same_event_again(api, org, alice, admin_secret, django_capture_on_commit_callbacks):
+def test_redeliver_sends_the_same_event_again(
+    api, org, alice, admin_secret, django_capture_on_commit_callbacks
+):
     with Receiver([410]) as receiver:
         hook, signing_secret = subscribe(api, admin_secret, receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
             emit(org, "credential.expired", {})
         [row] = delivery_log(api, admin_secret, hook)
         with django_capture_on_commit_callbacks(execute=True):
-            response = api.post(f"/api/v1/webhooks/{hook}/deliveries/{row['id']}/redeliver", **bearer(admin_secret))
+            response = api.post(
+                f"/api/v1/webhooks/{hook}/deliveries/{row['id']}/redeliver", **bearer(admin_secret)
+            )
     assert response.status_code == 202
     assert receiver.received[0][1] == receiver.received[1][1]
     assert receiver.verified(signing_secret)
     assert delivery_log(api, admin_secret, hook)[0]["status"] == "succeeded"
 
 
-def test_another_organizations_delivery_log_answers_404(api, org, alice, admin_secret, mallory, other_org,
-                                                        django_capture_on_commit_callbacks):
+def test_another_organizations_delivery_log_answers_404(
+    api, org, alice, admin_secret, mallory, other_org, django_capture_on_commit_callbacks
+):
     hook, _ = subscribe(api, admin_secret, "https://hooks.example.com/k")
     with django_capture_on_commit_callbacks(execute=False):
         emit(org, "credential.expired", {})
     delivery = WebhookDelivery.objects.get()
     _t, outsider = issue(mallory, scopes=["admin"])
     assert api.get(f"/api/v1/webhooks/{hook}/deliveries", **bearer(outsider)).status_code == 404
-    answer = api.post(f"/api/v1/webhooks/{hook}/deliveries/{delivery.pk}/redeliver", **bearer(outsider))
+    answer = api.post(
+        f"/api/v1/webhooks/{hook}/deliveries/{delivery.pk}/redeliver", **bearer(outsider)
+    )
     assert (answer.status_code, answer.json()["code"]) == (404, "not_found")
     own_hook, _ = subscribe(api, outsider, "https://hooks.example.com/g")
-    wrong = api.post(f"/api/v1/webhooks/{own_hook}/deliveries/{delivery.pk}/redeliver", **bearer(outsider))
+    wrong = api.post(
+        f"/api/v1/webhooks/{own_hook}/deliveries/{delivery.pk}/redeliver", **bearer(outsider)
+    )
     assert wrong.status_code == 404
 
 
@@ -178,27 +220,46 @@ def test_the_signature_is_refused_when_stale():
     assert not verify("kw_whsec_x", header, b"{ }", now=1_000_100)
 
 
-@pytest.mark.parametrize("url", [
-    "http://127.0.0.1:8080/h", "http://localhost/h", "http://10.1.2.3/h", "http://192.168.0.5/h",
-    "http://169.254.169.254/latest/meta-data", "http://[::1]/h", "http://[fe80::1]/h", "http://100.64.0.1/h",
-    "http://[::ffff:127.0.0.1]/h",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/h",
+        "http://localhost/h",
+        "http://10.1.2.3/h",
+        "http://192.168.0.5/h",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]/h",
+        "http://[fe80::1]/h",
+        "http://100.64.0.1/h",
+        "http://[::ffff:127.0.0.1]/h",
+    ],
+)
 def test_private_addresses_are_refused_unless_allowed(api, settings, admin_secret, url):
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
-    response = api.post("/api/v1/webhooks", {"url": url, "eventCategories": ["credentials"]}, format="json",
-                        **bearer(admin_secret))
+    response = api.post(
+        "/api/v1/webhooks",
+        {"url": url, "eventCategories": ["credentials"]},
+        format="json",
+        **bearer(admin_secret),
+    )
     assert (response.status_code, response.json()["code"]) == (400, "webhook_url_not_allowed")
 
 
 def test_changing_a_url_to_a_private_address_is_refused(api, settings, admin_secret):
     hook, _ = subscribe(api, admin_secret, "https://93.184.215.14/h")
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
-    response = api.patch(f"/api/v1/webhooks/{hook}", {"url": "http://127.0.0.1/h"}, format="json",
-                         **bearer(admin_secret))
+    response = api.patch(
+        f"/api/v1/webhooks/{hook}",
+        {"url": "http://127.0.0.1/h"},
+        format="json",
+        **bearer(admin_secret),
+    )
     assert (response.status_code, response.json()["code"]) == (400, "webhook_url_not_allowed")
 
 
-def test_delivery_checks_the_address_again(api, org, settings, admin_secret, django_capture_on_commit_callbacks):
+def test_delivery_checks_the_address_again(
+    api, org, settings, admin_secret, django_capture_on_commit_callbacks
+):
     with Receiver() as receiver:
         subscribe(api, admin_secret, receiver.url)  # allowed then; DNS (or the rule) changed since
         settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
@@ -206,7 +267,10 @@ def test_delivery_checks_the_address_again(api, org, settings, admin_secret, dja
             emit(org, "credential.expired", {})
     delivery = WebhookDelivery.objects.get()
     assert receiver.received == []
-    assert (delivery.status, delivery.last_error) == ("failed", "127.0.0.1 resolves to no public address")
+    assert (delivery.status, delivery.last_error) == (
+        "failed",
+        "127.0.0.1 resolves to no public address",
+    )
 
 
 def test_two_attempts_at_once_send_once(org, alice, api, admin_secret):
@@ -219,8 +283,9 @@ def test_two_attempts_at_once_send_once(org, alice, api, admin_secret):
     assert deliveries.claim(delivery.pk, now + deliveries.LEASE) is True  # the first died: retried
 
 
-def test_the_portal_shows_each_webhooks_delivery_log_to_admins(api, client, org, alice, dev, admin_secret,
-                                                              django_capture_on_commit_callbacks):
+def test_the_portal_shows_each_webhooks_delivery_log_to_admins(
+    api, client, org, alice, dev, admin_secret, django_capture_on_commit_callbacks
+):
     with Receiver([503]) as receiver:
         hook, _ = subscribe(api, admin_secret, receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
@@ -228,12 +293,18 @@ def test_the_portal_shows_each_webhooks_delivery_log_to_admins(api, client, org,
         delivery = WebhookDelivery.objects.get()
         login(client, alice)
         listing = client.get(f"/orgs/{org.public_id}/admin/webhooks/")
-        assert listing.status_code == 200 and f"/admin/webhooks/{hook}/deliveries/" in listing.content.decode()
-        log = client.get(f"/orgs/{org.public_id}/admin/webhooks/{hook}/deliveries/").content.decode()
+        assert (
+            listing.status_code == 200
+            and f"/admin/webhooks/{hook}/deliveries/" in listing.content.decode()
+        )
+        log = client.get(
+            f"/orgs/{org.public_id}/admin/webhooks/{hook}/deliveries/"
+        ).content.decode()
         assert "credential.expiring" in log and "HTTP 503" in log and "Pending" in log
         with django_capture_on_commit_callbacks(execute=True):
             redelivered = client.post(
-                f"/orgs/{org.public_id}/admin/webhooks/{hook}/deliveries/{delivery.pk}/redeliver/")
+                f"/orgs/{org.public_id}/admin/webhooks/{hook}/deliveries/{delivery.pk}/redeliver/"
+            )
     assert redelivered.status_code == 302
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == ("succeeded", 2)
@@ -241,43 +312,60 @@ def test_the_portal_shows_each_webhooks_delivery_log_to_admins(api, client, org,
     assert client.get(f"/orgs/{org.public_id}/admin/webhooks/{hook}/deliveries/").status_code == 403
 
 
-def test_another_organizations_webhook_page_answers_404(client, org, alice, mallory, other_org, api, admin_secret):
+def test_another_organizations_webhook_page_answers_404(
+    client, org, alice, mallory, other_org, api, admin_secret
+):
     hook, _ = subscribe(api, admin_secret, "https://hooks.example.com/k")
     login(client, mallory)
-    assert client.get(f"/orgs/{other_org.public_id}/admin/webhooks/{hook}/deliveries/").status_code == 404
+    assert (
+        client.get(f"/orgs/{other_org.public_id}/admin/webhooks/{hook}/deliveries/").status_code
+        == 404
+    )
     assert client.get(f"/orgs/{org.public_id}/admin/webhooks/{hook}/deliveries/").status_code == 404
 
 
 def test_on_the_database_queue_a_retry_is_a_task_deferred_to_its_time(
-        api, org, alice, admin_secret, settings, django_capture_on_commit_callbacks):
+    api, org, alice, admin_secret, settings, django_capture_on_commit_callbacks
+):
     from django_tasks_db.models import DBTaskResult
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
     with Receiver([500]) as receiver:
         subscribe(api, admin_secret, receiver.url)
         with django_capture_on_commit_callbacks(execute=True):
             emit(org, "credential.expiring", {})
         [queued] = DBTaskResult.objects.all()
-        assert (queued.task_path, queued.args_kwargs["args"]) == ("chats.deliveries.deliver", [
-            WebhookDelivery.objects.get().pk])
+        assert (queued.task_path, queued.args_kwargs["args"]) == (
+            "chats.deliveries.deliver",
+            [WebhookDelivery.objects.get().pk],
+        )
         with django_capture_on_commit_callbacks(execute=True):
             queued.task.call(*queued.args_kwargs["args"])  # what a db_worker does with it
     delivery = WebhookDelivery.objects.get()
     retry = DBTaskResult.objects.exclude(pk=queued.pk).get()
-    assert (retry.task_path, retry.run_after) == ("chats.deliveries.deliver", delivery.next_attempt_at)
+    assert (retry.task_path, retry.run_after) == (
+        "chats.deliveries.deliver",
+        delivery.next_attempt_at,
+    )
     assert len(receiver.received) == 1
 
 
 def test_a_leak_report_reaches_a_subscribed_webhook_as_credential_leaked(
-        api, org, alice, dev, admin_secret, settings, django_capture_on_commit_callbacks):
+    api, org, alice, dev, admin_secret, settings, django_capture_on_commit_callbacks
+):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
     from tests.tokens.test_leaks import KEY_ID, post, report
 
     key = ec.generate_private_key(ec.SECP256R1())
-    settings.SECRET_SCANNING_PUBLIC_KEYS = {KEY_ID: key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()}
+    settings.SECRET_SCANNING_PUBLIC_KEYS = {
+        KEY_ID: key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    }
     token, leaked = issue(dev, scopes=["read.me"], name="pasted")
     with Receiver() as receiver:
         _hook, signing_secret = subscribe(api, admin_secret, receiver.url)
@@ -288,11 +376,15 @@ def test_a_leak_report_reaches_a_subscribed_webhook_as_credential_leaked(
     assert "credential.leaked" in types and "credential.revoked" in types
     [event] = [e for e in receiver.events() if e["type"] == "credential.leaked"]
     assert (event["data"]["credential"]["id"], event["data"]["url"]) == (
-        token.pk, "https://github.com/acme/app/blob/main/.env")
+        token.pk,
+        "https://github.com/acme/app/blob/main/.env",
+    )
     assert receiver.verified(signing_secret) and leaked not in repr(receiver.received)
 
 
-def test_a_url_that_cannot_be_called_fails_at_once(api, org, alice, admin_secret, django_capture_on_commit_callbacks):
+def test_a_url_that_cannot_be_called_fails_at_once(
+    api, org, alice, admin_secret, django_capture_on_commit_callbacks
+):
     subscribe(api, admin_secret, "https://hooks.example.com:99999/k")
     with django_capture_on_commit_callbacks(execute=True):
         emit(org, "credential.expired", {})
@@ -310,23 +402,40 @@ def test_real_workers_and_a_real_scheduler_deliver_after_a_500(org, alice, dev, 
     from chats import services as chat_services
     from tests.tokens.test_background import manage, process_env
 
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
     env = {**process_env(), "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true"}
     with Receiver([500]) as receiver:
-        issued = chat_services.create_webhook(organization=org, url=receiver.url, event_categories=["credentials"],
-                                              by=alice)
+        issued = chat_services.create_webhook(
+            organization=org, url=receiver.url, event_categories=["credentials"], by=alice
+        )
         signing_secret = issued.secret.reveal()
-        workers = [manage("db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay", env=env)
-                   for _ in range(2)]
+        workers = [
+            manage("db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay", env=env)
+            for _ in range(2)
+        ]
         try:
             issue(dev, scopes=["read.me"], name="from a worker")
             deadline = clock.monotonic() + 60
-            while clock.monotonic() < deadline and not WebhookDelivery.objects.filter(attempts=1).exists():
+            while (
+                clock.monotonic() < deadline
+                and not WebhookDelivery.objects.filter(attempts=1).exists()
+            ):
                 clock.sleep(0.2)
             delivery = WebhookDelivery.objects.get()
-            assert (delivery.status, delivery.attempts, delivery.response_status) == ("pending", 1, 500)
-            scheduler = manage("run_schedule", "webhook-retries", "--now", delivery.next_attempt_at.isoformat(),
-                               env=env)
+            assert (delivery.status, delivery.attempts, delivery.response_status) == (
+                "pending",
+                1,
+                500,
+            )
+            scheduler = manage(
+                "run_schedule",
+                "webhook-retries",
+                "--now",
+                delivery.next_attempt_at.isoformat(),
+                env=env,
+            )
             output = scheduler.communicate(timeout=60)[0]
             assert scheduler.returncode == 0, output
         finally:

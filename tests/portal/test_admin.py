@@ -6,7 +6,8 @@ def test_every_model_has_an_admin_screen():
     from django.contrib import admin
 
     missing = [
-        m._meta.label for m in apps.get_models()
+        m._meta.label
+        for m in apps.get_models()
         if m._meta.app_label in {"accounts", "tokens", "chats"} and m not in admin.site._registry
     ]
     assert missing == []

@@ -12,14 +12,25 @@ PRINT = (
     "'port': s.EMAIL_PORT, 'tls': s.EMAIL_USE_TLS, 'sender': s.DEFAULT_FROM_EMAIL, 'base': s.PORTAL_BASE_URL, "
     "'keys': s.SECRET_SCANNING_PUBLIC_KEYS, 'tasks': s.TASKS['default']['BACKEND']}))"
 )
-MANAGED = {"EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "DEFAULT_FROM_EMAIL", "PORTAL_BASE_URL",
-           "SECRET_SCANNING_PUBLIC_KEYS"}
+MANAGED = {
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_USE_TLS",
+    "DEFAULT_FROM_EMAIL",
+    "PORTAL_BASE_URL",
+    "SECRET_SCANNING_PUBLIC_KEYS",
+}
 
 
 def settings_with(**env):
     clean = {k: v for k, v in os.environ.items() if k not in MANAGED}
-    return subprocess.run([sys.executable, "-c", PRINT], env={**clean, **env}, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", PRINT],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_without_email_host_mail_goes_to_the_console_and_tasks_to_the_database_queue():
@@ -30,10 +41,14 @@ def test_without_email_host_mail_goes_to_the_console_and_tasks_to_the_database_q
 
 
 def test_email_host_switches_to_smtp_under_djangos_own_names():
-    result = json.loads(settings_with(
-        EMAIL_HOST="smtp.example", EMAIL_USE_TLS="true", DEFAULT_FROM_EMAIL="Keyward <k@example>",
-        PORTAL_BASE_URL="https://keyward.example/",
-    ).stdout)
+    result = json.loads(
+        settings_with(
+            EMAIL_HOST="smtp.example",
+            EMAIL_USE_TLS="true",
+            DEFAULT_FROM_EMAIL="Keyward <k@example>",
+            PORTAL_BASE_URL="https://keyward.example/",
+        ).stdout
+    )
     assert result["backend"] == "django.core.mail.backends.smtp.EmailBackend"
     assert (result["host"], result["port"], result["tls"]) == ("smtp.example", 587, True)
     assert result["sender"] == "Keyward <k@example>" and result["base"] == "https://keyward.example"
@@ -42,8 +57,14 @@ def test_email_host_switches_to_smtp_under_djangos_own_names():
 @pytest.mark.parametrize(
     "env, message",
     [
-        ({"SECRET_SCANNING_PUBLIC_KEYS": "not json"}, "SECRET_SCANNING_PUBLIC_KEYS must be a JSON object"),
-        ({"SECRET_SCANNING_PUBLIC_KEYS": '{"k": "abc"}'}, "map each key identifier to a PEM public key"),
+        (
+            {"SECRET_SCANNING_PUBLIC_KEYS": "not json"},
+            "SECRET_SCANNING_PUBLIC_KEYS must be a JSON object",
+        ),
+        (
+            {"SECRET_SCANNING_PUBLIC_KEYS": '{"k": "abc"}'},
+            "map each key identifier to a PEM public key",
+        ),
         ({"PORTAL_BASE_URL": "keyward.example"}, "PORTAL_BASE_URL must start with http"),
     ],
 )

@@ -42,7 +42,9 @@ def test_healthz_is_200_when_the_database_answers(client):
 
 
 def test_healthz_is_503_json_when_the_database_does_not_answer(client):
-    with mock.patch("django.db.backends.utils.CursorWrapper.execute", side_effect=OperationalError("down")):
+    with mock.patch(
+        "django.db.backends.utils.CursorWrapper.execute", side_effect=OperationalError("down")
+    ):
         response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["code"] == "service_unavailable"
@@ -50,7 +52,9 @@ def test_healthz_is_503_json_when_the_database_does_not_answer(client):
 
 def test_api_answers_503_not_500_when_the_database_fails(client, alice):
     client.force_login(alice)
-    with mock.patch("chats.api.users.Membership.objects.filter", side_effect=OperationalError("down")):
+    with mock.patch(
+        "chats.api.users.Membership.objects.filter", side_effect=OperationalError("down")
+    ):
         response = client.get("/api/v1/me")
     assert response.status_code == 503
     assert response.json()["code"] == "service_unavailable"
@@ -61,4 +65,3 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
     docs = client.get("/api/docs/").content.decode()
     assert "cdn" not in docs.lower()
     assert "/static/drf_spectacular_sidecar/" in docs
-

@@ -8,7 +8,11 @@ def test_postgres_url_becomes_a_persistent_checked_connection():
     db = database_from_url("postgres://kw:s%40cret@db.example:5433/keyward")
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"], db["HOST"], db["PORT"]) == (
-        "keyward", "kw", "s@cret", "db.example", "5433"
+        "keyward",
+        "kw",
+        "s@cret",
+        "db.example",
+        "5433",
     )
     assert db["CONN_MAX_AGE"] > 0 and db["CONN_HEALTH_CHECKS"] is True
 
@@ -35,9 +39,16 @@ def _run(code, **env):
     import subprocess
     import sys
 
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
-    return subprocess.run([sys.executable, "-c", code], env={**clean, **env}, capture_output=True, text=True,
-                          timeout=60)
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_serving_without_a_secret_key_refuses_to_start_with_a_sentence():
@@ -48,7 +59,9 @@ def test_serving_without_a_secret_key_refuses_to_start_with_a_sentence():
 
 
 def test_management_commands_that_sign_nothing_run_without_a_secret_key():
-    result = _run("import django; django.setup(); from django.core.management import call_command; "
-                  "call_command('makemigrations', '--check', '--dry-run', verbosity=0)",
-                  DJANGO_SETTINGS_MODULE="portal.settings")
+    result = _run(
+        "import django; django.setup(); from django.core.management import call_command; "
+        "call_command('makemigrations', '--check', '--dry-run', verbosity=0)",
+        DJANGO_SETTINGS_MODULE="portal.settings",
+    )
     assert result.returncode == 0, result.stderr[-500:]

@@ -15,7 +15,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _later(**delta):
-    return mock.patch("tokens.authentication.timezone.now", return_value=timezone.now() + datetime.timedelta(**delta))
+    return mock.patch(
+        "tokens.authentication.timezone.now",
+        return_value=timezone.now() + datetime.timedelta(**delta),
+    )
 
 
 def test_valid_token_authenticates(api, dev):
@@ -38,11 +41,13 @@ def test_bad_checksum_is_refused_before_any_query(api, dev):
 
 def test_scope_checked_request_costs_exactly_one_query(api, dev):
     token, secret = issue(dev, scopes=["read.tokens"])
-    AccessToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())  # no last-used write due
+    AccessToken.objects.filter(pk=token.pk).update(
+        last_used_at=timezone.now()
+    )  # no last-used write due
     with CaptureQueriesContext(connection) as queries:
         response = api.get("/api/v1/tokens", **bearer(secret))
     assert response.status_code == 200
-    auth_queries = [q for q in queries if "\"token_checksum\" = " in q["sql"]]
+    auth_queries = [q for q in queries if '"token_checksum" = ' in q["sql"]]
     assert len(auth_queries) == 1
     # the list itself: one count and one page query; authentication adds exactly one
     assert len(queries) == 3
@@ -53,7 +58,7 @@ def test_me_with_token_costs_auth_query_plus_view_queries(api, dev):
     AccessToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
     with CaptureQueriesContext(connection) as queries:
         api.get("/api/v1/me", **bearer(secret))
-    assert len([q for q in queries if "\"token_checksum\" = " in q["sql"]]) == 1
+    assert len([q for q in queries if '"token_checksum" = ' in q["sql"]]) == 1
 
 
 def test_last_used_is_written_at_most_once_a_minute(api, dev):
@@ -194,8 +199,14 @@ def test_a_dead_persistent_connection_is_replaced_without_failing_the_request(ap
     db = connections["default"]
     db.ensure_connection()
     params = db.get_connection_params()
-    with psycopg.connect(dbname=params["dbname"], user=params.get("user"), password=params.get("password"),
-                         host=params.get("host"), port=params.get("port"), autocommit=True) as other:
+    with psycopg.connect(
+        dbname=params["dbname"],
+        user=params.get("user"),
+        password=params.get("password"),
+        host=params.get("host"),
+        port=params.get("port"),
+        autocommit=True,
+    ) as other:
         other.execute("SELECT pg_terminate_backend(%s)", [db.connection.info.backend_pid])
     db.health_check_done = False  # as at the start of a new request
     response = api.get("/api/v1/me", **bearer(secret))

@@ -119,8 +119,12 @@ def process_env(smtp_server=None):
 
 def manage(*args, env):
     return subprocess.Popen(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 
@@ -129,8 +133,10 @@ def workers(smtp_server):
     """Two `manage.py db_worker` processes, stopped (SIGTERM, then killed) after the test."""
     controller, _ = smtp_server
     env = process_env(controller)
-    started = [manage("db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay", env=env)
-               for _ in range(2)]
+    started = [
+        manage("db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay", env=env)
+        for _ in range(2)
+    ]
     yield started
     for process in started:
         process.terminate()
@@ -190,7 +196,9 @@ def test_seven_days_of_a_token_with_two_workers_and_two_schedulers_send_each_ema
     token, _ = issue(dev, name="Weekly export", expires_at=timezone.now() + dt.timedelta(days=7))
     assert len(inbox.wait_for(1)) == 1
 
-    day_starts = timezone.localtime(token.expires).replace(hour=0, minute=0, second=0, microsecond=0)
+    day_starts = timezone.localtime(token.expires).replace(
+        hour=0, minute=0, second=0, microsecond=0
+    )
     moments = [
         token.created + dt.timedelta(minutes=5),  # a week before: the 7-day reminder
         token.created + dt.timedelta(days=1),  # nothing new
@@ -209,14 +217,20 @@ def test_seven_days_of_a_token_with_two_workers_and_two_schedulers_send_each_ema
     assert "expires in 7 days" in subjects[1] and "expires today" in subjects[2]
     assert all(to == ["dev@acme.test"] for to, _ in messages)
     text, _html = parts(messages[1][1])
-    assert f"https://keyward.example/orgs/{token.organization.public_id}/developer/tokens/{token.pk}/" in text
+    assert (
+        f"https://keyward.example/orgs/{token.organization.public_id}/developer/tokens/{token.pk}/"
+        in text
+    )
     assert sorted(ExpiryReminder.objects.values_list("stage", flat=True)) == ["7d", "day0"]
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_schedulers_racing_in_threads_claim_each_reminder_exactly_once(dev):
-    tokens = [issue(dev, name=f"t{n}", expires_at=timezone.now() + dt.timedelta(days=3))[0] for n in range(5)]
+    tokens = [
+        issue(dev, name=f"t{n}", expires_at=timezone.now() + dt.timedelta(days=3))[0]
+        for n in range(5)
+    ]
     moment = timezone.now() + dt.timedelta(minutes=1)
 
     def schedule(n, start):
@@ -227,4 +241,6 @@ def test_schedulers_racing_in_threads_claim_each_reminder_exactly_once(dev):
     claimed = sum(int(outcome.split()[0]) for outcome in outcomes)
     assert claimed == len(tokens)
     assert ExpiryReminder.objects.count() == len(tokens)
-    assert DBTaskResult.objects.filter(task_path="tokens.notifications.send_expiry_reminder").count() == len(tokens)
+    assert DBTaskResult.objects.filter(
+        task_path="tokens.notifications.send_expiry_reminder"
+    ).count() == len(tokens)

@@ -9,8 +9,13 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_twenty_parallel_creates_against_a_limit_of_ten_leave_ten(org, alice, dev):
-    services.set_token_policy(organization=org, by=alice, require_expiry=False, max_lifetime_days=None,
-                              max_live_tokens_per_member=10)
+    services.set_token_policy(
+        organization=org,
+        by=alice,
+        require_expiry=False,
+        max_lifetime_days=None,
+        max_live_tokens_per_member=10,
+    )
     issuer_id = Membership.objects.get(user=dev).pk
 
     def create(n, start):
@@ -24,7 +29,9 @@ def test_twenty_parallel_creates_against_a_limit_of_ten_leave_ten(org, alice, de
     assert AccessToken.objects.personal().live().filter(user=dev).count() == 10
 
 
-def test_one_lock_order_lets_tokens_and_keys_of_one_service_account_be_created_in_parallel(org, alice, bot, settings):
+def test_one_lock_order_lets_tokens_and_keys_of_one_service_account_be_created_in_parallel(
+    org, alice, bot, settings
+):
     """A personal token issued for a service account and an API key acting as it lock the same
     rows; with one lock order (and locks that foreign-key checks do not wait on) neither deadlocks."""
     from tokens.api_keys import services as api_key_services
@@ -39,9 +46,13 @@ def test_one_lock_order_lets_tokens_and_keys_of_one_service_account_be_created_i
         start.wait()
         for round_ in range(5):
             if n % 2:
-                services.issue_personal_token(issuer=admin, owner=owner, name=f"t{n}.{round_}", scopes=["read.me"])
+                services.issue_personal_token(
+                    issuer=admin, owner=owner, name=f"t{n}.{round_}", scopes=["read.me"]
+                )
             else:
-                api_key_services.create_api_key(issuer=admin, owner=owner, name=f"k{n}.{round_}", scopes=["read.me"])
+                api_key_services.create_api_key(
+                    issuer=admin, owner=owner, name=f"k{n}.{round_}", scopes=["read.me"]
+                )
         return "done"
 
     assert in_parallel(8, create) == ["done"] * 8

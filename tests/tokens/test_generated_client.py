@@ -35,10 +35,24 @@ def generated(tmp_path_factory, django_db_setup, django_db_blocker):
     (root / "schema.json").write_bytes(response.content)
     (root / "config.yaml").write_text(CONFIG)
     result = subprocess.run(
-        [sys.executable, "-m", "openapi_python_client", "generate", "--path", str(root / "schema.json"),
-         "--output-path", str(root / PACKAGE), "--meta", "none", "--config", str(root / "config.yaml"),
-         "--fail-on-warning"],
-        capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "openapi_python_client",
+            "generate",
+            "--path",
+            str(root / "schema.json"),
+            "--output-path",
+            str(root / PACKAGE),
+            "--meta",
+            "none",
+            "--config",
+            str(root / "config.yaml"),
+            "--fail-on-warning",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     sys.path.insert(0, str(root))
@@ -65,7 +79,9 @@ def log_in(generated, live_server, email):
 
 
 def test_every_generated_module_imports(generated):
-    names = [info.name for info in pkgutil.walk_packages(generated.__path__, f"{generated.__name__}.")]
+    names = [
+        info.name for info in pkgutil.walk_packages(generated.__path__, f"{generated.__name__}.")
+    ]
     assert len(names) > 100
     for name in names:
         importlib.import_module(name)
@@ -80,7 +96,9 @@ def test_generated_client_logs_in(generated, live_server, alice):
     assert isinstance(response.parsed.expires_at, datetime)
 
 
-def test_generated_client_creates_a_personal_token_with_a_login_token(generated, live_server, alice):
+def test_generated_client_creates_a_personal_token_with_a_login_token(
+    generated, live_server, alice
+):
     login = log_in(generated, live_server, "alice@acme.test").parsed
     client = generated.AuthenticatedClient(base_url=live_server.url, token=login.token)
     body = model(generated, "TokenCreateRequest")(name="generated client", scopes=["read.chats"])
@@ -92,7 +110,9 @@ def test_generated_client_creates_a_personal_token_with_a_login_token(generated,
     assert response.parsed.scopes == ["read.chats"]
 
 
-def test_generated_client_lists_conversations_with_the_token_it_created(generated, live_server, alice, acme):
+def test_generated_client_lists_conversations_with_the_token_it_created(
+    generated, live_server, alice, acme
+):
     login = log_in(generated, live_server, "alice@acme.test").parsed
     as_alice = generated.AuthenticatedClient(base_url=live_server.url, token=login.token)
     body = model(generated, "TokenCreateRequest")(name="reader", scopes=["read.chats"])

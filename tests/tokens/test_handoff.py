@@ -56,7 +56,9 @@ def test_the_result_page_shows_the_secret_once_then_says_already_shown(client, d
     assert AccessToken.objects.count() == 1
 
 
-def test_secret_shown_is_recorded_when_the_result_page_shows_it_not_when_it_is_created(client, dev, org):
+def test_secret_shown_is_recorded_when_the_result_page_shows_it_not_when_it_is_created(
+    client, dev, org
+):
     login(client, dev)
     result = generate(client, org)["Location"]
     token = AccessToken.objects.get()
@@ -94,7 +96,9 @@ def test_another_session_of_the_same_person_never_sees_the_secret(client, dev, o
     response = other.get(result)
     assert response.status_code == 200
     assert ALREADY_SHOWN in response.content.decode()
-    assert TOKEN_SECRET.search(client.get(result).content.decode())  # still there for its own session
+    assert TOKEN_SECRET.search(
+        client.get(result).content.decode()
+    )  # still there for its own session
 
 
 def test_a_secret_not_collected_in_time_is_gone(client, dev, org, monkeypatch):
@@ -137,7 +141,9 @@ def test_a_submission_id_is_per_person(client, dev, alice, org):
     assert AccessToken.objects.count() == 2
 
 
-def test_every_form_that_creates_or_changes_a_secret_carries_a_fresh_submission_id(client, dev, org):
+def test_every_form_that_creates_or_changes_a_secret_carries_a_fresh_submission_id(
+    client, dev, org
+):
     token, _ = issue(dev)
     key, _ = make_api_key(dev, scopes=("read.me",))
     application, _ = make_client(dev)
@@ -150,7 +156,10 @@ def test_every_form_that_creates_or_changes_a_secret_carries_a_fresh_submission_
         client.get(org_url("oauth_clients", org)),
         client.get(org_url("oauth_client_regenerate_confirm", org, application.pk)),
     ]
-    ids = [re.search(r'name="submission" value="([^"]+)"', page.content.decode()).group(1) for page in pages]
+    ids = [
+        re.search(r'name="submission" value="([^"]+)"', page.content.decode()).group(1)
+        for page in pages
+    ]
     assert len(set(ids)) == len(ids)
 
 
@@ -186,8 +195,12 @@ def test_a_double_submitted_regeneration_keeps_the_secret_just_shown(client, dev
 
 def test_a_double_submitted_registration_registers_one_client(client, dev, org):
     login(client, dev)
-    data = {"name": "App", "redirect_uris": "https://app.example.com/cb", "client_type": "confidential",
-            "submission": "c1"}
+    data = {
+        "name": "App",
+        "redirect_uris": "https://app.example.com/cb",
+        "client_type": "confidential",
+        "submission": "c1",
+    }
     client.post(org_url("oauth_client_create", org), data)
     client.post(org_url("oauth_client_create", org), data)
     assert Application.objects.count() == 1
@@ -195,10 +208,21 @@ def test_a_double_submitted_registration_registers_one_client(client, dev, org):
 
 def test_api_key_and_oauth_result_pages_show_the_secret_once(client, dev, org):
     login(client, dev)
-    key_result = client.post(org_url("api_key_create", org), {"name": "server", "scopes": ["read.me"]})["Location"]
-    client_result = client.post(org_url("oauth_client_create", org), {
-        "name": "App", "redirect_uris": "https://app.example.com/cb", "client_type": "confidential"})["Location"]
-    for result, marker in [(key_result, 'id="new-key-secret"'), (client_result, 'id="oauth-client-secret"')]:
+    key_result = client.post(
+        org_url("api_key_create", org), {"name": "server", "scopes": ["read.me"]}
+    )["Location"]
+    client_result = client.post(
+        org_url("oauth_client_create", org),
+        {
+            "name": "App",
+            "redirect_uris": "https://app.example.com/cb",
+            "client_type": "confidential",
+        },
+    )["Location"]
+    for result, marker in [
+        (key_result, 'id="new-key-secret"'),
+        (client_result, 'id="oauth-client-secret"'),
+    ]:
         assert marker in client.get(result).content.decode()
         again = client.get(result).content.decode()
         assert marker not in again and ALREADY_SHOWN in again
@@ -228,10 +252,15 @@ def test_no_grace_period_is_preselected_and_none_picked_is_refused(client, dev, 
     key, _ = make_api_key(dev, scopes=("read.me",))
     login(client, dev)
     detail = client.get(org_url("token_detail", org, token.pk)).content.decode()
-    assert 'name="grace_period" value="none" required>' in detail and "checked" not in detail.split(
-        'id="token-rotate"')[1].split("</form>")[0]
+    assert (
+        'name="grace_period" value="none" required>' in detail
+        and "checked" not in detail.split('id="token-rotate"')[1].split("</form>")[0]
+    )
     response = client.get(org_url("token_rotate_confirm", org, token.pk))
-    assert response.status_code == 400 and "Pick how long the old secret keeps working." in response.content.decode()
+    assert (
+        response.status_code == 400
+        and "Pick how long the old secret keeps working." in response.content.decode()
+    )
     assert client.get(org_url("api_key_rotate_confirm", org, key.pk)).status_code == 400
 
 

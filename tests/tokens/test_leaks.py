@@ -24,9 +24,11 @@ def github_key():
 
 @pytest.fixture
 def scanning(settings, github_key):
-    pem = github_key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
+    pem = (
+        github_key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     settings.SECRET_SCANNING_PUBLIC_KEYS = {KEY_ID: pem}
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
@@ -49,7 +51,10 @@ def sign(key, body):
 
 def report(*tokens, url="https://github.com/acme/app/blob/main/.env", source="content"):
     return json.dumps(
-        [{"token": t, "type": "keyward_personal_access_token", "url": url, "source": source} for t in tokens]
+        [
+            {"token": t, "type": "keyward_personal_access_token", "url": url, "source": source}
+            for t in tokens
+        ]
     ).encode()
 
 
@@ -75,10 +80,16 @@ def test_a_signed_report_of_a_live_personal_token_revokes_it_and_tells_owner_and
 
     assert response.status_code == 200, response.content
     assert response.json() == [
-        {"token_hash": secret_format.digest(secret), "token_type": "keyward_personal_access_token",
-         "label": "true_positive"},
-        {"token_hash": secret_format.digest("kw_pat_garbage"), "token_type": "keyward_personal_access_token",
-         "label": "false_positive"},
+        {
+            "token_hash": secret_format.digest(secret),
+            "token_type": "keyward_personal_access_token",
+            "label": "true_positive",
+        },
+        {
+            "token_hash": secret_format.digest("kw_pat_garbage"),
+            "token_type": "keyward_personal_access_token",
+            "label": "false_positive",
+        },
     ]
     refused = api.get("/api/v1/me", **bearer(secret))
     assert refused.status_code == 401 and refused.json()["code"] == "token_revoked"
@@ -86,7 +97,9 @@ def test_a_signed_report_of_a_live_personal_token_revokes_it_and_tells_owner_and
     leaked = AuditEvent.objects.get(action=AuditEvent.Action.LEAKED)
     assert leaked.credential_id == token.pk and leaked.credential_last4 == token.last4
     assert "https://github.com/acme/app/blob/main/.env (content)" in leaked.detail
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.REVOKED, credential_id=token.pk).exists()
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.REVOKED, credential_id=token.pk
+    ).exists()
 
     assert sorted(m.to[0] for m in mail.outbox) == ["alice@acme.test", "dev@acme.test"]
     for message in mail.outbox:
@@ -106,7 +119,9 @@ def test_a_signed_report_of_a_live_personal_token_revokes_it_and_tells_owner_and
         {"key_id": "unknown-key"},  # signed, but by a key we do not know
     ],
 )
-def test_an_unsigned_or_badly_signed_report_is_refused_and_changes_nothing(scanning, github_key, api, dev, headers):
+def test_an_unsigned_or_badly_signed_report_is_refused_and_changes_nothing(
+    scanning, github_key, api, dev, headers
+):
     token, secret = issue(dev)
     key = github_key if "key_id" in headers else None
     response = post(api, report(secret), key=key, **headers)
@@ -120,7 +135,9 @@ def test_an_unsigned_or_badly_signed_report_is_refused_and_changes_nothing(scann
 
 def test_a_signature_over_other_bytes_is_refused(scanning, github_key, api, dev):
     _token, secret = issue(dev)
-    response = post(api, report(secret), signature=sign(github_key, report(secret, url="elsewhere")))
+    response = post(
+        api, report(secret), signature=sign(github_key, report(secret, url="elsewhere"))
+    )
     assert response.status_code == 401
     assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
 
@@ -134,10 +151,16 @@ def test_every_kind_of_secret_is_recognised_and_revoked(scanning, github_key, ap
     body = report(key_secret, jwt, other_refresh, "not a token at all", "")
     response = post(api, body, key=github_key)
     assert [a["label"] for a in response.json()] == [
-        "true_positive", "true_positive", "true_positive", "false_positive", "false_positive"
+        "true_positive",
+        "true_positive",
+        "true_positive",
+        "false_positive",
+        "false_positive",
     ]
     assert [a["token_type"] for a in response.json()][:3] == [
-        "keyward_api_key_secret", "keyward_login_token", "keyward_refresh_token"
+        "keyward_api_key_secret",
+        "keyward_login_token",
+        "keyward_refresh_token",
     ]
     assert ApiKey.objects.get().revoked_at is not None
     assert api.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {jwt}").status_code == 401
@@ -153,9 +176,12 @@ def test_oauth_access_and_refresh_tokens_revoke_their_grant(scanning, github_key
     application, client_secret = make_client(dev)
     first = grant(dev, application, client_secret)
     second = grant(dev, application, client_secret)
-    response = post(api, report(first["access_token"], second["refresh_token"]), key=github_key).json()
+    response = post(
+        api, report(first["access_token"], second["refresh_token"]), key=github_key
+    ).json()
     assert [(a["token_type"], a["label"]) for a in response] == [
-        ("keyward_oauth_access_token", "true_positive"), ("keyward_refresh_token", "true_positive")
+        ("keyward_oauth_access_token", "true_positive"),
+        ("keyward_refresh_token", "true_positive"),
     ]
     for body in (first, second):
         refused = api.get("/api/v1/me", **bearer(body["access_token"]))
@@ -165,7 +191,13 @@ def test_oauth_access_and_refresh_tokens_revoke_their_grant(scanning, github_key
 
 def test_garbage_is_refused_without_asking_the_database(scanning, github_key, api):
     """No `db` fixture: a single query would fail the test."""
-    garbage = ["kw_pat_" + "A" * 36, "kw_sk_" + "b" * 36, "kw_rt_" + "c" * 36, "kw_oat_" + "d" * 36, "x" * 5000]
+    garbage = [
+        "kw_pat_" + "A" * 36,
+        "kw_sk_" + "b" * 36,
+        "kw_rt_" + "c" * 36,
+        "kw_oat_" + "d" * 36,
+        "x" * 5000,
+    ]
     response = post(api, report(*garbage), key=github_key)
     assert [a["label"] for a in response.json()] == ["false_positive"] * 5
 

@@ -33,7 +33,7 @@ def emitted():
 
 
 def html_of(message):
-    (body, mimetype), = message.alternatives
+    ((body, mimetype),) = message.alternatives
     assert mimetype == "text/html"
     return body
 
@@ -42,7 +42,9 @@ def test_a_personal_token_tells_its_owner_what_was_created_where_and_never_the_s
     immediate, dev, alice, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        token, secret = issue(dev, name="CI deploys", scopes=("read.me", "read.chats"), ip="203.0.113.9")
+        token, secret = issue(
+            dev, name="CI deploys", scopes=("read.me", "read.chats"), ip="203.0.113.9"
+        )
 
     (message,) = mail.outbox
     assert message.to == ["dev@acme.test"]
@@ -54,7 +56,9 @@ def test_a_personal_token_tells_its_owner_what_was_created_where_and_never_the_s
         assert secret not in body and token.token_checksum not in body
 
 
-def test_an_organization_owned_api_key_tells_the_admins(immediate, alice, bot, django_capture_on_commit_callbacks):
+def test_an_organization_owned_api_key_tells_the_admins(
+    immediate, alice, bot, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         _key, secret = make_api_key(alice, scopes=("read.chats",), name="Backend")
     assert sorted(m.to[0] for m in mail.outbox) == ["alice@acme.test"]
@@ -62,7 +66,9 @@ def test_an_organization_owned_api_key_tells_the_admins(immediate, alice, bot, d
     assert secret not in mail.outbox[0].body
 
 
-def test_an_oauth_client_is_announced_but_logins_are_not(immediate, dev, django_capture_on_commit_callbacks):
+def test_an_oauth_client_is_announced_but_logins_are_not(
+    immediate, dev, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         make_client(dev, name="Reporting app")
         login_pair(dev)
@@ -84,10 +90,15 @@ def test_authorizing_an_oauth_client_is_announced_but_its_refreshes_are_not(
     assert "read.me" in message.body
     assert body["access_token"] not in message.body
     with django_capture_on_commit_callbacks(execute=True):
-        refreshed = post_form("/o/token/", {
-            "grant_type": "refresh_token", "refresh_token": body["refresh_token"],
-            "client_id": application.client_id, "client_secret": secret,
-        })
+        refreshed = post_form(
+            "/o/token/",
+            {
+                "grant_type": "refresh_token",
+                "refresh_token": body["refresh_token"],
+                "client_id": application.client_id,
+                "client_secret": secret,
+            },
+        )
     assert refreshed.status_code == 200, refreshed.content
     assert len(mail.outbox) == 1
 
@@ -142,13 +153,17 @@ def test_each_reminder_is_claimed_once_and_the_day_one_emits_the_lifecycle_event
         notifications.send_due_reminders(now=on_the_day)
         notifications.send_due_reminders(now=token.expires + dt.timedelta(hours=1))
     assert len(mail.outbox) == 2 and "expires today" in mail.outbox[1].subject
-    assert [(e[1], e[2]["credential"]["id"]) for e in emitted] == [("credential.expiring", token.pk)]
+    assert [(e[1], e[2]["credential"]["id"]) for e in emitted] == [
+        ("credential.expiring", token.pk)
+    ]
     assert emitted[0][2]["credential"]["last4"] == token.last4
     assert sorted(ExpiryReminder.objects.values_list("stage", flat=True)) == ["7d", "day0"]
     assert all(r.sent_at for r in ExpiryReminder.objects.all())
 
 
-def test_a_day_reminder_that_comes_late_says_expired(immediate, dev, emitted, django_capture_on_commit_callbacks):
+def test_a_day_reminder_that_comes_late_says_expired(
+    immediate, dev, emitted, django_capture_on_commit_callbacks
+):
     token, _ = issue(dev, expires_at=timezone.now() + dt.timedelta(days=2))
     with django_capture_on_commit_callbacks(execute=True):
         notifications.send_due_reminders(now=token.expires + dt.timedelta(hours=2))
@@ -156,7 +171,9 @@ def test_a_day_reminder_that_comes_late_says_expired(immediate, dev, emitted, dj
     assert "has expired" in mail.outbox[-1].subject
 
 
-def test_revoked_tokens_and_tokens_without_expiry_get_no_reminder(immediate, dev, django_capture_on_commit_callbacks):
+def test_revoked_tokens_and_tokens_without_expiry_get_no_reminder(
+    immediate, dev, django_capture_on_commit_callbacks
+):
     issue(dev, name="forever")
     revoked, _ = issue(dev, name="gone", expires_at=timezone.now() + dt.timedelta(days=3))
     revoked.revoke()

@@ -30,8 +30,11 @@ def test_document_is_valid_for_openapi_spec_validator(document):
 
 def test_every_request_body_is_json_only(document):
     """A client generator given three content types sends multipart with every field twice."""
-    bodies = {f"{method.upper()} {path}": list(operation["requestBody"]["content"])
-              for path, method, operation in operations(document) if "requestBody" in operation}
+    bodies = {
+        f"{method.upper()} {path}": list(operation["requestBody"]["content"])
+        for path, method, operation in operations(document)
+        if "requestBody" in operation
+    }
     assert len(bodies) > 20
     assert {media for media in bodies.values() if media != ["application/json"]} == set(), bodies
 
@@ -54,7 +57,11 @@ def test_form_body_on_the_api_is_refused_with_415(api, alice, form):
     if form == "multipart":
         response = api.post("/api/v1/tokens", body, format="multipart", **bearer(secret))
     else:
-        response = api.post("/api/v1/tokens", "name=x&scopes=read.me",
-                            content_type="application/x-www-form-urlencoded", **bearer(secret))
+        response = api.post(
+            "/api/v1/tokens",
+            "name=x&scopes=read.me",
+            content_type="application/x-www-form-urlencoded",
+            **bearer(secret),
+        )
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"

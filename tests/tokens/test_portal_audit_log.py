@@ -30,8 +30,11 @@ def test_audit_log_lists_the_events_newest_first(client, alice, dev, org):
     login(client, alice)
     response = client.get(audit_url(org))
     assert response.status_code == 200
-    newest_first = list(AuditEvent.objects.filter(organization=org).order_by("-created_at", "-id")
-                        .values_list("pk", flat=True))
+    newest_first = list(
+        AuditEvent.objects.filter(organization=org)
+        .order_by("-created_at", "-id")
+        .values_list("pk", flat=True)
+    )
     assert len(newest_first) == 3
     assert event_ids(response.content.decode()) == newest_first
 
@@ -51,7 +54,7 @@ def test_a_row_shows_when_who_action_kind_name_id_last4_and_ip(client, alice, de
 
 
 def test_another_organizations_events_are_not_listed(client, alice, mallory, org):
-    theirs, _ = issue(mallory, name="globex secret project")
+    _theirs, _ = issue(mallory, name="globex secret project")
     login(client, alice)
     html = client.get(audit_url(org)).content.decode()
     assert "globex secret project" not in html
@@ -60,8 +63,14 @@ def test_another_organizations_events_are_not_listed(client, alice, mallory, org
 def test_the_audit_log_shows_50_events_a_page_in_constant_queries(client, alice, org):
     now = timezone.now()
     AuditEvent.objects.bulk_create(
-        AuditEvent(organization=org, actor=alice, action="renamed", credential_kind="personal",
-                   credential_id=n, created_at=now - datetime.timedelta(minutes=n))
+        AuditEvent(
+            organization=org,
+            actor=alice,
+            action="renamed",
+            credential_kind="personal",
+            credential_id=n,
+            created_at=now - datetime.timedelta(minutes=n),
+        )
         for n in range(60)
     )
     login(client, alice)
@@ -69,7 +78,10 @@ def test_the_audit_log_shows_50_events_a_page_in_constant_queries(client, alice,
         first = client.get(audit_url(org))
     second = client.get(audit_url(org), {"page": 2})
     assert first.status_code == second.status_code == 200
-    assert len(event_ids(first.content.decode())) == 50 and len(event_ids(second.content.decode())) == 10
+    assert (
+        len(event_ids(first.content.decode())) == 50
+        and len(event_ids(second.content.decode())) == 10
+    )
     assert "Page 1 of 2" in first.content.decode()
     assert len(first_queries) < 15
 

@@ -27,8 +27,15 @@ def test_admin_sees_every_kind_with_owner_and_revoke_links(client, alice, dev, a
     response = inventory(login(client, alice), org)
     assert response.status_code == 200
     html = response.content.decode()
-    for text in ["CI deploy", "dev@acme.test", "Order service", "Reporting", "phone-app/2", "agent@acme.test",
-                 "read.chats"]:
+    for text in [
+        "CI deploy",
+        "dev@acme.test",
+        "Order service",
+        "Reporting",
+        "phone-app/2",
+        "agent@acme.test",
+        "read.chats",
+    ]:
         assert text in html, text
     assert reverse("token_delete", args=[org.public_id, token.pk]) in html
     assert reverse("api_key_delete", args=[org.public_id, key.pk]) in html

@@ -88,5 +88,9 @@ def test_finished_tasks_are_pruned_after_a_week_and_failed_ones_after_a_month():
         result.status, result.finished_at = status, now - dt.timedelta(days=age)
         result.save()
     assert prune_finished_tasks(now=now) == "2 finished task(s) pruned"
-    assert sorted(DBTaskResult.objects.values_list("status", flat=True)) == ["FAILED", "READY", "SUCCESSFUL"]
+    assert sorted(DBTaskResult.objects.values_list("status", flat=True)) == [
+        "FAILED",
+        "READY",
+        "SUCCESSFUL",
+    ]
     assert prune_finished_tasks(now=now) == "0 finished task(s) pruned"

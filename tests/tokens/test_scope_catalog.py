@@ -76,7 +76,9 @@ def test_schema_states_scopes_for_every_operation_and_validates():
                     # The one operation no Keyward credential may call: GitHub's signature is its
                     # authentication (issue 14), so it names no scope and accepts no bearer.
                     assert (method, path, operation["x-required-scopes"]) == (
-                        "post", "/api/v1/secret-scanning/reports", []
+                        "post",
+                        "/api/v1/secret-scanning/reports",
+                        [],
                     )
                     continue
                 keyward = [req["keyward"] for req in operation["security"] if "keyward" in req]
@@ -89,4 +91,6 @@ def test_what_a_token_can_do_follows_its_scopes():
     reader = operations_allowed({"read.me", "read.tokens"})
     assert "GET /api/v1/me" in reader and "GET /api/v1/tokens" in reader
     assert "POST /api/v1/tokens" not in reader
-    assert len(operations_allowed(catalog.ROLE_BUNDLES["admin"])) > len(operations_allowed(catalog.ROLE_BUNDLES["guest"]))
+    assert len(operations_allowed(catalog.ROLE_BUNDLES["admin"])) > len(
+        operations_allowed(catalog.ROLE_BUNDLES["guest"])
+    )

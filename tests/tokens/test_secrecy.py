@@ -36,8 +36,9 @@ def secrets_issued(alice, dev, bot, org, monkeypatch):
     for user, scopes in ((alice, ["admin"]), (dev, ["read.me", "read.tokens"])):
         _token, secret = issue(user, scopes=scopes)
         found.append(secret)
-    issued = services.issue_personal_token(issuer=membership(alice), owner=membership(bot), name="bot",
-                                           scopes=["read.me"])
+    issued = services.issue_personal_token(
+        issuer=membership(alice), owner=membership(bot), name="bot", scopes=["read.me"]
+    )
     found.append(issued.secret.reveal())
     token, old = issue(dev, name="rotating")
     found += [old, services.rotate_token(token=token, grace="24h", by=dev).secret.reveal()]
@@ -47,14 +48,22 @@ def secrets_issued(alice, dev, bot, org, monkeypatch):
     key = api_keys.create_api_key(issuer=membership(alice), name="server", scopes=["read.me"])
     found.append(key.secret.reveal())
     found.append(api_keys.rotate_api_key(key=key.credential, grace="24h", by=alice).secret.reveal())
-    found.append(chat_services.create_webhook(organization=org, url="https://example.com/h",
-                                              event_categories=["message"], by=alice).secret.reveal())
+    found.append(
+        chat_services.create_webhook(
+            organization=org, url="https://example.com/h", event_categories=["message"], by=alice
+        ).secret.reveal()
+    )
     return found
 
 
 def _forbidden(secrets):
     digests = list(AccessToken.objects.values_list("token_checksum", flat=True))
-    digests += [d for pair in ApiKey.objects.values_list("secret_digest", "previous_secret_digest") for d in pair if d]
+    digests += [
+        d
+        for pair in ApiKey.objects.values_list("secret_digest", "previous_secret_digest")
+        for d in pair
+        if d
+    ]
     return secrets + digests
 
 
@@ -77,10 +86,19 @@ def _crawl(client, start):
     return pages
 
 
-def test_no_page_endpoint_or_admin_screen_shows_a_secret_or_digest(client, api, org, alice, secrets_issued):
+def test_no_page_endpoint_or_admin_screen_shows_a_secret_or_digest(
+    client, api, org, alice, secrets_issued
+):
     forbidden = _forbidden(secrets_issued)
     client.force_login(alice)  # an admin of Acme and a Django superuser: sees the most
-    start = ["/", f"/orgs/{org.public_id}/", "/api/docs/", "/api/docs/scopes/", "/api/schema/", "/admin/"]
+    start = [
+        "/",
+        f"/orgs/{org.public_id}/",
+        "/api/docs/",
+        "/api/docs/scopes/",
+        "/api/schema/",
+        "/admin/",
+    ]
     for model in admin.site._registry:
         meta = model._meta
         start.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_changelist"))
@@ -88,7 +106,10 @@ def test_no_page_endpoint_or_admin_screen_shows_a_secret_or_digest(client, api, 
             start.append(reverse(f"admin:{meta.app_label}_{meta.model_name}_change", args=[pk]))
     pages = _crawl(client, start)
     for pk in AccessToken.objects.values_list("pk", flat=True):
-        pages[f"/api/v1/tokens/{pk}"] = (0, api.get(f"/api/v1/tokens/{pk}", **bearer(secrets_issued[0])).content.decode())
+        pages[f"/api/v1/tokens/{pk}"] = (
+            0,
+            api.get(f"/api/v1/tokens/{pk}", **bearer(secrets_issued[0])).content.decode(),
+        )
     for url in ["/api/v1/me", "/api/v1/tokens?scope=org", "/api/v1/tokens"]:
         pages[url] = (0, api.get(url, **bearer(secrets_issued[0])).content.decode())
 

@@ -9,7 +9,7 @@ def test_new_personal_token_has_prefix_random_body_and_checksum():
 
 
 def test_random_part_carries_at_least_160_bits():
-    assert 62 ** fmt.RANDOM_LENGTH >= 2**160
+    assert 62**fmt.RANDOM_LENGTH >= 2**160
 
 
 def test_one_typo_breaks_the_checksum():

@@ -26,8 +26,20 @@ class ApiKeySerializer(serializers.ModelSerializer):
     class Meta:
         model = ApiKey
         fields = [
-            "id", "key_id", "name", "scopes", "reach", "allow_jwt", "secret_last4", "owner", "created_by",
-            "created_at", "created_ip", "last_used_at", "last_used_ip", "old_secret_works_until",
+            "id",
+            "key_id",
+            "name",
+            "scopes",
+            "reach",
+            "allow_jwt",
+            "secret_last4",
+            "owner",
+            "created_by",
+            "created_at",
+            "created_ip",
+            "last_used_at",
+            "last_used_ip",
+            "old_secret_works_until",
         ]
         read_only_fields = fields
 
@@ -46,7 +58,9 @@ class ApiKeySerializer(serializers.ModelSerializer):
 
 
 class NewApiKeySerializer(ApiKeySerializer):
-    secret = serializers.CharField(read_only=True, help_text="The secret. Shown once, in this response only.")
+    secret = serializers.CharField(
+        read_only=True, help_text="The secret. Shown once, in this response only."
+    )
 
     class Meta(ApiKeySerializer.Meta):
         fields = [*ApiKeySerializer.Meta.fields, "secret"]
@@ -60,8 +74,11 @@ class ApiKeyCreateSerializer(serializers.Serializer):
     allow_jwt = serializers.BooleanField(
         default=True, help_text="Keep the secret sealed to verify JWTs signed with it."
     )
-    owner = serializers.EmailField(required=False, allow_null=True,
-                                   help_text="A service account to act as (admins only); default: the organization.")
+    owner = serializers.EmailField(
+        required=False,
+        allow_null=True,
+        help_text="A service account to act as (admins only); default: the organization.",
+    )
 
 
 class ApiKeyViewSet(CredentialViewSet):
@@ -89,9 +106,14 @@ class ApiKeyViewSet(CredentialViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         issued = services.create_api_key(
-            issuer=self.issuer(), name=data["name"], scopes=data["scopes"], reach=data["reach"],
+            issuer=self.issuer(),
+            name=data["name"],
+            scopes=data["scopes"],
+            reach=data["reach"],
             owner=self.owner_named(data["owner"]) if data.get("owner") else None,
-            allow_jwt=data["allow_jwt"], ip=client_ip(request), bound_by=request.auth.scopes,
+            allow_jwt=data["allow_jwt"],
+            ip=client_ip(request),
+            bound_by=request.auth.scopes,
         )
         return self.secret_response(issued, NewApiKeySerializer(issued.credential).data, "secret")
 
@@ -100,7 +122,9 @@ class ApiKeyViewSet(CredentialViewSet):
         key = self.get_object()
         body = RenameSerializer(data=self.changes(request))
         body.is_valid(raise_exception=True)
-        services.rename_api_key(key=key, name=body.validated_data["name"], by=request.user, ip=client_ip(request))
+        services.rename_api_key(
+            key=key, name=body.validated_data["name"], by=request.user, ip=client_ip(request)
+        )
         return Response(ApiKeySerializer(key).data)
 
     @extend_schema(request=RotateSerializer, responses={201: NewApiKeySerializer})
@@ -109,8 +133,12 @@ class ApiKeyViewSet(CredentialViewSet):
         key = self.get_object()
         body = RotateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        issued = services.rotate_api_key(key=key, grace=body.validated_data["grace_period"], by=request.user,
-                                         ip=client_ip(request))
+        issued = services.rotate_api_key(
+            key=key,
+            grace=body.validated_data["grace_period"],
+            by=request.user,
+            ip=client_ip(request),
+        )
         return self.secret_response(issued, NewApiKeySerializer(issued.credential).data, "secret")
 
     def perform_destroy(self, key):

@@ -38,7 +38,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def _authenticate(self, request):
         header = request.META.get("HTTP_AUTHORIZATION")
-        if not header or not header[:10].lower().startswith(("basic ", "bearer eyj")):  # schemes ignore case
+        if not header or not header[:10].lower().startswith(
+            ("basic ", "bearer eyj")
+        ):  # schemes ignore case
             return None
         scheme, _, value = header.partition(" ")
         value = value.strip()
@@ -81,11 +83,19 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         try:
             key_id, _, secret = base64.b64decode(value, validate=True).decode().partition(":")
         except (ValueError, UnicodeDecodeError):
-            raise fail("invalid_token", "The Basic credentials are not valid base64 of keyId:secret.") from None
+            raise fail(
+                "invalid_token", "The Basic credentials are not valid base64 of keyId:secret."
+            ) from None
         if not key_id.startswith(secret_format.API_KEY_ID):
-            raise fail("invalid_token", "Basic authentication takes an API key id (kw_key_…) and its secret.")
+            raise fail(
+                "invalid_token",
+                "Basic authentication takes an API key id (kw_key_…) and its secret.",
+            )
         if not secret_format.is_well_formed(secret, secret_format.API_KEY_SECRET):
-            raise fail("invalid_token", "The API key secret is malformed or mistyped (its checksum does not match).")
+            raise fail(
+                "invalid_token",
+                "The API key secret is malformed or mistyped (its checksum does not match).",
+            )
         key = self._key(key_id)
         now = timezone.now()
         if key is None or not services.secret_matches(key, secret, now):
@@ -99,30 +109,45 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if key is None:
             raise fail("unknown_key", "No API key has this `kid`.")
         if not key.allow_jwt:
-            raise fail("jwt_not_allowed", "This API key does not allow JWTs; use Basic authentication.")
+            raise fail(
+                "jwt_not_allowed", "This API key does not allow JWTs; use Basic authentication."
+            )
         now = timezone.now()
         claims = None
         for secret in services.verification_secrets(key, now):
             try:
-                claims = jwt.decode(raw, secret, algorithms=["HS256"], leeway=30,
-                                    options={"verify_aud": False, "require": ["scope"]})
+                claims = jwt.decode(
+                    raw,
+                    secret,
+                    algorithms=["HS256"],
+                    leeway=30,
+                    options={"verify_aud": False, "require": ["scope"]},
+                )
                 break
             except jwt.ExpiredSignatureError:
                 raise fail("token_expired", "The JWT's `exp` has passed.") from None
             except jwt.MissingRequiredClaimError:
-                raise fail("invalid_claims", "The JWT needs a `scope` claim: app, appUser or account.") from None
+                raise fail(
+                    "invalid_claims", "The JWT needs a `scope` claim: app, appUser or account."
+                ) from None
             except jwt.InvalidSignatureError:
                 continue
             except jwt.PyJWTError as exc:
                 raise fail("invalid_token", f"The JWT is not valid: {exc}.") from None
         if claims is None:
-            raise fail("invalid_signature", "The JWT's signature does not match the API key's secret.")
+            raise fail(
+                "invalid_signature", "The JWT's signature does not match the API key's secret."
+            )
         exp = claims.get("exp")
         if exp is not None and exp - now.timestamp() > settings.API_KEY_JWT_MAX_LIFETIME_SECONDS:
-            raise fail("lifetime_too_long",
-                        f"A JWT may live at most {settings.API_KEY_JWT_MAX_LIFETIME_SECONDS} seconds.")
+            raise fail(
+                "lifetime_too_long",
+                f"A JWT may live at most {settings.API_KEY_JWT_MAX_LIFETIME_SECONDS} seconds.",
+            )
         reach = claims.get("scope")
-        if not isinstance(reach, str) or reach not in REACH_RANK:  # a list or object is no scope either
+        if (
+            not isinstance(reach, str) or reach not in REACH_RANK
+        ):  # a list or object is no scope either
             raise fail("invalid_claims", "The JWT's `scope` claim is app, appUser or account.")
         if REACH_RANK[reach] > REACH_RANK[key.reach]:
             raise fail("reach_not_allowed", f"This API key reaches `{key.reach}` at most.")
@@ -136,7 +161,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise fail("token_revoked", "This API key was deleted.")
         membership = key.membership
         if membership is None or membership.organization_id != key.organization_id:
-            raise fail("invalid_token", "The API key's owner is no longer a member of its organization.")
+            raise fail(
+                "invalid_token", "The API key's owner is no longer a member of its organization."
+            )
         if not membership.user.is_active:
             raise fail("invalid_token", "The API key's owner is deactivated.")
         if record_use(ApiKey, key.pk, key.last_used_at, now, request):
@@ -167,11 +194,18 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return [
-            {"type": "http", "scheme": "basic",
-             "description": "An API key: `Basic base64(keyId:secret)`. Its scopes bound the operation."},
-            {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-             "description": "A JWT signed HS256 with an API key's secret: header `kid` = key id; claims "
-             "`scope` (app, appUser or account), `userId` for appUser, optional `exp`."},
+            {
+                "type": "http",
+                "scheme": "basic",
+                "description": "An API key: `Basic base64(keyId:secret)`. Its scopes bound the operation.",
+            },
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "bearerFormat": "JWT",
+                "description": "A JWT signed HS256 with an API key's secret: header `kid` = key id; claims "
+                "`scope` (app, appUser or account), `userId` for appUser, optional `exp`.",
+            },
         ]
 
     def get_security_requirement(self, auto_schema):

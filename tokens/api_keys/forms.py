@@ -27,10 +27,12 @@ class ApiKeyCreateForm(ServiceErrorsMixin, ScopePickerForm):
         super().__init__(data, membership=membership)
         if membership.is_admin:
             # The organization's own account is the default (""), not a second choice.
-            self.service_accounts = {str(m.pk): m for m in service_accounts if not is_organization_account(m)}
-            self.fields["owner"].choices = [("", f"{membership.organization.name} (organization)")] + [
-                (pk, acts_as(m)) for pk, m in self.service_accounts.items()
-            ]
+            self.service_accounts = {
+                str(m.pk): m for m in service_accounts if not is_organization_account(m)
+            }
+            self.fields["owner"].choices = [
+                ("", f"{membership.organization.name} (organization)")
+            ] + [(pk, acts_as(m)) for pk, m in self.service_accounts.items()]
         else:
             del self.fields["owner"]
 

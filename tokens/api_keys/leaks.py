@@ -20,13 +20,19 @@ def revoke_leaked(raw):
     digest = secret_format.digest(raw)
     with transaction.atomic():
         key = (
-            ApiKey.objects.live(now).select_for_update(of=("self",))
+            ApiKey.objects.live(now)
+            .select_for_update(of=("self",))
             .select_related("organization", "membership__user", "created_by")
-            .filter(Q(secret_digest=digest) | Q(previous_secret_digest=digest, previous_secret_expires_at__gt=now))
+            .filter(
+                Q(secret_digest=digest)
+                | Q(previous_secret_digest=digest, previous_secret_expires_at__gt=now)
+            )
             .first()
         )
         if key is None:
             return None
         owner = key.membership.user if key.membership_id else key.created_by
-        services.revoke_api_key(key=key, by=owner)  # in its owner's name; the `leaked` event says where
+        services.revoke_api_key(
+            key=key, by=owner
+        )  # in its owner's name; the `leaked` event says where
     return Leaked(credential=key, kind=CredentialKind.API_KEY, token_type=TOKEN_TYPE)

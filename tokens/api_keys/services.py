@@ -39,30 +39,47 @@ def _set_secret(key, secret):
 
 
 @transaction.atomic
-def create_api_key(*, issuer, name, scopes, reach=Reach.APP, owner=None, allow_jwt=True, ip=None,
-                   bound_by=None):
+def create_api_key(
+    *, issuer, name, scopes, reach=Reach.APP, owner=None, allow_jwt=True, ip=None, bound_by=None
+):
     """A key acting as `owner` (a service account) or, by default, as the organization itself."""
     name = clean_name(name, what="API key")
     organization = issuer.organization
     # Parallel creations count live keys (and create the organization's own account) one at a time.
     lock_for_counting(organization=organization)
-    owner = resolve_owner(issuer, owner) if owner is not None else organization_account(organization)
+    owner = (
+        resolve_owner(issuer, owner) if owner is not None else organization_account(organization)
+    )
     scope_names = credential_scopes(scopes, issuer=issuer, owner=owner, bound_by=bound_by)
     if reach not in (Reach.APP, Reach.ACCOUNT):
-        raise Refused("invalid_reach", "An API key reaches `app` or `account`; appUser is a JWT claim.", "reach")
+        raise Refused(
+            "invalid_reach",
+            "An API key reaches `app` or `account`; appUser is a JWT claim.",
+            "reach",
+        )
     if reach == Reach.ACCOUNT and not is_group_owner(issuer):
-        raise Refused("reach_not_allowed", "Account reach is for owners of the organization's group.", "reach")
+        raise Refused(
+            "reach_not_allowed", "Account reach is for owners of the organization's group.", "reach"
+        )
 
     limit = settings.API_KEYS_PER_ORGANIZATION
     if ApiKey.objects.live().filter(organization=organization).count() >= limit:
-        raise Refused("api_key_limit_reached",
-                      f"The organization has {limit} live API keys, the most allowed; delete one first.")
+        raise Refused(
+            "api_key_limit_reached",
+            f"The organization has {limit} live API keys, the most allowed; delete one first.",
+        )
 
     secret = secret_format.generate(secret_format.API_KEY_SECRET)
     key = ApiKey(
-        key_id=secret_format.generate(secret_format.API_KEY_ID), name=name, organization=organization,
-        membership=owner, scope=" ".join(scope_names), reach=reach, allow_jwt=allow_jwt,
-        created_by=issuer.user, created_ip=ip,
+        key_id=secret_format.generate(secret_format.API_KEY_ID),
+        name=name,
+        organization=organization,
+        membership=owner,
+        scope=" ".join(scope_names),
+        reach=reach,
+        allow_jwt=allow_jwt,
+        created_by=issuer.user,
+        created_ip=ip,
     )
     _set_secret(key, secret)
     key.save()
@@ -79,7 +96,9 @@ def rename_api_key(*, key, name, by, ip=None):
         return key  # nothing changed, so nothing to audit
     key.name = name
     key.save(update_fields=["name"])
-    audit.record(action=AuditEvent.Action.RENAMED, credential=key, actor=by, ip=ip, detail=f"from {old!r}")
+    audit.record(
+        action=AuditEvent.Action.RENAMED, credential=key, actor=by, ip=ip, detail=f"from {old!r}"
+    )
     return key
 
 
@@ -97,8 +116,13 @@ def rotate_api_key(*, key, grace="none", by, ip=None):
     secret = secret_format.generate(secret_format.API_KEY_SECRET)
     _set_secret(key, secret)
     key.save()
-    audit.record(action=AuditEvent.Action.ROTATED, credential=key, actor=by, ip=ip,
-                 detail=f"old secret works for {grace}")
+    audit.record(
+        action=AuditEvent.Action.ROTATED,
+        credential=key,
+        actor=by,
+        ip=ip,
+        detail=f"old secret works for {grace}",
+    )
     log.info("api key %s rotated by user %s", key.key_id, by.pk)
     return Issued(credential=key, secret=OneTimeSecret(secret))
 
@@ -128,16 +152,30 @@ def secret_matches(key, secret, now):
 def verification_secrets(key, now):
     """The secrets that may have signed a caller's JWT: the current one, and the previous in grace."""
     found = [sealing.unseal(key.sealed_secret)] if key.sealed_secret else []
-    if key.previous_sealed_secret and key.previous_secret_expires_at and key.previous_secret_expires_at > now:
+    if (
+        key.previous_sealed_secret
+        and key.previous_secret_expires_at
+        and key.previous_secret_expires_at > now
+    ):
         found.append(sealing.unseal(key.previous_sealed_secret))
     return found
 
 
 def _reissue(key, *, issuer, owner, ip=None):
     """The offboarding review's re-issue: the same name, scopes and reach, acting as `owner`."""
-    return create_api_key(issuer=issuer, owner=owner, name=key.name, scopes=key.scope.split(), reach=key.reach,
-                          allow_jwt=key.allow_jwt, ip=ip)
+    return create_api_key(
+        issuer=issuer,
+        owner=owner,
+        name=key.name,
+        scopes=key.scope.split(),
+        reach=key.reach,
+        allow_jwt=key.allow_jwt,
+        ip=ip,
+    )
 
 
-review.register(CredentialKind.API_KEY, reissue=_reissue,
-                revoke=lambda key, *, by, ip=None: revoke_api_key(key=key, by=by, ip=ip))
+review.register(
+    CredentialKind.API_KEY,
+    reissue=_reissue,
+    revoke=lambda key, *, by, ip=None: revoke_api_key(key=key, by=by, ip=ip),
+)

@@ -10,7 +10,11 @@ urlpatterns = [
     path(KEYS + "<int:key_id>/", views.api_key_detail, name="api_key_detail"),
     path(KEYS + "<int:key_id>/secret", views.api_key_secret, name="api_key_secret"),
     path(KEYS + "<int:key_id>/rename", views.api_key_rename, name="api_key_rename"),
-    path(KEYS + "<int:key_id>/rotate/confirm", views.api_key_rotate_confirm, name="api_key_rotate_confirm"),
+    path(
+        KEYS + "<int:key_id>/rotate/confirm",
+        views.api_key_rotate_confirm,
+        name="api_key_rotate_confirm",
+    ),
     path(KEYS + "<int:key_id>/rotate", views.api_key_rotate, name="api_key_rotate"),
     path(KEYS + "<int:key_id>/delete", views.api_key_delete, name="api_key_delete"),
 ]

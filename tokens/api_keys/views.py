@@ -69,8 +69,13 @@ def can_do(key):
 
 
 def detail_context(key, **extra):
-    return {"key": key, "can_do": can_do(key), "rename_form": ApiKeyRenameForm(),
-            "rotate_form": ApiKeyRotateForm(), **extra}
+    return {
+        "key": key,
+        "can_do": can_do(key),
+        "rename_form": ApiKeyRenameForm(),
+        "rotate_form": ApiKeyRotateForm(),
+        **extra,
+    }
 
 
 def slot(key):
@@ -108,14 +113,21 @@ def api_key_create(request):
         return render_page_or_fragment(request, PAGE, CREATE, context)
     submission = handoff.Submission(request)
     if submission.repeated:
-        return submission.redirect_to_first(reverse("api_keys", kwargs={"org_id": request.organization.public_id}))
+        return submission.redirect_to_first(
+            reverse("api_keys", kwargs={"org_id": request.organization.public_id})
+        )
     form = key_create_form(request, request.POST)
     if form.is_valid():
         data = form.cleaned_data
         try:
             issued = services.create_api_key(
-                issuer=request.membership, name=data["name"], scopes=data["scope_names"], reach=data["reach"],
-                owner=data.get("owner"), allow_jwt=data["allow_jwt"], ip=client_ip(request),
+                issuer=request.membership,
+                name=data["name"],
+                scopes=data["scope_names"],
+                reach=data["reach"],
+                owner=data.get("owner"),
+                allow_jwt=data["allow_jwt"],
+                ip=client_ip(request),
             )
         except Refused as exc:
             form.add_service_error(exc)
@@ -137,14 +149,21 @@ def api_key_secret(request, key_id):
     key = get_visible_key(request, key_id)
     shown = handoff.take(request, key, slot=slot(key), ip=client_ip(request))
     secret, note = shown if shown else (None, {})
-    extra = {"secret": secret, "new_key": key, "already_shown": not secret, "rotated": note.get("how") == "rotated",
-             "api_me_url": request.build_absolute_uri(reverse("api_me"))}
+    extra = {
+        "secret": secret,
+        "new_key": key,
+        "already_shown": not secret,
+        "rotated": note.get("how") == "rotated",
+        "api_me_url": request.build_absolute_uri(reverse("api_me")),
+    }
     if note.get("old_until"):
         extra["old_until"] = datetime.datetime.fromisoformat(note["old_until"])
     if wants_fragment(request) and note.get("how") == "created":
         response = render(request, CREATE, {"form": key_create_form(request), **extra})
     else:
-        response = render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(key, **extra))
+        response = render_page_or_fragment(
+            request, DETAIL_PAGE, DETAIL, detail_context(key, **extra)
+        )
         if wants_fragment(request):
             response["HX-Replace-Url"] = key_url(request, "api_key_detail", key)
     if secret and wants_fragment(request):
@@ -166,7 +185,9 @@ def api_key_rename(request, key_id):
     form = ApiKeyRenameForm(request.POST)
     if form.is_valid():
         try:
-            services.rename_api_key(key=key, name=form.cleaned_data["name"], by=request.user, ip=client_ip(request))
+            services.rename_api_key(
+                key=key, name=form.cleaned_data["name"], by=request.user, ip=client_ip(request)
+            )
         except Refused as exc:
             form.add_service_error(exc)
         else:
@@ -177,7 +198,9 @@ def api_key_rename(request, key_id):
             response["HX-Trigger"] = API_KEYS_CHANGED
             return response
     key.refresh_from_db(fields=["name"])
-    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(key, rename_form=form), status=400)
+    return render_page_or_fragment(
+        request, DETAIL_PAGE, DETAIL, detail_context(key, rename_form=form), status=400
+    )
 
 
 @developer_required
@@ -187,8 +210,9 @@ def api_key_rotate_confirm(request, key_id):
     key = get_visible_key(request, key_id)
     form = ApiKeyRotateForm(request.GET)
     if not form.is_valid():
-        return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(key, rotate_form=form),
-                                       status=400)
+        return render_page_or_fragment(
+            request, DETAIL_PAGE, DETAIL, detail_context(key, rotate_form=form), status=400
+        )
     grace = form.cleaned_data["grace"]
     context = {"key": key, "grace": grace, "consequence": grace_consequence(grace)}
     return render_page_or_fragment(request, ROTATE_CONFIRM_PAGE, ROTATE_CONFIRM, context)
@@ -206,18 +230,26 @@ def api_key_rotate(request, key_id):
     form = ApiKeyRotateForm(request.POST)
     if form.is_valid():
         try:
-            issued = services.rotate_api_key(key=key, grace=form.cleaned_data["grace"], by=request.user,
-                                             ip=client_ip(request))
+            issued = services.rotate_api_key(
+                key=key, grace=form.cleaned_data["grace"], by=request.user, ip=client_ip(request)
+            )
         except Refused as exc:
             form.add_service_error(exc)
         else:
             rotated = issued.credential
             still_works = rotated.previous_secret_expires_at > timezone.now()
-            handoff.hold(request, issued, slot=slot(rotated), how="rotated",
-                         old_until=rotated.previous_secret_expires_at.isoformat() if still_works else None)
+            handoff.hold(
+                request,
+                issued,
+                slot=slot(rotated),
+                how="rotated",
+                old_until=rotated.previous_secret_expires_at.isoformat() if still_works else None,
+            )
             return submission.done(key_url(request, "api_key_secret", rotated))
     submission.release()
-    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(key, rotate_form=form), status=400)
+    return render_page_or_fragment(
+        request, DETAIL_PAGE, DETAIL, detail_context(key, rotate_form=form), status=400
+    )
 
 
 @developer_required
@@ -227,8 +259,10 @@ def api_key_delete(request, key_id):
     key = get_visible_key(request, key_id)
     if request.method == "GET":
         return render_page_or_fragment(
-            request, "tokens/api_keys/api_key_confirm_delete.html",
-            "tokens/api_keys/partials/api_key_delete_confirm.html", {"key": key},
+            request,
+            "tokens/api_keys/api_key_confirm_delete.html",
+            "tokens/api_keys/partials/api_key_delete_confirm.html",
+            {"key": key},
         )
     services.revoke_api_key(key=key, by=request.user, ip=client_ip(request))
     if not wants_fragment(request):
@@ -236,5 +270,7 @@ def api_key_delete(request, key_id):
         return redirect("api_keys", org_id=request.organization.public_id)
     response = render(request, "tokens/api_keys/partials/api_key_deleted.html", {"key": key})
     response["HX-Trigger"] = API_KEYS_CHANGED
-    response["HX-Replace-Url"] = reverse("api_keys", kwargs={"org_id": request.organization.public_id})
+    response["HX-Replace-Url"] = reverse(
+        "api_keys", kwargs={"org_id": request.organization.public_id}
+    )
     return response

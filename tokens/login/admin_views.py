@@ -26,14 +26,21 @@ def member_session_end(request, session_id):
     lifetime = datetime.timedelta(seconds=settings.LOGIN_REFRESH_TOKEN_LIFETIME_SECONDS)
     session = get_object_or_404(
         RefreshToken.objects.select_related("user", "access_token").filter(
-            revoked__isnull=True, access_token__kind=Kind.LOGIN,
-            access_token__organization=request.organization, created__gt=timezone.now() - lifetime,
+            revoked__isnull=True,
+            access_token__kind=Kind.LOGIN,
+            access_token__organization=request.organization,
+            created__gt=timezone.now() - lifetime,
         ),
         token_family=session_id,
     )
     if request.method == "GET":
         return render(request, "tokens/admin/session_end.html", {"session": session})
-    services.end_session(user=session.user, organization=request.organization, session_id=session_id,
-                         by=request.user, ip=client_ip(request))
+    services.end_session(
+        user=session.user,
+        organization=request.organization,
+        session_id=session_id,
+        by=request.user,
+        ip=client_ip(request),
+    )
     messages.success(request, f"Session of {session.user.email} ended. Its tokens no longer work.")
     return redirect("credential_inventory", org_id=request.organization.public_id)

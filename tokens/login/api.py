@@ -53,24 +53,28 @@ class AuthView(GenericAPIView):
 
     def initial(self, request, *args, **kwargs):
         if SECRET_PARAMETERS.intersection(request.query_params):
-            raise ValidationError({
-                "code": "invalid_request",
-                "detail": "Tokens and passwords are never accepted in the URL; send them in the JSON body "
-                "(and access tokens in the Authorization header).",
-            })
+            raise ValidationError(
+                {
+                    "code": "invalid_request",
+                    "detail": "Tokens and passwords are never accepted in the URL; send them in the JSON body "
+                    "(and access tokens in the Authorization header).",
+                }
+            )
         super().initial(request, *args, **kwargs)
 
 
 class TokenRequestSerializer(serializers.Serializer):
     email = serializers.CharField(required=False, max_length=254)
-    password = serializers.CharField(required=False, write_only=True, trim_whitespace=False,
-                                     style={"input_type": "password"})
+    password = serializers.CharField(
+        required=False, write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
     organization = serializers.CharField(
         required=False, max_length=32, help_text="Org ID to log in to, when you belong to several."
     )
     refresh_token = serializers.CharField(required=False, write_only=True)
     client_id = serializers.CharField(
-        required=False, max_length=254,
+        required=False,
+        max_length=254,
         help_text="With refreshToken and no Authorization header: the email of the token's user.",
     )
 
@@ -120,8 +124,11 @@ class TokenView(AuthView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: TokenResponseSerializer, 400: OpenApiResponse(description="invalid_grant"),
-                   429: OpenApiResponse(description="Too many failed logins (Retry-After)")},
+        responses={
+            200: TokenResponseSerializer,
+            400: OpenApiResponse(description="invalid_grant"),
+            429: OpenApiResponse(description="Too many failed logins (Retry-After)"),
+        },
         operation_id="auth_token",
     )
     def post(self, request):
@@ -129,17 +136,21 @@ class TokenView(AuthView):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         if not data.get("refresh_token") and not (data.get("email") and data.get("password")):
-            raise ValidationError({
-                "code": "invalid_request",
-                "detail": "Send email and password to log in, or refreshToken to refresh.",
-            })
+            raise ValidationError(
+                {
+                    "code": "invalid_request",
+                    "detail": "Send email and password to log in, or refreshToken to refresh.",
+                }
+            )
         try:
             if data.get("refresh_token"):
                 pair = self._refresh(request, data)
             else:
                 pair = services.log_in(
-                    email=data["email"], password=data["password"],
-                    organization_id=data.get("organization"), ip=client_ip(request),
+                    email=data["email"],
+                    password=data["password"],
+                    organization_id=data.get("organization"),
+                    ip=client_ip(request),
                     user_agent=user_agent(request),
                 )
         except TooManyAttempts as exc:
@@ -155,8 +166,11 @@ class TokenView(AuthView):
             request.user  # noqa: B018 - authenticates now; a bad or expired token answers 401
             bearer = request.auth
         return services.refresh(
-            raw=data["refresh_token"], client_id=data.get("client_id"), bearer=bearer,
-            ip=client_ip(request), user_agent=user_agent(request),
+            raw=data["refresh_token"],
+            client_id=data.get("client_id"),
+            bearer=bearer,
+            ip=client_ip(request),
+            user_agent=user_agent(request),
         )
 
 
@@ -187,14 +201,21 @@ class RevokeView(AuthView):
     permission_classes = [HasRequiredScopes, LoginCredentialOnly]
     credential_kinds = (CredentialKind.LOGIN, CredentialKind.SESSION)
 
-    @extend_schema(request=RevokeSerializer, responses={204: None, 404: OpenApiResponse(description="not yours")},
-                   operation_id="auth_revoke")
+    @extend_schema(
+        request=RevokeSerializer,
+        responses={204: None, 404: OpenApiResponse(description="not yours")},
+        operation_id="auth_revoke",
+    )
     def post(self, request):
         body = RevokeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        ended = services.revoke(user=request.user, raw=body.validated_data["token"], ip=client_ip(request))
+        ended = services.revoke(
+            user=request.user, raw=body.validated_data["token"], ip=client_ip(request)
+        )
         if ended is None:
-            raise NotFound({"code": "not_found", "detail": "None of your login sessions has that token."})
+            raise NotFound(
+                {"code": "not_found", "detail": "None of your login sessions has that token."}
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -205,11 +226,17 @@ class RevokeAllView(AuthView):
     permission_classes = [HasRequiredScopes, LoginCredentialOnly]
     credential_kinds = (CredentialKind.LOGIN,)
 
-    @extend_schema(request=None, responses={200: TokenResponseSerializer}, operation_id="auth_revoke_all")
+    @extend_schema(
+        request=None, responses={200: TokenResponseSerializer}, operation_id="auth_revoke_all"
+    )
     def post(self, request):
-        membership = Membership.objects.with_org().select_related("user").get(pk=request.auth.membership_id)
+        membership = (
+            Membership.objects.with_org().select_related("user").get(pk=request.auth.membership_id)
+        )
         _ended, pair = services.revoke_all(
-            user=membership.user, membership=membership, ip=client_ip(request),
+            user=membership.user,
+            membership=membership,
+            ip=client_ip(request),
             user_agent=user_agent(request),
         )
         return pair_response(pair)
@@ -223,7 +250,9 @@ class SessionSerializer(serializers.Serializer):
     user_agent = serializers.CharField()
     expires_at = serializers.DateTimeField(help_text="When the session ends unless refreshed.")
     access_token_expires_at = serializers.DateTimeField()
-    current = serializers.BooleanField(help_text="True for the session of the token making this call.")
+    current = serializers.BooleanField(
+        help_text="True for the session of the token making this call."
+    )
 
 
 class SessionListView(AuthView):
@@ -260,9 +289,14 @@ class SessionDetailView(AuthView):
         ended = None
         if principal.organization_id is not None:
             ended = services.end_session(
-                user=request.user, organization=principal.organization_id, session_id=session_id,
-                by=request.user, ip=client_ip(request),
+                user=request.user,
+                organization=principal.organization_id,
+                session_id=session_id,
+                by=request.user,
+                ip=client_ip(request),
             )
         if ended is None:
-            raise NotFound({"code": "not_found", "detail": "You have no live session with that id here."})
+            raise NotFound(
+                {"code": "not_found", "detail": "You have no live session with that id here."}
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -35,7 +35,9 @@ def _revoke(raw):
             token_checksum=digest, revoked__isnull=True, application__client_id=LOGIN_CLIENT_ID
         ).first()
         token = (
-            AccessToken.objects.filter(pk=refresh.access_token_id, kind=Kind.LOGIN).first() if refresh else None
+            AccessToken.objects.filter(pk=refresh.access_token_id, kind=Kind.LOGIN).first()
+            if refresh
+            else None
         )
         token_type = REFRESH_TOKEN_TYPE
     else:

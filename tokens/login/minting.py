@@ -85,7 +85,9 @@ class LoginValidator(OAuth2Validator):
         issue.access_token = access_token
         return access_token
 
-    def _create_refresh_token(self, request, refresh_token_code, access_token, previous_refresh_token):
+    def _create_refresh_token(
+        self, request, refresh_token_code, access_token, previous_refresh_token
+    ):
         refresh_token = super()._create_refresh_token(
             request, refresh_token_code, access_token, previous_refresh_token
         )
@@ -151,7 +153,17 @@ def login_application():
 
 
 @sensitive_variables()  # every local may hold a plaintext secret
-def mint(*, membership, scope, grant_type, ip, user_agent, application, refresh_token=None, raw_refresh=None):
+def mint(
+    *,
+    membership,
+    scope,
+    grant_type,
+    ip,
+    user_agent,
+    application,
+    refresh_token=None,
+    raw_refresh=None,
+):
     """A new pair for `membership`; with `refresh_token` (and its plaintext), DOT rotates that one."""
     issue = _Issue(membership=membership, ip=ip, user_agent=user_agent or "")
     request = OAuthRequest("/api/v1/auth/token", http_method="POST")

@@ -39,13 +39,26 @@ BAD_CREDENTIALS = "The email and password do not match an account that may log i
 def issue_login_pair(*, membership, ip=None, user_agent=""):
     """Start a session for a member: a JWT carrying their role, and a refresh token."""
     pair = mint(
-        membership=membership, scope=membership.role, grant_type="password", ip=ip,
-        user_agent=user_agent, application=login_application(),
+        membership=membership,
+        scope=membership.role,
+        grant_type="password",
+        ip=ip,
+        user_agent=user_agent,
+        application=login_application(),
     )
-    audit.record(action=AuditEvent.Action.ISSUED, credential=pair.access_token, actor=membership.user,
-                 ip=ip, detail="login")
-    log.info("login token %s …%s issued to user %s", pair.access_token.pk, pair.access_token.last4,
-             membership.user_id)
+    audit.record(
+        action=AuditEvent.Action.ISSUED,
+        credential=pair.access_token,
+        actor=membership.user,
+        ip=ip,
+        detail="login",
+    )
+    log.info(
+        "login token %s …%s issued to user %s",
+        pair.access_token.pk,
+        pair.access_token.last4,
+        membership.user_id,
+    )
     return pair
 
 
@@ -60,7 +73,8 @@ def _membership_for_login(user, organization_id):
         membership = memberships.filter(organization__public_id=organization_id).first()
         if membership is None:
             raise Refused(
-                "invalid_organization", f"You are not a member of organization {organization_id}.",
+                "invalid_organization",
+                f"You are not a member of organization {organization_id}.",
                 "organization",
             )
         return membership
@@ -122,8 +136,12 @@ def refresh(*, raw, client_id=None, bearer=None, ip=None, user_agent=""):
     raw = (raw or "").strip()
     if not secret_format.is_well_formed(raw, secret_format.REFRESH_TOKEN):
         if raw.startswith("eyJ") or raw.startswith(secret_format.PERSONAL_TOKEN):
-            raise _invalid_grant("That is an access token; send the refreshToken you received with it.")
-        raise _invalid_grant("The refresh token is malformed or mistyped (its checksum does not match).")
+            raise _invalid_grant(
+                "That is an access token; send the refreshToken you received with it."
+            )
+        raise _invalid_grant(
+            "The refresh token is malformed or mistyped (its checksum does not match)."
+        )
     with transaction.atomic():
         outcome = _refresh_locked(raw, client_id, bearer, ip, user_agent, started)
     # Raised after the commit, so ending a replayed session is not rolled back with the error.
@@ -153,14 +171,19 @@ def _refresh_locked(raw, client_id, bearer, ip, user_agent, started):
             return _invalid_grant(
                 "The refresh token was just used by a concurrent request; use the pair it received."
             )
-        ended = _end_families([rt.token_family], actor=rt.user, ip=ip,
-                              detail="refresh token reused: session ended")
-        log.warning("rotated refresh token of user %s reused; %s session(s) ended", rt.user_id, ended)
+        ended = _end_families(
+            [rt.token_family], actor=rt.user, ip=ip, detail="refresh token reused: session ended"
+        )
+        log.warning(
+            "rotated refresh token of user %s reused; %s session(s) ended", rt.user_id, ended
+        )
         return _invalid_grant(
             "The refresh token was already used once. As a precaution its session has been ended; "
             "log in again."
         )
-    expires_at = rt.created + datetime.timedelta(seconds=settings.LOGIN_REFRESH_TOKEN_LIFETIME_SECONDS)
+    expires_at = rt.created + datetime.timedelta(
+        seconds=settings.LOGIN_REFRESH_TOKEN_LIFETIME_SECONDS
+    )
     if expires_at <= started:
         return _invalid_grant(
             f"The refresh token expired at {expires_at:%Y-%m-%dT%H:%M:%SZ}. Log in again."
@@ -188,13 +211,22 @@ def _refresh_locked(raw, client_id, bearer, ip, user_agent, started):
         return _invalid_grant("The token's user is deactivated.")
     membership.user = rt.user
     pair = mint(
-        membership=membership, scope=_narrower(access_token.scope, membership.role),
-        grant_type="refresh_token", ip=ip, user_agent=user_agent or access_token.user_agent,
+        membership=membership,
+        scope=_narrower(access_token.scope, membership.role),
+        grant_type="refresh_token",
+        ip=ip,
+        user_agent=user_agent or access_token.user_agent,
         application=rt.application,
-        refresh_token=rt, raw_refresh=raw,
+        refresh_token=rt,
+        raw_refresh=raw,
     )
-    audit.record(action=AuditEvent.Action.ROTATED, credential=pair.access_token, actor=rt.user, ip=ip,
-                 detail=f"refreshed; replaces login token {access_token.pk}")
+    audit.record(
+        action=AuditEvent.Action.ROTATED,
+        credential=pair.access_token,
+        actor=rt.user,
+        ip=ip,
+        detail=f"refreshed; replaces login token {access_token.pk}",
+    )
     return pair
 
 
@@ -229,14 +261,18 @@ def _end_families(families, *, actor, ip=None, detail="session ended"):
         revoked=now, updated=now
     )
     killed = AccessToken.objects.filter(
-        Q(refresh_token__token_family__in=families) | Q(source_refresh_token__token_family__in=families)
+        Q(refresh_token__token_family__in=families)
+        | Q(source_refresh_token__token_family__in=families)
     ).filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))
     # Every token the UPDATE kills leaves every process's credential cache, audited or not.
     invalidation.publish(*(f"token:{pk}" for pk in killed.values_list("pk", flat=True)))
     killed.update(revoked_at=now, updated=now)
     audit.record_each(
         [rt.access_token for rt in live if rt.access_token.organization_id],
-        action=AuditEvent.Action.REVOKED, actor=actor, ip=ip, detail=detail,
+        action=AuditEvent.Action.REVOKED,
+        actor=actor,
+        ip=ip,
+        detail=detail,
     )
     return len(live)
 
@@ -258,8 +294,13 @@ def _kill(access_token, *, by, ip, detail):
     if access_token.revoked_at is None or access_token.revoked_at > now:
         access_token.revoked_at = now
         access_token.save(update_fields=["revoked_at", "updated"])
-        audit.record(action=AuditEvent.Action.REVOKED, credential=access_token, actor=by, ip=ip,
-                     detail=detail)
+        audit.record(
+            action=AuditEvent.Action.REVOKED,
+            credential=access_token,
+            actor=by,
+            ip=ip,
+            detail=detail,
+        )
 
 
 @transaction.atomic
@@ -303,7 +344,9 @@ def revoke(*, user, raw, ip=None):
             "not_a_login_token",
             "That is not a login token. Revoke personal tokens with DELETE /api/v1/tokens/{id}.",
         )
-    ended = _end_families([_family_of(access_token)], actor=user, ip=ip, detail="revoked by its user")
+    ended = _end_families(
+        [_family_of(access_token)], actor=user, ip=ip, detail="revoked by its user"
+    )
     if not ended and access_token.is_live():
         _kill(access_token, by=user, ip=ip, detail="revoked by its user")
         ended = 1
@@ -313,14 +356,20 @@ def revoke(*, user, raw, ip=None):
 @transaction.atomic
 def end_sessions(*, user, by, organization=None, ip=None, detail="session ended"):
     """End every live session of the user, in one organization or everywhere."""
-    families = list(live_sessions(user=user, organization=organization).values_list("token_family", flat=True))
+    families = list(
+        live_sessions(user=user, organization=organization).values_list("token_family", flat=True)
+    )
     return _end_families(families, actor=by, ip=ip, detail=detail)
 
 
 @transaction.atomic
 def end_session(*, user, organization, session_id, by, ip=None):
     """End one session by its id; None when the user has no such live session there."""
-    if not live_sessions(user=user, organization=organization).filter(token_family=session_id).exists():
+    if (
+        not live_sessions(user=user, organization=organization)
+        .filter(token_family=session_id)
+        .exists()
+    ):
         return None
     return _end_families([session_id], actor=by, ip=ip, detail="session ended")
 
@@ -350,9 +399,17 @@ def change_password(*, user, new_password, end_other_sessions, ip=None):
     """
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    for organization_id in Membership.objects.filter(user=user).values_list("organization_id", flat=True):
-        audit.record(action=AuditEvent.Action.ROTATED, organization_id=organization_id, actor=user,
-                     kind=CredentialKind.LOGIN, ip=ip, detail="password changed")
+    for organization_id in Membership.objects.filter(user=user).values_list(
+        "organization_id", flat=True
+    ):
+        audit.record(
+            action=AuditEvent.Action.ROTATED,
+            organization_id=organization_id,
+            actor=user,
+            kind=CredentialKind.LOGIN,
+            ip=ip,
+            detail="password changed",
+        )
     if not end_other_sessions:
         return 0
     return end_sessions(user=user, by=user, ip=ip, detail="password changed")

@@ -90,10 +90,16 @@ def rotate(*, immediately=False):
         return create_key(retire_others=True)
     # Rotations queue on the newest key's row, so two at once cannot both add a key.
     list(SigningKey.objects.select_for_update().order_by("-created_at", "-id")[:1])
-    waiting = SigningKey.objects.filter(retired_at__isnull=True, activates_at__gt=now).order_by("-activates_at").first()
+    waiting = (
+        SigningKey.objects.filter(retired_at__isnull=True, activates_at__gt=now)
+        .order_by("-activates_at")
+        .first()
+    )
     if waiting is not None:
         return waiting
     return create_key(lead=datetime.timedelta(seconds=JWKS_MAX_AGE_SECONDS))
+
+
 @lru_cache(maxsize=16)
 def _private_key(kid, sealed):
     # Keyed by the sealed text too, so a re-sealed row never serves a stale object.
@@ -108,16 +114,20 @@ def current_key():
     """
     now = timezone.now()
     active = list(
-        SigningKey.objects.filter(retired_at__isnull=True, activates_at__lte=now).order_by("-activates_at", "-id")[:2]
+        SigningKey.objects.filter(retired_at__isnull=True, activates_at__lte=now).order_by(
+            "-activates_at", "-id"
+        )[:2]
     )
     if not active:
         key = create_key()
     else:
         key = active[0]
         if len(active) > 1:
-            retired = SigningKey.objects.filter(
-                retired_at__isnull=True, activates_at__lte=now
-            ).exclude(pk=key.pk).update(retired_at=key.activates_at)
+            retired = (
+                SigningKey.objects.filter(retired_at__isnull=True, activates_at__lte=now)
+                .exclude(pk=key.pk)
+                .update(retired_at=key.activates_at)
+            )
             log.info("login signing key %s signs now; %s older key(s) retired", key.kid, retired)
     try:
         return key.kid, _private_key(key.kid, key.sealed_private_key)
@@ -138,7 +148,11 @@ def sign(claims):
 def published_keys(now=None):
     """Keys that sign or will sign, and retired keys whose last tokens may still be alive."""
     now = now or timezone.now()
-    horizon = now - datetime.timedelta(seconds=settings.LOGIN_ACCESS_TOKEN_LIFETIME_SECONDS) - RETIRED_KEY_SLACK
+    horizon = (
+        now
+        - datetime.timedelta(seconds=settings.LOGIN_ACCESS_TOKEN_LIFETIME_SECONDS)
+        - RETIRED_KEY_SLACK
+    )
     return SigningKey.objects.filter(Q(retired_at__isnull=True) | Q(retired_at__gt=horizon))
 
 

@@ -42,13 +42,18 @@ def sessions(request):
 @member_required
 def session_end(request, session_id):
     ended = services.end_session(
-        user=request.user, organization=request.organization, session_id=session_id,
-        by=request.user, ip=client_ip(request),
+        user=request.user,
+        organization=request.organization,
+        session_id=session_id,
+        by=request.user,
+        ip=client_ip(request),
     )
     if ended is None:
         raise Http404("No such session.")
     if request.htmx:
-        return render(request, "tokens/login/partials/session_row_ended.html", {"session_id": session_id})
+        return render(
+            request, "tokens/login/partials/session_row_ended.html", {"session_id": session_id}
+        )
     messages.success(request, "Session ended. Its tokens no longer work.")
     return redirect("sessions", org_id=request.organization.public_id)
 
@@ -62,8 +67,11 @@ def sessions_end_all(request):
     )
     note = f"{ended} session{'s' if ended != 1 else ''} ended."
     if request.htmx:
-        return render(request, "tokens/login/partials/session_list.html",
-                      {**_session_page(request), "note": note})
+        return render(
+            request,
+            "tokens/login/partials/session_list.html",
+            {**_session_page(request), "note": note},
+        )
     messages.success(request, note)
     return redirect("sessions", org_id=request.organization.public_id)
 
@@ -74,8 +82,10 @@ def password_change(request):
     form = PasswordChange(request.user, request.POST or None, request=request)
     if request.method == "POST" and form.is_valid():
         ended = services.change_password(
-            user=request.user, new_password=form.cleaned_data["new_password1"],
-            end_other_sessions=form.cleaned_data["end_other_sessions"], ip=client_ip(request),
+            user=request.user,
+            new_password=form.cleaned_data["new_password1"],
+            end_other_sessions=form.cleaned_data["end_other_sessions"],
+            ip=client_ip(request),
         )
         update_session_auth_hash(request, request.user)  # this browser stays logged in
         note = "Your password was changed."

@@ -36,7 +36,9 @@ class ApiKey(models.Model):
 
     key_id = models.CharField(max_length=64, unique=True)
     name = models.CharField(max_length=100)
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="api_keys")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="api_keys"
+    )
     # The service account the key acts as (the organization's own, or one an admin picked).
     membership = models.ForeignKey(
         Membership, null=True, blank=True, on_delete=models.SET_NULL, related_name="api_keys"

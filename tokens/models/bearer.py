@@ -71,7 +71,9 @@ class Application(AbstractApplication):
         # redirect (RFC 8252 §7.3, the only http URI tokens.oauth.services accepts) adds http
         # for this client alone.
         schemes = list(super().get_allowed_schemes())
-        if "http" not in schemes and any(uri.startswith("http://") for uri in self.redirect_uris.split()):
+        if "http" not in schemes and any(
+            uri.startswith("http://") for uri in self.redirect_uris.split()
+        ):
             schemes.append("http")
         return schemes
 
@@ -113,7 +115,8 @@ class AccessTokenQuerySet(models.QuerySet):
         now = now or timezone.now()
         grants = self.filter(kind=Kind.OAUTH, organization_id=organization_id).filter(
             Q(revoked_at__isnull=True) | Q(revoked_at__gt=now),
-            Q(expires__gt=now) | Q(refresh_token__isnull=False, refresh_token__revoked__isnull=True),
+            Q(expires__gt=now)
+            | Q(refresh_token__isnull=False, refresh_token__revoked__isnull=True),
         )
         if user_id is not None:
             grants = grants.filter(user_id=user_id)

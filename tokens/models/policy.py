@@ -14,7 +14,9 @@ class TokenPolicy(models.Model):
         null=True, blank=True, help_text="Longest lifetime a new token may have; empty for no cap."
     )
     max_live_tokens_per_member = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Live personal tokens one member may own; empty for no cap."
+        null=True,
+        blank=True,
+        help_text="Live personal tokens one member may own; empty for no cap.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -30,7 +30,9 @@ class ReviewItem(models.Model):
         KEPT = "kept", "Kept (narrowed to the member's access)"
         REISSUED = "reissued", "Re-issued to a service account"
 
-    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="review_items")
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="review_items"
+    )
     member = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -55,8 +57,11 @@ class ReviewItem(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["credential_kind", "credential_id"], condition=Q(decided_at__isnull=True),
-                                    name="one_open_review_per_credential"),
+            models.UniqueConstraint(
+                fields=["credential_kind", "credential_id"],
+                condition=Q(decided_at__isnull=True),
+                name="one_open_review_per_credential",
+            ),
         ]
 
     def __str__(self):

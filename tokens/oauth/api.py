@@ -31,9 +31,19 @@ class OAuthClientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Application
         fields = [
-            "id", "name", "client_id", "client_type", "redirect_uris", "allowed_origins", "allow_introspection",
+            "id",
+            "name",
+            "client_id",
+            "client_type",
+            "redirect_uris",
+            "allowed_origins",
+            "allow_introspection",
             "secret_last4",
-            "created_by", "created_at", "created_ip", "updated_at", "last_used_at",
+            "created_by",
+            "created_at",
+            "created_ip",
+            "updated_at",
+            "last_used_at",
         ]
         read_only_fields = fields
 
@@ -49,7 +59,8 @@ class OAuthClientSerializer(serializers.ModelSerializer):
 
 class NewOAuthClientSerializer(OAuthClientSerializer):
     client_secret = serializers.CharField(
-        read_only=True, allow_null=True,
+        read_only=True,
+        allow_null=True,
         help_text="The secret (confidential clients). Shown once, in this response only.",
     )
 
@@ -60,13 +71,17 @@ class NewOAuthClientSerializer(OAuthClientSerializer):
 
 class OAuthClientCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=NAME_MAX_LENGTH)
-    redirect_uris = serializers.ListField(child=serializers.CharField(max_length=2000), allow_empty=False)
+    redirect_uris = serializers.ListField(
+        child=serializers.CharField(max_length=2000), allow_empty=False
+    )
     client_type = serializers.ChoiceField(
-        choices=Application.CLIENT_TYPES, default="confidential",
+        choices=Application.CLIENT_TYPES,
+        default="confidential",
         help_text="confidential: a server that keeps a secret; public: a browser or native app (PKCE only).",
     )
     allowed_origins = serializers.ListField(
-        child=serializers.CharField(max_length=300), required=False,
+        child=serializers.CharField(max_length=300),
+        required=False,
         help_text="Origins (https://host[:port]) a browser app calls /o/token/ and /o/revoke_token/ from (CORS).",
     )
     allow_introspection = serializers.BooleanField(
@@ -80,14 +95,17 @@ class OAuthClientUpdateSerializer(serializers.Serializer):
         child=serializers.CharField(max_length=2000), allow_empty=False, required=False
     )
     allowed_origins = serializers.ListField(
-        child=serializers.CharField(max_length=300), required=False,
+        child=serializers.CharField(max_length=300),
+        required=False,
         help_text="Origins (https://host[:port]) a browser app calls /o/token/ and /o/revoke_token/ from (CORS).",
     )
     allow_introspection = serializers.BooleanField(required=False, help_text="Admins only.")
 
 
 def _membership(request):
-    return Membership.objects.select_related("organization", "user").get(pk=request.auth.membership_id)
+    return Membership.objects.select_related("organization", "user").get(
+        pk=request.auth.membership_id
+    )
 
 
 class OAuthClientViewSet(CredentialViewSet):
@@ -120,9 +138,13 @@ class OAuthClientViewSet(CredentialViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         issued = services.create_client(
-            membership=_membership(request), name=data["name"], redirect_uris=data["redirect_uris"],
-            client_type=data["client_type"], allow_introspection=data["allow_introspection"],
-            allowed_origins=data.get("allowed_origins", ()), ip=client_ip(request),
+            membership=_membership(request),
+            name=data["name"],
+            redirect_uris=data["redirect_uris"],
+            client_type=data["client_type"],
+            allow_introspection=data["allow_introspection"],
+            allowed_origins=data.get("allowed_origins", ()),
+            ip=client_ip(request),
         )
         return self._secret_response(issued, status.HTTP_201_CREATED)
 
@@ -133,9 +155,13 @@ class OAuthClientViewSet(CredentialViewSet):
         body.is_valid(raise_exception=True)
         data = body.validated_data
         services.update_client(
-            application=application, by=request.user, membership=_membership(request),
-            name=data.get("name"), redirect_uris=data.get("redirect_uris"),
-            allow_introspection=data.get("allow_introspection"), allowed_origins=data.get("allowed_origins"),
+            application=application,
+            by=request.user,
+            membership=_membership(request),
+            name=data.get("name"),
+            redirect_uris=data.get("redirect_uris"),
+            allow_introspection=data.get("allow_introspection"),
+            allowed_origins=data.get("allowed_origins"),
             ip=client_ip(request),
         )
         return Response(OAuthClientSerializer(application).data)
@@ -145,11 +171,15 @@ class OAuthClientViewSet(CredentialViewSet):
     def regenerate_secret(self, request, pk=None):
         """A new client secret, shown once; the old one is refused at once."""
         application = self.get_object()
-        issued = services.regenerate_secret(application=application, by=request.user, ip=client_ip(request))
+        issued = services.regenerate_secret(
+            application=application, by=request.user, ip=client_ip(request)
+        )
         return self._secret_response(issued, status.HTTP_200_OK)
 
     def perform_destroy(self, application):
-        services.delete_client(application=application, by=self.request.user, ip=client_ip(self.request))
+        services.delete_client(
+            application=application, by=self.request.user, ip=client_ip(self.request)
+        )
 
 
 class OAuthTokenSerializer(serializers.ModelSerializer):
@@ -161,8 +191,18 @@ class OAuthTokenSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AccessToken
-        fields = ["id", "client", "client_id", "scopes", "last4", "created_at", "created_ip", "expires_at",
-                  "last_used_at", "last_used_ip"]
+        fields = [
+            "id",
+            "client",
+            "client_id",
+            "scopes",
+            "last4",
+            "created_at",
+            "created_ip",
+            "expires_at",
+            "last_used_at",
+            "last_used_ip",
+        ]
         read_only_fields = fields
 
     def get_scopes(self, token) -> list[str]:
@@ -170,7 +210,10 @@ class OAuthTokenSerializer(serializers.ModelSerializer):
 
 
 class OAuthTokenViewSet(
-    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
 ):
     """The OAuth tokens you granted to clients. Only you can revoke them (Zendesk Chat's rule)."""
 
@@ -185,14 +228,17 @@ class OAuthTokenViewSet(
         if getattr(self, "swagger_fake_view", False):
             return AccessToken.objects.none()
         principal = self.request.auth
-        return AccessToken.objects.oauth_grants(organization_id=principal.organization_id,
-                                                user_id=principal.user_id)
+        return AccessToken.objects.oauth_grants(
+            organization_id=principal.organization_id, user_id=principal.user_id
+        )
 
     def destroy(self, request, pk=None):
         principal = request.auth
         # An admin finds any grant of the organization, to be told why not (403) rather than 404.
         user_id = None if principal.role == Role.ADMIN else principal.user_id
-        grants = AccessToken.objects.oauth_grants(organization_id=principal.organization_id, user_id=user_id)
+        grants = AccessToken.objects.oauth_grants(
+            organization_id=principal.organization_id, user_id=user_id
+        )
         token = get_object_or_404(grants.select_related("organization"), pk=pk)
         services.revoke_grant(token=token, by=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)

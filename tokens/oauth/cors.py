@@ -32,8 +32,16 @@ def origin_allowed_for_client(origin, client_id):
     """Whether `origin` is registered by this client, or (no client id: a preflight) by any client."""
     if "\x00" in origin or (client_id and "\x00" in client_id):
         return False
-    clients = Application.objects.exclude(allowed_origins="").exclude(client_id=Application.LOGIN_CLIENT_ID)
-    clients = clients.filter(client_id=client_id) if client_id else clients.filter(allowed_origins__contains=origin)
+    clients = Application.objects.exclude(allowed_origins="").exclude(
+        client_id=Application.LOGIN_CLIENT_ID
+    )
+    clients = (
+        clients.filter(client_id=client_id)
+        if client_id
+        else clients.filter(allowed_origins__contains=origin)
+    )
     # Exact match: origins are checked and lower-cased when registered (tokens.oauth.services);
     # DOT's own origin_allowed() takes https origins only, so a loopback dev origin never would.
-    return any(origin in client.allowed_origins.split() for client in clients.only("allowed_origins")[:50])
+    return any(
+        origin in client.allowed_origins.split() for client in clients.only("allowed_origins")[:50]
+    )

@@ -30,10 +30,20 @@ from . import services
 # RFC 6749 §2.3.1: client credentials (and, by the same reasoning, codes, verifiers and
 # tokens) travel in the form body or the Authorization header; a URL lands in access logs.
 # oauthlib reads the query string as well as the body, so these are refused up front.
-BODY_ONLY_PARAMETERS = frozenset({
-    "client_id", "client_secret", "code", "code_verifier", "refresh_token", "token",
-    "access_token", "password", "username", "assertion",
-})
+BODY_ONLY_PARAMETERS = frozenset(
+    {
+        "client_id",
+        "client_secret",
+        "code",
+        "code_verifier",
+        "refresh_token",
+        "token",
+        "access_token",
+        "password",
+        "username",
+        "assertion",
+    }
+)
 BASIC_CHALLENGE = 'Basic realm="keyward"'
 
 # --- /o/authorize/: the consent page ------------------------------------------------
@@ -76,8 +86,10 @@ class ConsentView(AuthorizationView):
                 "membership": membership,
                 "granted": [catalog.SCOPES[name] for name in granted],
                 "granted_by_domain": _by_domain(granted),
-                "refused": [catalog.SCOPES[name] for name in
-                            catalog.ordered(catalog.expand(" ".join(requested)) - set(granted))],
+                "refused": [
+                    catalog.SCOPES[name]
+                    for name in catalog.ordered(catalog.expand(" ".join(requested)) - set(granted))
+                ],
             }
             if membership is not None:
                 self.request.membership = membership  # the page header shows the organization
@@ -116,7 +128,8 @@ class ConsentView(AuthorizationView):
     def form_valid(self, form):
         application = (
             Application.objects.select_related("organization")
-            .filter(client_id=form.cleaned_data["client_id"]).first()
+            .filter(client_id=form.cleaned_data["client_id"])
+            .first()
         )
         if application is None or not application.is_usable(self.request):
             raise Http404("No such client.")
@@ -163,14 +176,18 @@ class TokenView(dot_views.TokenView):
     """DOT's token endpoint: credentials never from the URL; a failed client is challenged with Basic."""
 
     def post(self, request, *args, **kwargs):
-        return _parameters_in_url(request) or _basic_challenge(super().post(request, *args, **kwargs))
+        return _parameters_in_url(request) or _basic_challenge(
+            super().post(request, *args, **kwargs)
+        )
 
 
 class RevokeTokenView(dot_views.RevokeTokenView):
     """DOT's RFC 7009 endpoint, with the same two rules as the token endpoint."""
 
     def post(self, request, *args, **kwargs):
-        return _parameters_in_url(request) or _basic_challenge(super().post(request, *args, **kwargs))
+        return _parameters_in_url(request) or _basic_challenge(
+            super().post(request, *args, **kwargs)
+        )
 
 
 def _authenticated_client(request):
@@ -194,7 +211,9 @@ def _live_refresh_token(client, digest):
     )
     if rt is None or rt.access_token is None:
         return None
-    expires = rt.access_token.expires + datetime.timedelta(seconds=settings.OAUTH_REFRESH_TOKEN_IDLE_SECONDS)
+    expires = rt.access_token.expires + datetime.timedelta(
+        seconds=settings.OAUTH_REFRESH_TOKEN_IDLE_SECONDS
+    )
     return (rt, expires) if expires > timezone.now() else None
 
 
@@ -220,7 +239,11 @@ def describe_token(client, raw):
     if token.organization_id != client.organization_id:
         return inactive
     membership = token.membership
-    if membership is None or membership.organization_id != token.organization_id or not token.user.is_active:
+    if (
+        membership is None
+        or membership.organization_id != token.organization_id
+        or not token.user.is_active
+    ):
         return inactive
     scopes = catalog.effective(token.scope, membership.role, membership.developer_access)
     answer = {
@@ -251,7 +274,9 @@ def introspect(request):
     """
     if request.method != "POST":
         response = _oauth_error(
-            "invalid_request", "Introspection takes a POST with a form-encoded `token` (RFC 7662).", 405
+            "invalid_request",
+            "Introspection takes a POST with a form-encoded `token` (RFC 7662).",
+            405,
         )
         response["Allow"] = "POST"
         return response
@@ -260,9 +285,13 @@ def introspect(request):
         return refused
     client = _authenticated_client(request)
     if client is None:
-        return _basic_challenge(_oauth_error("invalid_client", "Client authentication failed.", 401))
+        return _basic_challenge(
+            _oauth_error("invalid_client", "Client authentication failed.", 401)
+        )
     if not client.allow_introspection:
-        return _oauth_error("unauthorized_client", "This client is not allowed to introspect tokens.", 403)
+        return _oauth_error(
+            "unauthorized_client", "This client is not allowed to introspect tokens.", 403
+        )
     raw = request.POST.get("token", "")
     if not raw:
         return _oauth_error("invalid_request", "The `token` parameter is missing.", 400)
@@ -283,19 +312,28 @@ class ServerMetadataView(dot_views.OAuthServerMetadataView):
     def get(self, request, *args, **kwargs):
         data = json.loads(super().get(request, *args, **kwargs).content)
         origin = (oauth2_settings.OIDC_ISS_ENDPOINT or request.build_absolute_uri("/")).rstrip("/")
-        data.update({
-            "jwks_uri": origin + reverse("jwks"),
-            "scopes_supported": catalog.ordered(catalog.SCOPES) + list(catalog.ROLE_BUNDLES),
-            "response_types_supported": ["code"],
-            "response_modes_supported": ["query"],
-            "code_challenge_methods_supported": ["S256"],
-            "service_documentation": origin + reverse("api_docs"),
-            "authorization_response_iss_parameter_supported": True,
-        })
+        data.update(
+            {
+                "jwks_uri": origin + reverse("jwks"),
+                "scopes_supported": catalog.ordered(catalog.SCOPES) + list(catalog.ROLE_BUNDLES),
+                "response_types_supported": ["code"],
+                "response_modes_supported": ["query"],
+                "code_challenge_methods_supported": ["S256"],
+                "service_documentation": origin + reverse("api_docs"),
+                "authorization_response_iss_parameter_supported": True,
+            }
+        )
         # A public client has no secret: it authenticates with `none` at the token endpoint
         # (PKCE proves the code is its own); revocation and introspection need a secret.
-        data["revocation_endpoint_auth_methods_supported"] = ["client_secret_basic", "client_secret_post", "none"]
-        data["introspection_endpoint_auth_methods_supported"] = ["client_secret_basic", "client_secret_post"]
+        data["revocation_endpoint_auth_methods_supported"] = [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ]
+        data["introspection_endpoint_auth_methods_supported"] = [
+            "client_secret_basic",
+            "client_secret_post",
+        ]
         response = JsonResponse(data)
         response["Cache-Control"] = f"public, max-age={METADATA_MAX_AGE}"
         response["Access-Control-Allow-Origin"] = "*"

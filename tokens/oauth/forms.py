@@ -13,15 +13,20 @@ class OAuthClientForm(ServiceErrorsMixin, forms.Form):
 
     name = forms.CharField(max_length=NAME_MAX_LENGTH)
     redirect_uris = forms.CharField(
-        label="Redirect URIs", widget=forms.Textarea(attrs={"rows": 3}),
+        label="Redirect URIs",
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One per line. https:// only; http:// is allowed for localhost.",
     )
     allowed_origins = forms.CharField(
-        label="Allowed origins (CORS)", required=False, widget=forms.Textarea(attrs={"rows": 2}),
+        label="Allowed origins (CORS)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text="For a browser app that calls /o/token/ itself: one origin per line, like https://app.example.com.",
     )
     client_type = forms.ChoiceField(
-        label="Client type", initial=Application.CLIENT_CONFIDENTIAL, widget=forms.RadioSelect,
+        label="Client type",
+        initial=Application.CLIENT_CONFIDENTIAL,
+        widget=forms.RadioSelect,
         choices=[
             (Application.CLIENT_CONFIDENTIAL, "Confidential: a server that can keep a secret"),
             (Application.CLIENT_PUBLIC, "Public: a browser or mobile app (PKCE only, no secret)"),

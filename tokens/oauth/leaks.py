@@ -13,7 +13,10 @@ REFRESH_TOKEN_TYPE = "keyward_refresh_token"
 
 def revoke_leaked(raw):
     """Revoke the live OAuth grant `raw` belongs to (access or refresh token); None otherwise."""
-    if not any(secret_format.is_well_formed(raw, p) for p in (secret_format.OAUTH_TOKEN, secret_format.REFRESH_TOKEN)):
+    if not any(
+        secret_format.is_well_formed(raw, p)
+        for p in (secret_format.OAUTH_TOKEN, secret_format.REFRESH_TOKEN)
+    ):
         return None
     with transaction.atomic():
         return _revoke(raw)
@@ -21,10 +24,15 @@ def revoke_leaked(raw):
 
 def _revoke(raw):
     if secret_format.is_well_formed(raw, secret_format.OAUTH_TOKEN):
-        token, token_type = _live(AccessToken.objects.filter(token_checksum=secret_format.digest(raw))), TOKEN_TYPE
+        token, token_type = (
+            _live(AccessToken.objects.filter(token_checksum=secret_format.digest(raw))),
+            TOKEN_TYPE,
+        )
     elif secret_format.is_well_formed(raw, secret_format.REFRESH_TOKEN):
         refresh = (
-            RefreshToken.objects.filter(token_checksum=secret_format.digest(raw), revoked__isnull=True)
+            RefreshToken.objects.filter(
+                token_checksum=secret_format.digest(raw), revoked__isnull=True
+            )
             .exclude(application__client_id=Application.LOGIN_CLIENT_ID)
             .first()
         )
@@ -34,7 +42,9 @@ def _revoke(raw):
         return None
     if token is None:
         return None
-    services.revoke_grant(token=token, by=token.user)  # only its granter may; the `leaked` event says where
+    services.revoke_grant(
+        token=token, by=token.user
+    )  # only its granter may; the `leaked` event says where
     return Leaked(credential=token, kind=CredentialKind.OAUTH, token_type=token_type)
 
 

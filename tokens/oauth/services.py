@@ -93,13 +93,17 @@ def clean_redirect_uris(uris):
             continue
         problem = _uri_problem(uri)
         if problem:
-            raise Refused("invalid_redirect_uri", f"The redirect URI {uri} {problem}.", "redirect_uris")
+            raise Refused(
+                "invalid_redirect_uri", f"The redirect URI {uri} {problem}.", "redirect_uris"
+            )
         cleaned.append(uri)
     if not cleaned:
         raise Refused("redirect_uri_required", "Give at least one redirect URI.", "redirect_uris")
     if len(cleaned) > MAX_REDIRECT_URIS:
         raise Refused(
-            "too_many_redirect_uris", f"A client has at most {MAX_REDIRECT_URIS} redirect URIs.", "redirect_uris"
+            "too_many_redirect_uris",
+            f"A client has at most {MAX_REDIRECT_URIS} redirect URIs.",
+            "redirect_uris",
         )
     return cleaned
 
@@ -114,7 +118,9 @@ def clean_allowed_origins(origins):
         origins = origins.split()
     cleaned = []
     for origin in origins or ():
-        origin = (origin or "").strip().rstrip("/").lower()  # browsers send scheme and host lower-case
+        origin = (
+            (origin or "").strip().rstrip("/").lower()
+        )  # browsers send scheme and host lower-case
         if not origin or origin in cleaned:
             continue
         try:
@@ -122,9 +128,19 @@ def clean_allowed_origins(origins):
             parts.port  # noqa: B018 - raises ValueError on a bad port
         except ValueError:
             parts = None
-        if (parts is None or not parts.hostname or parts.path or parts.query or parts.fragment
-                or parts.username or parts.password
-                or not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS))):
+        if (
+            parts is None
+            or not parts.hostname
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or parts.username
+            or parts.password
+            or not (
+                parts.scheme == "https"
+                or (parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS)
+            )
+        ):
             raise Refused(
                 "invalid_origin",
                 f"{origin} is not an origin: give https://host[:port] (plain http only for localhost).",
@@ -132,8 +148,11 @@ def clean_allowed_origins(origins):
             )
         cleaned.append(origin)
     if len(cleaned) > MAX_ALLOWED_ORIGINS:
-        raise Refused("too_many_origins", f"A client has at most {MAX_ALLOWED_ORIGINS} allowed origins.",
-                      "allowed_origins")
+        raise Refused(
+            "too_many_origins",
+            f"A client has at most {MAX_ALLOWED_ORIGINS} allowed origins.",
+            "allowed_origins",
+        )
     return cleaned
 
 
@@ -147,7 +166,9 @@ def _check_introspection(membership, allow_introspection, client_type):
         return
     if not membership.is_admin:
         raise Refused(
-            "introspection_not_allowed", "Only admins may let a client introspect tokens.", "allow_introspection"
+            "introspection_not_allowed",
+            "Only admins may let a client introspect tokens.",
+            "allow_introspection",
         )
     if client_type != Application.CLIENT_CONFIDENTIAL:
         raise Refused(
@@ -170,8 +191,16 @@ def _new_secret(application):
 
 
 @transaction.atomic
-def create_client(*, membership, name, redirect_uris, client_type=Application.CLIENT_CONFIDENTIAL,
-                  allow_introspection=False, allowed_origins=(), ip=None):
+def create_client(
+    *,
+    membership,
+    name,
+    redirect_uris,
+    client_type=Application.CLIENT_CONFIDENTIAL,
+    allow_introspection=False,
+    allowed_origins=(),
+    ip=None,
+):
     """Register a client of the member's organization for the authorization-code flow with PKCE."""
     _check_developer(membership)
     name = clean_client_name(name)
@@ -203,15 +232,31 @@ def create_client(*, membership, name, redirect_uris, client_type=Application.CL
         application.hash_client_secret = False
         application.secret_last4 = ""
     application.save()
-    audit.record(action=AuditEvent.Action.ISSUED, credential=application, actor=membership.user, ip=ip,
-                 detail=f"{client_type} client")
-    log.info("OAuth client %s (%s) created by user %s", application.pk, client_type, membership.user_id)
+    audit.record(
+        action=AuditEvent.Action.ISSUED,
+        credential=application,
+        actor=membership.user,
+        ip=ip,
+        detail=f"{client_type} client",
+    )
+    log.info(
+        "OAuth client %s (%s) created by user %s", application.pk, client_type, membership.user_id
+    )
     return Issued(application, OneTimeSecret(raw) if raw else None)
 
 
 @transaction.atomic
-def update_client(*, application, by, membership, name=None, redirect_uris=None, allow_introspection=None,
-                  allowed_origins=None, ip=None):
+def update_client(
+    *,
+    application,
+    by,
+    membership,
+    name=None,
+    redirect_uris=None,
+    allow_introspection=None,
+    allowed_origins=None,
+    ip=None,
+):
     """Change the name, the redirect URIs, the CORS origins and (admins) introspection; the type and id are fixed."""
     _check_developer(membership)
     changed = []
@@ -230,10 +275,14 @@ def update_client(*, application, by, membership, name=None, redirect_uris=None,
         if origins != application.allowed_origins:
             application.allowed_origins = origins
             changed.append("allowed_origins")
-    if allow_introspection is not None and bool(allow_introspection) != application.allow_introspection:
+    if (
+        allow_introspection is not None
+        and bool(allow_introspection) != application.allow_introspection
+    ):
         if not membership.is_admin:
             raise Refused(
-                "introspection_not_allowed", "Only admins may change whether a client introspects tokens.",
+                "introspection_not_allowed",
+                "Only admins may change whether a client introspects tokens.",
                 "allow_introspection",
             )
         _check_introspection(membership, allow_introspection, application.client_type)
@@ -241,8 +290,13 @@ def update_client(*, application, by, membership, name=None, redirect_uris=None,
         changed.append("allow_introspection")
     if changed:
         application.save(update_fields=[*changed, "updated"])
-        audit.record(action=AuditEvent.Action.RENAMED, credential=application, actor=by, ip=ip,
-                     detail="changed " + ", ".join(changed))
+        audit.record(
+            action=AuditEvent.Action.RENAMED,
+            credential=application,
+            actor=by,
+            ip=ip,
+            detail="changed " + ", ".join(changed),
+        )
     return application
 
 
@@ -253,9 +307,16 @@ def regenerate_secret(*, application, by, ip=None):
     if application.client_type != Application.CLIENT_CONFIDENTIAL:
         raise Refused("public_client", "A public client has no secret to regenerate.")
     raw = _new_secret(application)
-    application.save(update_fields=["client_secret", "hash_client_secret", "secret_last4", "updated"])
-    audit.record(action=AuditEvent.Action.ROTATED, credential=application, actor=by, ip=ip,
-                 detail="client secret regenerated")
+    application.save(
+        update_fields=["client_secret", "hash_client_secret", "secret_last4", "updated"]
+    )
+    audit.record(
+        action=AuditEvent.Action.ROTATED,
+        credential=application,
+        actor=by,
+        ip=ip,
+        detail="client secret regenerated",
+    )
     log.info("OAuth client %s secret regenerated by user %s", application.pk, by.pk)
     return Issued(application, OneTimeSecret(raw))
 
@@ -268,8 +329,13 @@ def delete_client(*, application, by, ip=None):
     tokens = AccessToken.objects.filter(application=application).count()
     # Audited first: the rows below go with the client (DOT's foreign keys cascade), so a
     # presented token then finds nothing and answers 401.
-    audit.record(action=AuditEvent.Action.REVOKED, credential=application, actor=by, ip=ip,
-                 detail=f"client deleted with its {tokens} access token(s)")
+    audit.record(
+        action=AuditEvent.Action.REVOKED,
+        credential=application,
+        actor=by,
+        ip=ip,
+        detail=f"client deleted with its {tokens} access token(s)",
+    )
     application.delete()
     log.info("OAuth client %s deleted by user %s with %s token(s)", client_pk, by.pk, tokens)
 
@@ -307,18 +373,28 @@ def purge_expired(*, now=None):
     grants, _ = Grant.objects.filter(expires__lt=now).delete()
     refresh, _ = (
         RefreshToken.objects.exclude(application__client_id=Application.LOGIN_CLIENT_ID)
-        .filter(Q(revoked__lt=now - idle)
-                | Q(revoked__isnull=True, access_token__isnull=True)
-                | Q(revoked__isnull=True, access_token__expires__lte=now - idle))
+        .filter(
+            Q(revoked__lt=now - idle)
+            | Q(revoked__isnull=True, access_token__isnull=True)
+            | Q(revoked__isnull=True, access_token__expires__lte=now - idle)
+        )
         .delete()
     )
-    access, _ = AccessToken.objects.filter(kind=Kind.OAUTH, expires__lt=now, refresh_token__isnull=True).delete()
-    log.info("purged %s authorization code(s), %s OAuth refresh token(s), %s OAuth access token(s)",
-             grants, refresh, access)
+    access, _ = AccessToken.objects.filter(
+        kind=Kind.OAUTH, expires__lt=now, refresh_token__isnull=True
+    ).delete()
+    log.info(
+        "purged %s authorization code(s), %s OAuth refresh token(s), %s OAuth access token(s)",
+        grants,
+        refresh,
+        access,
+    )
     return {"authorization_codes": grants, "refresh_tokens": refresh, "access_tokens": access}
 
 
 # The offboarding review revokes a departed member's client by deleting it; a client has no
 # owner to re-issue to (its tokens belong to the people who granted them).
-review.register(CredentialKind.OAUTH_CLIENT,
-                revoke=lambda application, *, by, ip=None: delete_client(application=application, by=by, ip=ip))
+review.register(
+    CredentialKind.OAUTH_CLIENT,
+    revoke=lambda application, *, by, ip=None: delete_client(application=application, by=by, ip=ip),
+)

@@ -16,8 +16,11 @@ GRANTS = "orgs/<str:org_id>/developer/authorized-apps/"
 
 provider_urlpatterns = [
     # RFC 8414 §3: at the origin's root, so the issuer is the origin (not /o).
-    path(".well-known/oauth-authorization-server", endpoints.ServerMetadataView.as_view(),
-         name="oauth-server-metadata"),
+    path(
+        ".well-known/oauth-authorization-server",
+        endpoints.ServerMetadataView.as_view(),
+        name="oauth-server-metadata",
+    ),
     path("o/authorize/", endpoints.ConsentView.as_view(), name="authorize"),
     path("o/token/", endpoints.TokenView.as_view(), name="token"),
     path("o/revoke_token/", endpoints.RevokeTokenView.as_view(), name="revoke-token"),
@@ -33,10 +36,16 @@ urlpatterns = [
     path(CLIENTS + "<int:client_pk>/", views.client_detail, name="oauth_client_detail"),
     path(CLIENTS + "<int:client_pk>/secret/", views.client_secret, name="oauth_client_secret"),
     path(CLIENTS + "<int:client_pk>/edit/", views.client_update, name="oauth_client_update"),
-    path(CLIENTS + "<int:client_pk>/regenerate-secret/confirm/", views.client_regenerate_confirm,
-         name="oauth_client_regenerate_confirm"),
-    path(CLIENTS + "<int:client_pk>/regenerate-secret/", views.client_regenerate_secret,
-         name="oauth_client_regenerate_secret"),
+    path(
+        CLIENTS + "<int:client_pk>/regenerate-secret/confirm/",
+        views.client_regenerate_confirm,
+        name="oauth_client_regenerate_confirm",
+    ),
+    path(
+        CLIENTS + "<int:client_pk>/regenerate-secret/",
+        views.client_regenerate_secret,
+        name="oauth_client_regenerate_secret",
+    ),
     path(CLIENTS + "<int:client_pk>/delete/", views.client_delete, name="oauth_client_delete"),
     path(GRANTS, views.grant_list, name="oauth_grants"),
     path(GRANTS + "<int:token_pk>/revoke/", views.grant_revoke, name="oauth_grant_revoke"),

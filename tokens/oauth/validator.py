@@ -82,7 +82,9 @@ class KeywardOAuth2Validator(OAuth2Validator):
         # portal.middleware.ThrottledMiddleware (429, Retry-After, `slow_down`).
         presented = throttle.basic_auth_user((request.headers or {}).get("HTTP_AUTHORIZATION"))
         client_id = presented or request.client_id
-        attempt = throttle.reserve(account=f"client:{client_id}" if client_id else None, ip=_ip(request))
+        attempt = throttle.reserve(
+            account=f"client:{client_id}" if client_id else None, ip=_ip(request)
+        )
         if not super().authenticate_client(request, *args, **kwargs):
             return False
         attempt.succeeded()
@@ -117,7 +119,9 @@ class KeywardOAuth2Validator(OAuth2Validator):
         return super().save_authorization_code(client_id, stored, request, *args, **kwargs)
 
     def validate_code(self, client_id, code, client, request, *args, **kwargs):
-        if not super().validate_code(client_id, code_digest(code), client, request, *args, **kwargs):
+        if not super().validate_code(
+            client_id, code_digest(code), client, request, *args, **kwargs
+        ):
             self._revoke_tokens_of_replayed_code(code, request)
             return False
         # The user may have left the organization between consent and exchange.
@@ -130,14 +134,24 @@ class KeywardOAuth2Validator(OAuth2Validator):
         if family is None:
             return
         cache.delete(USED_CODE_CACHE_KEY.format(code_digest(code)))
-        tokens = list(AccessToken.objects.filter(refresh_token__token_family=family,
-                                                 refresh_token__revoked__isnull=True))
+        tokens = list(
+            AccessToken.objects.filter(
+                refresh_token__token_family=family, refresh_token__revoked__isnull=True
+            )
+        )
         # Audited first: DOT deletes the family's access tokens.
-        audit.record_each(tokens, action=AuditEvent.Action.REVOKED, ip=_ip(request),
-                          detail="authorization code replayed (RFC 6749 §4.1.2)")
+        audit.record_each(
+            tokens,
+            action=AuditEvent.Action.REVOKED,
+            ip=_ip(request),
+            detail="authorization code replayed (RFC 6749 §4.1.2)",
+        )
         RefreshToken.revoke_family(family)
-        log.warning("authorization code of client %s replayed; %s token(s) revoked",
-                    getattr(request.client, "pk", None), len(tokens))
+        log.warning(
+            "authorization code of client %s replayed; %s token(s) revoked",
+            getattr(request.client, "pk", None),
+            len(tokens),
+        )
 
     def confirm_redirect_uri(self, client_id, code, redirect_uri, client, *args, **kwargs):
         grant = Grant.objects.filter(code=code_digest(code), application=client).first()
@@ -167,10 +181,14 @@ class KeywardOAuth2Validator(OAuth2Validator):
         return super().get_code_challenge_method(code_digest(code), request)
 
     def get_authorization_code_scopes(self, client_id, code, redirect_uri, request):
-        return super().get_authorization_code_scopes(client_id, code_digest(code), redirect_uri, request)
+        return super().get_authorization_code_scopes(
+            client_id, code_digest(code), redirect_uri, request
+        )
 
     def get_authorization_code_nonce(self, client_id, code, redirect_uri, request):
-        return super().get_authorization_code_nonce(client_id, code_digest(code), redirect_uri, request)
+        return super().get_authorization_code_nonce(
+            client_id, code_digest(code), redirect_uri, request
+        )
 
     def is_pkce_required(self, client_id, request):
         # oauthlib asks this before it looks at the challenge of an authorization request, so
@@ -214,7 +232,8 @@ class KeywardOAuth2Validator(OAuth2Validator):
             .first()
         )
         return (
-            rt is not None and rt.revoked is not None
+            rt is not None
+            and rt.revoked is not None
             and timezone.now() < rt.revoked + CONCURRENT_REFRESH_WINDOW
             and AccessToken.objects.filter(source_refresh_token=rt).exists()  # rotated, not revoked
         )
@@ -227,10 +246,18 @@ class KeywardOAuth2Validator(OAuth2Validator):
             self._consume_code(request)
         result = super()._save_bearer_token(token, request, *args, **kwargs)
         if request.grant_type == "authorization_code" and token.get("refresh_token"):
-            family = (RefreshToken.objects.filter(token_checksum=secret_format.digest(token["refresh_token"]))
-                      .values_list("token_family", flat=True).first())
-            cache.set(USED_CODE_CACHE_KEY.format(code_digest(request.code)), family,
-                      timeout=settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"])
+            family = (
+                RefreshToken.objects.filter(
+                    token_checksum=secret_format.digest(token["refresh_token"])
+                )
+                .values_list("token_family", flat=True)
+                .first()
+            )
+            cache.set(
+                USED_CODE_CACHE_KEY.format(code_digest(request.code)),
+                family,
+                timeout=settings.OAUTH2_PROVIDER["ACCESS_TOKEN_EXPIRE_SECONDS"],
+            )
         return result
 
     def _lock_unrotated(self, request):
@@ -245,7 +272,9 @@ class KeywardOAuth2Validator(OAuth2Validator):
         rt = getattr(request, "refresh_token_instance", None)
         if not isinstance(rt, RefreshToken):
             return
-        current = RefreshToken.objects.select_for_update().filter(pk=rt.pk).only("pk", "revoked").first()
+        current = (
+            RefreshToken.objects.select_for_update().filter(pk=rt.pk).only("pk", "revoked").first()
+        )
         if current is None or current.revoked is not None:
             raise errors.InvalidGrantError(
                 description="The refresh token was just used by a concurrent request; use the pair it received.",
@@ -256,7 +285,9 @@ class KeywardOAuth2Validator(OAuth2Validator):
         """Delete the grant in the transaction that saves the tokens: of two concurrent exchanges
         of one code, the second deletes nothing and is refused, its tokens rolled back.
         (oauthlib deletes the code only after the tokens are saved, outside any transaction.)"""
-        deleted, _ = Grant.objects.filter(code=code_digest(request.code), application=request.client).delete()
+        deleted, _ = Grant.objects.filter(
+            code=code_digest(request.code), application=request.client
+        ).delete()
         if not deleted:
             raise errors.InvalidGrantError(request=request)
 
@@ -286,8 +317,13 @@ class KeywardOAuth2Validator(OAuth2Validator):
         self._set_token_value(access_token, token["access_token"])
         access_token.save()
         Application.objects.filter(pk=client.pk).update(last_used_at=now)
-        audit.record(action=AuditEvent.Action.ISSUED, credential=access_token, actor=request.user,
-                     ip=_ip(request), detail=f"{request.grant_type} for client {client.pk}")
+        audit.record(
+            action=AuditEvent.Action.ISSUED,
+            credential=access_token,
+            actor=request.user,
+            ip=_ip(request),
+            detail=f"{request.grant_type} for client {client.pk}",
+        )
         return access_token
 
     def revoke_token(self, token, token_type_hint, request, *args, **kwargs):
@@ -297,10 +333,17 @@ class KeywardOAuth2Validator(OAuth2Validator):
         live = AccessToken.objects.filter(
             application_id=getattr(request.client, "pk", None), revoked_at__isnull=True
         ).select_related("organization")
-        target = live.filter(token_checksum=digest).first() or live.filter(
-            refresh_token__token_checksum=digest, refresh_token__revoked__isnull=True
-        ).first()
+        target = (
+            live.filter(token_checksum=digest).first()
+            or live.filter(
+                refresh_token__token_checksum=digest, refresh_token__revoked__isnull=True
+            ).first()
+        )
         super().revoke_token(token, token_type_hint, request, *args, **kwargs)
         if target is not None:
-            audit.record(action=AuditEvent.Action.REVOKED, credential=target, ip=_ip(request),
-                         detail="revoked by its client (RFC 7009)")
+            audit.record(
+                action=AuditEvent.Action.REVOKED,
+                credential=target,
+                ip=_ip(request),
+                detail="revoked by its client (RFC 7009)",
+            )

@@ -48,7 +48,9 @@ def _get_client(request, client_pk):
 
 def _my_grants(request):
     """The member's own grants: the portal never reaches anyone else's, admins included."""
-    return AccessToken.objects.oauth_grants(organization_id=request.organization.pk, user_id=request.user.pk)
+    return AccessToken.objects.oauth_grants(
+        organization_id=request.organization.pk, user_id=request.user.pk
+    )
 
 
 def _list_context(request, **extra):
@@ -61,7 +63,8 @@ def _detail_context(request, application, form=None, **extra):
         "application": application,
         "form": form or OAuthClientForm(membership=request.membership, application=application),
         "token_count": AccessToken.objects.oauth_grants(organization_id=application.organization_id)
-        .filter(application=application).count(),
+        .filter(application=application)
+        .count(),
         "authorize_url": request.build_absolute_uri("/o/authorize/"),
         "token_url": request.build_absolute_uri("/o/token/"),
         **extra,
@@ -73,7 +76,9 @@ def _slot(application):
 
 
 def _client_url(request, name, application):
-    return reverse(name, kwargs={"org_id": request.organization.public_id, "client_pk": application.pk})
+    return reverse(
+        name, kwargs={"org_id": request.organization.public_id, "client_pk": application.pk}
+    )
 
 
 # --- the developer's OAuth clients --------------------------------------------------
@@ -100,15 +105,21 @@ def client_create(request):
         return render_page_or_fragment(request, PAGE, CREATE, context)
     submission = handoff.Submission(request)
     if submission.repeated:
-        return submission.redirect_to_first(reverse("oauth_clients", kwargs={"org_id": request.organization.public_id}))
+        return submission.redirect_to_first(
+            reverse("oauth_clients", kwargs={"org_id": request.organization.public_id})
+        )
     form = OAuthClientForm(request.POST, membership=request.membership)
     if form.is_valid():
         data = form.cleaned_data
         try:
             issued = services.create_client(
-                membership=request.membership, name=data["name"], redirect_uris=data["redirect_uris"],
-                client_type=data["client_type"], allow_introspection=data.get("allow_introspection", False),
-                allowed_origins=data["allowed_origins"], ip=client_ip(request),
+                membership=request.membership,
+                name=data["name"],
+                redirect_uris=data["redirect_uris"],
+                client_type=data["client_type"],
+                allow_introspection=data.get("allow_introspection", False),
+                allowed_origins=data["allowed_origins"],
+                ip=client_ip(request),
             )
         except Refused as exc:
             form.add_service_error(exc)
@@ -134,8 +145,14 @@ def client_secret(request, client_pk):
     application = _get_client(request, client_pk)
     shown = handoff.take(request, application, slot=_slot(application), ip=client_ip(request))
     secret, note = shown if shown else (None, {})
-    context = _detail_context(request, application, secret=secret, already_shown=not secret,
-                              created=note.get("how") == "created", regenerated=note.get("how") == "regenerated")
+    context = _detail_context(
+        request,
+        application,
+        secret=secret,
+        already_shown=not secret,
+        created=note.get("how") == "created",
+        regenerated=note.get("how") == "regenerated",
+    )
     if wants_fragment(request) and context["created"]:
         # The register form asked: answer its fragment, the new client (and secret) on top.
         context["create_form"] = OAuthClientForm(membership=request.membership)
@@ -154,7 +171,9 @@ def client_secret(request, client_pk):
 @require_GET
 def client_detail(request, client_pk):
     application = _get_client(request, client_pk)
-    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, _detail_context(request, application))
+    return render_page_or_fragment(
+        request, DETAIL_PAGE, DETAIL, _detail_context(request, application)
+    )
 
 
 @developer_required
@@ -166,23 +185,32 @@ def client_update(request, client_pk):
         data = form.cleaned_data
         try:
             services.update_client(
-                application=application, by=request.user, membership=request.membership, name=data["name"],
-                redirect_uris=data["redirect_uris"], allow_introspection=data.get("allow_introspection"),
-                allowed_origins=data["allowed_origins"], ip=client_ip(request),
+                application=application,
+                by=request.user,
+                membership=request.membership,
+                name=data["name"],
+                redirect_uris=data["redirect_uris"],
+                allow_introspection=data.get("allow_introspection"),
+                allowed_origins=data["allowed_origins"],
+                ip=client_ip(request),
             )
         except Refused as exc:
             form.add_service_error(exc)
         else:
             if not wants_fragment(request):
                 messages.success(request, "Client saved.")
-                return redirect("oauth_client_detail", org_id=request.organization.public_id,
-                                client_pk=application.pk)
+                return redirect(
+                    "oauth_client_detail",
+                    org_id=request.organization.public_id,
+                    client_pk=application.pk,
+                )
             response = render(request, DETAIL, _detail_context(request, application, saved=True))
             response["HX-Trigger"] = CLIENTS_CHANGED
             return response
     application.refresh_from_db()
-    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, _detail_context(request, application, form=form),
-                                   status=400)
+    return render_page_or_fragment(
+        request, DETAIL_PAGE, DETAIL, _detail_context(request, application, form=form), status=400
+    )
 
 
 @developer_required
@@ -193,7 +221,9 @@ def client_regenerate_confirm(request, client_pk):
     Its own URL, not a GET of the POST's: a browser drops its cached copy of a URL once it
     POSTs to it, and back must bring this form back with its submission id."""
     application = _get_client(request, client_pk)
-    return render_page_or_fragment(request, REGENERATE_PAGE, REGENERATE, _detail_context(request, application))
+    return render_page_or_fragment(
+        request, REGENERATE_PAGE, REGENERATE, _detail_context(request, application)
+    )
 
 
 @sensitive_variables()
@@ -204,9 +234,13 @@ def client_regenerate_secret(request, client_pk):
     application = _get_client(request, client_pk)
     submission = handoff.Submission(request)
     if submission.repeated:
-        return submission.redirect_to_first(_client_url(request, "oauth_client_detail", application))
+        return submission.redirect_to_first(
+            _client_url(request, "oauth_client_detail", application)
+        )
     try:
-        issued = services.regenerate_secret(application=application, by=request.user, ip=client_ip(request))
+        issued = services.regenerate_secret(
+            application=application, by=request.user, ip=client_ip(request)
+        )
     except Refused as exc:
         submission.release()
         context = _detail_context(request, application, error=exc.message)
@@ -221,12 +255,16 @@ def client_delete(request, client_pk):
     """GET asks for confirmation; POST deletes the client and every token issued to it."""
     application = _get_client(request, client_pk)
     if request.method == "GET":
-        return render_page_or_fragment(request, DELETE_PAGE, DELETE, _detail_context(request, application))
+        return render_page_or_fragment(
+            request, DELETE_PAGE, DELETE, _detail_context(request, application)
+        )
     name = application.name
     services.delete_client(application=application, by=request.user, ip=client_ip(request))
     list_url = reverse("oauth_clients", kwargs={"org_id": request.organization.public_id})
     if not wants_fragment(request):
-        messages.success(request, f"Client “{name}” deleted. Every token issued to it stopped working.")
+        messages.success(
+            request, f"Client “{name}” deleted. Every token issued to it stopped working."
+        )
         return redirect(list_url)
     response = render(request, "tokens/oauth/partials/client_deleted.html", {"name": name})
     response["HX-Trigger"] = CLIENTS_CHANGED
@@ -251,8 +289,12 @@ def grant_revoke(request, token_pk):
     """GET asks, naming the consequence; the POST revokes the app's access at once."""
     token = get_object_or_404(_my_grants(request).select_related("organization"), pk=token_pk)
     if request.method == "GET":
-        return render_page_or_fragment(request, "tokens/oauth/grant_revoke.html",
-                                       "tokens/oauth/partials/grant_revoke_confirm.html", {"token": token})
+        return render_page_or_fragment(
+            request,
+            "tokens/oauth/grant_revoke.html",
+            "tokens/oauth/partials/grant_revoke_confirm.html",
+            {"token": token},
+        )
     services.revoke_grant(token=token, by=request.user, ip=client_ip(request))
     if request.htmx:
         return render(request, "tokens/oauth/partials/grant_revoked.html", {"token": token})

@@ -27,8 +27,20 @@ class TokenSerializer(serializers.ModelSerializer):
     class Meta:
         model = AccessToken
         fields = [
-            "id", "name", "scopes", "last4", "owner", "created_by", "created_at", "created_ip",
-            "expires_at", "last_used_at", "last_used_ip", "old_secret_works_until", "reach", "app_user_id",
+            "id",
+            "name",
+            "scopes",
+            "last4",
+            "owner",
+            "created_by",
+            "created_at",
+            "created_ip",
+            "expires_at",
+            "last_used_at",
+            "last_used_ip",
+            "old_secret_works_until",
+            "reach",
+            "app_user_id",
         ]
         read_only_fields = fields
 
@@ -46,7 +58,9 @@ class TokenSerializer(serializers.ModelSerializer):
 
 
 class NewTokenSerializer(TokenSerializer):
-    token = serializers.CharField(read_only=True, help_text="The secret. Shown once, in this response only.")
+    token = serializers.CharField(
+        read_only=True, help_text="The secret. Shown once, in this response only."
+    )
 
     class Meta(TokenSerializer.Meta):
         fields = [*TokenSerializer.Meta.fields, "token"]
@@ -61,15 +75,22 @@ class TokenCreateSerializer(serializers.Serializer):
         choices=services.EXPIRY_CHOICES_DAYS, required=False, allow_null=True
     )
     owner = serializers.EmailField(
-        required=False, allow_null=True, help_text="A service account of the organization (admins only)."
+        required=False,
+        allow_null=True,
+        help_text="A service account of the organization (admins only).",
     )
     reach = serializers.ChoiceField(
-        choices=Reach.choices, default="app",
+        choices=Reach.choices,
+        default="app",
         help_text="app: this organization; account: every organization of its group (group owners); "
         "appUser: one contact's own conversations (name it with appUserId).",
     )
-    app_user_id = serializers.CharField(required=False, allow_blank=True, default="",
-                                        help_text="The contact's external id, for appUser reach.")
+    app_user_id = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The contact's external id, for appUser reach.",
+    )
 
     def validate(self, data):
         if data.get("expires_at") and data.get("expires_in_days"):
@@ -82,7 +103,9 @@ class PersonalTokenViewSet(CredentialViewSet):
 
     model = AccessToken
     noun = "token"
-    immutable_hint = "Scopes and expiry are fixed at creation: create a new token (and revoke this one) instead."
+    immutable_hint = (
+        "Scopes and expiry are fixed at creation: create a new token (and revoke this one) instead."
+    )
     serializer_class = TokenSerializer
     required_scopes = {
         "list": ["read.tokens"],
@@ -105,10 +128,16 @@ class PersonalTokenViewSet(CredentialViewSet):
         if data.get("expires_in_days"):
             expires_at = timezone.now() + datetime.timedelta(days=int(data["expires_in_days"]))
         issued = services.issue_personal_token(
-            issuer=self.issuer(), name=data["name"], scopes=data["scopes"], expires_at=expires_at,
+            issuer=self.issuer(),
+            name=data["name"],
+            scopes=data["scopes"],
+            expires_at=expires_at,
             owner=self.owner_named(data["owner"]) if data.get("owner") else None,
-            ip=client_ip(request), bound_by=request.auth.scopes,
-            reach=data["reach"], app_user_id=data["app_user_id"], bound_reach=request.auth.reach,
+            ip=client_ip(request),
+            bound_by=request.auth.scopes,
+            reach=data["reach"],
+            app_user_id=data["app_user_id"],
+            bound_reach=request.auth.reach,
         )
         return self.secret_response(issued, NewTokenSerializer(issued.credential).data, "token")
 
@@ -117,8 +146,9 @@ class PersonalTokenViewSet(CredentialViewSet):
         token = self.get_object()
         body = RenameSerializer(data=self.changes(request))
         body.is_valid(raise_exception=True)
-        services.rename_token(token=token, name=body.validated_data["name"], by=request.user,
-                              ip=client_ip(request))
+        services.rename_token(
+            token=token, name=body.validated_data["name"], by=request.user, ip=client_ip(request)
+        )
         return Response(TokenSerializer(token).data)
 
     @extend_schema(request=RotateSerializer, responses={201: NewTokenSerializer})
@@ -127,8 +157,12 @@ class PersonalTokenViewSet(CredentialViewSet):
         token = self.get_object()
         body = RotateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        issued = services.rotate_token(token=token, grace=body.validated_data["grace_period"],
-                                       by=request.user, ip=client_ip(request))
+        issued = services.rotate_token(
+            token=token,
+            grace=body.validated_data["grace_period"],
+            by=request.user,
+            ip=client_ip(request),
+        )
         return self.secret_response(issued, NewTokenSerializer(issued.credential).data, "token")
 
     def perform_destroy(self, token):

@@ -53,7 +53,11 @@ class TokenCreateForm(ServiceErrorsMixin, ScopePickerForm):
         for value, label in self.fields["expiry"].choices:
             if value == NO_EXPIRY and self.policy.require_expiry:
                 continue
-            if value.isdigit() and self.policy.max_lifetime_days and int(value) > self.policy.max_lifetime_days:
+            if (
+                value.isdigit()
+                and self.policy.max_lifetime_days
+                and int(value) > self.policy.max_lifetime_days
+            ):
                 continue
             options.append((value, label))
         return options
@@ -108,10 +112,12 @@ class TokenPolicyForm(ServiceErrorsMixin, forms.Form):
 
     require_expiry = forms.BooleanField(required=False, label="Every new token must have an expiry")
     max_lifetime_days = forms.IntegerField(
-        required=False, label="Longest lifetime of a new token (days)",
+        required=False,
+        label="Longest lifetime of a new token (days)",
         help_text="Empty: no cap.",
     )
     max_live_tokens_per_member = forms.IntegerField(
-        required=False, label="Live tokens one member may own",
+        required=False,
+        label="Live tokens one member may own",
         help_text="Empty: no cap.",
     )

@@ -16,9 +16,12 @@ def revoke_leaked(raw):
         return None
     with transaction.atomic():
         token = (
-            AccessToken.objects.personal().live().select_for_update(of=("self",))
+            AccessToken.objects.personal()
+            .live()
+            .select_for_update(of=("self",))
             .select_related("organization", "user")
-            .filter(token_checksum=secret_format.digest(raw)).first()
+            .filter(token_checksum=secret_format.digest(raw))
+            .first()
         )
         if token is None:
             return None

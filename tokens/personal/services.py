@@ -47,13 +47,16 @@ def clean_expiry(expires_at, *, policy, now):
     if expires_at is None:
         if policy.require_expiry:
             raise Refused(
-                "expiry_required", "Your organization requires every token to have an expiry date.",
+                "expiry_required",
+                "Your organization requires every token to have an expiry date.",
                 "expires_at",
             )
         return None
     if expires_at <= now:
         raise Refused("expiry_in_past", "The expiry must be in the future.", "expires_at")
-    if policy.max_lifetime_days and expires_at > now + datetime.timedelta(days=policy.max_lifetime_days):
+    if policy.max_lifetime_days and expires_at > now + datetime.timedelta(
+        days=policy.max_lifetime_days
+    ):
         raise Refused(
             "expiry_too_far",
             f"Your organization allows tokens to live at most {policy.max_lifetime_days} days.",
@@ -68,16 +71,22 @@ def clean_reach(reach, app_user_id, *, issuer):
     if reach not in Reach.values:
         raise Refused("invalid_reach", "Reach is one of: appUser, app, account.", "reach")
     if reach == Reach.ACCOUNT and not is_group_owner(issuer):
-        raise Refused("reach_not_allowed", "Account reach is for owners of the organization's group.", "reach")
+        raise Refused(
+            "reach_not_allowed", "Account reach is for owners of the organization's group.", "reach"
+        )
     app_user_id = (app_user_id or "").strip()
     if reach == Reach.APP_USER and not app_user_id:
-        raise Refused("app_user_required", "An appUser token names the contact it acts for.", "app_user_id")
+        raise Refused(
+            "app_user_required", "An appUser token names the contact it acts for.", "app_user_id"
+        )
     if reach != Reach.APP_USER and app_user_id:
         raise Refused("app_user_not_allowed", "Only appUser tokens name a contact.", "app_user_id")
     return reach, app_user_id
 
 
-def _new_token(*, owner, name, scope_names, expires_at, created_by, ip, reach=Reach.APP, app_user_id=""):
+def _new_token(
+    *, owner, name, scope_names, expires_at, created_by, ip, reach=Reach.APP, app_user_id=""
+):
     raw = secret_format.generate(secret_format.PERSONAL_TOKEN)
     token = AccessToken(
         kind=Kind.PERSONAL,
@@ -100,8 +109,17 @@ def _new_token(*, owner, name, scope_names, expires_at, created_by, ip, reach=Re
 
 @transaction.atomic
 def issue_personal_token(
-    *, issuer, name, scopes, expires_at=None, owner=None, ip=None, bound_by=None, reach=None,
-    app_user_id="", bound_reach=None,
+    *,
+    issuer,
+    name,
+    scopes,
+    expires_at=None,
+    owner=None,
+    ip=None,
+    bound_by=None,
+    reach=None,
+    app_user_id="",
+    bound_reach=None,
 ):
     """Issue a personal token; returns the row and its one-time secret.
 
@@ -118,7 +136,9 @@ def issue_personal_token(
     expires_at = clean_expiry(expires_at, policy=policy, now=now)
     reach, app_user_id = clean_reach(reach, app_user_id, issuer=issuer)
     if bound_reach is not None and REACH_RANK[reach] > REACH_RANK[bound_reach]:
-        raise Refused("reach_not_allowed", "A token cannot mint a token of wider reach than its own.", "reach")
+        raise Refused(
+            "reach_not_allowed", "A token cannot mint a token of wider reach than its own.", "reach"
+        )
 
     # Parallel requests count the owner's live tokens one at a time.
     lock_for_counting(membership=owner)
@@ -132,12 +152,24 @@ def issue_personal_token(
             )
 
     issued = _new_token(
-        owner=owner, name=name, scope_names=scope_names, expires_at=expires_at,
-        created_by=issuer.user, ip=ip, reach=reach, app_user_id=app_user_id,
+        owner=owner,
+        name=name,
+        scope_names=scope_names,
+        expires_at=expires_at,
+        created_by=issuer.user,
+        ip=ip,
+        reach=reach,
+        app_user_id=app_user_id,
     )
-    audit.record(action=AuditEvent.Action.ISSUED, credential=issued.credential, actor=issuer.user, ip=ip)
-    log.info("personal token %s …%s issued by user %s", issued.credential.pk, issued.credential.last4,
-             issuer.user_id)
+    audit.record(
+        action=AuditEvent.Action.ISSUED, credential=issued.credential, actor=issuer.user, ip=ip
+    )
+    log.info(
+        "personal token %s …%s issued by user %s",
+        issued.credential.pk,
+        issued.credential.last4,
+        issuer.user_id,
+    )
     return issued
 
 
@@ -149,7 +181,9 @@ def rename_token(*, token, name, by, ip=None):
         return token  # nothing changed, so nothing to audit
     token.name = name
     token.save(update_fields=["name", "updated"])
-    audit.record(action=AuditEvent.Action.RENAMED, credential=token, actor=by, ip=ip, detail=f"from {old!r}")
+    audit.record(
+        action=AuditEvent.Action.RENAMED, credential=token, actor=by, ip=ip, detail=f"from {old!r}"
+    )
     return token
 
 
@@ -158,23 +192,40 @@ def rotate_token(*, token, grace="none", by, ip=None):
     """A new secret with the same name, scopes, owner and expiry; the old one dies after `grace`."""
     grace_for = grace_period(grace)
     now = timezone.now()
-    token = AccessToken.objects.select_for_update(of=("self",)).select_related("membership__user", "organization").get(
-        pk=token.pk
+    token = (
+        AccessToken.objects.select_for_update(of=("self",))
+        .select_related("membership__user", "organization")
+        .get(pk=token.pk)
     )
     if token.revoked_at is not None:
-        raise Refused("token_revoked", "This token is revoked or already rotated; it cannot be rotated.")
+        raise Refused(
+            "token_revoked", "This token is revoked or already rotated; it cannot be rotated."
+        )
     if token.is_expired():
         raise Refused("token_expired", "This token has expired; create a new one instead.")
     if token.membership is None:
-        raise Refused("owner_gone", "The token's owner is no longer a member; it cannot be rotated.")
+        raise Refused(
+            "owner_gone", "The token's owner is no longer a member; it cannot be rotated."
+        )
     issued = _new_token(
-        owner=token.membership, name=token.name, scope_names=token.scope.split(),
-        expires_at=token.expires, created_by=by, ip=ip, reach=token.reach, app_user_id=token.app_user_id,
+        owner=token.membership,
+        name=token.name,
+        scope_names=token.scope.split(),
+        expires_at=token.expires,
+        created_by=by,
+        ip=ip,
+        reach=token.reach,
+        app_user_id=token.app_user_id,
     )
     token.revoked_at = now + grace_for
     token.save(update_fields=["revoked_at", "updated"])
-    audit.record(action=AuditEvent.Action.ROTATED, credential=token, actor=by, ip=ip,
-                 detail=f"replaced by token {issued.credential.pk}; old secret works for {grace}")
+    audit.record(
+        action=AuditEvent.Action.ROTATED,
+        credential=token,
+        actor=by,
+        ip=ip,
+        detail=f"replaced by token {issued.credential.pk}; old secret works for {grace}",
+    )
     log.info("personal token %s rotated into %s by user %s", token.pk, issued.credential.pk, by.pk)
     return issued
 
@@ -191,10 +242,13 @@ def revoke_token(*, token, by, ip=None):
 
 
 @transaction.atomic
-def set_token_policy(*, organization, by, require_expiry, max_lifetime_days, max_live_tokens_per_member,
-                     ip=None):
-    for value, label in ((max_lifetime_days, "maximum lifetime"),
-                         (max_live_tokens_per_member, "maximum live tokens")):
+def set_token_policy(
+    *, organization, by, require_expiry, max_lifetime_days, max_live_tokens_per_member, ip=None
+):
+    for value, label in (
+        (max_lifetime_days, "maximum lifetime"),
+        (max_live_tokens_per_member, "maximum live tokens"),
+    ):
         if value is not None and value < 1:
             raise Refused("invalid_policy", f"The {label} must be at least 1, or empty for no cap.")
     policy, _ = TokenPolicy.objects.update_or_create(
@@ -205,9 +259,15 @@ def set_token_policy(*, organization, by, require_expiry, max_lifetime_days, max
             "max_live_tokens_per_member": max_live_tokens_per_member,
         },
     )
-    audit.record(action=AuditEvent.Action.POLICY_CHANGED, organization=organization, kind=CredentialKind.POLICY,
-                 actor=by, ip=ip, detail=f"require expiry {require_expiry}, max lifetime {max_lifetime_days} days, "
-          f"max live tokens {max_live_tokens_per_member}")
+    audit.record(
+        action=AuditEvent.Action.POLICY_CHANGED,
+        organization=organization,
+        kind=CredentialKind.POLICY,
+        actor=by,
+        ip=ip,
+        detail=f"require expiry {require_expiry}, max lifetime {max_lifetime_days} days, "
+        f"max live tokens {max_live_tokens_per_member}",
+    )
     return policy
 
 
@@ -239,9 +299,20 @@ def import_legacy_token(*, organization, raw):
 def _reissue(token, *, issuer, owner, ip=None):
     """The offboarding review's re-issue: the same name, scopes, reach and expiry, owned by `owner`."""
     expires_at = token.expires if token.expires and token.expires > timezone.now() else None
-    return issue_personal_token(issuer=issuer, owner=owner, name=token.name, scopes=token.scope.split(),
-                                expires_at=expires_at, reach=token.reach, app_user_id=token.app_user_id, ip=ip)
+    return issue_personal_token(
+        issuer=issuer,
+        owner=owner,
+        name=token.name,
+        scopes=token.scope.split(),
+        expires_at=expires_at,
+        reach=token.reach,
+        app_user_id=token.app_user_id,
+        ip=ip,
+    )
 
 
-review.register(CredentialKind.PERSONAL, reissue=_reissue,
-                revoke=lambda token, *, by, ip=None: revoke_token(token=token, by=by, ip=ip))
+review.register(
+    CredentialKind.PERSONAL,
+    reissue=_reissue,
+    revoke=lambda token, *, by, ip=None: revoke_token(token=token, by=by, ip=ip),
+)

@@ -10,7 +10,11 @@ urlpatterns = [
     path(TOKENS + "<int:token_id>/", views.token_detail, name="token_detail"),
     path(TOKENS + "<int:token_id>/rename", views.token_rename, name="token_rename"),
     path(TOKENS + "<int:token_id>/secret", views.token_secret, name="token_secret"),
-    path(TOKENS + "<int:token_id>/rotate/confirm", views.token_rotate_confirm, name="token_rotate_confirm"),
+    path(
+        TOKENS + "<int:token_id>/rotate/confirm",
+        views.token_rotate_confirm,
+        name="token_rotate_confirm",
+    ),
     path(TOKENS + "<int:token_id>/rotate", views.token_rotate, name="token_rotate"),
     path(TOKENS + "<int:token_id>/delete", views.token_delete, name="token_delete"),
     path("orgs/<str:org_id>/admin/token-policy/", views.token_policy, name="token_policy"),

@@ -45,11 +45,15 @@ POLICY = "tokens/personal/partials/token_policy_form.html"
 
 
 def get_visible_token(request, token_id):
-    return get_object_or_404(AccessToken.objects.visible_to(request.membership).for_list(), pk=token_id)
+    return get_object_or_404(
+        AccessToken.objects.visible_to(request.membership).for_list(), pk=token_id
+    )
 
 
 def token_list_context(request):
-    paginator = Paginator(AccessToken.objects.visible_to(request.membership).for_list(), TOKENS_PER_PAGE)
+    paginator = Paginator(
+        AccessToken.objects.visible_to(request.membership).for_list(), TOKENS_PER_PAGE
+    )
     return {"page": paginator.get_page(request.GET.get("page"))}
 
 
@@ -79,7 +83,9 @@ def list_url(request):
 
 
 def result_url(request, token):
-    return reverse("token_secret", kwargs={"org_id": request.organization.public_id, "token_id": token.pk})
+    return reverse(
+        "token_secret", kwargs={"org_id": request.organization.public_id, "token_id": token.pk}
+    )
 
 
 def can_do(token):
@@ -146,9 +152,7 @@ def token_create(request):
     context = {"form": form, "form_open": True}
     if not wants_fragment(request):
         context.update(token_list_context(request))
-    return render_page_or_fragment(
-        request, PAGE, CREATE, context, status=400
-    )
+    return render_page_or_fragment(request, PAGE, CREATE, context, status=400)
 
 
 @sensitive_variables()
@@ -160,19 +164,28 @@ def token_secret(request, token_id):
     token = get_visible_token(request, token_id)
     shown = handoff.take(request, token, slot=slot(token), ip=client_ip(request))
     secret, note = shown if shown else (None, {})
-    extra = {"secret": secret, "new_token": token, "already_shown": not secret,
-             "api_me_url": request.build_absolute_uri(reverse("api_me"))}
+    extra = {
+        "secret": secret,
+        "new_token": token,
+        "already_shown": not secret,
+        "api_me_url": request.build_absolute_uri(reverse("api_me")),
+    }
     if note.get("how") == "rotated":
         until = note.get("old_until")
-        extra["rotated_from"] = {"last4": note.get("old_last4", ""),
-                                 "until": datetime.datetime.fromisoformat(until) if until else None}
+        extra["rotated_from"] = {
+            "last4": note.get("old_last4", ""),
+            "until": datetime.datetime.fromisoformat(until) if until else None,
+        }
     if wants_fragment(request) and note.get("how") == "created":
         response = render(request, CREATE, {"form": token_create_form(request), **extra})
     else:
-        response = render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(token, **extra))
+        response = render_page_or_fragment(
+            request, DETAIL_PAGE, DETAIL, detail_context(token, **extra)
+        )
         if wants_fragment(request):
             response["HX-Replace-Url"] = reverse(
-                "token_detail", kwargs={"org_id": request.organization.public_id, "token_id": token.pk}
+                "token_detail",
+                kwargs={"org_id": request.organization.public_id, "token_id": token.pk},
             )
     if secret and wants_fragment(request):
         response["HX-Trigger"] = TOKENS_CHANGED
@@ -183,9 +196,7 @@ def token_secret(request, token_id):
 @require_GET
 def token_detail(request, token_id):
     token = get_visible_token(request, token_id)
-    return render_page_or_fragment(
-        request, DETAIL_PAGE, DETAIL, detail_context(token)
-    )
+    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(token))
 
 
 @developer_required
@@ -195,20 +206,26 @@ def token_rename(request, token_id):
     form = TokenRenameForm(request.POST)
     if form.is_valid():
         try:
-            services.rename_token(token=token, name=form.cleaned_data["name"], by=request.user,
-                                  ip=client_ip(request))
+            services.rename_token(
+                token=token, name=form.cleaned_data["name"], by=request.user, ip=client_ip(request)
+            )
         except Refused as exc:
             form.add_service_error(exc)
         else:
             if not wants_fragment(request):
                 messages.success(request, "Token renamed.")
-                return redirect("token_detail", org_id=request.organization.public_id, token_id=token.pk)
+                return redirect(
+                    "token_detail", org_id=request.organization.public_id, token_id=token.pk
+                )
             response = render(request, DETAIL, detail_context(token))
             response["HX-Trigger"] = TOKENS_CHANGED
             return response
     return render_page_or_fragment(
-        request, DETAIL_PAGE, DETAIL,
-        detail_context(token, rename_form=form), status=400,
+        request,
+        DETAIL_PAGE,
+        DETAIL,
+        detail_context(token, rename_form=form),
+        status=400,
     )
 
 
@@ -220,7 +237,11 @@ def token_rotate_confirm(request, token_id):
     form = TokenRotateForm(request.GET)
     if not form.is_valid():
         return render_page_or_fragment(
-            request, DETAIL_PAGE, DETAIL, detail_context(token, rotate_form=form), status=400,
+            request,
+            DETAIL_PAGE,
+            DETAIL,
+            detail_context(token, rotate_form=form),
+            status=400,
         )
     grace = form.cleaned_data["grace_period"]
     context = {"token": token, "grace_period": grace, "consequence": grace_consequence(grace)}
@@ -235,26 +256,42 @@ def token_rotate(request, token_id):
     token = get_visible_token(request, token_id)
     submission = handoff.Submission(request)
     if submission.repeated:
-        return submission.redirect_to_first(reverse(
-            "token_detail", kwargs={"org_id": request.organization.public_id, "token_id": token.pk}
-        ))
+        return submission.redirect_to_first(
+            reverse(
+                "token_detail",
+                kwargs={"org_id": request.organization.public_id, "token_id": token.pk},
+            )
+        )
     form = TokenRotateForm(request.POST)
     if form.is_valid():
         try:
-            issued = services.rotate_token(token=token, grace=form.cleaned_data["grace_period"],
-                                           by=request.user, ip=client_ip(request))
+            issued = services.rotate_token(
+                token=token,
+                grace=form.cleaned_data["grace_period"],
+                by=request.user,
+                ip=client_ip(request),
+            )
         except Refused as exc:
             form.add_service_error(exc)
         else:
             token.refresh_from_db(fields=["revoked_at"])
             still_works = not token.is_revoked()
-            handoff.hold(request, issued, slot=slot(issued.credential), how="rotated", old_last4=token.last4,
-                         old_until=token.revoked_at.isoformat() if still_works else None)
+            handoff.hold(
+                request,
+                issued,
+                slot=slot(issued.credential),
+                how="rotated",
+                old_last4=token.last4,
+                old_until=token.revoked_at.isoformat() if still_works else None,
+            )
             return submission.done(result_url(request, issued.credential))
     submission.release()
     return render_page_or_fragment(
-        request, DETAIL_PAGE, DETAIL,
-        detail_context(token, rotate_form=form), status=400,
+        request,
+        DETAIL_PAGE,
+        DETAIL,
+        detail_context(token, rotate_form=form),
+        status=400,
     )
 
 
@@ -265,7 +302,9 @@ def token_delete(request, token_id):
     token = get_visible_token(request, token_id)
     if request.method == "GET":
         return render_page_or_fragment(
-            request, "tokens/personal/token_delete.html", "tokens/personal/partials/token_delete_confirm.html",
+            request,
+            "tokens/personal/token_delete.html",
+            "tokens/personal/partials/token_delete_confirm.html",
             {"token": token},
         )
     services.revoke_token(token=token, by=request.user, ip=client_ip(request))
@@ -288,8 +327,12 @@ def token_policy(request):
         form = TokenPolicyForm(request.POST)
         if form.is_valid():
             try:
-                services.set_token_policy(organization=organization, by=request.user, ip=client_ip(request),
-                                          **form.cleaned_data)
+                services.set_token_policy(
+                    organization=organization,
+                    by=request.user,
+                    ip=client_ip(request),
+                    **form.cleaned_data,
+                )
             except Refused as exc:
                 form.add_service_error(exc)
             else:
@@ -300,12 +343,17 @@ def token_policy(request):
         status = 400
     else:
         policy = services.policy_of(organization)
-        form = TokenPolicyForm(initial={
-            "require_expiry": policy.require_expiry,
-            "max_lifetime_days": policy.max_lifetime_days,
-            "max_live_tokens_per_member": policy.max_live_tokens_per_member,
-        })
+        form = TokenPolicyForm(
+            initial={
+                "require_expiry": policy.require_expiry,
+                "max_lifetime_days": policy.max_lifetime_days,
+                "max_live_tokens_per_member": policy.max_live_tokens_per_member,
+            }
+        )
     return render_page_or_fragment(
-        request, POLICY_PAGE, POLICY, {"form": form},
+        request,
+        POLICY_PAGE,
+        POLICY,
+        {"form": form},
         status=status,
     )

@@ -41,8 +41,11 @@ class ReviewItemSerializer(serializers.ModelSerializer):
 
 
 class ReissueSerializer(serializers.Serializer):
-    owner = serializers.IntegerField(min_value=1, max_value=2**63 - 1,
-                                     help_text="The user id of a service account of this organization.")
+    owner = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="The user id of a service account of this organization.",
+    )
 
 
 class ReissuedSerializer(serializers.Serializer):
@@ -55,8 +58,12 @@ class ReviewItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Credentials of members who left or lost access, waiting for an admin's decision."""
 
     serializer_class = ReviewItemSerializer
-    required_scopes = {"list": ["read.credential_reviews"], "revoke": ["update.credential_reviews"],
-                       "keep": ["update.credential_reviews"], "reissue": ["update.credential_reviews"]}
+    required_scopes = {
+        "list": ["read.credential_reviews"],
+        "revoke": ["update.credential_reviews"],
+        "keep": ["update.credential_reviews"],
+        "reissue": ["update.credential_reviews"],
+    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -66,13 +73,23 @@ class ReviewItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             items = items.open()
         return items.order_by("-created_at", "-id")
 
-    @extend_schema(parameters=[OpenApiParameter("status", enum=["open", "all"], required=False,
-                                                description="`open` (the default) or `all`, decided ones too")])
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status",
+                enum=["open", "all"],
+                required=False,
+                description="`open` (the default) or `all`, decided ones too",
+            )
+        ]
+    )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
     def _member(self):
-        return Membership.objects.select_related("user", "organization").get(pk=self.request.auth.membership_id)
+        return Membership.objects.select_related("user", "organization").get(
+            pk=self.request.auth.membership_id
+        )
 
     @extend_schema(request=None, responses=ReviewItemSerializer)
     @action(detail=True, methods=["post"])
@@ -93,12 +110,20 @@ class ReviewItemViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         body = ReissueSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         issuer = self._member()
-        owner = services.service_accounts(issuer.organization).filter(user_id=body.validated_data["owner"]).first()
+        owner = (
+            services.service_accounts(issuer.organization)
+            .filter(user_id=body.validated_data["owner"])
+            .first()
+        )
         if owner is None:
-            raise Refused("owner_not_service_account", "Pick a service account of this organization.", "owner")
+            raise Refused(
+                "owner_not_service_account", "Pick a service account of this organization.", "owner"
+            )
         issued = services.reissue(item=item, issuer=issuer, owner=owner, ip=client_ip(request))
         item.refresh_from_db()
-        data = {"item": ReviewItemSerializer(item).data, "credential_id": issued.credential.pk,
-                "secret": audit.reveal(issued, by=request.user, ip=client_ip(request))}
+        data = {
+            "item": ReviewItemSerializer(item).data,
+            "credential_id": issued.credential.pk,
+            "secret": audit.reveal(issued, by=request.user, ip=client_ip(request)),
+        }
         return Response(data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"})
-

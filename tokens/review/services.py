@@ -44,7 +44,9 @@ def register(kind, *, revoke, reissue=None):
 
 def actions_for(kind):
     if kind not in _kinds:
-        raise ImproperlyConfigured(f"The {kind} kind registered no review actions (tokens.review.register).")
+        raise ImproperlyConfigured(
+            f"The {kind} kind registered no review actions (tokens.review.register)."
+        )
     return _kinds[kind]
 
 
@@ -79,16 +81,21 @@ def open_for_change(change):
     if not change.narrows:
         return []
     reason = change.summary
-    detail = {"removed": f"removed ({change.before.role})",
-              "developer_access_lost": "developer access withdrawn",
-              "demoted": f"role {change.before.role} -> {change.after.role if change.after else ''}"}[reason]
+    detail = {
+        "removed": f"removed ({change.before.role})",
+        "developer_access_lost": "developer access withdrawn",
+        "demoted": f"role {change.before.role} -> {change.after.role if change.after else ''}",
+    }[reason]
     items = []
     for credential in credentials_of(change.membership):
         if not needs_review(credential, change):
             continue
         fields = {
-            "organization_id": change.membership.organization_id, "member": change.user,
-            "member_email": change.user.email, "reason": reason, "detail": detail,
+            "organization_id": change.membership.organization_id,
+            "member": change.user,
+            "member_email": change.user.email,
+            "reason": reason,
+            "detail": detail,
             "credential_name": (getattr(credential, "name", "") or "")[:100],
             "credential_last4": getattr(credential, "last4", "") or "",
         }
@@ -112,9 +119,16 @@ def _open_item(item):
 
 
 def _credential(item):
-    models = {CredentialKind.PERSONAL: AccessToken.objects.personal(), CredentialKind.API_KEY: ApiKey.objects,
-              CredentialKind.OAUTH_CLIENT: Application.objects}
-    return models[item.credential_kind].filter(pk=item.credential_id, organization_id=item.organization_id).first()
+    models = {
+        CredentialKind.PERSONAL: AccessToken.objects.personal(),
+        CredentialKind.API_KEY: ApiKey.objects,
+        CredentialKind.OAUTH_CLIENT: Application.objects,
+    }
+    return (
+        models[item.credential_kind]
+        .filter(pk=item.credential_id, organization_id=item.organization_id)
+        .first()
+    )
 
 
 def _decide(item, decision, by, replacement_id=None):
@@ -148,12 +162,23 @@ def reissue(*, item, issuer, owner, ip=None):
     item = _open_item(item)
     actions = actions_for(item.credential_kind)
     if actions.reissue is None:
-        raise Refused("reissue_not_possible", "Only tokens and API keys can be re-issued to a service account.")
-    if owner is None or owner.organization_id != item.organization_id or not owner.user.is_service_account:
-        raise Refused("owner_not_service_account", "Pick a service account of this organization.", "owner")
+        raise Refused(
+            "reissue_not_possible",
+            "Only tokens and API keys can be re-issued to a service account.",
+        )
+    if (
+        owner is None
+        or owner.organization_id != item.organization_id
+        or not owner.user.is_service_account
+    ):
+        raise Refused(
+            "owner_not_service_account", "Pick a service account of this organization.", "owner"
+        )
     credential = _credential(item)
     if credential is None:
-        raise Refused("credential_gone", "This credential no longer exists; revoke or keep the item instead.")
+        raise Refused(
+            "credential_gone", "This credential no longer exists; revoke or keep the item instead."
+        )
     issued = actions.reissue(credential, issuer=issuer, owner=owner, ip=ip)
     actions.revoke(credential, by=issuer.user, ip=ip)
     _decide(item, ReviewItem.Decision.REISSUED, issuer.user, replacement_id=issued.credential.pk)
@@ -161,8 +186,11 @@ def reissue(*, item, issuer, owner, ip=None):
 
 
 def service_accounts(organization):
-    return (Membership.objects.filter(organization=organization, user__is_service_account=True)
-            .select_related("user", "organization").order_by("user__email"))
+    return (
+        Membership.objects.filter(organization=organization, user__is_service_account=True)
+        .select_related("user", "organization")
+        .order_by("user__email")
+    )
 
 
 # Notices
@@ -171,7 +199,11 @@ def service_accounts(organization):
 def summary(organization):
     """[(member email, open items count)], most first: "3 credentials of dev@acme.test need a decision"."""
     counts = {}
-    for email in ReviewItem.objects.open().filter(organization=organization).values_list("member_email", flat=True):
+    for email in (
+        ReviewItem.objects.open()
+        .filter(organization=organization)
+        .values_list("member_email", flat=True)
+    ):
         counts[email] = counts.get(email, 0) + 1
     return sorted(counts.items(), key=lambda pair: (-pair[1], pair[0]))
 
@@ -179,23 +211,37 @@ def summary(organization):
 @task()
 def notify_admins(organization_id, member_email):
     """Email the organization's admins (people, not service accounts) what waits for them."""
-    admins = Membership.objects.filter(organization_id=organization_id, role=Role.ADMIN,
-                                       user__is_service_account=False, user__is_active=True).select_related(
-        "user", "organization")
+    admins = Membership.objects.filter(
+        organization_id=organization_id,
+        role=Role.ADMIN,
+        user__is_service_account=False,
+        user__is_active=True,
+    ).select_related("user", "organization")
     admins = list(admins)
     if not admins:
         return 0
     organization = admins[0].organization
-    count = ReviewItem.objects.open().filter(organization_id=organization_id, member_email=member_email).count()
+    count = (
+        ReviewItem.objects.open()
+        .filter(organization_id=organization_id, member_email=member_email)
+        .count()
+    )
     if not count:
         return 0
     link = settings.PORTAL_BASE_URL + reverse(
-        "credential_review", kwargs={"org_id": organization.public_id})
+        "credential_review", kwargs={"org_id": organization.public_id}
+    )
     noun = "credential" if count == 1 else "credentials"
     subject = f"[Keyward] {count} {noun} of {member_email} need a decision"
-    body = (f"{count} {noun} of {member_email} in {organization.name} need a decision: the member left or "
-            f"lost access. Revoke, keep, or re-issue each to a service account:\n\n{link}\n")
+    body = (
+        f"{count} {noun} of {member_email} in {organization.name} need a decision: the member left or "
+        f"lost access. Revoke, keep, or re-issue each to a service account:\n\n{link}\n"
+    )
     send_mail(subject, body, None, [m.user.email for m in admins])
-    log.info("review notice for %s sent to %s admins of organization %s", member_email, len(admins),
-             organization_id)
+    log.info(
+        "review notice for %s sent to %s admins of organization %s",
+        member_email,
+        len(admins),
+        organization_id,
+    )
     return len(admins)

@@ -13,7 +13,9 @@ register = template.Library()
 @register.simple_tag
 def submission_field():
     """A fresh one-time id for a form that creates or changes a secret (tokens.handoff.Submission)."""
-    return format_html('<input type="hidden" name="{}" value="{}">', SUBMISSION_FIELD, new_submission_id())
+    return format_html(
+        '<input type="hidden" name="{}" value="{}">', SUBMISSION_FIELD, new_submission_id()
+    )
 
 
 @register.filter
@@ -35,7 +37,11 @@ def expiry_of(moment):
     days = days_until(moment)
     expired = moment <= timezone.now()
     phrase = {0: "today", 1: "tomorrow"}.get(days, f"in {days} days")
-    return {"expired": expired, "soon": not expired and days <= EXPIRING_SOON_DAYS, "phrase": phrase}
+    return {
+        "expired": expired,
+        "soon": not expired and days <= EXPIRING_SOON_DAYS,
+        "phrase": phrase,
+    }
 
 
 register.filter("acts_as", acts_as)

@@ -37,7 +37,9 @@ class Command(BaseCommand):
     @transaction.atomic
     def handle(self, *args, **options):
         password = settings.DEMO_PASSWORD
-        group, _ = OrganizationGroup.objects.get_or_create(slug="acme-group", defaults={"name": "Acme Group"})
+        group, _ = OrganizationGroup.objects.get_or_create(
+            slug="acme-group", defaults={"name": "Acme Group"}
+        )
         orgs = {
             "acme": ("Acme", group),
             "acme-labs": ("Acme Labs", group),
@@ -45,7 +47,9 @@ class Command(BaseCommand):
         }
         organizations = {}
         for slug, (name, org_group) in orgs.items():
-            org, _ = Organization.objects.get_or_create(slug=slug, defaults={"name": name, "group": org_group})
+            org, _ = Organization.objects.get_or_create(
+                slug=slug, defaults={"name": name, "group": org_group}
+            )
             if org.group != org_group or org.name != name:
                 org.group, org.name = org_group, name
                 org.save(update_fields=["group", "name"])
@@ -69,8 +73,11 @@ class Command(BaseCommand):
             )
         group.owners.add(users["admin@acme.test"])
         for slug, org in organizations.items():
-            self._seed_platform(org, guest=users["guest@acme.test"] if slug == "acme" else None,
-                                by=users["admin@acme.test" if slug != "globex" else "admin@globex.test"])
+            self._seed_platform(
+                org,
+                guest=users["guest@acme.test"] if slug == "acme" else None,
+                by=users["admin@acme.test" if slug != "globex" else "admin@globex.test"],
+            )
 
         # The credentials live in tokens' own command: chats may not import the credential kinds.
         call_command("seed_demo_credentials", stdout=self.stdout)
@@ -78,7 +85,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password: {password}):")
         for email, slug, role, _dev, service in DEMO_MEMBERS:
             if service:
-                self.stdout.write(f"  {email:24} {role:6} in {slug} (service account: no portal login)")
+                self.stdout.write(
+                    f"  {email:24} {role:6} in {slug} (service account: no portal login)"
+                )
             else:
                 self.stdout.write(f"  {email:24} {role:6} in {slug}")
 
@@ -87,8 +96,12 @@ class Command(BaseCommand):
         if org.contacts.exists():
             return
         contacts = [
-            Contact.objects.create(organization=org, external_id=f"{org.slug}-contact-{n}",
-                                   name=name, email=f"{name.lower()}@example.com")
+            Contact.objects.create(
+                organization=org,
+                external_id=f"{org.slug}-contact-{n}",
+                name=name,
+                email=f"{name.lower()}@example.com",
+            )
             for n, name in enumerate(["Ada", "Grace", "Linus"], start=1)
         ]
         if guest is not None:
@@ -100,13 +113,24 @@ class Command(BaseCommand):
             )
             ConversationAttribute.objects.create(conversation=chat, key="channel", value="web")
             ConversationAttribute.objects.create(conversation=chat, key="priority", value=str(n))
-            Message.objects.create(conversation=chat, author_contact=contact, text=f"Hello, this is {contact.name}.")
+            Message.objects.create(
+                conversation=chat, author_contact=contact, text=f"Hello, this is {contact.name}."
+            )
             Message.objects.create(conversation=chat, author_user=by, text="Hi! How can we help?")
         for title in ["Opening hours", "Refund policy"]:
-            KnowledgeItem.objects.create(organization=org, title=title, body=f"{title} of {org.name}.")
-        Form.objects.create(organization=org, name="Contact form",
-                            fields=[{"name": "email", "type": "email"}, {"name": "question", "type": "text"}])
+            KnowledgeItem.objects.create(
+                organization=org, title=title, body=f"{title} of {org.name}."
+            )
+        Form.objects.create(
+            organization=org,
+            name="Contact form",
+            fields=[{"name": "email", "type": "email"}, {"name": "question", "type": "text"}],
+        )
         Service.objects.create(organization=org, name="Support", description="Customer support")
         Service.objects.create(organization=org, name="Sales", description="Pre-sales questions")
-        services.create_webhook(organization=org, url=f"https://hooks.example.com/{org.slug}",
-                                event_categories=["conversation", "message"], by=by)
+        services.create_webhook(
+            organization=org,
+            url=f"https://hooks.example.com/{org.slug}",
+            event_categories=["conversation", "message"],
+            by=by,
+        )

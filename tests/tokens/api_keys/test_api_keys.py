@@ -17,11 +17,15 @@ pytestmark = pytest.mark.django_db
 
 
 def basic(key_id, secret):
-    return {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{key_id}:{secret}".encode()).decode()}
+    return {
+        "HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{key_id}:{secret}".encode()).decode()
+    }
 
 
 def signed(key, secret, alg="HS256", kid=None, **claims):
-    token = jwt.encode({"scope": "app", **claims}, secret, algorithm=alg, headers={"kid": kid or key.key_id})
+    token = jwt.encode(
+        {"scope": "app", **claims}, secret, algorithm=alg, headers={"kid": kid or key.key_id}
+    )
     return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
@@ -59,7 +63,9 @@ def test_jwt_signed_with_the_key_works(api, alice):
     assert response.json()["credential"] == "api_key"
 
 
-@pytest.mark.filterwarnings("ignore:The HMAC key is")  # the HS512 case signs with a short key on purpose
+@pytest.mark.filterwarnings(
+    "ignore:The HMAC key is"
+)  # the HS512 case signs with a short key on purpose
 @pytest.mark.parametrize(
     "case,code",
     [
@@ -77,8 +83,10 @@ def test_bad_jwts_are_refused_with_distinct_codes(api, alice, case, code):
     headers = {
         "wrong signature": lambda: signed(key, secret[:-1] + "x"),
         "unknown kid": lambda: signed(key, secret, kid="kw_key_doesnotexist"),
-        "alg none": lambda: {"HTTP_AUTHORIZATION": "Bearer " + jwt.encode(
-            {"scope": "app"}, None, algorithm="none", headers={"kid": key.key_id})},
+        "alg none": lambda: {
+            "HTTP_AUTHORIZATION": "Bearer "
+            + jwt.encode({"scope": "app"}, None, algorithm="none", headers={"kid": key.key_id})
+        },
         "past exp": lambda: signed(key, secret, exp=past),
         "appUser without userId": lambda: signed(key, secret, scope="appUser"),
         "alg HS512": lambda: signed(key, secret, alg="HS512"),
@@ -108,11 +116,17 @@ def test_jwt_cannot_claim_wider_reach_than_its_key(api, alice):
     assert response.json()["code"] == "reach_not_allowed"
 
 
-def test_account_reach_key_lists_the_groups_organizations_app_key_only_its_own(api, alice, acme, labs):
+def test_account_reach_key_lists_the_groups_organizations_app_key_only_its_own(
+    api, alice, acme, labs
+):
     account_key, account_secret = make_api_key(alice, reach="account")
     app_key, app_secret = make_api_key(alice, name="app")
-    account_orgs = api.get("/api/v1/organizations", **basic(account_key.key_id, account_secret)).json()["results"]
-    app_orgs = api.get("/api/v1/organizations", **basic(app_key.key_id, app_secret)).json()["results"]
+    account_orgs = api.get(
+        "/api/v1/organizations", **basic(account_key.key_id, account_secret)
+    ).json()["results"]
+    app_orgs = api.get("/api/v1/organizations", **basic(app_key.key_id, app_secret)).json()[
+        "results"
+    ]
     assert {o["id"] for o in account_orgs} == {acme.org.public_id, labs.org.public_id}
     assert {o["id"] for o in app_orgs} == {acme.org.public_id}
 
@@ -130,7 +144,8 @@ def test_rotated_key_keeps_old_secret_only_during_grace(api, alice):
     assert api.get("/api/v1/me", **basic(key.key_id, old)).status_code == 200
     assert api.get("/api/v1/me", **basic(key.key_id, new)).status_code == 200
     ApiKey.objects.filter(pk=key.pk).update(
-        previous_secret_expires_at=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC))
+        previous_secret_expires_at=datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+    )
     assert api.get("/api/v1/me", **basic(key.key_id, old)).status_code == 401
 
 
@@ -144,8 +159,12 @@ def test_deleted_key_is_refused(api, alice):
 
 def test_api_creates_a_key_and_shows_the_secret_once(api, alice):
     key, secret = make_api_key(alice)
-    response = api.post("/api/v1/api-keys", {"name": "server", "scopes": ["read.me"]}, format="json",
-                        **basic(key.key_id, secret))
+    response = api.post(
+        "/api/v1/api-keys",
+        {"name": "server", "scopes": ["read.me"]},
+        format="json",
+        **basic(key.key_id, secret),
+    )
     assert response.status_code == 201
     body = response.json()
     assert body["keyId"].startswith("kw_key_") and body["secret"].startswith("kw_sk_")

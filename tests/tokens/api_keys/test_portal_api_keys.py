@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 def see_other_then_ok(response):
     """Post/Redirect/Get (issue 12): the POST answers 303 (it used to answer 201 with the secret in
     its body) and the result page it leads to answers 200 and shows the secret once."""
-    return [status for _, status in response.redirect_chain] == [303] and response.status_code == 200
+    return [status for _, status in response.redirect_chain] == [
+        303
+    ] and response.status_code == 200
 
 
 def _url(name, org, *args):
@@ -21,8 +23,11 @@ def _url(name, org, *args):
 
 def test_developer_creates_a_key_and_sees_the_secret_once(client, dev, org):
     login(client, dev)
-    response = client.post(_url("api_key_create", org), {"name": "server", "scopes": ["read.me"], "allow_jwt": "on"},
-                           follow=True)
+    response = client.post(
+        _url("api_key_create", org),
+        {"name": "server", "scopes": ["read.me"], "allow_jwt": "on"},
+        follow=True,
+    )
     assert see_other_then_ok(response)
     assert response["Cache-Control"] == "no-store"
     key = ApiKey.objects.get()
@@ -49,8 +54,12 @@ def test_agent_without_developer_access_gets_403(client, agent, org):
 def test_outsider_gets_404_on_every_key_route_and_nothing_changes(client, alice, mallory, org):
     key = api_keys.create_api_key(issuer=membership(alice), name="k", scopes=["read.me"]).credential
     login(client, mallory)
-    for name, method in [("api_keys", "get"), ("api_key_rename", "post"), ("api_key_rotate", "post"),
-                         ("api_key_delete", "post")]:
+    for name, method in [
+        ("api_keys", "get"),
+        ("api_key_rename", "post"),
+        ("api_key_rotate", "post"),
+        ("api_key_delete", "post"),
+    ]:
         args = [] if name == "api_keys" else [key.pk]
         assert getattr(client, method)(_url(name, org, *args), {"name": "pwned"}).status_code == 404
     key.refresh_from_db()
@@ -58,7 +67,9 @@ def test_outsider_gets_404_on_every_key_route_and_nothing_changes(client, alice,
 
 
 def test_developer_does_not_see_a_key_created_by_the_admin(client, alice, dev, org):
-    key = api_keys.create_api_key(issuer=membership(alice), name="admin key", scopes=["read.me"]).credential
+    key = api_keys.create_api_key(
+        issuer=membership(alice), name="admin key", scopes=["read.me"]
+    ).credential
     login(client, dev)
     assert "admin key" not in client.get(_url("api_keys", org)).content.decode()
     assert client.post(_url("api_key_delete", org, key.pk)).status_code == 404
@@ -97,19 +108,28 @@ def test_htmx_asks_for_the_list_and_gets_the_list_alone(client, dev, org):
 
 def test_htmx_create_answers_the_create_fragment_and_tells_the_list_to_reload(client, dev, org):
     login(client, dev)
-    response = client.post(_url("api_key_create", org), {"name": "server", "scopes": ["read.me"]}, headers=HTMX,
-                           follow=True)
+    response = client.post(
+        _url("api_key_create", org),
+        {"name": "server", "scopes": ["read.me"]},
+        headers=HTMX,
+        follow=True,
+    )
     assert see_other_then_ok(response)
     assert response["Cache-Control"] == "no-store"
     assert response["HX-Trigger"] == "api-keys-changed"
     html = response.content.decode()
-    assert html.lstrip().startswith('<section id="api-key-create"') and 'id="new-key-secret">kw_sk_' in html
+    assert (
+        html.lstrip().startswith('<section id="api-key-create"')
+        and 'id="new-key-secret">kw_sk_' in html
+    )
     assert 'id="api-key-list"' not in html
 
 
 def test_a_whole_domain_picked_in_the_scope_picker_grants_what_the_member_may(client, dev, org):
     login(client, dev)
-    response = client.post(_url("api_key_create", org), {"name": "server", "all_of": ["Developer"]}, follow=True)
+    response = client.post(
+        _url("api_key_create", org), {"name": "server", "all_of": ["Developer"]}, follow=True
+    )
     assert see_other_then_ok(response)
     developer = next(domain for domain in catalog.DOMAINS if domain.name == "Developer")
     assert "create.api_keys" in ApiKey.objects.get().scope_list
@@ -127,16 +147,21 @@ def test_a_key_without_a_name_is_refused_next_to_the_field(client, dev, org):
 def test_admin_picks_the_service_account_a_key_acts_as(client, alice, bot, org):
     login(client, alice)
     owner = membership(bot, org)
-    response = client.post(_url("api_key_create", org), {"name": "bot key", "scopes": ["read.me"], "owner": owner.pk},
-                           follow=True)
+    response = client.post(
+        _url("api_key_create", org),
+        {"name": "bot key", "scopes": ["read.me"], "owner": owner.pk},
+        follow=True,
+    )
     assert see_other_then_ok(response)
     assert ApiKey.objects.get().membership == owner
 
 
 def test_an_owner_who_is_not_a_service_account_is_refused(client, alice, dev, org):
     login(client, alice)
-    response = client.post(_url("api_key_create", org),
-                           {"name": "k", "scopes": ["read.me"], "owner": membership(dev, org).pk})
+    response = client.post(
+        _url("api_key_create", org),
+        {"name": "k", "scopes": ["read.me"], "owner": membership(dev, org).pk},
+    )
     assert response.status_code == 400
     assert not ApiKey.objects.exists()
 
@@ -164,11 +189,15 @@ def test_rename_to_nothing_is_refused_and_keeps_the_name(client, dev, org):
 def test_htmx_rotate_answers_the_secret_panel_alone(client, dev, org):
     key, old = make_api_key(dev, scopes=("read.me",))
     login(client, dev)
-    response = client.post(_url("api_key_rotate", org, key.pk), {"grace": "none"}, headers=HTMX, follow=True)
+    response = client.post(
+        _url("api_key_rotate", org, key.pk), {"grace": "none"}, headers=HTMX, follow=True
+    )
     assert see_other_then_ok(response)
     assert response["Cache-Control"] == "no-store"
     html = response.content.decode()
-    assert 'id="new-key-secret">kw_sk_' in html and old not in html and 'id="api-key-list"' not in html
+    assert (
+        'id="new-key-secret">kw_sk_' in html and old not in html and 'id="api-key-list"' not in html
+    )
 
 
 def test_an_unknown_grace_period_is_refused(client, dev, org):

@@ -97,5 +97,12 @@ def test_a_replaced_entry_loses_its_old_tags(cache):
 
 
 def test_bearer_tags_name_everything_that_can_change_the_answer():
-    assert bearer_tags(5, 6, 7, 8, 9, 10) == ["token:5", "org:8", "member:6", "user:7", "group:9", "app:10"]
+    assert bearer_tags(5, 6, 7, 8, 9, 10) == [
+        "token:5",
+        "org:8",
+        "member:6",
+        "user:7",
+        "group:9",
+        "app:10",
+    ]
     assert bearer_tags(5, None, None, 8, None, None) == ["token:5", "org:8"]

@@ -92,7 +92,9 @@ def test_a_cached_token_writes_its_last_use_once_per_interval(api, dev, cache_on
 
 def test_expiry_is_checked_against_the_clock_on_every_hit(api, dev, cache_on):
     token, secret = issue(dev, scopes=["read.tokens"])
-    AccessToken.objects.filter(pk=token.pk).update(expires=timezone.now() + datetime.timedelta(seconds=1))
+    AccessToken.objects.filter(pk=token.pk).update(
+        expires=timezone.now() + datetime.timedelta(seconds=1)
+    )
     assert api.get("/api/v1/tokens", **bearer(secret)).status_code == 200
     later = timezone.now() + datetime.timedelta(seconds=5)
     with mock.patch("tokens.authentication.timezone.now", return_value=later):
@@ -106,7 +108,10 @@ def test_a_grace_period_ends_by_the_clock_on_a_cached_row(api, dev, cache_on):
     assert api.get("/api/v1/tokens", **bearer(secret)).status_code == 200
     services.rotate_token(token=token, grace="1h", by=dev)
     assert api.get("/api/v1/tokens", **bearer(secret)).status_code == 200  # in grace
-    with mock.patch("tokens.authentication.timezone.now", return_value=timezone.now() + datetime.timedelta(hours=2)):
+    with mock.patch(
+        "tokens.authentication.timezone.now",
+        return_value=timezone.now() + datetime.timedelta(hours=2),
+    ):
         response = api.get("/api/v1/tokens", **bearer(secret))
     assert response.json()["code"] == "token_revoked"
 
@@ -122,7 +127,10 @@ def test_a_revoked_token_is_refused_by_the_same_process_at_once(api, dev, cache_
 
 def test_a_revoked_api_key_is_refused_by_the_same_process_at_once(api, alice, cache_on):
     key, secret = make_api_key(alice, scopes=["read.me"])
-    basic = {"HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{key.key_id}:{secret}".encode()).decode()}
+    basic = {
+        "HTTP_AUTHORIZATION": "Basic "
+        + base64.b64encode(f"{key.key_id}:{secret}".encode()).decode()
+    }
     assert api.get("/api/v1/me", **basic).status_code == 200
     assert len(cache_on) == 1
     api_key_services.revoke_api_key(key=key, by=alice)
@@ -203,17 +211,23 @@ def test_dot_revocation_through_the_model_publishes_the_token(dev, published):
 def test_audited_changes_of_people_and_tenants_publish(org, action, kind, expected):
     event = audit.event(action=action, organization=org, kind=kind)
     tags = audit.invalidated_by(event)
-    assert tags == (() if expected is None else ("all",) if expected == "all" else (f"org:{org.pk}",))
+    assert tags == (
+        () if expected is None else ("all",) if expected == "all" else (f"org:{org.pk}",)
+    )
 
 
 def test_role_change_through_the_api_publishes_the_organization(api, alice, agent, org, published):
     _t, secret = issue(alice, scopes=["admin"])
-    response = api.patch(f"/api/v1/users/{agent.pk}", {"role": "guest"}, format="json", **bearer(secret))
+    response = api.patch(
+        f"/api/v1/users/{agent.pk}", {"role": "guest"}, format="json", **bearer(secret)
+    )
     assert response.status_code == 200
     assert f"org:{org.pk}" in published
 
 
-def test_member_removal_through_the_api_publishes_the_organization(api, alice, agent, org, published):
+def test_member_removal_through_the_api_publishes_the_organization(
+    api, alice, agent, org, published
+):
     _t, secret = issue(alice, scopes=["admin"])
     assert api.delete(f"/api/v1/users/{agent.pk}", **bearer(secret)).status_code == 204
     assert f"org:{org.pk}" in published
@@ -221,14 +235,20 @@ def test_member_removal_through_the_api_publishes_the_organization(api, alice, a
 
 def test_group_change_through_the_api_publishes_everything(api, alice, group, published):
     _t, secret = issue(alice, scopes=["admin"])
-    response = api.patch(f"/api/v1/organization-groups/{group.pk}", {"name": "Acme Holding"}, format="json",
-                         **bearer(secret))
+    response = api.patch(
+        f"/api/v1/organization-groups/{group.pk}",
+        {"name": "Acme Holding"},
+        format="json",
+        **bearer(secret),
+    )
     assert response.status_code == 200
     assert "all" in published
 
 
 def test_admin_deactivation_publishes_the_user(admin_client_for, agent, published):
-    response = admin_client_for.post(f"/admin/accounts/user/{agent.pk}/change/", _user_form(agent, is_active=False))
+    response = admin_client_for.post(
+        f"/admin/accounts/user/{agent.pk}/change/", _user_form(agent, is_active=False)
+    )
     assert response.status_code == 302
     assert f"user:{agent.pk}" in published
 
@@ -237,8 +257,14 @@ def test_admin_membership_change_publishes_the_membership(admin_client_for, dev,
     m = membership(dev)
     response = admin_client_for.post(
         f"/admin/accounts/membership/{m.pk}/change/",
-        {"user": dev.pk, "organization": org.pk, "role": Role.BOT, "developer_access": "",
-         "created_at_0": "2026-01-01", "created_at_1": "00:00:00"},
+        {
+            "user": dev.pk,
+            "organization": org.pk,
+            "role": Role.BOT,
+            "developer_access": "",
+            "created_at_0": "2026-01-01",
+            "created_at_1": "00:00:00",
+        },
     )
     assert response.status_code == 302
     assert f"member:{m.pk}" in published
@@ -260,10 +286,15 @@ def admin_client_for(client, django_user_model):
 
 def _user_form(user, **changes):
     data = {
-        "email": user.email, "name": user.name or "", "is_active": "on" if user.is_active else "",
-        "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
-        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
-        "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
+        "email": user.email,
+        "name": user.name or "",
+        "is_active": "on" if user.is_active else "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "memberships-MIN_NUM_FORMS": "0",
+        "memberships-MAX_NUM_FORMS": "1000",
     }
     if changes.get("is_active") is False:
         data["is_active"] = ""

@@ -44,7 +44,9 @@ def channel(request, django_db_setup, django_db_blocker):
     if request.param == "redis":
         if not redis_reachable(REDIS_URL):
             if os.environ.get("REQUIRE_REDIS", "").lower() in {"1", "true", "yes"}:
-                pytest.fail(f"Redis is unreachable at {REDIS_URL} (REQUIRE_REDIS=1 forbids skipping)")
+                pytest.fail(
+                    f"Redis is unreachable at {REDIS_URL} (REQUIRE_REDIS=1 forbids skipping)"
+                )
             pytest.skip(f"Redis is unreachable at {REDIS_URL}")
         redis_url = REDIS_URL
     url = database_url(connection.settings_dict)
@@ -127,7 +129,9 @@ def test_session_end_is_refused_through_another_process(server, dev, org):
     pair = login_pair(dev)
     secret = pair.token.reveal()
     _warm(server, _bearer(secret))
-    login_services.end_session(user=dev, organization=org, session_id=pair.refresh_token.token_family, by=dev)
+    login_services.end_session(
+        user=dev, organization=org, session_id=pair.refresh_token.token_family, by=dev
+    )
     assert _refused_soon(server, _bearer(secret))[0].status_code == 401
 
 
@@ -158,7 +162,9 @@ def test_oauth_client_secret_regeneration_drops_its_tokens_everywhere(server, al
     misses = server.misses()
     oauth_services.regenerate_secret(application=application, by=alice)
     time.sleep(0.2)
-    assert server.get("/api/v1/me", _bearer(secret)).status_code == 200  # its tokens live on, re-read
+    assert (
+        server.get("/api/v1/me", _bearer(secret)).status_code == 200
+    )  # its tokens live on, re-read
     assert server.misses() == misses + 1
 
 
@@ -185,15 +191,27 @@ def test_member_removal_is_refused_through_another_process(server, alice, agent,
     _token, secret = issue(agent)
     _warm(server, _bearer(secret))
     accounts.remove_member(membership=membership(agent), by=alice)
-    audit.record(organization=org, actor=alice, action=AuditEvent.Action.MEMBER_REMOVED, kind=CredentialKind.MEMBER)
+    audit.record(
+        organization=org,
+        actor=alice,
+        action=AuditEvent.Action.MEMBER_REMOVED,
+        kind=CredentialKind.MEMBER,
+    )
     assert _refused_soon(server, _bearer(secret))[0].status_code == 401
 
 
 def test_role_change_narrows_the_token_through_another_process(server, alice, agent, org):
     _token, secret = issue(agent, scopes=["read.me", "read.contacts"])
     _warm(server, _bearer(secret), "/api/v1/contacts")
-    accounts.update_member(membership=membership(agent), by=alice, by_role=Role.ADMIN, role=Role.GUEST)
-    audit.record(organization=org, actor=alice, action=AuditEvent.Action.MEMBER_CHANGED, kind=CredentialKind.MEMBER)
+    accounts.update_member(
+        membership=membership(agent), by=alice, by_role=Role.ADMIN, role=Role.GUEST
+    )
+    audit.record(
+        organization=org,
+        actor=alice,
+        action=AuditEvent.Action.MEMBER_CHANGED,
+        kind=CredentialKind.MEMBER,
+    )
     response, _ = _refused_soon(server, _bearer(secret), "/api/v1/contacts")
     assert response.status_code == 403  # read.contacts is beyond a guest
 
@@ -204,8 +222,14 @@ def test_developer_access_removed_in_the_admin_narrows_the_token(server, dev, or
     m = membership(dev)
     response = _admin_client().post(
         f"/admin/accounts/membership/{m.pk}/change/",
-        {"user": dev.pk, "organization": org.pk, "role": m.role, "developer_access": "",
-         "created_at_0": "2026-01-01", "created_at_1": "00:00:00"},
+        {
+            "user": dev.pk,
+            "organization": org.pk,
+            "role": m.role,
+            "developer_access": "",
+            "created_at_0": "2026-01-01",
+            "created_at_1": "00:00:00",
+        },
     )
     assert response.status_code == 302
     assert _refused_soon(server, _bearer(secret), "/api/v1/tokens")[0].status_code == 403
@@ -214,12 +238,20 @@ def test_developer_access_removed_in_the_admin_narrows_the_token(server, dev, or
 def test_user_deactivated_in_the_admin_is_refused_through_another_process(server, agent):
     _token, secret = issue(agent)
     _warm(server, _bearer(secret))
-    response = _admin_client().post(f"/admin/accounts/user/{agent.pk}/change/", {
-        "email": agent.email, "name": agent.name or "", "is_active": "",
-        "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00",
-        "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0",
-        "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
-    })
+    response = _admin_client().post(
+        f"/admin/accounts/user/{agent.pk}/change/",
+        {
+            "email": agent.email,
+            "name": agent.name or "",
+            "is_active": "",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+        },
+    )
     assert response.status_code == 302
     response, _ = _refused_soon(server, _bearer(secret))
     assert response.status_code == 401
@@ -230,8 +262,12 @@ def test_organization_delete_is_refused_through_another_process(server, alice, o
     _token, secret = issue(alice)
     _warm(server, _bearer(secret))
     accounts.delete_organization(organization=Organization.objects.get(pk=org.pk))
-    audit.record(organization=other_org, action=AuditEvent.Action.ORGANIZATION_CHANGED,
-                 kind=CredentialKind.ORGANIZATION, detail="deleted organization acme")
+    audit.record(
+        organization=other_org,
+        action=AuditEvent.Action.ORGANIZATION_CHANGED,
+        kind=CredentialKind.ORGANIZATION,
+        detail="deleted organization acme",
+    )
     assert _refused_soon(server, _bearer(secret))[0].status_code == 401
 
 
@@ -240,7 +276,12 @@ def test_group_change_is_read_again_through_another_process(server, alice, org, 
     _warm(server, _bearer(secret))
     misses = server.misses()
     accounts.delete_organization_group(group=group, by=alice)
-    audit.record(organization=org, actor=alice, action=AuditEvent.Action.GROUP_DELETED, kind=CredentialKind.GROUP)
+    audit.record(
+        organization=org,
+        actor=alice,
+        action=AuditEvent.Action.GROUP_DELETED,
+        kind=CredentialKind.GROUP,
+    )
     time.sleep(0.2)
     assert server.get("/api/v1/me", _bearer(secret)).status_code == 200
     assert server.misses() == misses + 1  # the group it answered with is gone: read again
@@ -249,12 +290,16 @@ def test_group_change_is_read_again_through_another_process(server, alice, org, 
 # --- failure modes ---------------------------------------------------------------------------
 
 
-def test_a_worker_whose_listener_is_cut_serves_from_the_database_until_it_reconnects(server, channel, dev):
+def test_a_worker_whose_listener_is_cut_serves_from_the_database_until_it_reconnects(
+    server, channel, dev
+):
     token, secret = issue(dev)
     _warm(server, _bearer(secret))
     _cut_listener(server, channel)
     # A write nobody hears about (no notification at all): only the database knows.
-    AccessToken.objects.filter(pk=token.pk).update(revoked_at=AccessToken.objects.get(pk=token.pk).created)
+    AccessToken.objects.filter(pk=token.pk).update(
+        revoked_at=AccessToken.objects.get(pk=token.pk).created
+    )
     response = server.get("/api/v1/me", _bearer(secret))
     assert response.status_code == 401
     assert response.json()["code"] == "token_revoked"
@@ -267,7 +312,9 @@ def test_a_lost_notification_never_outlives_the_ttl(server, dev):
     token, secret = issue(dev)
     _warm(server, _bearer(secret))
     started = time.monotonic()
-    AccessToken.objects.filter(pk=token.pk).update(revoked_at=AccessToken.objects.get(pk=token.pk).created)
+    AccessToken.objects.filter(pk=token.pk).update(
+        revoked_at=AccessToken.objects.get(pk=token.pk).created
+    )
     response, _elapsed = _refused_soon(server, _bearer(secret), deadline=TTL + 2)
     assert response.status_code == 401
     assert time.monotonic() - started <= TTL + 1
@@ -287,7 +334,8 @@ def _cut_listener(server, channel):
         names = [f"keyward-invalidation-listener-{pid}" for pid in server.worker_pids()]
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ANY(%s)", [names]
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ANY(%s)",
+                [names],
             )
             assert cursor.fetchall(), "no listener connection to cut"
     else:

@@ -10,10 +10,18 @@ from tests.factories import PASSWORD
 TOKEN_URL = "/api/v1/auth/token"
 
 
-def log_in(api, email, password=PASSWORD, *, user_agent="pytest", ip="127.0.0.1", headers=None, **fields):
+def log_in(
+    api, email, password=PASSWORD, *, user_agent="pytest", ip="127.0.0.1", headers=None, **fields
+):
     """POST /auth/token with email and password (and any other body `fields`); the response."""
-    return api.post(TOKEN_URL, {"email": email, "password": password, **fields}, format="json",
-                    HTTP_USER_AGENT=user_agent, REMOTE_ADDR=ip, **(headers or {}))
+    return api.post(
+        TOKEN_URL,
+        {"email": email, "password": password, **fields},
+        format="json",
+        HTTP_USER_AGENT=user_agent,
+        REMOTE_ADDR=ip,
+        **(headers or {}),
+    )
 
 
 def pair_of(api, email, **kwargs):

@@ -44,8 +44,12 @@ def test_a_logout_is_audited_as_revoked(api, alice):
 def test_a_revoke_is_audited_as_revoked(api, alice):
     pair = pair_of(api, "alice@acme.test")
     other = pair_of(api, "alice@acme.test")
-    response = api.post("/api/v1/auth/revoke", {"token": other["refreshToken"]}, format="json",
-                        **bearer(pair["token"]))
+    response = api.post(
+        "/api/v1/auth/revoke",
+        {"token": other["refreshToken"]},
+        format="json",
+        **bearer(pair["token"]),
+    )
     assert response.status_code == 204
     event = _events(AuditEvent.Action.REVOKED).get()
     assert (event.credential_id, event.detail) == (_token_id(other), "revoked by its user")
@@ -61,7 +65,9 @@ def test_revoke_all_audits_each_ended_session_and_the_new_login(api, alice):
 
 def test_ending_a_session_in_the_portal_is_audited_as_revoked(client, api, alice, org):
     pair = pair_of(api, "alice@acme.test")
-    family = RefreshToken.objects.get(token_checksum=secret_format.digest(pair["refreshToken"])).token_family
+    family = RefreshToken.objects.get(
+        token_checksum=secret_format.digest(pair["refreshToken"])
+    ).token_family
     client.force_login(alice)
     assert client.post(f"/orgs/{org.public_id}/sessions/{family}/end/").status_code == 302
     event = _events(AuditEvent.Action.REVOKED).get()
@@ -75,7 +81,9 @@ def _change_password(client, org, *, end_others):
     return client.post(f"/orgs/{org.public_id}/account/password/", data)
 
 
-def test_a_password_change_is_audited_in_every_organization_of_the_user(client, alice, org, other_org):
+def test_a_password_change_is_audited_in_every_organization_of_the_user(
+    client, alice, org, other_org
+):
     make_member(other_org, "alice@acme.test", Role.AGENT)
     client.force_login(alice)
     assert _change_password(client, org, end_others=False).status_code == 302

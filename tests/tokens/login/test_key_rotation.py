@@ -62,7 +62,9 @@ def test_the_next_key_signs_once_a_jwks_cache_lifetime_has_passed(api, client, a
         assert published(client) == {old, new}
 
 
-def test_a_verifier_honouring_the_cache_header_always_has_the_key_of_every_token(api, client, alice):
+def test_a_verifier_honouring_the_cache_header_always_has_the_key_of_every_token(
+    api, client, alice
+):
     pair_of(api, "alice@acme.test")
     rotate()
     offsets = [0, 60, LEAD - 1, LEAD, LEAD + 1, LEAD + 120, 2 * LEAD + 5]
@@ -78,19 +80,28 @@ def test_a_verifier_honouring_the_cache_header_always_has_the_key_of_every_token
                 assert kid in kids, (at, fetched_at)
 
 
-def test_the_old_key_stays_published_for_one_access_token_lifetime_after_its_last_signature(api, client, alice):
+def test_the_old_key_stays_published_for_one_access_token_lifetime_after_its_last_signature(
+    api, client, alice
+):
     old = kid_of(pair_of(api, "alice@acme.test"))
     rotate()
     with later(seconds=LEAD + 1):
-        pair_of(api, "alice@acme.test")  # the first signature by the new key: the old one signs no more
-    assert SigningKey.objects.get(kid=old).retired_at == SigningKey.objects.get(kid=newest_kid()).activates_at
+        pair_of(
+            api, "alice@acme.test"
+        )  # the first signature by the new key: the old one signs no more
+    assert (
+        SigningKey.objects.get(kid=old).retired_at
+        == SigningKey.objects.get(kid=newest_kid()).activates_at
+    )
     with later(seconds=LEAD + DAY - 1):
         assert old in published(client)
     with later(seconds=LEAD + DAY + 2 * 60):
         assert old not in published(client)
 
 
-def test_a_token_signed_by_the_old_key_just_before_the_switch_verifies_until_it_expires(api, client, alice):
+def test_a_token_signed_by_the_old_key_just_before_the_switch_verifies_until_it_expires(
+    api, client, alice
+):
     pair_of(api, "alice@acme.test")
     rotate()
     with later(seconds=LEAD - 1):

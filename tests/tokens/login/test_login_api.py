@@ -40,10 +40,20 @@ def test_the_row_keeps_digests_only_and_the_keyward_columns(api, dev, org):
     token = AccessToken.objects.get(token_checksum=secret_format.digest(body["token"]))
     assert token.token == ""
     assert (token.kind, token.scope, token.organization, token.membership) == (
-        Kind.LOGIN, "bot", org, membership(dev))
-    assert (token.created_ip, token.user_agent, token.last4) == ("10.0.0.7", "Phone app 1.0", body["token"][-4:])
+        Kind.LOGIN,
+        "bot",
+        org,
+        membership(dev),
+    )
+    assert (token.created_ip, token.user_agent, token.last4) == (
+        "10.0.0.7",
+        "Phone app 1.0",
+        body["token"][-4:],
+    )
     refresh = RefreshToken.objects.get(token_checksum=secret_format.digest(body["refreshToken"]))
-    assert refresh.token == "" and refresh.access_token == token and refresh.token_family is not None
+    assert (
+        refresh.token == "" and refresh.access_token == token and refresh.token_family is not None
+    )
     assert refresh.application.client_id == Application.LOGIN_CLIENT_ID
 
 
@@ -59,7 +69,9 @@ def test_no_table_holds_either_secret(api, alice):
 
 def test_login_is_audited_without_the_secret(api, alice, org):
     body = pair_of(api, "alice@acme.test", ip="10.0.0.9")
-    event = AuditEvent.objects.get(organization=org, action=AuditEvent.Action.ISSUED, credential_kind="login")
+    event = AuditEvent.objects.get(
+        organization=org, action=AuditEvent.Action.ISSUED, credential_kind="login"
+    )
     assert event.actor == alice and event.ip == "10.0.0.9" and event.detail == "login"
     assert event.credential_last4 == body["token"][-4:]
 
@@ -128,7 +140,8 @@ def test_a_member_of_several_organizations_must_choose_and_is_told_which(api, al
     body = response.json()
     assert body["code"] == "organization_required"
     assert body["organizations"] == [
-        {"id": org.public_id, "name": org.name}, {"id": labs.public_id, "name": "Acme Labs"}
+        {"id": org.public_id, "name": org.name},
+        {"id": labs.public_id, "name": "Acme Labs"},
     ]
 
 
@@ -155,8 +168,10 @@ def test_each_login_starts_a_new_session(api, alice):
     first = pair_of(api, "alice@acme.test")
     second = pair_of(api, "alice@acme.test")
     families = RefreshToken.objects.filter(
-        token_checksum__in=[secret_format.digest(first["refreshToken"]),
-                            secret_format.digest(second["refreshToken"])]
+        token_checksum__in=[
+            secret_format.digest(first["refreshToken"]),
+            secret_format.digest(second["refreshToken"]),
+        ]
     ).values_list("token_family", flat=True)
     assert len(set(families)) == 2
     assert api.get("/api/v1/me", **bearer(first["token"])).status_code == 200
@@ -164,26 +179,37 @@ def test_each_login_starts_a_new_session(api, alice):
 
 def test_dots_own_password_grant_stays_off(client, alice):
     pair_of_app = minting.login_application()
-    response = client.post("/o/token/", {
-        "grant_type": "password", "client_id": pair_of_app.client_id,
-        "username": "alice@acme.test", "password": PASSWORD,
-    })
+    response = client.post(
+        "/o/token/",
+        {
+            "grant_type": "password",
+            "client_id": pair_of_app.client_id,
+            "username": "alice@acme.test",
+            "password": PASSWORD,
+        },
+    )
     assert response.status_code in (400, 401)
     assert not AccessToken.objects.exists()
 
 
 def test_dots_token_endpoint_refuses_a_login_refresh_token(client, api, alice):
     body = pair_of(api, "alice@acme.test")
-    response = client.post("/o/token/", {
-        "grant_type": "refresh_token", "client_id": Application.LOGIN_CLIENT_ID,
-        "refresh_token": body["refreshToken"],
-    })
+    response = client.post(
+        "/o/token/",
+        {
+            "grant_type": "refresh_token",
+            "client_id": Application.LOGIN_CLIENT_ID,
+            "refresh_token": body["refreshToken"],
+        },
+    )
     assert response.status_code == 401
     assert api.get("/api/v1/me", **bearer(body["token"])).status_code == 200
 
 
 def test_password_in_the_query_string_is_refused(api, alice):
-    response = api.post(f"{TOKEN_URL}?password={PASSWORD}", {"email": "alice@acme.test"}, format="json")
+    response = api.post(
+        f"{TOKEN_URL}?password={PASSWORD}", {"email": "alice@acme.test"}, format="json"
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_request"
 

@@ -34,8 +34,9 @@ def _refresh_all_at_once(raw):
         try:
             api = APIClient()
             start.wait()
-            response = api.post(TOKEN_URL, {"refreshToken": raw, "clientId": "alice@acme.test"},
-                                format="json")
+            response = api.post(
+                TOKEN_URL, {"refreshToken": raw, "clientId": "alice@acme.test"}, format="json"
+            )
             results[n] = (response.status_code, response.json())
         except Exception as exc:  # reported as a failure below
             results[n] = (None, repr(exc))
@@ -81,7 +82,6 @@ def test_twenty_simultaneous_refreshes_have_exactly_one_winner_every_round(api, 
     )
 
 
-
 def _race(*actions):
     """Run each action in its own thread and connection, all released at once; their results."""
     start = threading.Barrier(len(actions))
@@ -106,15 +106,22 @@ def test_ending_a_session_while_it_is_being_refreshed_leaves_nothing_alive(api, 
     """The refresh's new pair is ended too: ending waits for a refresh in flight to commit."""
     for round_number in range(ROUNDS):
         pair = pair_of(api, "alice@acme.test")
-        family = RefreshToken.objects.get(token_checksum=secret_format.digest(pair["refreshToken"])).token_family
+        family = RefreshToken.objects.get(
+            token_checksum=secret_format.digest(pair["refreshToken"])
+        ).token_family
         body = {"refreshToken": pair["refreshToken"], "clientId": "alice@acme.test"}
         outcomes = _race(
             lambda body=body: APIClient().post(TOKEN_URL, body, format="json").status_code,
-            lambda family=family: services.end_session(user=alice, organization=org, session_id=family, by=alice),
+            lambda family=family: services.end_session(
+                user=alice, organization=org, session_id=family, by=alice
+            ),
         )
 
         assert outcomes[0] in (200, 400) and outcomes[1] == 1, outcomes
-        assert not RefreshToken.objects.filter(token_family=family, revoked__isnull=True).exists(), (
-            round_number, outcomes)
+        assert not RefreshToken.objects.filter(
+            token_family=family, revoked__isnull=True
+        ).exists(), (round_number, outcomes)
         assert not AccessToken.objects.live().filter(user=alice, kind=Kind.LOGIN).exists(), (
-            round_number, outcomes)
+            round_number,
+            outcomes,
+        )

@@ -27,8 +27,13 @@ def _jwks(client):
 def _verify_with_pyjwt(client, token):
     kid = jwt.get_unverified_header(token)["kid"]
     keys = {key["kid"]: key for key in _jwks(client)["keys"]}
-    return jwt.decode(token, jwt.PyJWK(keys[kid]), algorithms=["EdDSA"], issuer="keyward",
-                      options={"require": ["iss", "sub", "exp", "iat", "jti"]})
+    return jwt.decode(
+        token,
+        jwt.PyJWK(keys[kid]),
+        algorithms=["EdDSA"],
+        issuer="keyward",
+        options={"require": ["iss", "sub", "exp", "iat", "jti"]},
+    )
 
 
 def test_the_jwt_verifies_against_the_published_jwks_with_pyjwt(api, client, alice, org):
@@ -91,7 +96,10 @@ def test_after_rotation_the_new_key_signs_and_the_old_still_verifies(api, client
     old = pair_of(api, "alice@acme.test")
     call_command("rotate_signing_key", "--immediately", stdout=open("/dev/null", "w"))  # noqa: SIM115
     new = pair_of(api, "alice@acme.test")
-    assert jwt.get_unverified_header(new["token"])["kid"] != jwt.get_unverified_header(old["token"])["kid"]
+    assert (
+        jwt.get_unverified_header(new["token"])["kid"]
+        != jwt.get_unverified_header(old["token"])["kid"]
+    )
     assert len(_jwks(client)["keys"]) == 2
     assert _verify_with_pyjwt(client, old["token"])["sub"] == str(alice.pk)
     assert _verify_with_pyjwt(client, new["token"])["sub"] == str(alice.pk)
@@ -118,7 +126,9 @@ def test_a_key_that_cannot_be_unsealed_is_replaced_not_fatal(api, alice, setting
 def test_a_tampered_jwt_is_an_unknown_token(api, alice):
     body = pair_of(api, "alice@acme.test")
     header, payload, signature = body["token"].split(".")
-    forged = ".".join([header, payload, signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")])
+    forged = ".".join(
+        [header, payload, signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")]
+    )
     response = api.get("/api/v1/me", **bearer(forged))
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_token"

@@ -59,7 +59,9 @@ def test_a_refresh_is_audited_as_a_rotation(api, alice, org):
 
 def test_the_new_access_token_records_where_the_refresh_came_from(api, alice):
     old = pair_of(api, "alice@acme.test", user_agent="Phone app 1.0")
-    new = refresh(api, old["refreshToken"], client_id="alice@acme.test", REMOTE_ADDR="10.9.9.9").json()
+    new = refresh(
+        api, old["refreshToken"], client_id="alice@acme.test", REMOTE_ADDR="10.9.9.9"
+    ).json()
     token = AccessToken.objects.get(token_checksum=secret_format.digest(new["token"]))
     assert token.created_ip == "10.9.9.9"
     assert token.user_agent == "Phone app 1.0"  # kept when the refresh sends none
@@ -115,7 +117,9 @@ def test_an_access_token_sent_as_refresh_token_is_refused(api, alice):
     assert "access token" in response.json()["detail"]
 
 
-def test_a_mistyped_refresh_token_is_refused_before_the_database(api, alice, django_assert_max_num_queries):
+def test_a_mistyped_refresh_token_is_refused_before_the_database(
+    api, alice, django_assert_max_num_queries
+):
     pair = pair_of(api, "alice@acme.test")
     mistyped = pair["refreshToken"][:-1] + ("a" if pair["refreshToken"][-1] != "a" else "b")
     with django_assert_max_num_queries(0):
@@ -125,7 +129,9 @@ def test_a_mistyped_refresh_token_is_refused_before_the_database(api, alice, dja
 
 
 def test_an_unknown_refresh_token_is_refused(api, alice):
-    response = refresh(api, secret_format.generate(secret_format.REFRESH_TOKEN), client_id="alice@acme.test")
+    response = refresh(
+        api, secret_format.generate(secret_format.REFRESH_TOKEN), client_id="alice@acme.test"
+    )
     assert response.status_code == 400
     assert response.json() == {"code": "invalid_grant", "detail": "The refresh token is not valid."}
 
@@ -167,9 +173,12 @@ def test_replaying_a_rotated_refresh_token_fails_and_kills_the_pair_issued_from_
         assert killed.json()["code"] == "token_revoked"
         after = refresh(api, second["refreshToken"], client_id="alice@acme.test")
         assert after.status_code == 400 and after.json()["code"] == "invalid_grant"
-    assert not RefreshToken.objects.filter(token_family=_family(first["refreshToken"]),
-                                           revoked__isnull=True).exists()
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.REVOKED, detail__contains="reused").exists()
+    assert not RefreshToken.objects.filter(
+        token_family=_family(first["refreshToken"]), revoked__isnull=True
+    ).exists()
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.REVOKED, detail__contains="reused"
+    ).exists()
 
 
 def test_replay_ends_only_that_session(api, alice):
@@ -203,7 +212,9 @@ def test_a_refresh_narrows_scope_when_the_member_is_demoted(api, alice):
     Membership.objects.filter(user=alice).update(role=Role.GUEST)
     body = refresh(api, pair["refreshToken"], client_id="alice@acme.test").json()
     assert body["scope"] == "guest"
-    assert AccessToken.objects.get(token_checksum=secret_format.digest(body["token"])).scope == "guest"
+    assert (
+        AccessToken.objects.get(token_checksum=secret_format.digest(body["token"])).scope == "guest"
+    )
 
 
 def test_a_removed_member_cannot_refresh(api, agent):

@@ -106,8 +106,9 @@ def test_the_counters_live_in_the_shared_cache_not_in_process_memory(api, alice)
     assert "locmem" not in backend.lower()
     if backend.endswith("DatabaseCache"):
         with connection.cursor() as cursor:
-            cursor.execute("SELECT COUNT(*) FROM accounts_throttlecounter WHERE key LIKE %s",
-                           ["account:%"])
+            cursor.execute(
+                "SELECT COUNT(*) FROM accounts_throttlecounter WHERE key LIKE %s", ["account:%"]
+            )
             assert cursor.fetchone()[0] == 1
 
 
@@ -124,10 +125,22 @@ def test_bad_passwords_stay_throttled_after_keyward_restarts(api, alice):
         f"r = Client().post({TOKEN_URL!r}, json.dumps({{'email': 'alice@acme.test', 'password': {PASSWORD!r}}}),"
         " content_type='application/json'); print(r.status_code, r.headers.get('Retry-After'))"
     )
-    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "portal.settings",
-           "SECRET_KEY": "x", "ALLOWED_HOSTS": "testserver", "DEBUG": "false"}
-    result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True,
-                            timeout=120, cwd=django_settings.BASE_DIR)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "SECRET_KEY": "x",
+        "ALLOWED_HOSTS": "testserver",
+        "DEBUG": "false",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=django_settings.BASE_DIR,
+    )
     status, retry_after = result.stdout.split()[-2:]
     assert status == "429", result.stderr[-2000:]
     assert int(retry_after) > 0
@@ -148,7 +161,9 @@ def test_refresh_failures_log_nothing_containing_the_refresh_token(api, alice, c
     refresh(api, pair["refreshToken"], client_id="alice@acme.test")
     caplog.set_level(logging.DEBUG)
     with later(seconds=10):
-        refresh(api, pair["refreshToken"], client_id="alice@acme.test")  # a replay: logged as a warning
+        refresh(
+            api, pair["refreshToken"], client_id="alice@acme.test"
+        )  # a replay: logged as a warning
     refresh(api, pair["refreshToken"], client_id="someone@else.test")
     assert caplog.records
     assert not [r for r in caplog.records if pair["refreshToken"] in r.getMessage()]
@@ -156,7 +171,9 @@ def test_refresh_failures_log_nothing_containing_the_refresh_token(api, alice, c
 
 @pytest.mark.django_db
 def test_error_reports_mask_the_password_and_refresh_token():
-    request = RequestFactory().post(TOKEN_URL, {"email": "a@b.test", "password": WRONG, "refreshToken": "kw_rt_x"})
+    request = RequestFactory().post(
+        TOKEN_URL, {"email": "a@b.test", "password": WRONG, "refreshToken": "kw_rt_x"}
+    )
     TokenView.as_view()(request)
     masked = SafeExceptionReporterFilter().get_post_parameters(request)
     assert WRONG not in masked.values() and "kw_rt_x" not in masked.values()
@@ -166,7 +183,10 @@ def test_error_reports_mask_the_password_and_refresh_token():
 @pytest.mark.django_db
 def test_an_unknown_email_takes_about_as_long_as_a_wrong_password(api, alice, settings):
     # The real hasher (PBKDF2), which the test suite otherwise swaps for a fast one.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+        *settings.PASSWORD_HASHERS,
+    ]
     alice.set_password(PASSWORD)
     alice.save()
 

@@ -19,8 +19,9 @@ def token_of(api, email):
     return bearer(pair_of(api, email)["token"])
 
 
-@pytest.mark.parametrize("path", ["/api/v1/tokens", "/api/v1/api-keys", "/api/v1/oauth-clients",
-                                  "/api/v1/oauth-tokens"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/tokens", "/api/v1/api-keys", "/api/v1/oauth-clients", "/api/v1/oauth-tokens"]
+)
 def test_a_developers_login_token_lists_their_own_credentials(api, dev, path):
     assert api.get(path, **token_of(api, "dev@acme.test")).status_code == 200
 
@@ -39,11 +40,15 @@ def test_a_developers_login_token_sees_only_their_own_keys_and_clients(api, dev,
     make_client(dev, name="dev's client")
     auth = token_of(api, "dev@acme.test")
     assert api.get("/api/v1/api-keys", **auth).json()["count"] == 0
-    assert [c["name"] for c in api.get("/api/v1/oauth-clients", **auth).json()["results"]] == ["dev's client"]
+    assert [c["name"] for c in api.get("/api/v1/oauth-clients", **auth).json()["results"]] == [
+        "dev's client"
+    ]
 
 
 @pytest.mark.parametrize("path", ["/api/v1/tokens", "/api/v1/api-keys", "/api/v1/oauth-clients"])
-def test_a_member_without_developer_access_gets_no_developer_api_from_a_login_token(api, agent, path):
+def test_a_member_without_developer_access_gets_no_developer_api_from_a_login_token(
+    api, agent, path
+):
     response = api.get(path, **token_of(api, "agent@acme.test"))
     assert response.status_code == 403
     assert response.json()["code"] == "insufficient_scope"
@@ -67,4 +72,7 @@ def test_a_personal_token_issued_with_a_role_name_does_not_gain_developer_scopes
 
 def test_a_role_name_in_a_scope_still_cannot_exceed_the_members_role():
     assert catalog.effective("admin", "agent", False) == catalog.ROLE_BUNDLES["agent"]
-    assert catalog.effective("admin", "agent", True) == catalog.ROLE_BUNDLES["agent"] | catalog.DEVELOPER_SCOPES
+    assert (
+        catalog.effective("admin", "agent", True)
+        == catalog.ROLE_BUNDLES["agent"] | catalog.DEVELOPER_SCOPES
+    )

@@ -18,7 +18,9 @@ def _me(api, token):
 
 
 def _session_id(raw_refresh):
-    return str(RefreshToken.objects.get(token_checksum=secret_format.digest(raw_refresh)).token_family)
+    return str(
+        RefreshToken.objects.get(token_checksum=secret_format.digest(raw_refresh)).token_family
+    )
 
 
 def test_sessions_list_each_login_with_what_people_need_and_no_secret(api, alice):
@@ -29,11 +31,26 @@ def test_sessions_list_each_login_with_what_people_need_and_no_secret(api, alice
     body = response.json()
     assert body["count"] == 2
     newest, oldest = body["results"]
-    assert set(newest) == {"id", "createdAt", "lastUsedAt", "ip", "userAgent", "expiresAt",
-                           "accessTokenExpiresAt", "current"}
-    assert (newest["userAgent"], newest["ip"], newest["current"]) == ("Laptop script", "10.0.0.2", False)
+    assert set(newest) == {
+        "id",
+        "createdAt",
+        "lastUsedAt",
+        "ip",
+        "userAgent",
+        "expiresAt",
+        "accessTokenExpiresAt",
+        "current",
+    }
+    assert (newest["userAgent"], newest["ip"], newest["current"]) == (
+        "Laptop script",
+        "10.0.0.2",
+        False,
+    )
     assert (oldest["userAgent"], oldest["current"], oldest["id"]) == (
-        "Phone app", True, _session_id(phone["refreshToken"]))
+        "Phone app",
+        True,
+        _session_id(phone["refreshToken"]),
+    )
     text = response.content.decode()
     for secret in (phone["token"], phone["refreshToken"]):
         assert secret not in text and secret_format.digest(secret) not in text
@@ -45,7 +62,11 @@ def test_a_session_keeps_its_id_and_start_across_refreshes(api, alice):
     second = refresh(api, first["refreshToken"], access_token=first["token"]).json()
     after = api.get(SESSIONS, **bearer(second["token"])).json()["results"]
     assert len(after) == 1
-    assert (after[0]["id"], after[0]["createdAt"], after[0]["current"]) == (before["id"], before["createdAt"], True)
+    assert (after[0]["id"], after[0]["createdAt"], after[0]["current"]) == (
+        before["id"],
+        before["createdAt"],
+        True,
+    )
 
 
 def test_sessions_list_only_this_organizations_and_only_mine(api, alice, dev, org):
@@ -82,20 +103,27 @@ def test_deleting_a_session_makes_its_access_token_answer_401_at_once(api, alice
     assert killed.status_code == 401 and killed.json()["code"] == "token_revoked"
     assert refresh(api, other["refreshToken"], client_id="alice@acme.test").status_code == 400
     assert _me(api, me["token"]).status_code == 200
-    assert AuditEvent.objects.filter(action=AuditEvent.Action.REVOKED, credential_kind="login").count() == 1
+    assert (
+        AuditEvent.objects.filter(action=AuditEvent.Action.REVOKED, credential_kind="login").count()
+        == 1
+    )
 
 
 def test_deleting_someone_elses_session_is_a_404(api, alice, dev):
     mine = pair_of(api, "alice@acme.test")
     theirs = pair_of(api, "dev@acme.test")
-    response = api.delete(f"{SESSIONS}/{_session_id(theirs['refreshToken'])}", **bearer(mine["token"]))
+    response = api.delete(
+        f"{SESSIONS}/{_session_id(theirs['refreshToken'])}", **bearer(mine["token"])
+    )
     assert response.status_code == 404
     assert _me(api, theirs["token"]).status_code == 200
 
 
 def test_deleting_an_unknown_session_is_a_404(api, alice):
     mine = pair_of(api, "alice@acme.test")
-    response = api.delete(f"{SESSIONS}/00000000-0000-0000-0000-000000000000", **bearer(mine["token"]))
+    response = api.delete(
+        f"{SESSIONS}/00000000-0000-0000-0000-000000000000", **bearer(mine["token"])
+    )
     assert response.status_code == 404
 
 
@@ -119,7 +147,9 @@ def test_logout_after_a_refresh_ends_the_refreshed_session(api, alice):
 def test_revoke_one_by_its_access_token(api, alice):
     me = pair_of(api, "alice@acme.test")
     other = pair_of(api, "alice@acme.test")
-    response = api.post("/api/v1/auth/revoke", {"token": other["token"]}, format="json", **bearer(me["token"]))
+    response = api.post(
+        "/api/v1/auth/revoke", {"token": other["token"]}, format="json", **bearer(me["token"])
+    )
     assert response.status_code == 204
     assert _me(api, other["token"]).status_code == 401
     assert refresh(api, other["refreshToken"], client_id="alice@acme.test").status_code == 400
@@ -129,8 +159,12 @@ def test_revoke_one_by_its_access_token(api, alice):
 def test_revoke_one_by_its_refresh_token(api, alice):
     me = pair_of(api, "alice@acme.test")
     other = pair_of(api, "alice@acme.test")
-    response = api.post("/api/v1/auth/revoke", {"token": other["refreshToken"]}, format="json",
-                        **bearer(me["token"]))
+    response = api.post(
+        "/api/v1/auth/revoke",
+        {"token": other["refreshToken"]},
+        format="json",
+        **bearer(me["token"]),
+    )
     assert response.status_code == 204
     assert _me(api, other["token"]).status_code == 401
 
@@ -139,7 +173,9 @@ def test_revoking_someone_elses_token_is_a_404_and_harms_nothing(api, alice, dev
     mine = pair_of(api, "alice@acme.test")
     theirs = pair_of(api, "dev@acme.test")
     for raw in (theirs["token"], theirs["refreshToken"], "eyJnot.a.token"):
-        response = api.post("/api/v1/auth/revoke", {"token": raw}, format="json", **bearer(mine["token"]))
+        response = api.post(
+            "/api/v1/auth/revoke", {"token": raw}, format="json", **bearer(mine["token"])
+        )
         assert response.status_code == 404
     assert _me(api, theirs["token"]).status_code == 200
 
@@ -147,7 +183,9 @@ def test_revoking_someone_elses_token_is_a_404_and_harms_nothing(api, alice, dev
 def test_revoking_a_personal_token_points_to_the_tokens_api(api, alice):
     mine = pair_of(api, "alice@acme.test")
     _token, secret = issue(alice)
-    response = api.post("/api/v1/auth/revoke", {"token": secret}, format="json", **bearer(mine["token"]))
+    response = api.post(
+        "/api/v1/auth/revoke", {"token": secret}, format="json", **bearer(mine["token"])
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "not_a_login_token"
     assert _me(api, secret).status_code == 200
@@ -176,14 +214,20 @@ def test_revoke_all_leaves_personal_tokens_alone(api, alice):
     assert _me(api, secret).status_code == 200
 
 
-@pytest.mark.parametrize("method,path", [
-    ("get", SESSIONS), ("post", "/api/v1/auth/logout"), ("post", "/api/v1/auth/revoke-all"),
-    ("post", "/api/v1/auth/revoke"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", SESSIONS),
+        ("post", "/api/v1/auth/logout"),
+        ("post", "/api/v1/auth/revoke-all"),
+        ("post", "/api/v1/auth/revoke"),
+    ],
+)
 def test_a_personal_token_cannot_manage_login_sessions(api, alice, method, path):
     _token, secret = issue(alice, scopes=["read.me"])
-    response = getattr(api, method)(path, {"token": "x"} if path.endswith("/revoke") else None,
-                                     format="json", **bearer(secret))
+    response = getattr(api, method)(
+        path, {"token": "x"} if path.endswith("/revoke") else None, format="json", **bearer(secret)
+    )
     assert response.status_code == 403
     assert response.json()["code"] == "login_token_required"
 
@@ -194,10 +238,16 @@ def test_revoke_all_with_a_personal_token_issues_nothing(api, alice):
     assert not AccessToken.objects.filter(kind="login").exists()
 
 
-@pytest.mark.parametrize("method,path", [
-    ("get", SESSIONS), ("post", "/api/v1/auth/logout"), ("post", "/api/v1/auth/revoke-all"),
-    ("post", "/api/v1/auth/revoke"), ("delete", f"{SESSIONS}/00000000-0000-0000-0000-000000000000"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("get", SESSIONS),
+        ("post", "/api/v1/auth/logout"),
+        ("post", "/api/v1/auth/revoke-all"),
+        ("post", "/api/v1/auth/revoke"),
+        ("delete", f"{SESSIONS}/00000000-0000-0000-0000-000000000000"),
+    ],
+)
 def test_session_endpoints_need_a_credential(api, method, path):
     response = getattr(api, method)(path)
     assert response.status_code == 401

@@ -55,7 +55,9 @@ def portal_login(email="alice@acme.test", password=PASSWORD, ip="127.0.0.1"):
     return browser, response
 
 
-def test_after_the_api_throttles_an_account_the_portal_login_refuses_even_the_right_password(api, alice):
+def test_after_the_api_throttles_an_account_the_portal_login_refuses_even_the_right_password(
+    api, alice
+):
     fail_api_logins(api)
     browser, response = portal_login()
     assert response.status_code == 429
@@ -98,8 +100,10 @@ def test_the_admin_password_change_checks_the_old_password_through_the_throttle(
     browser.force_login(alice)
     fail_api_logins(api)
     new = "a-brand-new-passphrase-7"
-    response = browser.post("/admin/password_change/",
-                            {"old_password": PASSWORD, "new_password1": new, "new_password2": new})
+    response = browser.post(
+        "/admin/password_change/",
+        {"old_password": PASSWORD, "new_password1": new, "new_password2": new},
+    )
     assert response.status_code == 200
     alice.refresh_from_db()
     assert alice.check_password(PASSWORD)
@@ -110,8 +114,11 @@ def test_wrong_old_passwords_on_the_password_page_lock_the_api_login(api, alice,
     browser = Client()
     browser.force_login(alice)
     url = f"/orgs/{org.public_id}/account/password/"
-    body = {"old_password": WRONG, "new_password1": "a-brand-new-passphrase-7",
-            "new_password2": "a-brand-new-passphrase-7"}
+    body = {
+        "old_password": WRONG,
+        "new_password1": "a-brand-new-passphrase-7",
+        "new_password2": "a-brand-new-passphrase-7",
+    }
     for _ in range(10):
         assert "incorrect" in browser.post(url, body).content.decode()
     page = browser.post(url, {**body, "old_password": PASSWORD}).content.decode()
@@ -124,18 +131,26 @@ def test_wrong_old_passwords_on_the_password_page_lock_the_api_login(api, alice,
 def test_a_right_password_on_the_password_page_still_works_when_not_throttled(alice, org):
     browser = Client()
     browser.force_login(alice)
-    response = browser.post(f"/orgs/{org.public_id}/account/password/", {
-        "old_password": PASSWORD, "new_password1": "a-brand-new-passphrase-7",
-        "new_password2": "a-brand-new-passphrase-7",
-    })
+    response = browser.post(
+        f"/orgs/{org.public_id}/account/password/",
+        {
+            "old_password": PASSWORD,
+            "new_password1": "a-brand-new-passphrase-7",
+            "new_password2": "a-brand-new-passphrase-7",
+        },
+    )
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.check_password("a-brand-new-passphrase-7")
 
 
 def _token_request(application, secret):
-    fields = {"grant_type": "authorization_code", "code": "nope", "redirect_uri": "https://example.com/cb",
-              "code_verifier": "x" * 43}
+    fields = {
+        "grant_type": "authorization_code",
+        "code": "nope",
+        "redirect_uri": "https://example.com/cb",
+        "code_verifier": "x" * 43,
+    }
     return post_form("/o/token/", fields, **basic(application.client_id, secret))
 
 
@@ -154,10 +169,14 @@ def test_the_token_endpoint_throttles_a_client_after_ten_bad_secrets_with_slow_d
 def test_bad_client_secrets_in_the_body_count_like_basic_ones(dev):
     application, _secret = make_client(dev)
     for _ in range(10):
-        post_form("/o/revoke_token/", {"token": "x", "client_id": application.client_id,
-                                       "client_secret": "wrong"})
-    response = post_form("/o/revoke_token/", {"token": "x", "client_id": application.client_id,
-                                              "client_secret": "wrong"})
+        post_form(
+            "/o/revoke_token/",
+            {"token": "x", "client_id": application.client_id, "client_secret": "wrong"},
+        )
+    response = post_form(
+        "/o/revoke_token/",
+        {"token": "x", "client_id": application.client_id, "client_secret": "wrong"},
+    )
     assert response.status_code == 429
     assert response.json()["error"] == "slow_down"
 
@@ -165,7 +184,12 @@ def test_bad_client_secrets_in_the_body_count_like_basic_ones(dev):
 def test_introspection_is_throttled_per_client(alice):
     application, secret = make_client(alice, name="Gateway", allow_introspection=True)
     for _ in range(10):
-        assert post_form("/o/introspect/", {"token": "x"}, **basic(application.client_id, "wrong")).status_code == 401
+        assert (
+            post_form(
+                "/o/introspect/", {"token": "x"}, **basic(application.client_id, "wrong")
+            ).status_code
+            == 401
+        )
     response = post_form("/o/introspect/", {"token": "x"}, **basic(application.client_id, secret))
     assert response.status_code == 429
     assert response["Retry-After"]
@@ -181,7 +205,9 @@ def test_a_good_client_secret_clears_the_clients_count(dev):
     assert _token_request(application, secret).status_code == 400
 
 
-def test_client_failures_count_against_the_same_address_as_password_failures(api, alice, dev, settings):
+def test_client_failures_count_against_the_same_address_as_password_failures(
+    api, alice, dev, settings
+):
     settings.LOGIN_FAILURES_PER_IP = 12
     application, _secret = make_client(dev)
     fail_api_logins(api, times=6, ip="203.0.113.9")  # the address post_form sends from

@@ -50,7 +50,9 @@ def _attempt(email, ip):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_thirty_parallel_failures_on_one_account_get_exactly_ten_password_checks(alice, password_checks):
+def test_thirty_parallel_failures_on_one_account_get_exactly_ten_password_checks(
+    alice, password_checks
+):
     throttle.reset()
 
     def work(n, start):
@@ -64,7 +66,9 @@ def test_thirty_parallel_failures_on_one_account_get_exactly_ten_password_checks
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_sixty_failures_from_one_address_in_thirty_threads_get_exactly_fifty_checks(alice, password_checks):
+def test_sixty_failures_from_one_address_in_thirty_threads_get_exactly_fifty_checks(
+    alice, password_checks
+):
     throttle.reset()
 
     def work(n, start):
@@ -115,12 +119,18 @@ def test_on_redis_thirty_parallel_failures_get_exactly_ten_checks_per_account_an
 
     def one_account(n, start):
         start.wait()
-        return _reserve_and_count(f"someone-{run}@acme.test", f"account-test-{run}-{n}", on_account, lock)
+        return _reserve_and_count(
+            f"someone-{run}@acme.test", f"account-test-{run}-{n}", on_account, lock
+        )
 
     def one_address(n, start):
         start.wait()
-        return [_reserve_and_count(f"guess-{run}-{n}-{i}@acme.test", f"address-test-{run}", on_address, lock)
-                for i in range(2)]
+        return [
+            _reserve_and_count(
+                f"guess-{run}-{n}-{i}@acme.test", f"address-test-{run}", on_address, lock
+            )
+            for i in range(2)
+        ]
 
     try:
         in_parallel(THREADS, one_account)
@@ -128,8 +138,11 @@ def test_on_redis_thirty_parallel_failures_get_exactly_ten_checks_per_account_an
     finally:
         keys = [redis_counters.prefix + throttle.account_key(f"someone-{run}@acme.test")]
         keys += [f"{redis_counters.prefix}ip:account-test-{run}-{n}" for n in range(THREADS)]
-        keys += [redis_counters.prefix + throttle.account_key(f"guess-{run}-{n}-{i}@acme.test")
-                 for n in range(THREADS) for i in range(2)]
+        keys += [
+            redis_counters.prefix + throttle.account_key(f"guess-{run}-{n}-{i}@acme.test")
+            for n in range(THREADS)
+            for i in range(2)
+        ]
         redis_counters.client.delete(*keys, f"{redis_counters.prefix}ip:address-test-{run}")
     assert len(on_account) == 10
     assert len(on_address) == 50

@@ -9,7 +9,12 @@ from tokens.models import AccessToken, Application, AuditEvent, RefreshToken
 
 pytestmark = pytest.mark.django_db
 
-CLIENT_SCOPES = ("read.oauth_clients", "create.oauth_clients", "update.oauth_clients", "delete.oauth_clients")
+CLIENT_SCOPES = (
+    "read.oauth_clients",
+    "create.oauth_clients",
+    "update.oauth_clients",
+    "delete.oauth_clients",
+)
 
 
 def caller(user, scopes=CLIENT_SCOPES):
@@ -69,8 +74,12 @@ def test_redirect_uri_with_a_fragment_is_refused(api, dev):
 def test_member_without_developer_access_cannot_register_a_client(api, dev, org):
     headers = caller(dev)
     Membership.objects.filter(user=dev, organization=org).update(developer_access=False)
-    response = api.post("/api/v1/oauth-clients", {"name": "x", "redirectUris": [REDIRECT_URI]}, format="json",
-                        **headers)
+    response = api.post(
+        "/api/v1/oauth-clients",
+        {"name": "x", "redirectUris": [REDIRECT_URI]},
+        format="json",
+        **headers,
+    )
     assert response.status_code == 403
     assert response.json()["code"] == "insufficient_scope"
     assert not Application.objects.exists()
@@ -116,18 +125,25 @@ def test_developer_gets_404_for_a_colleagues_client(api, dev, alice):
 def test_outsider_gets_404_for_the_client(api, dev, mallory):
     application, _ = make_client(dev)
     for method in ("get", "patch", "delete"):
-        response = getattr(api, method)(f"/api/v1/oauth-clients/{application.pk}", **caller(mallory))
+        response = getattr(api, method)(
+            f"/api/v1/oauth-clients/{application.pk}", **caller(mallory)
+        )
         assert response.status_code == 404
-    response = api.post(f"/api/v1/oauth-clients/{application.pk}/regenerate-secret", **caller(mallory))
+    response = api.post(
+        f"/api/v1/oauth-clients/{application.pk}/regenerate-secret", **caller(mallory)
+    )
     assert response.status_code == 404
     assert Application.objects.filter(pk=application.pk).exists()
 
 
 def test_name_and_redirect_uris_can_change(api, dev):
     application, _ = make_client(dev)
-    response = api.patch(f"/api/v1/oauth-clients/{application.pk}",
-                         {"name": "Renamed", "redirectUris": ["https://new.example.com/cb"]},
-                         format="json", **caller(dev))
+    response = api.patch(
+        f"/api/v1/oauth-clients/{application.pk}",
+        {"name": "Renamed", "redirectUris": ["https://new.example.com/cb"]},
+        format="json",
+        **caller(dev),
+    )
     assert response.status_code == 200
     application.refresh_from_db()
     assert application.name == "Renamed"
@@ -137,8 +153,12 @@ def test_name_and_redirect_uris_can_change(api, dev):
 
 def test_client_type_cannot_change(api, dev):
     application, _ = make_client(dev)
-    response = api.patch(f"/api/v1/oauth-clients/{application.pk}", {"clientType": "public"}, format="json",
-                         **caller(dev))
+    response = api.patch(
+        f"/api/v1/oauth-clients/{application.pk}",
+        {"clientType": "public"},
+        format="json",
+        **caller(dev),
+    )
     assert response.status_code == 400
     assert response.json()["code"] == "immutable_field"
     application.refresh_from_db()
@@ -158,14 +178,22 @@ def test_regenerated_secret_is_shown_once_and_differs(api, dev):
 
 def test_after_regenerating_the_old_secret_fails_and_the_new_one_works(api, dev):
     application, old = make_client(dev)
-    new = api.post(f"/api/v1/oauth-clients/{application.pk}/regenerate-secret", **caller(dev)).json()["clientSecret"]
+    new = api.post(
+        f"/api/v1/oauth-clients/{application.pk}/regenerate-secret", **caller(dev)
+    ).json()["clientSecret"]
     body = grant(dev, application, new)
-    refused = post_form("/o/token/", {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
-                        **basic(application.client_id, old))
+    refused = post_form(
+        "/o/token/",
+        {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
+        **basic(application.client_id, old),
+    )
     assert refused.status_code == 401
     assert refused.json()["error"] == "invalid_client"
-    accepted = post_form("/o/token/", {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
-                         **basic(application.client_id, new))
+    accepted = post_form(
+        "/o/token/",
+        {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
+        **basic(application.client_id, new),
+    )
     assert accepted.status_code == 200
 
 
@@ -193,8 +221,11 @@ def test_deleted_clients_refresh_token_buys_nothing(api, dev):
     application, secret = make_client(dev)
     body = grant(dev, application, secret)
     api.delete(f"/api/v1/oauth-clients/{application.pk}", **caller(dev))
-    response = post_form("/o/token/", {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
-                         **basic(application.client_id, secret))
+    response = post_form(
+        "/o/token/",
+        {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
+        **basic(application.client_id, secret),
+    )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
 

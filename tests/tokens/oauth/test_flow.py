@@ -34,7 +34,9 @@ def test_consent_page_lists_requested_scopes_in_words_from_the_catalog(dev):
     application, _ = make_client(dev)
     browser = Client()
     browser.force_login(dev)
-    response = browser.get("/o/authorize/?" + authorize_query(application, pkce()[1], scope="read.me read.chats"))
+    response = browser.get(
+        "/o/authorize/?" + authorize_query(application, pkce()[1], scope="read.me read.chats")
+    )
     assert response.status_code == 200
     page = response.content.decode()
     assert "Authorize Reporting app?" in page
@@ -47,8 +49,9 @@ def test_consent_page_names_scopes_beyond_the_users_role_as_not_granted(agent, d
     application, _ = make_client(dev)
     browser = Client()
     browser.force_login(agent)
-    response = browser.get("/o/authorize/?" + authorize_query(application, pkce()[1],
-                                                              scope="read.me delete.chats"))
+    response = browser.get(
+        "/o/authorize/?" + authorize_query(application, pkce()[1], scope="read.me delete.chats")
+    )
     assert response.status_code == 200
     assert [s.name for s in response.context["granted"]] == ["read.me"]
     assert [s.name for s in response.context["refused"]] == ["delete.chats"]
@@ -69,9 +72,16 @@ def test_posted_consent_from_a_non_member_grants_nothing(dev, mallory):
     _, challenge = pkce()
     browser = Client()
     browser.force_login(mallory)
-    fields = {"client_id": application.client_id, "redirect_uri": REDIRECT_URI, "scope": "read.me",
-              "response_type": "code", "state": "s", "code_challenge": challenge,
-              "code_challenge_method": "S256", "allow": "Authorize"}
+    fields = {
+        "client_id": application.client_id,
+        "redirect_uri": REDIRECT_URI,
+        "scope": "read.me",
+        "response_type": "code",
+        "state": "s",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "allow": "Authorize",
+    }
     response = browser.post("/o/authorize/", fields)
     assert response.status_code == 403
     assert not AccessToken.objects.filter(application=application).exists()
@@ -81,8 +91,10 @@ def test_unknown_redirect_uri_is_refused_without_redirecting(dev):
     application, _ = make_client(dev)
     browser = Client()
     browser.force_login(dev)
-    response = browser.get("/o/authorize/?" + authorize_query(application, pkce()[1],
-                                                              redirect_uri="https://evil.example/cb"))
+    response = browser.get(
+        "/o/authorize/?"
+        + authorize_query(application, pkce()[1], redirect_uri="https://evil.example/cb")
+    )
     assert response.status_code == 400
     assert "Authorization failed" in response.content.decode()
 
@@ -91,7 +103,9 @@ def test_authorize_without_pkce_is_refused(dev):
     application, _ = make_client(dev)
     browser = Client()
     browser.force_login(dev)
-    query = authorize_query(application, "x").replace("&code_challenge=x&code_challenge_method=S256", "")
+    query = authorize_query(application, "x").replace(
+        "&code_challenge=x&code_challenge_method=S256", ""
+    )
     response = browser.get("/o/authorize/?" + query)
     assert response.status_code == 302
     assert parse_qs(urlsplit(response["Location"]).query)["error"] == ["invalid_request"]
@@ -213,11 +227,17 @@ def test_refresh_token_renews_the_grant_and_kills_the_old_access_token(api, dev)
 
     application, secret = make_client(dev)
     body = grant(dev, application, secret)
-    response = post_form("/o/token/", {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
-                         **basic(application.client_id, secret))
+    response = post_form(
+        "/o/token/",
+        {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
+        **basic(application.client_id, secret),
+    )
     assert response.status_code == 200
     renewed = response.json()
-    assert AccessToken.objects.get(token_checksum=secret_format.digest(renewed["access_token"])).kind == "oauth"
+    assert (
+        AccessToken.objects.get(token_checksum=secret_format.digest(renewed["access_token"])).kind
+        == "oauth"
+    )
     assert api.get("/api/v1/me", **bearer(renewed["access_token"])).status_code == 200
     old = api.get("/api/v1/me", **bearer(body["access_token"]))
     assert old.status_code == 401
@@ -245,7 +265,9 @@ def test_consent_is_asked_again_even_when_the_client_says_approval_prompt_auto(d
     grant(dev, application, secret)
     browser = Client()
     browser.force_login(dev)
-    response = browser.get("/o/authorize/?" + authorize_query(application, pkce()[1]) + "&approval_prompt=auto")
+    response = browser.get(
+        "/o/authorize/?" + authorize_query(application, pkce()[1]) + "&approval_prompt=auto"
+    )
     assert response.status_code == 200
     assert "Authorize Reporting app?" in response.content.decode()
 
@@ -256,8 +278,11 @@ def test_refresh_is_refused_once_the_user_left_the_organization(dev, agent, org)
     application, secret = make_client(dev)
     body = grant(agent, application, secret)
     Membership.objects.filter(user=agent, organization=org).delete()
-    response = post_form("/o/token/", {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
-                         **basic(application.client_id, secret))
+    response = post_form(
+        "/o/token/",
+        {"grant_type": "refresh_token", "refresh_token": body["refresh_token"]},
+        **basic(application.client_id, secret),
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
 
@@ -266,7 +291,9 @@ def test_client_credentials_grant_is_not_offered(dev):
     from tests.tokens.oauth.helpers import basic, post_form
 
     application, secret = make_client(dev)
-    response = post_form("/o/token/", {"grant_type": "client_credentials"}, **basic(application.client_id, secret))
+    response = post_form(
+        "/o/token/", {"grant_type": "client_credentials"}, **basic(application.client_id, secret)
+    )
     assert response.status_code in (400, 401)
     assert not AccessToken.objects.exists()
 

@@ -37,8 +37,10 @@ def test_client_learns_about_its_own_live_token(trusted):
 
 def test_client_secret_in_the_body_also_authenticates(trusted):
     application, secret, token = trusted
-    response = post_form("/o/introspect/", {"token": token, "client_id": application.client_id,
-                                            "client_secret": secret})
+    response = post_form(
+        "/o/introspect/",
+        {"token": token, "client_id": application.client_id, "client_secret": secret},
+    )
     assert response.status_code == 200
     assert response.json()["active"] is True
 
@@ -122,7 +124,9 @@ def test_public_client_cannot_introspect_even_if_flagged(trusted, dev):
     _, _, token = trusted
     public, _ = make_client(dev, name="SPA", client_type="public")
     Application.objects.filter(pk=public.pk).update(allow_introspection=True)
-    response = post_form("/o/introspect/", {"token": token, "client_id": public.client_id, "client_secret": ""})
+    response = post_form(
+        "/o/introspect/", {"token": token, "client_id": public.client_id, "client_secret": ""}
+    )
     assert response.status_code == 401
 
 

@@ -49,13 +49,22 @@ def test_metadata_states_only_what_keyward_accepts():
     assert data["grant_types_supported"] == ["authorization_code", "refresh_token"]
     assert data["code_challenge_methods_supported"] == ["S256"]
     assert data["authorization_response_iss_parameter_supported"] is True
-    assert set(data["token_endpoint_auth_methods_supported"]) == {"client_secret_basic", "client_secret_post", "none"}
+    assert set(data["token_endpoint_auth_methods_supported"]) == {
+        "client_secret_basic",
+        "client_secret_post",
+        "none",
+    }
     assert "client_secret_basic" in data["revocation_endpoint_auth_methods_supported"]
-    assert data["introspection_endpoint_auth_methods_supported"] == ["client_secret_basic", "client_secret_post"]
+    assert data["introspection_endpoint_auth_methods_supported"] == [
+        "client_secret_basic",
+        "client_secret_post",
+    ]
 
 
 def test_metadata_scopes_are_the_catalog():
-    assert set(metadata().json()["scopes_supported"]) == set(catalog.SCOPES) | set(catalog.ROLE_BUNDLES)
+    assert set(metadata().json()["scopes_supported"]) == set(catalog.SCOPES) | set(
+        catalog.ROLE_BUNDLES
+    )
 
 
 def test_metadata_is_cacheable_and_readable_from_any_origin():
@@ -67,7 +76,10 @@ def test_metadata_is_cacheable_and_readable_from_any_origin():
 def test_issuer_setting_names_the_issuer(settings):
     from oauth2_provider.settings import oauth2_settings
 
-    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": "https://keyward.example.com"}
+    settings.OAUTH2_PROVIDER = {
+        **settings.OAUTH2_PROVIDER,
+        "OIDC_ISS_ENDPOINT": "https://keyward.example.com",
+    }
     try:
         data = metadata().json()
     finally:
@@ -98,12 +110,20 @@ def test_error_authorization_response_carries_the_issuer_too(dev):
 
 def test_deploy_check_shows_no_oauth_warning_that_is_not_a_deliberate_choice(tmp_path):
     env = {
-        "PATH": "/usr/bin:/bin", "HTTPS": "true", "DEBUG": "false",
-        "SECRET_KEY": "deploy-check-" + "x" * 60, "ALLOWED_HOSTS": "keyward.example.com",
+        "PATH": "/usr/bin:/bin",
+        "HTTPS": "true",
+        "DEBUG": "false",
+        "SECRET_KEY": "deploy-check-" + "x" * 60,
+        "ALLOWED_HOSTS": "keyward.example.com",
         "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3",
     }
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
     raised = set(re.findall(r"\((oauth2_provider\.[WE]\d+)\)", output))
@@ -121,8 +141,12 @@ def spa(dev):
 
 
 def preflight(path, origin):
-    return Client().options(path, HTTP_ORIGIN=origin, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
-                            HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type")
+    return Client().options(
+        path,
+        HTTP_ORIGIN=origin,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type",
+    )
 
 
 def test_token_endpoint_preflight_answers_an_origin_a_client_registered(spa):
@@ -137,7 +161,9 @@ def test_token_endpoint_preflight_ignores_an_unregistered_origin(spa):
 
 
 def test_token_response_allows_only_the_calling_clients_origins(spa, dev):
-    other, _ = make_client(dev, client_type="public", name="Other", allowed_origins=["https://other.example.com"])
+    other, _ = make_client(
+        dev, client_type="public", name="Other", allowed_origins=["https://other.example.com"]
+    )
     fields = {"grant_type": "refresh_token", "refresh_token": "x"}
     own = post_form("/o/token/", {**fields, "client_id": spa.client_id}, HTTP_ORIGIN=SPA)
     foreign = post_form("/o/token/", {**fields, "client_id": other.client_id}, HTTP_ORIGIN=SPA)
@@ -146,19 +172,32 @@ def test_token_response_allows_only_the_calling_clients_origins(spa, dev):
 
 
 def test_api_is_closed_to_browsers_by_default(spa):
-    response = Client().options("/api/v1/me", HTTP_ORIGIN=SPA, HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET")
+    response = Client().options(
+        "/api/v1/me", HTTP_ORIGIN=SPA, HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET"
+    )
     assert "Access-Control-Allow-Origin" not in response
 
 
 def test_api_answers_the_origins_of_its_setting(settings):
     settings.CORS_API_ALLOWED_ORIGINS = [SPA]
-    response = Client().options("/api/v1/me", HTTP_ORIGIN=SPA, HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
-                                HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization")
+    response = Client().options(
+        "/api/v1/me",
+        HTTP_ORIGIN=SPA,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="GET",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization",
+    )
     assert response["Access-Control-Allow-Origin"] == SPA
 
 
-@pytest.mark.parametrize("origin", ["http://spa.example.com", "https://spa.example.com/path", "spa.example.com",
-                                    "https://user@spa.example.com"])
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://spa.example.com",
+        "https://spa.example.com/path",
+        "spa.example.com",
+        "https://user@spa.example.com",
+    ],
+)
 def test_client_origin_must_be_https_scheme_and_host_only(dev, origin):
     with pytest.raises(services.Refused) as refused:
         make_client(dev, allowed_origins=[origin])
@@ -166,7 +205,9 @@ def test_client_origin_must_be_https_scheme_and_host_only(dev, origin):
 
 
 def test_loopback_origin_over_http_is_allowed(dev):
-    application, _ = make_client(dev, client_type="public", allowed_origins=["http://127.0.0.1:8765"])
+    application, _ = make_client(
+        dev, client_type="public", allowed_origins=["http://127.0.0.1:8765"]
+    )
     assert application.allowed_origins == "http://127.0.0.1:8765"
 
 
@@ -183,7 +224,9 @@ def test_deleting_a_client_logs_its_id(dev, caplog):
 
 
 def test_loopback_redirect_over_http_works_for_a_native_app(dev):
-    application, _ = make_client(dev, client_type="public", redirect_uris=("http://127.0.0.1/callback",))
+    application, _ = make_client(
+        dev, client_type="public", redirect_uris=("http://127.0.0.1/callback",)
+    )
     assert "http" in application.get_allowed_schemes()
     assert Membership.objects.filter(user=dev).exists()
 
@@ -197,10 +240,16 @@ def test_https_client_does_not_get_http_redirects(dev):
 
 def test_developer_registers_a_browser_clients_origins_in_the_portal(client, dev, org):
     client.force_login(dev)
-    response = client.post(f"/orgs/{org.public_id}/developer/oauth-clients/new/", {
-        "name": "Browser app", "redirect_uris": "https://spa.example.com/cb", "client_type": "public",
-        "allowed_origins": "https://SPA.example.com\nhttps://spa.example.com",
-    }, follow=True)
+    response = client.post(
+        f"/orgs/{org.public_id}/developer/oauth-clients/new/",
+        {
+            "name": "Browser app",
+            "redirect_uris": "https://spa.example.com/cb",
+            "client_type": "public",
+            "allowed_origins": "https://SPA.example.com\nhttps://spa.example.com",
+        },
+        follow=True,
+    )
     assert response.status_code == 200
     assert Application.objects.get(name="Browser app").allowed_origins == SPA
     assert SPA in response.content.decode()
@@ -208,10 +257,15 @@ def test_developer_registers_a_browser_clients_origins_in_the_portal(client, dev
 
 def test_bad_origin_shows_the_error_on_the_portal_form(client, dev, org):
     client.force_login(dev)
-    response = client.post(f"/orgs/{org.public_id}/developer/oauth-clients/new/", {
-        "name": "Browser app", "redirect_uris": "https://spa.example.com/cb", "client_type": "public",
-        "allowed_origins": "https://spa.example.com/app",
-    })
+    response = client.post(
+        f"/orgs/{org.public_id}/developer/oauth-clients/new/",
+        {
+            "name": "Browser app",
+            "redirect_uris": "https://spa.example.com/cb",
+            "client_type": "public",
+            "allowed_origins": "https://spa.example.com/app",
+        },
+    )
     assert response.status_code == 400
     assert "is not an origin" in response.content.decode()
     assert not Application.objects.filter(name="Browser app").exists()
@@ -220,7 +274,11 @@ def test_bad_origin_shows_the_error_on_the_portal_form(client, dev, org):
 def test_api_sets_and_shows_a_clients_allowed_origins(api, dev):
     application, _ = make_client(dev, client_type="public")
     _, token = issue(dev, scopes=["update.oauth_clients", "read.oauth_clients"])
-    response = api.patch(f"/api/v1/oauth-clients/{application.pk}", {"allowedOrigins": [SPA]}, format="json",
-                         HTTP_AUTHORIZATION=f"Bearer {token}")
+    response = api.patch(
+        f"/api/v1/oauth-clients/{application.pk}",
+        {"allowedOrigins": [SPA]},
+        format="json",
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
     assert response.status_code == 200, response.content
     assert response.json()["allowedOrigins"] == [SPA]

@@ -18,8 +18,11 @@ def url(org, path=""):
 
 def test_developer_registers_a_client_and_sees_the_secret_once(client, dev, org):
     client.force_login(dev)
-    response = client.post(url(org, "new/"), {"name": "Reporting app", "redirect_uris": REDIRECT_URI,
-                                              "client_type": "confidential"}, follow=True)
+    response = client.post(
+        url(org, "new/"),
+        {"name": "Reporting app", "redirect_uris": REDIRECT_URI, "client_type": "confidential"},
+        follow=True,
+    )
     assert response.status_code == 200
     application = Application.objects.get()
     assert application.created_by == dev and application.organization == org
@@ -35,8 +38,14 @@ def test_developer_registers_a_client_and_sees_the_secret_once(client, dev, org)
 
 def test_bad_redirect_uri_shows_the_error_on_the_form(client, dev, org):
     client.force_login(dev)
-    response = client.post(url(org, "new/"), {"name": "App", "redirect_uris": "http://app.example.com/cb",
-                                              "client_type": "confidential"})
+    response = client.post(
+        url(org, "new/"),
+        {
+            "name": "App",
+            "redirect_uris": "http://app.example.com/cb",
+            "client_type": "confidential",
+        },
+    )
     assert response.status_code == 400
     assert not Application.objects.exists()
     assert "must use https" in response.content.decode()
@@ -94,8 +103,10 @@ def test_developer_gets_404_for_a_colleagues_client(client, dev, alice, org):
 def test_edit_changes_name_and_redirect_uris(client, dev, org):
     application, _ = make_client(dev)
     client.force_login(dev)
-    response = client.post(url(org, f"{application.pk}/edit/"),
-                           {"name": "Renamed", "redirect_uris": "https://a.example.com/cb\nhttps://b.example.com/cb"})
+    response = client.post(
+        url(org, f"{application.pk}/edit/"),
+        {"name": "Renamed", "redirect_uris": "https://a.example.com/cb\nhttps://b.example.com/cb"},
+    )
     assert response.status_code == 302
     application.refresh_from_db()
     assert application.name == "Renamed"
@@ -125,7 +136,9 @@ def test_delete_asks_for_confirmation_first(client, dev, org):
     assert "cannot be undone" in response.content.decode()
 
 
-def test_admin_deletes_a_developers_client_and_its_tokens_stop_working(client, api, dev, alice, org):
+def test_admin_deletes_a_developers_client_and_its_tokens_stop_working(
+    client, api, dev, alice, org
+):
     application, secret = make_client(dev)
     body = grant(dev, application, secret)
     client.force_login(alice)
@@ -143,8 +156,10 @@ def test_authorized_apps_lists_my_grants_and_revokes_one(client, api, dev, org):
     page = client.get(f"/orgs/{org.public_id}/developer/authorized-apps/")
     assert page.status_code == 200
     assert "Reporting app" in page.content.decode()
-    response = client.post(f"/orgs/{org.public_id}/developer/authorized-apps/{token.pk}/revoke/",
-                           HTTP_HX_REQUEST="true")
+    response = client.post(
+        f"/orgs/{org.public_id}/developer/authorized-apps/{token.pk}/revoke/",
+        HTTP_HX_REQUEST="true",
+    )
     assert response.status_code == 200
     token.refresh_from_db()
     assert token.revoked_at is not None

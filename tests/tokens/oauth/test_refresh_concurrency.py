@@ -28,10 +28,17 @@ CLIENTS = 20
 
 def _refresh(application, secret, raw, client=None):
     if client is None:
-        return post_form("/o/token/", {"grant_type": "refresh_token", "refresh_token": raw},
-                         **basic(application.client_id, secret))
-    return client.post("/o/token/", urlencode({"grant_type": "refresh_token", "refresh_token": raw}),
-                       content_type=FORM, **basic(application.client_id, secret))
+        return post_form(
+            "/o/token/",
+            {"grant_type": "refresh_token", "refresh_token": raw},
+            **basic(application.client_id, secret),
+        )
+    return client.post(
+        "/o/token/",
+        urlencode({"grant_type": "refresh_token", "refresh_token": raw}),
+        content_type=FORM,
+        **basic(application.client_id, secret),
+    )
 
 
 class Racers:
@@ -49,7 +56,9 @@ class Racers:
             thread.start()
 
     def _run(self, n):
-        client = Client()  # built once: a new test client loads the middleware (and WhiteNoise's file scan)
+        client = (
+            Client()
+        )  # built once: a new test client loads the middleware (and WhiteNoise's file scan)
         try:
             while True:
                 self.start.wait()
@@ -57,7 +66,11 @@ class Racers:
                     return
                 try:
                     response = _refresh(self.application, self.secret, self.raw, client)
-                    body = response.json() if response["Content-Type"] == "application/json" else response.content[:300]
+                    body = (
+                        response.json()
+                        if response["Content-Type"] == "application/json"
+                        else response.content[:300]
+                    )
                     self.results[n] = (response.status_code, body)
                 except Exception as exc:  # a server error the test client raised: counted as a 500
                     self.results[n] = (500, repr(exc))
@@ -92,15 +105,18 @@ def test_twenty_simultaneous_refreshes_have_exactly_one_winner_every_round(dev, 
             winners = [body for status, body in results if status == 200]
             losers = [body for status, body in results if status != 200]
             assert len(winners) == 1, (round_number, results)
-            assert all(isinstance(body, dict) and body.get("error") == "invalid_grant" for body in losers), (
-                round_number, [r for r in results if not isinstance(r[1], dict)][:3])
+            assert all(
+                isinstance(body, dict) and body.get("error") == "invalid_grant" for body in losers
+            ), (round_number, [r for r in results if not isinstance(r[1], dict)][:3])
             pair = winners[0]
             assert checker.get("/api/v1/me", **bearer(pair["access_token"])).status_code == 200
     finally:
         racers.stop()
     elapsed = time.perf_counter() - began
     with capsys.disabled():
-        print(f"\n{ROUNDS} rounds x {CLIENTS} concurrent refreshes: {dict(statuses)} in {elapsed:.1f} s")
+        print(
+            f"\n{ROUNDS} rounds x {CLIENTS} concurrent refreshes: {dict(statuses)} in {elapsed:.1f} s"
+        )
     assert statuses[200] == ROUNDS
     assert not [status for status in statuses if status >= 500]
 

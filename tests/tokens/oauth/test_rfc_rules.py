@@ -32,8 +32,11 @@ pytestmark = pytest.mark.django_db
 
 
 def refresh(application, secret, refresh_token, **headers):
-    return post_form("/o/token/", {"grant_type": "refresh_token", "refresh_token": refresh_token},
-                     **(headers or basic(application.client_id, secret)))
+    return post_form(
+        "/o/token/",
+        {"grant_type": "refresh_token", "refresh_token": refresh_token},
+        **(headers or basic(application.client_id, secret)),
+    )
 
 
 def authorize_redirect(user, application, query):
@@ -82,7 +85,9 @@ def test_reused_refresh_token_after_the_window_revokes_its_family(dev, api):
 def test_refresh_token_revoked_by_its_client_is_refused_at_once(dev):
     application, secret = make_client(dev)
     body = grant(dev, application, secret)
-    post_form("/o/revoke_token/", {"token": body["refresh_token"]}, **basic(application.client_id, secret))
+    post_form(
+        "/o/revoke_token/", {"token": body["refresh_token"]}, **basic(application.client_id, secret)
+    )
     response = refresh(application, secret, body["refresh_token"])
     assert response.status_code == 400
     assert "concurrent" not in response.json().get("error_description", "")
@@ -94,8 +99,9 @@ def test_refresh_token_revoked_by_its_client_is_refused_at_once(dev):
 def test_plain_code_challenge_method_is_refused(dev):
     application, _ = make_client(dev)
     verifier, _ = pkce()
-    query = authorize_query(application, verifier).replace("code_challenge_method=S256",
-                                                           "code_challenge_method=plain")
+    query = authorize_query(application, verifier).replace(
+        "code_challenge_method=S256", "code_challenge_method=plain"
+    )
     error = redirect_error(authorize_redirect(dev, application, query))
     assert error["error"] == ["invalid_request"]
     assert not Grant.objects.exists()
@@ -105,20 +111,28 @@ def test_challenge_without_a_method_is_refused_as_plain(dev):
     application, _ = make_client(dev)
     _, challenge = pkce()
     query = authorize_query(application, challenge).replace("&code_challenge_method=S256", "")
-    assert redirect_error(authorize_redirect(dev, application, query))["error"] == ["invalid_request"]
+    assert redirect_error(authorize_redirect(dev, application, query))["error"] == [
+        "invalid_request"
+    ]
 
 
 @pytest.mark.parametrize("challenge", ["abc", "A" * 42, "A" * 44, "a+b/" * 10 + "abc", "=" * 43])
 def test_challenge_that_is_not_a_43_character_base64url_digest_is_refused(dev, challenge):
     application, _ = make_client(dev)
     query = authorize_query(application, challenge)
-    assert redirect_error(authorize_redirect(dev, application, query))["error"] == ["invalid_request"]
+    assert redirect_error(authorize_redirect(dev, application, query))["error"] == [
+        "invalid_request"
+    ]
 
 
-@pytest.mark.parametrize("verifier", ["short", "a" * 42, "a" * 129, "a" * 42 + "!", "a" * 42 + " ", "é" * 43])
+@pytest.mark.parametrize(
+    "verifier", ["short", "a" * 42, "a" * 129, "a" * 42 + "!", "a" * 42 + " ", "é" * 43]
+)
 def test_verifier_outside_43_to_128_unreserved_characters_is_refused(dev, verifier):
     application, secret = make_client(dev)
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
     code = code_from(consent(dev, application, challenge))
     response = exchange(application, secret, code, verifier)
     assert response.status_code == 400
@@ -130,7 +144,9 @@ def test_verifier_outside_43_to_128_unreserved_characters_is_refused(dev, verifi
 def test_verifier_of_43_or_128_unreserved_characters_is_accepted(dev, length):
     application, secret = make_client(dev)
     verifier = ("aZ9-._~" * 20)[:length]
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    challenge = (
+        base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    )
     code = code_from(consent(dev, application, challenge))
     assert exchange(application, secret, code, verifier).status_code == 200
 
@@ -140,8 +156,11 @@ def test_verifier_of_43_or_128_unreserved_characters_is_accepted(dev, length):
 
 def test_client_failing_basic_authentication_at_the_token_endpoint_is_challenged_with_basic(dev):
     application, _ = make_client(dev)
-    response = post_form("/o/token/", {"grant_type": "refresh_token", "refresh_token": "x"},
-                         **basic(application.client_id, "wrong"))
+    response = post_form(
+        "/o/token/",
+        {"grant_type": "refresh_token", "refresh_token": "x"},
+        **basic(application.client_id, "wrong"),
+    )
     assert response.status_code == 401
     assert response.json()["error"] == "invalid_client"
     assert response["WWW-Authenticate"].startswith("Basic ")
@@ -149,7 +168,9 @@ def test_client_failing_basic_authentication_at_the_token_endpoint_is_challenged
 
 def test_client_failing_basic_authentication_at_revocation_is_challenged_with_basic(dev):
     application, _ = make_client(dev)
-    response = post_form("/o/revoke_token/", {"token": "x"}, **basic(application.client_id, "wrong"))
+    response = post_form(
+        "/o/revoke_token/", {"token": "x"}, **basic(application.client_id, "wrong")
+    )
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith("Basic ")
 
@@ -164,10 +185,14 @@ def test_basic_scheme_is_recognised_in_any_case(dev, scheme):
 
 
 def test_redirect_uri_differing_at_the_token_endpoint_is_invalid_grant(dev):
-    application, secret = make_client(dev, redirect_uris=(REDIRECT_URI, "https://app.example.com/other"))
+    application, secret = make_client(
+        dev, redirect_uris=(REDIRECT_URI, "https://app.example.com/other")
+    )
     verifier, challenge = pkce()
     code = code_from(consent(dev, application, challenge))
-    response = exchange(application, secret, code, verifier, redirect_uri="https://app.example.com/other")
+    response = exchange(
+        application, secret, code, verifier, redirect_uri="https://app.example.com/other"
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_grant"
 
@@ -201,12 +226,20 @@ def test_client_secret_in_the_query_string_is_refused_and_authenticates_nothing(
     application, secret = make_client(alice, allow_introspection=True)
     body = grant(alice, application, secret)
     query = f"?client_id={application.client_id}&client_secret={secret}"
-    response = post_form(path + query, {"token": body["access_token"], "grant_type": "refresh_token",
-                                        "refresh_token": body["refresh_token"]})
+    response = post_form(
+        path + query,
+        {
+            "token": body["access_token"],
+            "grant_type": "refresh_token",
+            "refresh_token": body["refresh_token"],
+        },
+    )
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
     assert "never in the URL" in response.json()["error_description"]
-    assert AccessToken.objects.get(token_checksum=secret_format.digest(body["access_token"])).is_live()
+    assert AccessToken.objects.get(
+        token_checksum=secret_format.digest(body["access_token"])
+    ).is_live()
 
 
 # --- introspection of a refresh token (RFC 7662 §2.2) -------------------------------------------
@@ -215,7 +248,9 @@ def test_client_secret_in_the_query_string_is_refused_and_authenticates_nothing(
 def test_live_refresh_token_introspects_as_active(alice):
     application, secret = make_client(alice, allow_introspection=True)
     body = grant(alice, application, secret)
-    response = post_form("/o/introspect/", {"token": body["refresh_token"]}, **basic(application.client_id, secret))
+    response = post_form(
+        "/o/introspect/", {"token": body["refresh_token"]}, **basic(application.client_id, secret)
+    )
     assert response.status_code == 200
     answer = response.json()
     assert answer["active"] is True
@@ -228,7 +263,9 @@ def test_rotated_refresh_token_introspects_as_inactive(alice):
     application, secret = make_client(alice, allow_introspection=True)
     body = grant(alice, application, secret)
     refresh(application, secret, body["refresh_token"])
-    response = post_form("/o/introspect/", {"token": body["refresh_token"]}, **basic(application.client_id, secret))
+    response = post_form(
+        "/o/introspect/", {"token": body["refresh_token"]}, **basic(application.client_id, secret)
+    )
     assert response.json() == {"active": False}
 
 
@@ -267,16 +304,24 @@ def test_purge_expired_deletes_expired_codes_and_keeps_live_tokens(dev):
     body = grant(dev, application, secret)
     call_command("purge_expired", stdout=io.StringIO())
     assert not Grant.objects.exists()
-    assert AccessToken.objects.get(token_checksum=secret_format.digest(body["access_token"])).is_live()
-    assert RefreshToken.objects.filter(token_checksum=secret_format.digest(body["refresh_token"])).exists()
+    assert AccessToken.objects.get(
+        token_checksum=secret_format.digest(body["access_token"])
+    ).is_live()
+    assert RefreshToken.objects.filter(
+        token_checksum=secret_format.digest(body["refresh_token"])
+    ).exists()
 
 
 def test_purge_expired_deletes_an_expired_access_token_no_refresh_token_needs(dev):
     application, secret = make_client(dev)
     body = grant(dev, application, secret)
     token = AccessToken.objects.get(token_checksum=secret_format.digest(body["access_token"]))
-    post_form("/o/revoke_token/", {"token": body["refresh_token"]}, **basic(application.client_id, secret))
-    AccessToken.objects.filter(pk=token.pk).update(expires=timezone.now() - datetime.timedelta(seconds=1))
+    post_form(
+        "/o/revoke_token/", {"token": body["refresh_token"]}, **basic(application.client_id, secret)
+    )
+    AccessToken.objects.filter(pk=token.pk).update(
+        expires=timezone.now() - datetime.timedelta(seconds=1)
+    )
     call_command("purge_expired", stdout=io.StringIO())
     assert not AccessToken.objects.filter(pk=token.pk).exists()
 
@@ -301,11 +346,16 @@ def test_api_key_jwt_under_bearer_in_capitals_is_recognised(api, alice):
     from tests.factories import make_api_key
 
     key, secret = make_api_key(alice)
-    header = "BEARER " + jwt.encode({"scope": "app"}, secret, algorithm="HS256", headers={"kid": key.key_id})
+    header = "BEARER " + jwt.encode(
+        {"scope": "app"}, secret, algorithm="HS256", headers={"kid": key.key_id}
+    )
     assert api.get("/api/v1/me", HTTP_AUTHORIZATION=header).status_code == 200
 
 
 def test_oauth_token_under_bearer_in_capitals_is_recognised(api, dev):
     application, secret = make_client(dev)
     body = grant(dev, application, secret)
-    assert api.get("/api/v1/me", HTTP_AUTHORIZATION="BEARER " + body["access_token"]).status_code == 200
+    assert (
+        api.get("/api/v1/me", HTTP_AUTHORIZATION="BEARER " + body["access_token"]).status_code
+        == 200
+    )

@@ -37,7 +37,9 @@ def test_stored_secret_is_a_salted_sha256_hash_that_verifies(dev):
     stored = Application.objects.get(pk=application.pk).client_secret
     assert identify_hasher(stored).algorithm == "kw_client_sha256"
     assert check_password(secret, stored)
-    assert not check_password(secret[:-1] + ("y" if secret.endswith("x") else "x"), stored)  # always another secret
+    assert not check_password(
+        secret[:-1] + ("y" if secret.endswith("x") else "x"), stored
+    )  # always another secret
 
 
 def test_two_clients_never_share_a_stored_value_even_with_one_secret():
@@ -54,8 +56,9 @@ def test_user_passwords_stay_pbkdf2_and_the_client_hasher_comes_last():
 
 
 def test_secret_is_readable_once_from_the_service(dev):
-    issued = services.create_client(membership=membership(dev), name="App",
-                                         redirect_uris=["https://app.example.com/cb"])
+    issued = services.create_client(
+        membership=membership(dev), name="App", redirect_uris=["https://app.example.com/cb"]
+    )
     issued.secret.reveal()
     with pytest.raises(SecretAlreadyShown):
         issued.secret.reveal()

@@ -90,8 +90,10 @@ def test_admin_cannot_revoke_a_developers_oauth_token(api, dev, alice):
 def test_admin_can_delete_the_client_instead_which_kills_the_token(api, dev, alice):
     application, secret = make_client(dev)
     body = grant(dev, application, secret)
-    response = api.delete(f"/api/v1/oauth-clients/{application.pk}", **bearer(
-        issue(alice, scopes=("delete.oauth_clients",))[1]))
+    response = api.delete(
+        f"/api/v1/oauth-clients/{application.pk}",
+        **bearer(issue(alice, scopes=("delete.oauth_clients",))[1]),
+    )
     assert response.status_code == 204
     assert not AccessToken.objects.filter(kind="oauth").exists()
     assert api.get("/api/v1/me", **bearer(body["access_token"])).status_code == 401

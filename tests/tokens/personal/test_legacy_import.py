@@ -31,7 +31,11 @@ def test_imported_token_authenticates_like_any_other_with_admin_scopes(monkeypat
     _import(monkeypatch, org)
     response = api.get("/api/v1/tokens?scope=org", **bearer(LEGACY))
     assert response.status_code == 200
-    assert set(AccessToken.objects.get().scope.split()) >= {"read.me", "read.tokens", "delete.tokens"}
+    assert set(AccessToken.objects.get().scope.split()) >= {
+        "read.me",
+        "read.tokens",
+        "delete.tokens",
+    }
 
 
 def test_importing_the_same_token_twice_is_refused(monkeypatch, org):

@@ -66,7 +66,9 @@ def test_showing_the_secret_is_recorded_in_the_audit_log(client, dev, org):
     login(client, dev)
     generate(client, org)
     token = AccessToken.objects.get(name="CI deploys")
-    actions = list(AuditEvent.objects.filter(credential_id=token.pk).values_list("action", flat=True))
+    actions = list(
+        AuditEvent.objects.filter(credential_id=token.pk).values_list("action", flat=True)
+    )
     assert sorted(actions) == ["issued", "secret_shown"]
 
 
@@ -92,13 +94,15 @@ def test_secret_is_not_shown_again_on_a_reload_of_the_list_or_the_detail(client,
     assert f"…{token.last4}" in pages[0].content.decode()
 
 
-def test_with_htmx_the_result_is_just_the_create_fragment_and_the_list_is_told_to_reload(client, dev, org):
+def test_with_htmx_the_result_is_just_the_create_fragment_and_the_list_is_told_to_reload(
+    client, dev, org
+):
     login(client, dev)
     response = generate(client, org, headers=HTMX)
     assert response.status_code == 200
     assert AccessToken.objects.filter(name="CI deploys").exists()
     html = response.content.decode()
-    assert html.lstrip().startswith("<section id=\"token-create\"")
+    assert html.lstrip().startswith('<section id="token-create"')
     assert "<html" not in html
     assert 'id="new-token-secret"' in html
     assert response["HX-Trigger"] == "tokens-changed"
@@ -126,7 +130,9 @@ def test_a_scope_beyond_the_developers_role_is_refused(client, dev, org):
     response = generate(client, org, scopes=["read.me", "delete.users"])
     assert response.status_code == 400
     assert not AccessToken.objects.exists()
-    assert "You cannot grant scopes beyond your own role: delete.users." in response.content.decode()
+    assert (
+        "You cannot grant scopes beyond your own role: delete.users." in response.content.decode()
+    )
 
 
 def test_errors_are_re_rendered_as_a_fragment_with_htmx_keeping_what_was_typed(client, dev, org):
@@ -170,13 +176,17 @@ def test_policy_live_token_limit_is_shown_above_the_form(client, dev, org):
     assert "The organization allows 1 live tokens per member" in response.content.decode()
 
 
-def test_the_form_offers_only_the_expiries_the_policy_allows_and_states_the_policy(client, dev, org):
+def test_the_form_offers_only_the_expiries_the_policy_allows_and_states_the_policy(
+    client, dev, org
+):
     TokenPolicy.objects.create(organization=org, require_expiry=True, max_lifetime_days=60)
     login(client, dev)
     response = client.get(tokens_url(org))
     assert response.status_code == 200
     html = response.content.decode()
-    options = re.findall(r'<option value="([^"]+)"', html.split('id="id_expiry"')[1].split("</select>")[0])
+    options = re.findall(
+        r'<option value="([^"]+)"', html.split('id="id_expiry"')[1].split("</select>")[0]
+    )
     assert options == ["7", "30", "60", "date"]
     assert "every token needs an expiry" in html
     assert "tokens live at most 60 days" in html
@@ -220,7 +230,9 @@ def test_scopes_beyond_the_role_are_shown_disabled(client, dev, org):
     assert re.search(r'value="admin" data-preset="[^"]*" disabled', html)
 
 
-def test_all_of_a_domain_grants_every_scope_of_it_the_member_may_grant_without_javascript(client, dev, org):
+def test_all_of_a_domain_grants_every_scope_of_it_the_member_may_grant_without_javascript(
+    client, dev, org
+):
     login(client, dev)
     response = generate(client, org, scopes=[], all_of=["Contacts"])
     assert response.status_code == 200

@@ -22,7 +22,11 @@ def url(name, org, token):
 
 
 def snapshot(token):
-    return AccessToken.objects.filter(pk=token.pk).values("name", "revoked_at", "token_checksum", "updated").get()
+    return (
+        AccessToken.objects.filter(pk=token.pk)
+        .values("name", "revoked_at", "token_checksum", "updated")
+        .get()
+    )
 
 
 # Reading
@@ -30,8 +34,12 @@ def snapshot(token):
 
 def test_detail_shows_name_scopes_expiry_created_and_last_use(client, dev, org):
     expires = timezone.now() + datetime.timedelta(days=30)
-    token, _ = issue(dev, name="CI", scopes=["read.me", "read.chats"], expires_at=expires, ip="198.51.100.4")
-    AccessToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now(), last_used_ip="203.0.113.9")
+    token, _ = issue(
+        dev, name="CI", scopes=["read.me", "read.chats"], expires_at=expires, ip="198.51.100.4"
+    )
+    AccessToken.objects.filter(pk=token.pk).update(
+        last_used_at=timezone.now(), last_used_ip="203.0.113.9"
+    )
     login(client, dev)
     response = client.get(url("token_detail", org, token))
     assert response.status_code == 200
@@ -135,10 +143,14 @@ def test_admin_renames_a_developers_token(client, dev, alice, org):
 # Rotating
 
 
-def test_rotate_shows_a_new_secret_once_and_keeps_the_old_one_for_the_grace_period(client, dev, org):
+def test_rotate_shows_a_new_secret_once_and_keeps_the_old_one_for_the_grace_period(
+    client, dev, org
+):
     token, old_secret = issue(dev, name="CI")
     login(client, dev)
-    response = client.post(url("token_rotate", org, token), {"grace_period": "24h"}, headers=HTMX, follow=True)
+    response = client.post(
+        url("token_rotate", org, token), {"grace_period": "24h"}, headers=HTMX, follow=True
+    )
     assert response.status_code == 200
     token.refresh_from_db()
     new = AccessToken.objects.personal().exclude(pk=token.pk).get()
@@ -157,8 +169,11 @@ def test_rotate_shows_a_new_secret_once_and_keeps_the_old_one_for_the_grace_peri
 def test_rotated_secret_is_not_shown_on_the_new_tokens_detail_afterwards(client, dev, org):
     token, _ = issue(dev)
     login(client, dev)
-    secret = SECRET.search(client.post(url("token_rotate", org, token), {"grace_period": "none"}, follow=True)
-                           .content.decode()).group(1)
+    secret = SECRET.search(
+        client.post(
+            url("token_rotate", org, token), {"grace_period": "none"}, follow=True
+        ).content.decode()
+    ).group(1)
     new = AccessToken.objects.personal().exclude(pk=token.pk).get()
     response = client.get(url("token_detail", org, new))
     assert response.status_code == 200
@@ -258,12 +273,15 @@ def test_admin_deletes_a_developers_token(client, dev, alice, org):
         ("token_delete", "post"),
     ],
 )
-def test_developer_gets_404_on_every_route_of_alices_token_and_it_is_unchanged(client, dev, alice, org, name,
-                                                                              method):
+def test_developer_gets_404_on_every_route_of_alices_token_and_it_is_unchanged(
+    client, dev, alice, org, name, method
+):
     token, _ = issue(alice)
     before = snapshot(token)
     login(client, dev)
-    response = getattr(client, method)(url(name, org, token), {"name": "pwned", "grace_period": "none"})
+    response = getattr(client, method)(
+        url(name, org, token), {"name": "pwned", "grace_period": "none"}
+    )
     assert response.status_code == 404
     assert snapshot(token) == before
     assert AccessToken.objects.count() == 1
@@ -281,8 +299,9 @@ def test_developer_gets_404_on_every_route_of_alices_token_and_it_is_unchanged(c
         ("token_delete", "post"),
     ],
 )
-def test_outsider_gets_404_on_every_token_route_of_acme_and_the_row_is_unchanged(client, mallory, dev, org,
-                                                                               name, method):
+def test_outsider_gets_404_on_every_token_route_of_acme_and_the_row_is_unchanged(
+    client, mallory, dev, org, name, method
+):
     token, _ = issue(dev)
     before = snapshot(token)
     login(client, mallory)
@@ -295,8 +314,15 @@ def test_outsider_gets_404_on_every_token_route_of_acme_and_the_row_is_unchanged
     assert "pwned" not in response.content.decode()
 
 
-@pytest.mark.parametrize("name, method", [("token_detail", "get"), ("token_rename", "post"),
-                                          ("token_rotate", "post"), ("token_delete", "post")])
+@pytest.mark.parametrize(
+    "name, method",
+    [
+        ("token_detail", "get"),
+        ("token_rename", "post"),
+        ("token_rotate", "post"),
+        ("token_delete", "post"),
+    ],
+)
 def test_agent_gets_403_on_every_token_route(client, agent, dev, org, name, method):
     token, _ = issue(dev)
     before = snapshot(token)

@@ -38,8 +38,11 @@ def test_developer_sees_their_own_tokens_but_not_alices(client, dev, alice, org)
 
 def test_admin_sees_every_personal_token_of_the_organization(client, dev, alice, bot, org):
     tokens = [issue(dev)[0], issue(alice)[0]]
-    tokens.append(services.issue_personal_token(issuer=membership(alice), owner=membership(bot), name="bot",
-                                                scopes=["read.me"]).credential)
+    tokens.append(
+        services.issue_personal_token(
+            issuer=membership(alice), owner=membership(bot), name="bot", scopes=["read.me"]
+        ).credential
+    )
     login(client, alice)
     html = list_html(client, org)
     assert all(f'id="token-row-{token.pk}"' in html for token in tokens)
@@ -83,7 +86,9 @@ def test_a_row_shows_name_scopes_last_four_owner_created_and_never(client, dev, 
 
 def test_an_expired_token_is_flagged(client, dev, org):
     token, _ = issue(dev, expires_at=timezone.now() + datetime.timedelta(days=1))
-    AccessToken.objects.filter(pk=token.pk).update(expires=timezone.now() - datetime.timedelta(hours=1))
+    AccessToken.objects.filter(pk=token.pk).update(
+        expires=timezone.now() - datetime.timedelta(hours=1)
+    )
     login(client, dev)
     row = list_html(client, org).split(f'id="token-row-{token.pk}"')[1].split("</tr>")[0]
     assert '<span class="badge expired">expired</span>' in row
@@ -133,7 +138,7 @@ def test_with_htmx_the_list_is_just_its_fragment(client, dev, org):
     response = client.get(tokens_url(org), headers=HTMX)
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith("<section id=\"token-list\"")
+    assert html.lstrip().startswith('<section id="token-list"')
     assert "<html" not in html and 'id="token-form"' not in html
     assert "HX-Request" in response["Vary"]
 

@@ -17,12 +17,21 @@ def policy_url(org):
 
 def test_admin_saves_the_policy(client, alice, org):
     login(client, alice)
-    response = client.post(policy_url(org), {"require_expiry": "on", "max_lifetime_days": "90",
-                                             "max_live_tokens_per_member": "5"}, follow=True)
+    response = client.post(
+        policy_url(org),
+        {"require_expiry": "on", "max_lifetime_days": "90", "max_live_tokens_per_member": "5"},
+        follow=True,
+    )
     assert response.status_code == 200
     policy = TokenPolicy.objects.get(organization=org)
-    assert (policy.require_expiry, policy.max_lifetime_days, policy.max_live_tokens_per_member) == (True, 90, 5)
-    assert AuditEvent.objects.filter(organization=org, action="policy_changed", actor=alice).exists()
+    assert (policy.require_expiry, policy.max_lifetime_days, policy.max_live_tokens_per_member) == (
+        True,
+        90,
+        5,
+    )
+    assert AuditEvent.objects.filter(
+        organization=org, action="policy_changed", actor=alice
+    ).exists()
     assert "Token policy saved." in response.content.decode()
 
 
@@ -40,10 +49,16 @@ def test_the_form_shows_the_saved_policy(client, alice, org):
 def test_empty_numbers_mean_no_cap(client, alice, org):
     TokenPolicy.objects.create(organization=org, max_lifetime_days=30, max_live_tokens_per_member=2)
     login(client, alice)
-    response = client.post(policy_url(org), {"max_lifetime_days": "", "max_live_tokens_per_member": ""})
+    response = client.post(
+        policy_url(org), {"max_lifetime_days": "", "max_live_tokens_per_member": ""}
+    )
     assert response.status_code == 302
     policy = TokenPolicy.objects.get(organization=org)
-    assert (policy.require_expiry, policy.max_lifetime_days, policy.max_live_tokens_per_member) == (False, None, None)
+    assert (policy.require_expiry, policy.max_lifetime_days, policy.max_live_tokens_per_member) == (
+        False,
+        None,
+        None,
+    )
 
 
 def test_with_htmx_saving_answers_the_form_fragment(client, alice, org):
@@ -61,7 +76,9 @@ def test_a_cap_below_one_is_refused_with_the_services_message(client, alice, org
     response = client.post(policy_url(org), {"max_lifetime_days": "0"})
     assert response.status_code == 400
     assert not TokenPolicy.objects.exists()
-    assert "The maximum lifetime must be at least 1, or empty for no cap." in response.content.decode()
+    assert (
+        "The maximum lifetime must be at least 1, or empty for no cap." in response.content.decode()
+    )
 
 
 @pytest.mark.parametrize("method", ["get", "post"])

@@ -14,7 +14,11 @@ pytestmark = pytest.mark.django_db
 
 
 def _policy(org, alice, **rules):
-    defaults = {"require_expiry": False, "max_lifetime_days": None, "max_live_tokens_per_member": None}
+    defaults = {
+        "require_expiry": False,
+        "max_lifetime_days": None,
+        "max_live_tokens_per_member": None,
+    }
     return services.set_token_policy(organization=org, by=alice, **{**defaults, **rules})
 
 
@@ -89,7 +93,10 @@ def test_every_operation_writes_an_audit_event(dev):
     services.revoke_token(token=issued.credential, by=dev)
     events = list(AuditEvent.objects.order_by("id").values_list("action", "credential_id"))
     assert events == [
-        ("issued", token.pk), ("renamed", token.pk), ("rotated", token.pk), ("revoked", issued.credential.pk),
+        ("issued", token.pk),
+        ("renamed", token.pk),
+        ("rotated", token.pk),
+        ("revoked", issued.credential.pk),
     ]
     renamed = AuditEvent.objects.get(action="renamed")
     assert renamed.ip == "10.0.0.9" and renamed.credential_last4 == token.last4
@@ -100,7 +107,10 @@ def test_rotation_keeps_name_scopes_owner_and_expiry(dev):
     token, _ = issue(dev, scopes=["read.me", "read.tokens"], expires_at=expires, name="deploy")
     new = services.rotate_token(token=token, grace="7d", by=dev).credential
     assert (new.name, new.scope, new.membership_id, new.expires) == (
-        "deploy", token.scope, token.membership_id, expires,
+        "deploy",
+        token.scope,
+        token.membership_id,
+        expires,
     )
     token.refresh_from_db()
     assert token.revoked_at > timezone.now() + datetime.timedelta(days=6)
@@ -129,6 +139,7 @@ def test_empty_name_is_refused_and_nothing_is_written(dev):
 
 def test_scopes_beyond_a_service_account_owner_are_refused_naming_the_owner(alice, bot):
     with pytest.raises(Refused) as refused:
-        services.issue_personal_token(issuer=membership(alice), owner=membership(bot), name="x",
-                                      scopes=["delete.users"])
+        services.issue_personal_token(
+            issuer=membership(alice), owner=membership(bot), name="x", scopes=["delete.users"]
+        )
     assert "bot@acme.test" in refused.value.message

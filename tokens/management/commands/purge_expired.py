@@ -13,5 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         counts = services.purge_expired()
-        self.stdout.write(", ".join(f"{count} {what.replace('_', ' ')}" for what, count in counts.items())
-                          + " deleted.")
+        self.stdout.write(
+            ", ".join(f"{count} {what.replace('_', ' ')}" for what, count in counts.items())
+            + " deleted."
+        )

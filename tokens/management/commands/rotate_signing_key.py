@@ -15,7 +15,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--immediately", action="store_true",
+            "--immediately",
+            action="store_true",
             help="Sign with a new key now and retire every other (a compromised key). Verifiers that cached "
             "the JWKS refuse new tokens until they refetch it.",
         )
@@ -24,7 +25,9 @@ class Command(BaseCommand):
         key = signing_keys.rotate(immediately=immediately)
         published = ", ".join(k.kid for k in signing_keys.published_keys())
         if key.activates_at <= timezone.now():
-            self.stdout.write(f"New signing key {key.kid} ({key.algorithm}) signs now. Published keys: {published}")
+            self.stdout.write(
+                f"New signing key {key.kid} ({key.algorithm}) signs now. Published keys: {published}"
+            )
         else:
             self.stdout.write(
                 f"Signing key {key.kid} ({key.algorithm}) is published and starts signing at "

@@ -23,7 +23,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("jobs", nargs="*", help="Only these jobs (default: every one).")
-        parser.add_argument("--loop", action="store_true", help="Keep running, each job at its interval.")
+        parser.add_argument(
+            "--loop", action="store_true", help="Keep running, each job at its interval."
+        )
         parser.add_argument(
             "--now", help="Run as if it were this moment (ISO 8601; for tests and catching up)."
         )
@@ -32,13 +34,17 @@ class Command(BaseCommand):
         schedule = settings.SCHEDULE
         unknown = sorted(set(jobs) - set(schedule))
         if unknown:
-            raise CommandError(f"No such job: {', '.join(unknown)}. Jobs: {', '.join(schedule) or 'none'}.")
+            raise CommandError(
+                f"No such job: {', '.join(unknown)}. Jobs: {', '.join(schedule) or 'none'}."
+            )
         names = jobs or list(schedule)
         at = None
         if now:
             at = parse_datetime(now)
             if at is None or timezone.is_naive(at):
-                raise CommandError("--now takes an ISO 8601 moment with its offset, e.g. 2026-12-01T09:00:00Z.")
+                raise CommandError(
+                    "--now takes an ISO 8601 moment with its offset, e.g. 2026-12-01T09:00:00Z."
+                )
         if not loop:
             for name in names:
                 self.run_job(name, schedule[name], at or timezone.now())

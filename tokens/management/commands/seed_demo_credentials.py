@@ -31,7 +31,12 @@ TOKENS = [
     ("dev@acme.test", "CI deploy", ["read.chats", "read.chat_details", "create.messages"], None),
     ("dev@acme.test", "Staging smoke test", ["read.me", "read.chats"], 3),
     ("dev@acme.test", "Old laptop script", ["read.me"], 30),  # then expired: see _expire
-    ("admin@acme.test", "Billing sync", ["read.me", "read.users", "read.organizations"], 90),  # then rotated
+    (
+        "admin@acme.test",
+        "Billing sync",
+        ["read.me", "read.users", "read.organizations"],
+        90,
+    ),  # then rotated
 ]
 
 
@@ -42,39 +47,61 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         acme = Organization.objects.filter(slug="acme").first()
         if acme is None:
-            raise CommandError("Run seed_demo first: it creates the Acme organization and its people.")
+            raise CommandError(
+                "Run seed_demo first: it creates the Acme organization and its people."
+            )
         people = {m.user.email: m for m in acme.memberships.select_related("user", "organization")}
         made = []
         for email, name, scopes, days in TOKENS:
             if self._has_token(acme, name):
                 continue
             expires_at = timezone.now() + datetime.timedelta(days=days) if days else None
-            issued = personal.issue_personal_token(issuer=people[email], name=name, scopes=scopes,
-                                                   expires_at=expires_at, ip=DEMO_IP)
+            issued = personal.issue_personal_token(
+                issuer=people[email], name=name, scopes=scopes, expires_at=expires_at, ip=DEMO_IP
+            )
             if name == "Old laptop script":
                 self._expire(issued.credential)
             if name == "Billing sync":
-                personal.rotate_token(token=issued.credential, grace="7d", by=people[email].user, ip=DEMO_IP)
+                personal.rotate_token(
+                    token=issued.credential, grace="7d", by=people[email].user, ip=DEMO_IP
+                )
             made.append(f"token “{name}”")
         if not self._has_token(acme, f"{acme.name} API Client"):
             # A legacy plaintext nobody keeps: only its digest is stored, as on a real import.
-            personal.import_legacy_token(organization=acme, raw="legacy_" + secrets.token_urlsafe(24))
+            personal.import_legacy_token(
+                organization=acme, raw="legacy_" + secrets.token_urlsafe(24)
+            )
             made.append("imported legacy token")
         if not ApiKey.objects.live().filter(organization=acme, name="Order service").exists():
-            api_keys.create_api_key(issuer=people["admin@acme.test"], name="Order service",
-                                    scopes=["read.chats", "read.chat_details"], ip=DEMO_IP)
+            api_keys.create_api_key(
+                issuer=people["admin@acme.test"],
+                name="Order service",
+                scopes=["read.chats", "read.chat_details"],
+                ip=DEMO_IP,
+            )
             made.append("API key “Order service”")
         client = Application.objects.filter(organization=acme, name="Reporting dashboard").first()
         if client is None:
-            issued = oauth.create_client(membership=people["dev@acme.test"], name="Reporting dashboard",
-                                         redirect_uris=[REDIRECT_URI], ip=DEMO_IP)
+            issued = oauth.create_client(
+                membership=people["dev@acme.test"],
+                name="Reporting dashboard",
+                redirect_uris=[REDIRECT_URI],
+                ip=DEMO_IP,
+            )
             self._grant(issued.credential, issued.secret.reveal(), people["agent@acme.test"].user)
             made.append("OAuth client “Reporting dashboard” with a grant")
-        if not AccessToken.objects.filter(kind=Kind.LOGIN, organization=acme, user_agent__startswith="demo").exists():
-            login.issue_login_pair(membership=people["dev@acme.test"], ip=DEMO_IP,
-                                   user_agent="demo-cli/1.0 (curl-compatible)")
+        if not AccessToken.objects.filter(
+            kind=Kind.LOGIN, organization=acme, user_agent__startswith="demo"
+        ).exists():
+            login.issue_login_pair(
+                membership=people["dev@acme.test"],
+                ip=DEMO_IP,
+                user_agent="demo-cli/1.0 (curl-compatible)",
+            )
             made.append("a login session")
-        self.stdout.write("Demo credentials: " + (", ".join(made) if made else "already there") + ".")
+        self.stdout.write(
+            "Demo credentials: " + (", ".join(made) if made else "already there") + "."
+        )
 
     @staticmethod
     def _has_token(organization, name):
@@ -90,22 +117,39 @@ class Command(BaseCommand):
         """The authorization-code flow with PKCE, as a browser and the client would run it."""
         membership = Membership.objects.get(user=user, organization=application.organization)
         verifier = secrets.token_urlsafe(48)
-        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-        query = {"response_type": "code", "client_id": application.client_id, "redirect_uri": REDIRECT_URI,
-                 "scope": membership.role, "code_challenge": challenge, "code_challenge_method": "S256",
-                 "state": "demo"}
+        challenge = (
+            base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest())
+            .rstrip(b"=")
+            .decode()
+        )
+        query = {
+            "response_type": "code",
+            "client_id": application.client_id,
+            "redirect_uri": REDIRECT_URI,
+            "scope": membership.role,
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+            "state": "demo",
+        }
         with override_settings(ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "testserver"]):
             browser = Client(REMOTE_ADDR=DEMO_IP)
             browser.force_login(user)
-            answer = browser.post("/o/authorize/?" + urlencode(query), {**query, "allow": "Authorize"})
+            answer = browser.post(
+                "/o/authorize/?" + urlencode(query), {**query, "allow": "Authorize"}
+            )
             location = answer.get("Location", "")
             code = parse_qs(urlsplit(location).query).get("code", [None])[0]
             if code is None:
                 raise CommandError(f"The demo grant was refused ({answer.status_code}).")
             basic = base64.b64encode(f"{application.client_id}:{secret}".encode()).decode()
             token = Client(REMOTE_ADDR=DEMO_IP).post(
-                "/o/token/", {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI,
-                              "code_verifier": verifier},
+                "/o/token/",
+                {
+                    "grant_type": "authorization_code",
+                    "code": code,
+                    "redirect_uri": REDIRECT_URI,
+                    "code_verifier": verifier,
+                },
                 HTTP_AUTHORIZATION=f"Basic {basic}",
             )
         if token.status_code != 200:
