@@ -4,6 +4,7 @@ PATCH that changes only what may change, revoke, and the one response that carri
 from django.db.models import Model
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.response import Response
 
@@ -19,6 +20,19 @@ ORG_WIDE = OpenApiParameter(
 )
 
 
+def scopes_by_action(resource, *, also_updating=()):
+    """The `required_scopes` of a credential viewset: read, create, update (PATCH and the actions
+    named in `also_updating`, e.g. rotate) and delete of `resource`."""
+    return {
+        "list": [f"read.{resource}"],
+        "retrieve": [f"read.{resource}"],
+        "create": [f"create.{resource}"],
+        "partial_update": [f"update.{resource}"],
+        **{name: [f"update.{resource}"] for name in also_updating},
+        "destroy": [f"delete.{resource}"],
+    }
+
+
 class CredentialViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
@@ -28,8 +42,8 @@ class CredentialViewSet(
     """A kind's credentials, reached only through the caller's organization.
 
     A kind sets `model`, `noun` (for messages) and `updatable` (the fields PATCH may change,
-    name only by default), and implements `visible_to(principal, org_wide=...)`; its own
-    writes go through its services.
+    name only by default), and implements `visible_to(principal, org_wide=...)` and, for the
+    name-only PATCH, `rename(credential, name=, by=, ip=)` calling its service.
     """
 
     model: type[Model]
@@ -38,6 +52,9 @@ class CredentialViewSet(
     immutable_hint = "Create a new one (and revoke this one) instead."
 
     def visible_to(self, principal, *, org_wide):
+        raise NotImplementedError
+
+    def rename(self, credential, *, name, by, ip):
         raise NotImplementedError
 
     def get_queryset(self):
@@ -89,6 +106,16 @@ class CredentialViewSet(
             )
         return request.data
 
+    def partial_update(self, request, pk=None):
+        """Rename: the one change a credential takes after creation."""
+        credential = self.get_object()
+        body = RenameSerializer(data=self.changes(request))
+        body.is_valid(raise_exception=True)
+        self.rename(
+            credential, name=body.validated_data["name"], by=request.user, ip=client_ip(request)
+        )
+        return Response(self.get_serializer(credential).data)
+
     def secret_response(self, issued, payload, field, status_code=status.HTTP_201_CREATED):
         """The one response that carries a secret: revealed (and audited as shown) here, never cached.
         A credential issued without one (a public OAuth client) answers `null` in its place."""
@@ -110,3 +137,29 @@ class RotateSerializer(serializers.Serializer):
     """How long the old secret keeps working after a rotation."""
 
     grace_period = serializers.ChoiceField(choices=list(GRACE_PERIODS), default="none")
+
+
+class RotatableMixin:
+    """`POST …/{id}/rotate`: a new secret, the old one working for the grace period picked.
+    The kind sets `new_serializer_class` and `secret_field` and implements
+    `rotate_with(credential, grace=, by=, ip=)` calling its service."""
+
+    new_serializer_class: type[serializers.Serializer]
+    secret_field = "secret"
+
+    def rotate_with(self, credential, *, grace, by, ip):
+        raise NotImplementedError
+
+    @action(detail=True, methods=["post"])
+    def rotate(self, request, pk=None):
+        credential = self.get_object()
+        body = RotateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        issued = self.rotate_with(
+            credential,
+            grace=body.validated_data["grace_period"],
+            by=request.user,
+            ip=client_ip(request),
+        )
+        payload = self.new_serializer_class(issued.credential).data
+        return self.secret_response(issued, payload, self.secret_field)

@@ -4,16 +4,20 @@ services as the portal."""
 import datetime
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
-from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from accounts.http import client_ip
 
 from ..models import ApiKey
 from ..rules import NAME_MAX_LENGTH
-from ..viewsets import CredentialViewSet, RenameSerializer, RotateSerializer
+from ..viewsets import (
+    CredentialViewSet,
+    RenameSerializer,
+    RotatableMixin,
+    RotateSerializer,
+    scopes_by_action,
+)
 from . import services
 
 
@@ -81,21 +85,19 @@ class ApiKeyCreateSerializer(serializers.Serializer):
     )
 
 
-class ApiKeyViewSet(CredentialViewSet):
+@extend_schema_view(
+    partial_update=extend_schema(request=RenameSerializer, responses=ApiKeySerializer),
+    rotate=extend_schema(request=RotateSerializer, responses={201: NewApiKeySerializer}),
+)
+class ApiKeyViewSet(RotatableMixin, CredentialViewSet):
     """API keys: a public key id and a secret (Basic auth, or JWTs signed with the secret)."""
 
     model = ApiKey
     noun = "API key"
     immutable_hint = "Create a new key for other scopes or reach."
     serializer_class = ApiKeySerializer
-    required_scopes = {
-        "list": ["read.api_keys"],
-        "retrieve": ["read.api_keys"],
-        "create": ["create.api_keys"],
-        "partial_update": ["update.api_keys"],
-        "rotate": ["update.api_keys"],
-        "destroy": ["delete.api_keys"],
-    }
+    required_scopes = scopes_by_action("api_keys", also_updating=("rotate",))
+    new_serializer_class = NewApiKeySerializer
 
     def visible_to(self, principal, *, org_wide):
         return ApiKey.objects.visible_to(principal, org_wide=org_wide).for_list()
@@ -115,31 +117,15 @@ class ApiKeyViewSet(CredentialViewSet):
             ip=client_ip(request),
             bound_by=request.auth.scopes,
         )
-        return self.secret_response(issued, NewApiKeySerializer(issued.credential).data, "secret")
-
-    @extend_schema(request=RenameSerializer, responses=ApiKeySerializer)
-    def partial_update(self, request, pk=None):
-        key = self.get_object()
-        body = RenameSerializer(data=self.changes(request))
-        body.is_valid(raise_exception=True)
-        services.rename_api_key(
-            key=key, name=body.validated_data["name"], by=request.user, ip=client_ip(request)
+        return self.secret_response(
+            issued, NewApiKeySerializer(issued.credential).data, self.secret_field
         )
-        return Response(ApiKeySerializer(key).data)
 
-    @extend_schema(request=RotateSerializer, responses={201: NewApiKeySerializer})
-    @action(detail=True, methods=["post"])
-    def rotate(self, request, pk=None):
-        key = self.get_object()
-        body = RotateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        issued = services.rotate_api_key(
-            key=key,
-            grace=body.validated_data["grace_period"],
-            by=request.user,
-            ip=client_ip(request),
-        )
-        return self.secret_response(issued, NewApiKeySerializer(issued.credential).data, "secret")
+    def rename(self, credential, *, name, by, ip):
+        services.rename_api_key(key=credential, name=name, by=by, ip=ip)
+
+    def rotate_with(self, credential, *, grace, by, ip):
+        return services.rotate_api_key(key=credential, grace=grace, by=by, ip=ip)
 
     def perform_destroy(self, key):
         services.revoke_api_key(key=key, by=self.request.user, ip=client_ip(self.request))

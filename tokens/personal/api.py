@@ -3,16 +3,20 @@
 import datetime
 
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
-from rest_framework.decorators import action
-from rest_framework.response import Response
 
 from accounts.http import client_ip
 
 from ..models import AccessToken, Reach
 from ..rules import NAME_MAX_LENGTH
-from ..viewsets import CredentialViewSet, RenameSerializer, RotateSerializer
+from ..viewsets import (
+    CredentialViewSet,
+    RenameSerializer,
+    RotatableMixin,
+    RotateSerializer,
+    scopes_by_action,
+)
 from . import services
 
 
@@ -98,7 +102,11 @@ class TokenCreateSerializer(serializers.Serializer):
         return data
 
 
-class PersonalTokenViewSet(CredentialViewSet):
+@extend_schema_view(
+    partial_update=extend_schema(request=RenameSerializer, responses=TokenSerializer),
+    rotate=extend_schema(request=RotateSerializer, responses={201: NewTokenSerializer}),
+)
+class PersonalTokenViewSet(RotatableMixin, CredentialViewSet):
     """Personal access tokens. Developers manage their own; admins every token of the organization."""
 
     model = AccessToken
@@ -107,14 +115,9 @@ class PersonalTokenViewSet(CredentialViewSet):
         "Scopes and expiry are fixed at creation: create a new token (and revoke this one) instead."
     )
     serializer_class = TokenSerializer
-    required_scopes = {
-        "list": ["read.tokens"],
-        "retrieve": ["read.tokens"],
-        "create": ["create.tokens"],
-        "partial_update": ["update.tokens"],
-        "rotate": ["update.tokens"],
-        "destroy": ["delete.tokens"],
-    }
+    required_scopes = scopes_by_action("tokens", also_updating=("rotate",))
+    new_serializer_class = NewTokenSerializer
+    secret_field = "token"
 
     def visible_to(self, principal, *, org_wide):
         return AccessToken.objects.visible_to(principal, org_wide=org_wide).for_list()
@@ -139,31 +142,15 @@ class PersonalTokenViewSet(CredentialViewSet):
             app_user_id=data["app_user_id"],
             bound_reach=request.auth.reach,
         )
-        return self.secret_response(issued, NewTokenSerializer(issued.credential).data, "token")
-
-    @extend_schema(request=RenameSerializer, responses=TokenSerializer)
-    def partial_update(self, request, pk=None):
-        token = self.get_object()
-        body = RenameSerializer(data=self.changes(request))
-        body.is_valid(raise_exception=True)
-        services.rename_token(
-            token=token, name=body.validated_data["name"], by=request.user, ip=client_ip(request)
+        return self.secret_response(
+            issued, NewTokenSerializer(issued.credential).data, self.secret_field
         )
-        return Response(TokenSerializer(token).data)
 
-    @extend_schema(request=RotateSerializer, responses={201: NewTokenSerializer})
-    @action(detail=True, methods=["post"])
-    def rotate(self, request, pk=None):
-        token = self.get_object()
-        body = RotateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        issued = services.rotate_token(
-            token=token,
-            grace=body.validated_data["grace_period"],
-            by=request.user,
-            ip=client_ip(request),
-        )
-        return self.secret_response(issued, NewTokenSerializer(issued.credential).data, "token")
+    def rename(self, credential, *, name, by, ip):
+        services.rename_token(token=credential, name=name, by=by, ip=ip)
+
+    def rotate_with(self, credential, *, grace, by, ip):
+        return services.rotate_token(token=credential, grace=grace, by=by, ip=ip)
 
     def perform_destroy(self, token):
         services.revoke_token(token=token, by=self.request.user, ip=client_ip(self.request))
