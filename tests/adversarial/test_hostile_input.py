@@ -30,6 +30,13 @@ DEEP = "[" * 500 + "]" * 500  # 1 KB
 NOT_OBJECTS = ["5", "null", "true", "[]", '"x"']
 
 
+# Operations that read their raw body themselves, never through the API's parsers, with the reason.
+RAW_BODY_OPERATIONS = {
+    "secret_scanning_report": "GitHub's signature covers the raw bytes: a JSON array, parsed only once it verified",
+}
+RAW_BODY_VIEWS = {"ReportView": RAW_BODY_OPERATIONS["secret_scanning_report"]}
+
+
 @pytest.fixture
 def caller(client, alice, acme):
     """Alice's all-scope personal token, and an API key of Acme, both made through the API."""
@@ -47,6 +54,8 @@ def writes(client, caller):
     document = openapi(client)
     found = []
     for method, path, operation in operations(document, ("post", "put", "patch")):
+        if operation["operationId"] in RAW_BODY_OPERATIONS:
+            continue  # unsigned, it is 401 before any body is read (tests/tokens/test_leaks.py)
         concrete = first_ids(client, caller, path)
         assert concrete or "session" in path, path
         found.append(
@@ -91,13 +100,6 @@ def test_body_that_is_not_an_object_is_refused_with_400_on_every_write(
         assert_json_error(response, path)
         if takes_body:
             assert response.status_code in (400, 403), (method, path, response.status_code)
-
-
-# Operations that read their raw body themselves, never through the API's parsers, with the reason.
-RAW_BODY_OPERATIONS = {
-    "secret_scanning_report": "GitHub's signature covers the raw bytes: a JSON array, parsed only once it verified",
-}
-RAW_BODY_VIEWS = {"ReportView": RAW_BODY_OPERATIONS["secret_scanning_report"]}
 
 
 def test_every_request_body_in_the_document_is_an_object(client, db):

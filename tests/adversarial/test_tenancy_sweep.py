@@ -219,12 +219,13 @@ def world(client, alice, agent, acme, labs, globex, mallory):
     alice_login = client.post(
         "/api/v1/auth/token", {"email": "alice@acme.test", "password": PASSWORD}, format="json"
     ).json()
-    make_member(labs.org, "admin@labs.test", Role.ADMIN, developer_access=True)
+    labs_admin = make_member(labs.org, "admin@labs.test", Role.ADMIN, developer_access=True)
     outsider = bearer(all_scope_token(client, "mallory@globex.test")["token"])
     mallory_login = log_in(client, "mallory@globex.test")
     own_credentials(client, outsider)
     departed_member_and_delivery(acme.org, alice)
     departed_member_and_delivery(globex.org, mallory)
+    departed_member_and_delivery(labs.org, labs_admin)
     return {
         "acme": acme_headers,
         "acme_org": acme.org,
