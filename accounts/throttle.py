@@ -1,4 +1,4 @@
-"""One throttle for every door that takes a password or a client secret (issue 10).
+"""One throttle for every door that takes a password or a client secret.
 
 API login, portal login, admin login and password change reach it through the one
 authentication backend (accounts.backends.EmailBackend: every `authenticate()` passes

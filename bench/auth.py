@@ -48,7 +48,7 @@ KEYWARD_NAME = "bench keyward"
 DOT_NAME = "bench dot"
 BATCH = 20_000  # rows per bulk_create batch where INSERT … SELECT is not available (SQLite)
 
-# The targets (issue 13, DESIGN.md): each is printed with PASS or FAIL.
+# The targets (DESIGN.md): each is printed with PASS or FAIL.
 WARM_VS_FLOOR = 1.25  # warm path, × the no-auth floor's median
 COLD_VS_DRF = (
     0.50  # cold path, × DRF TokenAuthentication's median, DRF in its default configuration

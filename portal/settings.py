@@ -436,7 +436,7 @@ if LOGIN_FAILURES_PER_ACCOUNT > 100:
 if CACHES["default"]["BACKEND"].endswith("DatabaseCache"):
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 100_000)
 
-# --- Background work (issue 14) -------------------------------------------------------
+# --- Background work -----------------------------------------------------------------
 # Tasks go to the database queue (django-tasks-db) and run in `manage.py db_worker` processes,
 # as many as wanted on as many machines as share the database. A test that wants a task run
 # in-process overrides this with the immediate backend.
@@ -497,7 +497,7 @@ def _public_keys(raw):
 # once by a person from https://api.github.com/meta/public_keys/secret_scanning, never at run time).
 SECRET_SCANNING_PUBLIC_KEYS = _public_keys(os.environ.get("SECRET_SCANNING_PUBLIC_KEYS"))
 
-# --- Webhooks (issue 14) ---------------------------------------------------------------
+# --- Webhooks -------------------------------------------------------------------------
 # Webhook URLs resolving to loopback, private or link-local addresses are refused, at
 # create/update and again at each delivery, unless this is on (tests, local development).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)

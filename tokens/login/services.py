@@ -82,7 +82,7 @@ def _membership_for_login(user, organization_id):
     if not choices:
         raise Refused("no_organization", "This account belongs to no organization yet.")
     if len(choices) > 1:
-        # Picking one silently would act somewhere the person may not have meant (issue 11).
+        # Picking one silently would act somewhere the person may not have meant.
         organizations = [
             {"id": m.organization.public_id, "name": m.organization.name}
             for m in memberships.order_by("organization__name", "organization__public_id")

@@ -6,7 +6,7 @@ tokens.sealing (SECRET_ENCRYPTION_KEYS, or a key derived from SECRET_KEY), so ev
 Keyward process signs with the same key and a fresh machine needs no set-up: the
 first login creates a key.
 
-Rotation with lead time (issue 11): `manage.py rotate_signing_key` adds a *next* key,
+Rotation with lead time: `manage.py rotate_signing_key` adds a *next* key,
 published in the JWKS at once but signing only JWKS_MAX_AGE_SECONDS later, so a verifier
 that cached the JWKS just before it appeared has refetched before it meets a token the
 new key signed. From that moment the previous key signs no more; it stays published for

@@ -77,7 +77,7 @@ class KeywardOAuth2Validator(OAuth2Validator):
     # --- client authentication ---------------------------------------------------------
 
     def authenticate_client(self, request, *args, **kwargs):
-        # One throttle for every door that takes a secret (issue 10): the attempt is counted
+        # One throttle for every door that takes a secret: the attempt is counted
         # before the secret is checked; when throttled, accounts.throttle.Throttled reaches
         # portal.middleware.ThrottledMiddleware (429, Retry-After, `slow_down`).
         presented = throttle.basic_auth_user((request.headers or {}).get("HTTP_AUTHORIZATION"))
