@@ -180,19 +180,19 @@ class Attempt:
             self.store.give_back(self.ip, self.now)
 
 
-def reserve(*, account, ip=None):
+def reserve(*, account, ip=None, account_limit=None):
     """Count one attempt against `account` and the address `ip`, or raise Throttled.
 
     Call it before checking the secret: a throttled attempt never reaches the hasher.
     `account` is an email or a namespaced id (`client:<client_id>`); None counts the
-    address only.
+    address only. `account_limit` replaces LOGIN_FAILURES_PER_ACCOUNT (OAuth clients).
     """
     store = counters()
     now = timezone.now().timestamp()
     window = settings.LOGIN_FAILURE_WINDOW_SECONDS
     limits = {}
     if account:
-        limits[account_key(account)] = settings.LOGIN_FAILURES_PER_ACCOUNT
+        limits[account_key(account)] = account_limit or settings.LOGIN_FAILURES_PER_ACCOUNT
     if ip:
         limits[f"ip:{ip}"] = settings.LOGIN_FAILURES_PER_IP
     waits, within = [], []

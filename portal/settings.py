@@ -426,6 +426,10 @@ LOGIN_TOKEN_ISSUER = os.environ.get("LOGIN_TOKEN_ISSUER", "keyward")
 # fixed window; NIST SP 800-63B §5.2.2 caps consecutive failures at 100, we stay well under.
 LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 10, minimum=1)
 LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 50, minimum=1)
+# An OAuth client's attempts at /o/ (counted like a person's, reserved before the check):
+# a busy client refreshes many tokens at once, and every attempt in flight holds a unit until
+# it succeeds, so its limit leaves room for concurrency; its 128-character secret needs none.
+OAUTH_CLIENT_FAILURES_PER_CLIENT = env_int("OAUTH_CLIENT_FAILURES_PER_CLIENT", 100, minimum=1)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60, minimum=60)
 if LOGIN_FAILURES_PER_ACCOUNT > 100:
     raise ImproperlyConfigured(

@@ -83,7 +83,9 @@ class KeywardOAuth2Validator(OAuth2Validator):
         presented = throttle.basic_auth_user((request.headers or {}).get("HTTP_AUTHORIZATION"))
         client_id = presented or request.client_id
         attempt = throttle.reserve(
-            account=f"client:{client_id}" if client_id else None, ip=_ip(request)
+            account=f"client:{client_id}" if client_id else None,
+            ip=_ip(request),
+            account_limit=settings.OAUTH_CLIENT_FAILURES_PER_CLIENT,
         )
         if not super().authenticate_client(request, *args, **kwargs):
             return False
