@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -107,7 +108,8 @@ def process_env(smtp_server=None):
     env = {
         **os.environ,
         "DATABASE_URL": "postgres://{USER}:{PASSWORD}@{HOST}:{PORT}/{NAME}".format(**settings_dict),
-        "SECRET_KEY": "test-only",
+        # The same keys as this process: the workers open what it sealed (webhook secrets).
+        "SECRET_KEY": settings.SECRET_KEY,
         "DEBUG": "false",
         "ALLOWED_HOSTS": "testserver",
         "PORTAL_BASE_URL": "https://keyward.example",
