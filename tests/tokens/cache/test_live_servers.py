@@ -295,7 +295,9 @@ def test_a_worker_whose_listener_is_cut_serves_from_the_database_until_it_reconn
 ):
     token, secret = issue(dev)
     _warm(server, _bearer(secret))
+    connects = server.metrics().get("keyward_invalidation_listener_connects_total", 0.0)
     _cut_listener(server, channel)
+    _until_the_cut_is_noticed(server, connects)
     # A write nobody hears about (no notification at all): only the database knows.
     AccessToken.objects.filter(pk=token.pk).update(
         revoked_at=AccessToken.objects.get(pk=token.pk).created
@@ -327,6 +329,21 @@ def test_a_credential_cached_just_before_revocation_is_refused_after_the_notific
     response, elapsed = _refused_soon(server, _bearer(secret), deadline=TTL + 2)
     assert response.status_code == 401
     assert elapsed < TTL / 2  # the notification did it, not the TTL
+
+
+def _until_the_cut_is_noticed(server, connects_before, timeout=5):
+    """Wait until the worker's listener thread has seen its connection drop: it is deaf, or it
+    has already reconnected (with an emptied cache). Between the cut and the thread waking on
+    the closed socket lie a few milliseconds in which nothing can be known yet."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        values = server.metrics()
+        if values.get("keyward_invalidation_listener_connected", 0.0) != 1.0:
+            return
+        if values.get("keyward_invalidation_listener_connects_total", 0.0) > connects_before:
+            return
+        time.sleep(0.01)
+    raise AssertionError("the worker never noticed its listener was cut")
 
 
 def _cut_listener(server, channel):
