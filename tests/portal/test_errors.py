@@ -1,3 +1,4 @@
+import re
 from unittest import mock
 
 import pytest
@@ -63,5 +64,6 @@ def test_api_answers_503_not_500_when_the_database_fails(client, alice):
 def test_schema_and_docs_are_served_without_a_cdn(client):
     assert client.get("/api/schema/").status_code == 200
     docs = client.get("/api/docs/").content.decode()
+    docs = re.sub(r"[A-Za-z0-9]{64}", "", docs)  # the random CSRF token may spell "cdn" by chance
     assert "cdn" not in docs.lower()
     assert "/static/drf_spectacular_sidecar/" in docs
