@@ -23,14 +23,15 @@ class Ok(APIView):
 
 
 class ColdAccessTokenAuthentication(AccessTokenAuthentication):
-    """Keyward with the credential cache off: every request asks the database (a cache miss)."""
+    """Keyward on a cache miss: the cold row presents its own token, which this class never
+    stores, so every request asks the database (the lookup sent as the request arrives)."""
 
     use_cache = False
 
 
 NO_AUTH = "no auth"
 KEYWARD_WARM = "Keyward warm (cache)"
-KEYWARD_COLD = "Keyward cold (cache off)"
+KEYWARD_COLD = "Keyward cold (cache miss)"
 DRF = "DRF TokenAuthentication"
 DOT = "DOT OAuth2Authentication"
 

@@ -6,9 +6,15 @@ class TokensConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.core.signals import request_finished, request_started
+
         from accounts import services as accounts
 
+        from .authentication import drop_unread_lookup, send_lookup_ahead
         from .review import services as review
+
+        request_started.connect(send_lookup_ahead, dispatch_uid="keyward-send-lookup-ahead")
+        request_finished.connect(drop_unread_lookup, dispatch_uid="keyward-drop-unread-lookup")
 
         # accounts may not import tokens: a member's narrowed access opens the review this way.
         accounts.on_member_change(review.open_for_change)

@@ -72,6 +72,16 @@ class CredentialCache:
         metrics.CACHE_HIT.inc()
         return entry.value
 
+    def holds(self, key):
+        """Whether `get` would answer `key` from memory (nothing counted, nothing moved)."""
+        if not self.listening:
+            return False
+        entry = self._entries.get(key)
+        return (
+            entry is not None
+            and time.monotonic() - entry.born < settings.CREDENTIAL_CACHE_TTL_SECONDS
+        )
+
     def sequence(self):
         """Take this before the database lookup whose answer you mean to `put`."""
         return self._sequence

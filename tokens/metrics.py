@@ -61,9 +61,16 @@ PROPAGATION_LAG = Histogram(
 )
 
 
+_outcomes = {}  # (kind, code) → its bound counter: labels() takes a lock and builds a key
+
+
 def outcome(kind, code):
-    """Count one authentication: `code` is `ok` or the failure's code."""
-    AUTHENTICATIONS.labels(kind, code).inc()
+    """Count one authentication: `code` is `ok` or the failure's code (ours: a short list)."""
+    key = (kind, code) if type(code) is str else (kind, str(code))
+    child = _outcomes.get(key)
+    if child is None:
+        child = _outcomes[key] = AUTHENTICATIONS.labels(*key)
+    child.inc()
 
 
 def _error(status, code, detail):

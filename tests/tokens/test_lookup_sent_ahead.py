@@ -1,0 +1,255 @@
+"""The bearer lookup sent as a request arrives and read when authentication asks
+(tokens.bearer_lookup.prefetch): the answer is the same, the connection is never found
+busy by anything else, and a dead connection still heals. PostgreSQL only: elsewhere
+nothing is sent ahead."""
+
+from unittest import mock
+
+import psycopg
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from accounts.models import User
+from tests.factories import bearer, issue
+from tokens import bearer_lookup, invalidation, secret_format
+from tokens.authentication import SENT_AHEAD, send_lookup_ahead
+from tokens.credential_cache import cache
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def spied(monkeypatch):
+    """What the lookup did: sent ahead (and whether it went out), answered in one go, or read."""
+    seen = []
+    real_prefetch, real_take = bearer_lookup.prefetch, bearer_lookup._PreparedLookup.take
+    real_execute = bearer_lookup._PreparedLookup.execute
+
+    def prefetch(conn, digest):
+        sent = real_prefetch(conn, digest)
+        seen.append(("sent" if sent else "not sent", digest))
+        return sent
+
+    def take(self, conn, sql, digest):
+        seen.append(("read", digest))
+        return real_take(self, conn, sql, digest)
+
+    def execute(self, raw, sql, digest):
+        seen.append(("asked", digest))
+        return real_execute(self, raw, sql, digest)
+
+    monkeypatch.setattr(bearer_lookup, "prefetch", prefetch)
+    monkeypatch.setattr("tokens.authentication.prefetch", prefetch)
+    monkeypatch.setattr(bearer_lookup._PreparedLookup, "take", take)
+    monkeypatch.setattr(bearer_lookup._PreparedLookup, "execute", execute)
+    return seen
+
+
+def _row(digest):
+    with connection.cursor() as cursor:
+        cursor.execute(bearer_lookup._lookup_sql("default"), [digest])
+        return cursor.fetchone()
+
+
+def test_a_request_reads_the_lookup_it_sent_on_arrival(api, dev, spied):
+    _token, secret = issue(dev)
+    digest = secret_format.digest(secret)
+    response = api.get("/api/v1/me", **bearer(secret))
+    assert response.status_code == 200
+    assert response.json()["email"] == "dev@acme.test"
+    assert spied == [("sent", digest), ("read", digest)]  # no second query
+    assert connection.keyward_lookup.sent is None
+
+
+def test_the_row_sent_ahead_is_the_row_asked_for(dev):
+    token, secret = issue(dev)
+    digest = secret_format.digest(secret)
+    asked = bearer_lookup.lookup(connection, digest)
+    assert bearer_lookup.prefetch(connection, digest)
+    assert bearer_lookup.lookup(connection, digest) == asked
+    assert asked[0] == token.pk and asked[12] == "dev@acme.test"
+    assert bearer_lookup.prefetch(connection, "0" * 64)
+    assert bearer_lookup.lookup(connection, "0" * 64) is None
+
+
+def test_a_query_before_authentication_finds_the_connection_free(dev):
+    _token, secret = issue(dev)
+    digest = secret_format.digest(secret)
+    assert bearer_lookup.prefetch(connection, digest)
+    assert User.objects.filter(email="dev@acme.test").count() == 1  # drops the unread answer
+    assert connection.keyward_lookup.sent is None
+    assert bearer_lookup.lookup(connection, digest) == _row(digest)
+
+
+def test_a_transaction_before_authentication_finds_the_connection_free(dev):
+    _token, secret = issue(dev)
+    digest = secret_format.digest(secret)
+    assert bearer_lookup.prefetch(connection, digest)
+    with transaction.atomic():  # switching autocommit off is no query, and must not fail
+        User.objects.filter(email="dev@acme.test").update(name="Dev")
+    assert User.objects.get(email="dev@acme.test").name == "Dev"
+    assert bearer_lookup.lookup(connection, digest) == _row(digest)
+
+
+def test_a_different_token_asked_for_is_looked_up_itself(dev):
+    _token, first = issue(dev, name="first")
+    _token, second = issue(dev, name="second")
+    assert bearer_lookup.prefetch(connection, secret_format.digest(first))
+    row = bearer_lookup.lookup(connection, secret_format.digest(second))
+    assert row == _row(secret_format.digest(second))
+
+
+def test_a_request_that_never_authenticates_leaves_the_connection_free(client, dev, spied):
+    _token, secret = issue(dev)
+    # The OAuth token endpoint is no DRF view: nobody reads the lookup sent ahead.
+    response = client.post("/o/token/", {"grant_type": "nothing"}, **bearer(secret))
+    assert response.status_code in (400, 401)
+    assert ("sent", secret_format.digest(secret)) in spied
+    assert connection.keyward_lookup.sent is None
+    assert User.objects.count() >= 1
+
+
+def test_nothing_is_sent_ahead_while_queries_are_watched(api, dev, spied):
+    _token, secret = issue(dev)
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
+    assert [q for q in queries if '"token_checksum" = ' in q["sql"]]  # seen like any query
+    assert spied[0] == ("not sent", secret_format.digest(secret))
+
+
+def test_malformed_and_foreign_tokens_are_never_sent(api, dev, spied):
+    _token, secret = issue(dev)
+    mistyped = secret[:-1] + ("a" if secret[-1] != "a" else "b")
+    assert api.get("/api/v1/me", **bearer(mistyped)).status_code == 401
+    assert api.get("/api/v1/me", **bearer("kw_rt_" + "x" * 36)).status_code == 401
+    assert api.get("/api/v1/me", HTTP_AUTHORIZATION="Basic eDp5").status_code == 401
+    assert spied == []
+
+
+def _other_connection():
+    params = connection.get_connection_params()
+    return psycopg.connect(
+        dbname=params["dbname"],
+        user=params.get("user"),
+        password=params.get("password"),
+        host=params.get("host"),
+        port=params.get("port"),
+        autocommit=True,
+    )
+
+
+def _terminate(pid):
+    with _other_connection() as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+def test_a_request_on_a_dead_connection_is_answered_from_a_fresh_one(api, dev, spied):
+    _token, secret = issue(dev)
+    connection.ensure_connection()
+    old_pid = connection.connection.info.backend_pid
+    _terminate(old_pid)
+    # As request_started's close_old_connections does (the test client skips it).
+    connection.health_check_done = False
+    response = api.get("/api/v1/me", **bearer(secret))
+    assert response.status_code == 200
+    assert connection.connection.info.backend_pid != old_pid
+    assert connection.keyward_lookup.sent is None
+
+
+def test_a_lookup_sent_ahead_on_a_connection_that_dies_is_asked_again_on_a_fresh_one(dev, spied):
+    """The lookup sent ahead stood in for the health check: when its answer never comes,
+    the connection is replaced and the lookup asked again, as the health check would have."""
+    _token, secret = issue(dev)
+    digest = secret_format.digest(secret)
+    expected = bearer_lookup.lookup(connection, digest)  # prepared: preparing would wait too
+    spied.clear()
+    old_pid = connection.connection.info.backend_pid
+    connection.health_check_done = False
+    with _other_connection() as locker:
+        # The lookup waits on the table's lock on the server while its backend is killed.
+        locker.execute("BEGIN")
+        locker.execute("LOCK TABLE tokens_accesstoken IN ACCESS EXCLUSIVE MODE")
+        assert bearer_lookup.prefetch(connection, digest)
+        assert connection.health_check_done  # no SELECT 1 of its own
+        _terminate(old_pid)
+        locker.execute("COMMIT")
+    assert bearer_lookup.lookup(connection, digest) == expected
+    assert connection.connection.info.backend_pid != old_pid
+    assert [what for what, _ in spied] == ["sent", "read", "asked"]
+
+
+def test_a_lookup_sent_ahead_that_was_no_health_check_reports_the_dead_connection(dev):
+    from django.db import OperationalError
+
+    _token, secret = issue(dev)
+    digest = secret_format.digest(secret)
+    bearer_lookup.lookup(connection, digest)  # prepared: preparing would wait on the lock too
+    connection.health_check_done = True  # checked already in this request
+    with _other_connection() as locker:
+        locker.execute("BEGIN")
+        locker.execute("LOCK TABLE tokens_accesstoken IN ACCESS EXCLUSIVE MODE")
+        assert bearer_lookup.prefetch(connection, digest)
+        _terminate(connection.connection.info.backend_pid)
+        locker.execute("COMMIT")
+    with pytest.raises(OperationalError):  # the API answers 503 (DatabaseUnavailableMiddleware)
+        bearer_lookup.lookup(connection, digest)
+    connection.close()
+
+
+def test_a_statement_the_server_forgot_is_prepared_again(dev):
+    _token, secret = issue(dev)
+    digest = secret_format.digest(secret)
+    expected = bearer_lookup.lookup(connection, digest)
+    with connection.cursor() as cursor:
+        cursor.execute("DISCARD ALL")
+    assert bearer_lookup.lookup(connection, digest) == expected
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+    assert bearer_lookup.prefetch(connection, digest)
+    assert bearer_lookup.lookup(connection, digest) == expected
+
+
+def test_a_rollback_keeps_the_prepared_statement(dev):
+    _token, secret = issue(dev)
+    digest = secret_format.digest(secret)
+    expected = bearer_lookup.lookup(connection, digest)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        User.objects.update(name="x")
+        raise RuntimeError
+    assert bearer_lookup.lookup(connection, digest) == expected
+
+
+def test_an_invalidation_after_the_lookup_was_sent_keeps_its_row_out_of_the_cache(
+    api, dev, settings, monkeypatch
+):
+    """The cache sequence is taken before the lookup goes out: a revocation published
+    between the database's answer and authentication must not leave that answer cached."""
+    settings.CREDENTIAL_CACHE = True
+    monkeypatch.setattr(invalidation, "_listener", True)
+    cache.set_listening(True)
+    try:
+        _token, secret = issue(dev)
+        digest = secret_format.digest(secret)
+        real = send_lookup_ahead
+
+        def then_invalidate(sender, environ=None, **kwargs):
+            real(sender, environ=environ, **kwargs)
+            if environ and environ.get(SENT_AHEAD):
+                cache.invalidate(["all"])  # as the listener does when a notification arrives
+
+        with mock.patch("tokens.authentication.send_lookup_ahead", then_invalidate):
+            from django.core.signals import request_started
+
+            request_started.disconnect(dispatch_uid="keyward-send-lookup-ahead")
+            request_started.connect(then_invalidate, dispatch_uid="keyward-send-lookup-ahead")
+            try:
+                assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
+            finally:
+                request_started.disconnect(dispatch_uid="keyward-send-lookup-ahead")
+                request_started.connect(real, dispatch_uid="keyward-send-lookup-ahead")
+        assert not cache.holds(digest)
+        assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
+        assert cache.holds(digest)  # without a race in between, the row is kept
+    finally:
+        cache.set_listening(False)
