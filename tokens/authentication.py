@@ -63,17 +63,29 @@ def _well_formed(raw):
     return prefix == "" or (prefix is not None and secret_format.is_well_formed(raw, prefix))
 
 
-# The request's key (never an HTTP header: those are HTTP_…) for what send_lookup_ahead did:
-# (the Authorization header it read, the digest, whether it sent the lookup, and the cache
-# sequence taken before sending).
+class SentAhead:
+    """What send_lookup_ahead did for a request, kept in its environ: the Authorization header
+    it read, the token's digest, whether the lookup went out, and the cache sequence taken
+    before it did. Its repr names none of them: error reports print the environ."""
+
+    __slots__ = ("digest", "header", "sent", "sequence")
+
+    def __init__(self, header, digest, sent, sequence):
+        self.header, self.digest, self.sent, self.sequence = header, digest, sent, sequence
+
+    def __repr__(self):
+        return "<SentAhead>"
+
+
+# The environ key (never an HTTP header: those are HTTP_…).
 SENT_AHEAD = "keyward.bearer_sent_ahead"
 
 
 def send_lookup_ahead(sender, environ=None, **kwargs):
     """request_started: for a well-formed bearer token this process cannot answer from
     memory, send the database lookup now, so its round trip overlaps Django's work until
-    DRF authenticates (`lookup` reads the answer then). Whatever happens, the request is
-    answered exactly as without it: authentication re-reads nothing but the digest."""
+    DRF authenticates (`lookup` reads the answer then). The request is answered exactly as
+    without it; authentication only skips parsing the header a second time."""
     if environ is None:
         return  # ASGI: no environ, nothing sent ahead
     header = environ.get("HTTP_AUTHORIZATION")
@@ -82,17 +94,21 @@ def send_lookup_ahead(sender, environ=None, **kwargs):
     raw = _bearer(header)
     if not raw or _ours(raw) is None:
         return
-    digest = secret_format.digest(raw)
+    try:
+        digest = secret_format.digest(raw)
+    except UnicodeError:
+        return  # authentication refuses it in its own words
     cache = invalidation.active_cache()
     sequence = None
     if cache is not None:
         if cache.holds(digest):  # a held digest is a stored token's: well-formed, no checksum
-            environ[SENT_AHEAD] = (header, digest, False, None)
+            environ[SENT_AHEAD] = SentAhead(header, digest, False, None)
             return
         sequence = cache.sequence()
     if not _well_formed(raw):
         return  # refused by authentication, before any query
-    environ[SENT_AHEAD] = (header, digest, prefetch(connections["default"], digest), sequence)
+    sent = prefetch(connections["default"], digest)
+    environ[SENT_AHEAD] = SentAhead(header, digest, sent, sequence)
 
 
 def drop_unread_lookup(sender, **kwargs):
@@ -163,9 +179,9 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             if "access_token=" in request.META.get("QUERY_STRING", ""):
                 raise TokenInURL()
             return None
-        sent = request.META.get(SENT_AHEAD)
-        if sent is not None and sent[0] is header:  # read and checked when the request arrived
-            return self.authenticate_digest(request, sent[1], sent_ahead=sent)
+        ahead = request.META.get(SENT_AHEAD)
+        if ahead is not None and ahead.header is header:  # read and checked on arrival
+            return self.authenticate_digest(request, ahead.digest, ahead)
         raw = _bearer(header)
         if raw is None:
             return None
@@ -201,8 +217,8 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         entry = cache.get(digest) if cache is not None else None
         if entry is None:
             # Taken before the database was asked: a row read before an invalidation is not kept.
-            if sent_ahead is not None and sent_ahead[2]:
-                sequence = sent_ahead[3]
+            if sent_ahead is not None and sent_ahead.sent:
+                sequence = sent_ahead.sequence
             else:
                 sequence = cache.sequence() if cache is not None else None
             row = lookup(connections["default"], digest)

@@ -311,17 +311,22 @@ def _stands_in_for_health_check(connection):
 def prefetch(connection, digest):
     """Send the lookup for `digest` now; `lookup` reads the answer when authentication asks.
 
-    Only on PostgreSQL with prepared statements, and only while nothing watches queries (a
-    watched lookup must be seen as it runs). Never raises: on any trouble nothing is sent,
+    Only on PostgreSQL with prepared statements, on a connection already open (a database
+    that is down is met once, by `lookup`, not twice), and only while nothing watches queries
+    (a watched lookup must be seen as it runs). Never raises: on any trouble nothing is sent,
     and `lookup` asks the usual way and meets the trouble itself. Returns whether it sent.
     """
-    if not _sends_prepared(connection) or connection.queries_logged or connection.execute_wrappers:
+    if (
+        connection.connection is None
+        or not _sends_prepared(connection)
+        or connection.queries_logged
+        or connection.execute_wrappers
+    ):
         return False
     prepared = _prepared(connection)
     prepared.drop()
     as_health_check = _stands_in_for_health_check(connection)
     try:
-        connection.ensure_connection()
         connection.validate_thread_sharing()
         prepared.send(connection.connection, _lookup_sql(connection.alias), digest, as_health_check)
     except (DatabaseError, psycopg.Error):

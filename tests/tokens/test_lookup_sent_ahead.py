@@ -118,6 +118,37 @@ def test_nothing_is_sent_ahead_while_queries_are_watched(api, dev, spied):
     assert spied[0] == ("not sent", secret_format.digest(secret))
 
 
+def test_what_was_sent_ahead_never_shows_the_secret_or_its_digest(api, dev, monkeypatch):
+    """It lives in the request's environ, which error reports print."""
+    _token, secret = issue(dev)
+    seen = {}
+    real = send_lookup_ahead
+
+    def keep(sender, environ=None, **kwargs):
+        real(sender, environ=environ, **kwargs)
+        seen.update(environ or {})
+
+    from django.core.signals import request_started
+
+    request_started.disconnect(dispatch_uid="keyward-send-lookup-ahead")
+    request_started.connect(keep, dispatch_uid="keyward-send-lookup-ahead")
+    try:
+        assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
+    finally:
+        request_started.disconnect(dispatch_uid="keyward-send-lookup-ahead")
+        request_started.connect(real, dispatch_uid="keyward-send-lookup-ahead")
+    shown = repr(seen[SENT_AHEAD]) + str(seen[SENT_AHEAD])
+    assert secret not in shown and secret_format.digest(secret) not in shown
+
+
+def test_nothing_is_sent_on_a_closed_connection(dev, spied):
+    """A database that is down is met once, by authentication, not twice."""
+    _token, secret = issue(dev)
+    connection.close()
+    assert not bearer_lookup.prefetch(connection, secret_format.digest(secret))
+    assert connection.connection is None
+
+
 def test_malformed_and_foreign_tokens_are_never_sent(api, dev, spied):
     _token, secret = issue(dev)
     mistyped = secret[:-1] + ("a" if secret[-1] != "a" else "b")
