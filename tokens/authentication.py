@@ -97,7 +97,7 @@ def send_lookup_ahead(sender, environ=None, **kwargs):
     try:
         digest = secret_format.digest(raw)
     except UnicodeError:
-        return  # authentication refuses it in its own words
+        return  # not from a WSGI server (latin-1 only): left to authentication as it was
     cache = invalidation.active_cache()
     sequence = None
     if cache is not None:
