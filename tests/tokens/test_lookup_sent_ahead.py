@@ -3,10 +3,11 @@
 busy by anything else, and a dead connection still heals. PostgreSQL only: elsewhere
 nothing is sent ahead."""
 
-from unittest import mock
+import contextlib
 
 import psycopg
 import pytest
+from django.core.signals import request_started
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -44,6 +45,19 @@ def spied(monkeypatch):
     monkeypatch.setattr(bearer_lookup._PreparedLookup, "take", take)
     monkeypatch.setattr(bearer_lookup._PreparedLookup, "execute", execute)
     return seen
+
+
+@contextlib.contextmanager
+def _receiver(replacement):
+    """request_started calls `replacement` instead of send_lookup_ahead for the block."""
+    uid = "keyward-send-lookup-ahead"
+    request_started.disconnect(dispatch_uid=uid)
+    request_started.connect(replacement, dispatch_uid=uid)
+    try:
+        yield
+    finally:
+        request_started.disconnect(dispatch_uid=uid)
+        request_started.connect(send_lookup_ahead, dispatch_uid=uid)
 
 
 def _row(digest):
@@ -122,21 +136,13 @@ def test_what_was_sent_ahead_never_shows_the_secret_or_its_digest(api, dev, monk
     """It lives in the request's environ, which error reports print."""
     _token, secret = issue(dev)
     seen = {}
-    real = send_lookup_ahead
 
     def keep(sender, environ=None, **kwargs):
-        real(sender, environ=environ, **kwargs)
+        send_lookup_ahead(sender, environ=environ, **kwargs)
         seen.update(environ or {})
 
-    from django.core.signals import request_started
-
-    request_started.disconnect(dispatch_uid="keyward-send-lookup-ahead")
-    request_started.connect(keep, dispatch_uid="keyward-send-lookup-ahead")
-    try:
+    with _receiver(keep):
         assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
-    finally:
-        request_started.disconnect(dispatch_uid="keyward-send-lookup-ahead")
-        request_started.connect(real, dispatch_uid="keyward-send-lookup-ahead")
     shown = repr(seen[SENT_AHEAD]) + str(seen[SENT_AHEAD])
     assert secret not in shown and secret_format.digest(secret) not in shown
 
@@ -262,23 +268,14 @@ def test_an_invalidation_after_the_lookup_was_sent_keeps_its_row_out_of_the_cach
     try:
         _token, secret = issue(dev)
         digest = secret_format.digest(secret)
-        real = send_lookup_ahead
 
         def then_invalidate(sender, environ=None, **kwargs):
-            real(sender, environ=environ, **kwargs)
+            send_lookup_ahead(sender, environ=environ, **kwargs)
             if environ and environ.get(SENT_AHEAD):
                 cache.invalidate(["all"])  # as the listener does when a notification arrives
 
-        with mock.patch("tokens.authentication.send_lookup_ahead", then_invalidate):
-            from django.core.signals import request_started
-
-            request_started.disconnect(dispatch_uid="keyward-send-lookup-ahead")
-            request_started.connect(then_invalidate, dispatch_uid="keyward-send-lookup-ahead")
-            try:
-                assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
-            finally:
-                request_started.disconnect(dispatch_uid="keyward-send-lookup-ahead")
-                request_started.connect(real, dispatch_uid="keyward-send-lookup-ahead")
+        with _receiver(then_invalidate):
+            assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
         assert not cache.holds(digest)
         assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
         assert cache.holds(digest)  # without a race in between, the row is kept
