@@ -9,6 +9,7 @@ is the request's fault and a 400.
 import logging
 import sys
 
+import redis
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -21,6 +22,7 @@ from accounts.errors import Refused
 log = logging.getLogger(__name__)
 
 DATABASE_DOWN = "The database is not answering. Try again in a moment."
+REDIS_DOWN = "A service Keyward needs (Redis) is not answering. Try again in a moment."
 INPUT_REFUSED = (
     "The request holds a value that cannot be stored (a NUL character, a number out of range…)."
 )
@@ -37,9 +39,24 @@ def is_input_error(exc):
     return isinstance(exc, ValueError) and any(m in str(exc) for m in _NUL_MESSAGES)
 
 
+_OUTAGES = (
+    OperationalError,
+    InterfaceError,
+    # Redis (REDIS_URL) keeps the throttle's counters and the cache: without it a password
+    # door cannot count attempts, so it answers 503 rather than letting guesses through.
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+)
+
+
 def is_outage(exc):
-    """Only a lost or refused connection means the database is not answering (503)."""
-    return isinstance(exc, (OperationalError, InterfaceError))
+    """Only a lost or refused connection means a backing service is not answering (503)."""
+    return isinstance(exc, _OUTAGES)
+
+
+def outage_detail(exc):
+    """The sentence for a 503: which service is not answering."""
+    return REDIS_DOWN if isinstance(exc, redis.exceptions.RedisError) else DATABASE_DOWN
 
 
 _DEFAULT_CODES = {
@@ -104,8 +121,8 @@ def api_exception_handler(exc, context):
         log.info("database refused input on an API request: %s", type(exc).__name__)
         exc = InputRefused()
     elif is_outage(exc):
-        log.warning("database error on an API request: %s", type(exc).__name__)
-        exc = ServiceUnavailable()
+        log.warning("outage on an API request: %s", type(exc).__name__)
+        exc = ServiceUnavailable(outage_detail(exc))
     if not isinstance(exc, exceptions.APIException):
         return None  # a real bug: Django's 500 handler answers (without a stack trace)
 
@@ -212,7 +229,7 @@ def handler500(request):
     if is_input_error(exc):
         return error_response(request, 400, "invalid_input", INPUT_REFUSED, "400.html")
     if is_outage(exc):
-        return error_response(request, 503, "service_unavailable", DATABASE_DOWN, "503.html")
+        return error_response(request, 503, "service_unavailable", outage_detail(exc), "503.html")
     return error_response(
         request,
         500,

@@ -9,12 +9,12 @@ from accounts.throttle import Throttled
 from tokens.oauth import cors
 
 from .errors import (
-    DATABASE_DOWN,
     INPUT_REFUSED,
     error_response,
     handler404,
     is_input_error,
     is_outage,
+    outage_detail,
 )
 from .parsers import CONTROL_CHARACTERS
 
@@ -26,7 +26,7 @@ FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class DatabaseUnavailableMiddleware:
-    """A view that meets a database that is down answers 503, not a stack trace; a value the
+    """A view that meets a database (or Redis) that is down answers 503, not a stack trace; a value the
     database refuses (NUL in a string, a number out of range) is the request's fault: 400."""
 
     def __init__(self, get_response):
@@ -40,8 +40,9 @@ class DatabaseUnavailableMiddleware:
             log.info("database refused input on %s: %s", request.path, type(exception).__name__)
             return error_response(request, 400, "invalid_input", INPUT_REFUSED, "400.html")
         if is_outage(exception):
-            log.warning("database error on %s: %s", request.path, type(exception).__name__)
-            return error_response(request, 503, "service_unavailable", DATABASE_DOWN, "503.html")
+            log.warning("outage on %s: %s", request.path, type(exception).__name__)
+            detail = outage_detail(exception)
+            return error_response(request, 503, "service_unavailable", detail, "503.html")
         return None
 
 
