@@ -170,3 +170,25 @@ def in_parallel(count, work):
     for thread in threads:
         thread.join()
     return outcomes
+
+
+def other_connection():
+    """A psycopg connection of its own to the test database (PostgreSQL), to kill or lock
+    what Django's connection is using."""
+    import psycopg
+
+    params = connection.get_connection_params()
+    return psycopg.connect(
+        dbname=params["dbname"],
+        user=params.get("user"),
+        password=params.get("password"),
+        host=params.get("host"),
+        port=params.get("port"),
+        autocommit=True,
+    )
+
+
+def terminate_backend(pid):
+    """End a PostgreSQL backend, as a database restart or a network cut would."""
+    with other_connection() as other:
+        other.execute("SELECT pg_terminate_backend(%s)", [pid])

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role
-from tests.factories import bearer, issue, membership
+from tests.factories import bearer, issue, membership, terminate_backend
 from tokens.models import AccessToken
 from tokens.personal import services
 
@@ -192,22 +192,12 @@ def test_mistyped_oauth_token_is_refused_before_any_query(api):
 @pytest.mark.django_db(transaction=True)
 def test_a_dead_persistent_connection_is_replaced_without_failing_the_request(api, dev):
     """The lookup stands in for Django's per-request health check, so it must heal like one."""
-    import psycopg
     from django.db import connections
 
     _token, secret = issue(dev)
     db = connections["default"]
     db.ensure_connection()
-    params = db.get_connection_params()
-    with psycopg.connect(
-        dbname=params["dbname"],
-        user=params.get("user"),
-        password=params.get("password"),
-        host=params.get("host"),
-        port=params.get("port"),
-        autocommit=True,
-    ) as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [db.connection.info.backend_pid])
+    terminate_backend(db.connection.info.backend_pid)
     db.health_check_done = False  # as at the start of a new request
     response = api.get("/api/v1/me", **bearer(secret))
     assert response.status_code == 200

@@ -5,14 +5,13 @@ nothing is sent ahead."""
 
 import contextlib
 
-import psycopg
 import pytest
 from django.core.signals import request_started
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from tests.factories import bearer, issue
+from tests.factories import bearer, issue, other_connection, terminate_backend
 from tokens import bearer_lookup, invalidation, secret_format
 from tokens.authentication import SENT_AHEAD, send_lookup_ahead
 from tokens.credential_cache import cache
@@ -164,36 +163,6 @@ def test_malformed_and_foreign_tokens_are_never_sent(api, dev, spied):
     assert spied == []
 
 
-def _other_connection():
-    params = connection.get_connection_params()
-    return psycopg.connect(
-        dbname=params["dbname"],
-        user=params.get("user"),
-        password=params.get("password"),
-        host=params.get("host"),
-        port=params.get("port"),
-        autocommit=True,
-    )
-
-
-def _terminate(pid):
-    with _other_connection() as other:
-        other.execute("SELECT pg_terminate_backend(%s)", [pid])
-
-
-def test_a_request_on_a_dead_connection_is_answered_from_a_fresh_one(api, dev, spied):
-    _token, secret = issue(dev)
-    connection.ensure_connection()
-    old_pid = connection.connection.info.backend_pid
-    _terminate(old_pid)
-    # As request_started's close_old_connections does (the test client skips it).
-    connection.health_check_done = False
-    response = api.get("/api/v1/me", **bearer(secret))
-    assert response.status_code == 200
-    assert connection.connection.info.backend_pid != old_pid
-    assert connection.keyward_lookup.sent is None
-
-
 def test_a_lookup_sent_ahead_on_a_connection_that_dies_is_asked_again_on_a_fresh_one(dev, spied):
     """The lookup sent ahead stood in for the health check: when its answer never comes,
     the connection is replaced and the lookup asked again, as the health check would have."""
@@ -203,13 +172,13 @@ def test_a_lookup_sent_ahead_on_a_connection_that_dies_is_asked_again_on_a_fresh
     spied.clear()
     old_pid = connection.connection.info.backend_pid
     connection.health_check_done = False
-    with _other_connection() as locker:
+    with other_connection() as locker:
         # The lookup waits on the table's lock on the server while its backend is killed.
         locker.execute("BEGIN")
         locker.execute("LOCK TABLE tokens_accesstoken IN ACCESS EXCLUSIVE MODE")
         assert bearer_lookup.prefetch(connection, digest)
         assert connection.health_check_done  # no SELECT 1 of its own
-        _terminate(old_pid)
+        terminate_backend(old_pid)
         locker.execute("COMMIT")
     assert bearer_lookup.lookup(connection, digest) == expected
     assert connection.connection.info.backend_pid != old_pid
@@ -223,11 +192,11 @@ def test_a_lookup_sent_ahead_that_was_no_health_check_reports_the_dead_connectio
     digest = secret_format.digest(secret)
     bearer_lookup.lookup(connection, digest)  # prepared: preparing would wait on the lock too
     connection.health_check_done = True  # checked already in this request
-    with _other_connection() as locker:
+    with other_connection() as locker:
         locker.execute("BEGIN")
         locker.execute("LOCK TABLE tokens_accesstoken IN ACCESS EXCLUSIVE MODE")
         assert bearer_lookup.prefetch(connection, digest)
-        _terminate(connection.connection.info.backend_pid)
+        terminate_backend(connection.connection.info.backend_pid)
         locker.execute("COMMIT")
     with pytest.raises(OperationalError):  # the API answers 503 (DatabaseUnavailableMiddleware)
         bearer_lookup.lookup(connection, digest)
