@@ -58,9 +58,9 @@ def _ours(raw):
     return None
 
 
-def _well_formed(raw):
-    prefix = _ours(raw)
-    return prefix == "" or (prefix is not None and secret_format.is_well_formed(raw, prefix))
+def _well_formed(raw, prefix):
+    """`prefix` is what `_ours` said (never None): a kw_ secret must pass its checksum."""
+    return prefix == "" or secret_format.is_well_formed(raw, prefix)
 
 
 class SentAhead:
@@ -92,7 +92,8 @@ def send_lookup_ahead(sender, environ=None, **kwargs):
     if not header:
         return
     raw = _bearer(header)
-    if not raw or _ours(raw) is None:
+    prefix = _ours(raw) if raw else None
+    if prefix is None:
         return
     try:
         digest = secret_format.digest(raw)
@@ -105,7 +106,7 @@ def send_lookup_ahead(sender, environ=None, **kwargs):
             environ[SENT_AHEAD] = SentAhead(header, digest, False, None)
             return
         sequence = cache.sequence()
-    if not _well_formed(raw):
+    if not _well_formed(raw, prefix):
         return  # refused by authentication, before any query
     sent = prefetch(connections["default"], digest)
     environ[SENT_AHEAD] = SentAhead(header, digest, sent, sequence)
@@ -192,9 +193,10 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                 "invalid_token",
                 "That is a refresh token; send it to /api/v1/auth/token, not as a Bearer token.",
             )
-        if _ours(raw) is None:
+        prefix = _ours(raw)
+        if prefix is None:
             return None  # another kw_ kind (API key JWTs etc.) belongs to another class
-        if not _well_formed(raw):  # the checksum refuses a typo before any query
+        if not _well_formed(raw, prefix):  # the checksum refuses a typo before any query
             raise fail(
                 "invalid_token", "The token is malformed or mistyped (its checksum does not match)."
             )
