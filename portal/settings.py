@@ -162,6 +162,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After MessageMiddleware, so the portal's receipt joins the messages it stores.
+    "tokens.propagation.PropagationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.NotFoundMiddleware",
@@ -386,9 +388,8 @@ DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "keyward-demo")
 TOKEN_LAST_USED_INTERVAL_SECONDS = env_int("TOKEN_LAST_USED_INTERVAL_SECONDS", 60, minimum=1)
 # Verified credentials answered from memory (tokens.credential_cache): on unless turned off,
-# used only while this process hears invalidations (PostgreSQL NOTIFY, or Redis pub/sub when
-# REDIS_URL is set; SQLite has neither, so no cache). The TTL bounds how long a lost
-# notification could keep a changed credential alive.
+# used only while this process follows the database's invalidation log (tokens.invalidation;
+# PostgreSQL only, so SQLite has no cache). The TTL is the last backstop.
 CREDENTIAL_CACHE = env_bool("CREDENTIAL_CACHE", True)
 CREDENTIAL_CACHE_TTL_SECONDS = env_int("CREDENTIAL_CACHE_TTL_SECONDS", 30, minimum=1)
 if CREDENTIAL_CACHE_TTL_SECONDS > 300:
@@ -396,9 +397,28 @@ if CREDENTIAL_CACHE_TTL_SECONDS > 300:
         "CREDENTIAL_CACHE_TTL_SECONDS is at most 300: it bounds a lost revocation."
     )
 CREDENTIAL_CACHE_SIZE = env_int("CREDENTIAL_CACHE_SIZE", 10_000, minimum=1)
-# The NOTIFY channel / Redis pub/sub channel carrying invalidations.
-CREDENTIAL_INVALIDATION_CHANNEL = os.environ.get(
-    "CREDENTIAL_INVALIDATION_CHANNEL", "keyward_credentials"
+# Each process reads the log when NOTIFY wakes it and at least this often on its own (a lost
+# wake-up costs at most this long); with no successful read for STALE ms it bypasses its cache.
+CREDENTIAL_INVALIDATION_POLL_SECONDS = (
+    env_int("CREDENTIAL_INVALIDATION_POLL_MS", 1000, minimum=50) / 1000
+)
+CREDENTIAL_INVALIDATION_STALE_SECONDS = (
+    env_int("CREDENTIAL_INVALIDATION_STALE_MS", 2000, minimum=100) / 1000
+)
+if CREDENTIAL_INVALIDATION_STALE_SECONDS <= CREDENTIAL_INVALIDATION_POLL_SECONDS:
+    raise ImproperlyConfigured(
+        "CREDENTIAL_INVALIDATION_STALE_MS must be longer than CREDENTIAL_INVALIDATION_POLL_MS."
+    )
+# false where the listener's connection cannot LISTEN (a transaction-mode pooler): polling only.
+CREDENTIAL_INVALIDATION_LISTEN = env_bool("CREDENTIAL_INVALIDATION_LISTEN", True)
+# A credential write waits at most this long for every live process to confirm it applied
+# the change (the Keyward-Propagated header); 0 answers at once, reporting what is known.
+CREDENTIAL_PROPAGATION_WAIT_SECONDS = (
+    env_int("CREDENTIAL_PROPAGATION_WAIT_MS", 1000, minimum=0) / 1000
+)
+# How old the log and the receipts of processes that stopped may get before the scheduler prunes.
+CREDENTIAL_INVALIDATION_LOG_RETENTION_SECONDS = env_int(
+    "CREDENTIAL_INVALIDATION_LOG_RETENTION_SECONDS", 3600, minimum=60
 )
 # GET /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
@@ -458,6 +478,7 @@ SCHEDULE = {
     # Failed webhook deliveries whose retry is due (backends that cannot defer, lost tasks).
     "webhook-retries": {"job": "chats.deliveries.retry_due", "every": 60},
     "prune-finished-tasks": {"job": "tokens.tasks.prune_finished_tasks", "every": 86400},
+    "prune-invalidation-log": {"job": "tokens.propagation.prune_log", "every": 300},
 }
 
 # Email through Django's email API, under Django's own setting names: SMTP whenever EMAIL_HOST

@@ -11,9 +11,6 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from accounts.models import Membership, Organization, OrganizationGroup, User
-
-from . import invalidation
 from .models import ApiKey, AuditEvent, ExpiryReminder, ReviewItem, SigningKey, TokenPolicy
 
 for model in (get_access_token_model(), get_refresh_token_model(), get_application_model()):
@@ -212,46 +209,3 @@ class ReviewItemAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["reason", "decision"]
     list_select_related = ["organization"]
-
-
-# --- Admin edits of people and tenants reach every process's credential cache ------------
-# accounts imports nothing of ours, so its admin classes are wrapped here: a deactivated
-# user, a changed role or developer access, a removed membership, a moved organization
-# is refused (or narrowed) on the next request in every worker, as through the services.
-
-
-def _publishing(model, tags_of):
-    base = type(admin.site._registry[model])
-
-    class Publishing(base):
-        def save_model(self, request, obj, form, change):
-            super().save_model(request, obj, form, change)
-            invalidation.publish(*tags_of(obj))
-
-        def delete_model(self, request, obj):
-            tags = tags_of(obj)
-            super().delete_model(request, obj)
-            invalidation.publish(*tags)
-
-        def delete_queryset(self, request, queryset):
-            tags = [tag for obj in queryset for tag in tags_of(obj)]
-            super().delete_queryset(request, queryset)
-            invalidation.publish(*tags)
-
-        def save_formset(self, request, form, formset, change):
-            super().save_formset(request, form, formset, change)  # inline memberships of a user
-            invalidation.publish(*tags_of(form.instance))
-
-    Publishing.__name__ = Publishing.__qualname__ = f"Publishing{base.__name__}"
-    admin.site.unregister(model)
-    admin.site.register(model, Publishing)
-
-
-for _model, _tags_of in (
-    (User, lambda user: [f"user:{user.pk}"]),
-    (Membership, lambda membership: [f"member:{membership.pk}", f"user:{membership.user_id}"]),
-    (Organization, lambda organization: [f"org:{organization.pk}"]),
-    (OrganizationGroup, lambda group: [f"group:{group.pk}"]),
-):
-    if admin.site.is_registered(_model):
-        _publishing(_model, _tags_of)

@@ -1,8 +1,8 @@
 """The one writer of the audit log: who did what to which credential, when and from where.
 
 Every credential write (and every change of organizations, groups and members)
-calls `record`, which is also where those changes reach every process's credential
-cache (`invalidated_by`); handing out a one-time secret goes through `reveal`, which
+calls `record` (the database itself tells every process's credential cache what
+changed: tokens.invalidation); handing out a one-time secret goes through `reveal`, which
 records *secret shown*. Events carry a credential's kind, id, name and last 4
 characters: never a secret or a digest.
 
@@ -11,36 +11,8 @@ registers the emitter of credential.created/rotated/revoked webhooks there, sinc
 tokens may not import chats. Listeners run inside the writer's transaction.
 """
 
-from . import invalidation, notifications
-from .models import AuditEvent, CredentialKind
-
-# What an audited change may alter in a cached answer (tokens.credential_cache). Issuing,
-# renaming and showing a secret alter none; every other action publishes.
-_UNCHANGED = {AuditEvent.Action.ISSUED, AuditEvent.Action.RENAMED, AuditEvent.Action.SECRET_SHOWN}
-_TAG_OF_KIND = {
-    CredentialKind.PERSONAL: "token",
-    CredentialKind.LOGIN: "token",
-    CredentialKind.OAUTH: "token",
-    CredentialKind.API_KEY: "key",
-    CredentialKind.OAUTH_CLIENT: "app",
-}
-
-
-def invalidated_by(audit_event):
-    """The cache tags an audited change invalidates: the credential itself when it is one of
-    those the cache holds, everything for organization and group changes (a deleted
-    organization's events land in another one's log), else the event's organization."""
-    if audit_event.action in _UNCHANGED:
-        return ()
-    kind = audit_event.credential_kind
-    if audit_event.credential_id is not None and kind in _TAG_OF_KIND:
-        return (f"{_TAG_OF_KIND[kind]}:{audit_event.credential_id}",)
-    if kind == CredentialKind.WEBHOOK:
-        return ()
-    if kind in (CredentialKind.ORGANIZATION, CredentialKind.GROUP):
-        return ("all",)
-    return (f"org:{audit_event.organization_id}",)
-
+from . import notifications
+from .models import AuditEvent
 
 _listeners = []
 
@@ -93,7 +65,6 @@ def record(**fields):
     audit_event.save()
     notifications.after_record(audit_event)  # the creation notice, once the write commits
     _tell(audit_event, fields.get("credential"))
-    invalidation.publish(*invalidated_by(audit_event))
     return audit_event
 
 
@@ -103,7 +74,6 @@ def record_each(credentials, **fields):
     events = AuditEvent.objects.bulk_create([event(credential=c, **fields) for c in credentials])
     for audit_event, credential in zip(events, credentials, strict=True):
         _tell(audit_event, credential)
-    invalidation.publish(*(tag for audit_event in events for tag in invalidated_by(audit_event)))
     return events
 
 

@@ -6,11 +6,11 @@ grace periods and revocation times are in it and are checked against the clock
 at each use, exactly as on a fresh row. Unknown digests and key ids are never
 stored, so nobody can fill the cache with garbage.
 
-It is trusted only while this process hears invalidations
-(`tokens.invalidation`): until its listener is connected, and from the moment
-it loses it, `get` answers nothing and `put` stores nothing (fail closed: the
-database answers, as without a cache), and the entries are dropped, because
-notifications sent meanwhile are lost for good. Entries also die after
+It is trusted only while this process follows the invalidation log
+(`tokens.invalidation`): until its listener is connected, from the moment it
+loses it, and whenever its last successful read of the log is older than the
+staleness bound, `get` answers nothing and `put` stores nothing (fail closed: the
+database answers, as without a cache); a lost connection also drops the entries. Entries also die after
 CREDENTIAL_CACHE_TTL_SECONDS whatever happens, and the least recently used go
 beyond CREDENTIAL_CACHE_SIZE.
 
@@ -48,19 +48,21 @@ class CredentialCache:
         self._lock = threading.Lock()
         self._sequence = 0
         self.listening = False
+        self._trusted_until = 0.0  # monotonic: the last read of the log + the staleness bound
 
     # --- the request side -----------------------------------------------------------
 
     def get(self, key):
         """The live entry's value, or None (also while not listening: then the database answers)."""
-        if not self.listening:
+        now = time.monotonic()
+        if not self.listening or now >= self._trusted_until:
             metrics.CACHE_BYPASS.inc()
             return None
         entry = self._entries.get(key)
         if entry is None:
             metrics.CACHE_MISS.inc()
             return None
-        if time.monotonic() - entry.born >= settings.CREDENTIAL_CACHE_TTL_SECONDS:
+        if now - entry.born >= settings.CREDENTIAL_CACHE_TTL_SECONDS:
             with self._lock:
                 if self._entries.get(key) is entry:
                     self._remove(key)
@@ -74,13 +76,11 @@ class CredentialCache:
 
     def holds(self, key):
         """Whether `get` would answer `key` from memory (nothing counted, nothing moved)."""
-        if not self.listening:
+        now = time.monotonic()
+        if not self.listening or now >= self._trusted_until:
             return False
         entry = self._entries.get(key)
-        return (
-            entry is not None
-            and time.monotonic() - entry.born < settings.CREDENTIAL_CACHE_TTL_SECONDS
-        )
+        return entry is not None and now - entry.born < settings.CREDENTIAL_CACHE_TTL_SECONDS
 
     def sequence(self):
         """Take this before the database lookup whose answer you mean to `put`."""
@@ -89,7 +89,11 @@ class CredentialCache:
     def put(self, key, value, tags, sequence):
         """Store a row the database just returned, unless an invalidation arrived since `sequence`."""
         with self._lock:
-            if not self.listening or sequence != self._sequence:
+            if (
+                not self.listening
+                or sequence != self._sequence
+                or time.monotonic() >= self._trusted_until
+            ):
                 return False
             if key in self._entries:
                 self._remove(key)
@@ -114,6 +118,14 @@ class CredentialCache:
                 for key in self._by_tag.pop(tag, ()):
                     self._remove(key)
 
+    def trust_until(self, deadline):
+        """The log was read: trust the entries until `deadline` (monotonic) unless read again."""
+        self._trusted_until = deadline
+
+    def trusted(self):
+        """Whether `get` may answer now (following the log, and its last read recent enough)."""
+        return self.listening and time.monotonic() < self._trusted_until
+
     def set_listening(self, listening):
         """The listener connected (trust from now on) or lost its connection (trust nothing)."""
         with self._lock:
@@ -121,6 +133,8 @@ class CredentialCache:
             self._entries.clear()
             self._by_tag.clear()
             self.listening = listening
+            if not listening:
+                self._trusted_until = 0.0
         metrics.LISTENER_CONNECTED.set(1 if listening else 0)
 
     def __len__(self):
@@ -144,6 +158,7 @@ cache = CredentialCache()
 def _forget_after_fork():
     # A forked worker inherits the parent's entries but not its listener thread.
     cache.listening = False
+    cache._trusted_until = 0.0
     cache._lock = threading.Lock()
     cache._entries.clear()
     cache._by_tag.clear()

@@ -1,56 +1,74 @@
-"""Telling every process that a credential's answer may have changed.
+"""Every process applies the database's invalidation log to its credential cache.
 
-Writers `publish` tags — `token:<id>`, `key:<id>`, `app:<id>`, `member:<id>`,
-`user:<id>`, `org:<id>`, `group:<id>` or `all` — which drops them from this
-process's cache at once (so the writing worker and same-process tests never see a
-stale row, even when the transaction never commits) and, after commit, sends them
-to every other process: PostgreSQL `NOTIFY` by default (no new component), Redis
-pub/sub when REDIS_URL is set. SQLite has no channel, hence no cache.
+The database announces every change a cached answer depends on: triggers (migration
+`tokens/0011_invalidation_log`) append the cache tags to drop — `token:<id>`, `key:<id>`,
+`app:<id>`, `member:<id>`, `user:<id>`, `org:<id>`, `group:<id>` or `all` — to
+`keyward_invalidation_log` in the writer's own transaction, whoever the writer is, and
+`NOTIFY` a wake-up delivered at commit. No application code announces anything.
 
-Each process hears them on one daemon thread with its own connection (never
-Django's), started lazily by `active_cache()` in the process that serves (so after
-gunicorn's fork). The cache is trusted only while that thread is connected
-(`CredentialCache.set_listening`); a lost connection empties it and sends requests
-to the database until the thread is listening again.
+Each process follows the log on one daemon thread with its own connection (never Django's),
+started lazily by `active_cache()` in the process that serves (so after gunicorn's fork):
 
-Most writers never call `publish` themselves: `tokens.audit` publishes for every
-audited change, `AccessToken.revoke()` for DOT's own revocations, and
-`tokens.admin` for admin edits of users, memberships, organizations and groups.
+- A `NOTIFY` only wakes it; it also reads the log on its own every
+  CREDENTIAL_INVALIDATION_POLL_SECONDS, so a lost wake-up costs at most that long.
+- Commit order is not sequence order: a row with a lower `seq` can become visible after a
+  higher one. So each read asks for the rows above the highest `seq` it has seen *and* for
+  the rows of every transaction that was still running at its previous read (the
+  snapshot's in-progress list): a row below the high mark can only belong to one of those.
+  Nothing is skipped, and nothing waits on unrelated long transactions.
+- The cache is trusted only while reads succeed: from connecting, and until
+  CREDENTIAL_INVALIDATION_STALE_SECONDS after the start of the last successful read. A lost
+  connection empties it; a late read sends requests to the database until it catches up
+  (fail closed). The TTL stays as a last backstop.
+- After each read it records what it has applied (its snapshot) in `keyward_cache_receipt`,
+  so a writer can wait until every live process has applied its change (tokens.propagation).
+
+SQLite has no triggers here, hence no cache.
 """
 
-import contextlib
 import logging
 import os
+import socket
 import threading
 import time
 
 from django.conf import settings
-from django.db import connections, transaction
+from django.db import connections
 
 from . import metrics
 from .credential_cache import cache
 
 log = logging.getLogger(__name__)
 
-RECONNECT_SECONDS = 0.5  # a restarted database is heard again within about this long
-HEARTBEAT_SECONDS = 5.0  # a silently dead link is found within about this long
-_PAYLOAD_LIMIT = 7900  # NOTIFY payloads are at most 8000 bytes
+CHANNEL = "keyward_invalidation"  # the trigger's NOTIFY channel (tokens/0011_invalidation_log)
+RECONNECT_SECONDS = 0.5  # a restarted database is followed again within about this long
 
 _listener = None  # this process's Listener (None before the first use and after a fork)
 
+_READ = """
+WITH now AS (SELECT pg_current_snapshot() AS snapshot)
+SELECT now.snapshot::text, log.seq, log.tags, extract(epoch FROM log.logged_at)
+FROM now LEFT JOIN keyward_invalidation_log log
+    ON log.seq > %(high)s OR log.xid = ANY(%(running)s::text[]::xid8[])
+ORDER BY log.seq
+"""
+
+_RECEIPT = """
+INSERT INTO keyward_cache_receipt (process, snapshot, applied_seq, seen_at)
+VALUES (%(process)s, %(snapshot)s::pg_snapshot, %(high)s, clock_timestamp())
+ON CONFLICT (process) DO UPDATE
+SET snapshot = EXCLUDED.snapshot, applied_seq = EXCLUDED.applied_seq, seen_at = EXCLUDED.seen_at
+"""
+
 
 def channel():
-    """`redis`, `postgresql`, or None (SQLite without Redis: no way to tell other processes)."""
-    if settings.REDIS_URL:
-        return "redis"
-    if connections["default"].vendor == "postgresql":
-        return "postgresql"
-    return None
+    """`postgresql`, or None (SQLite: no log, so no way to follow other processes' writes)."""
+    return "postgresql" if connections["default"].vendor == "postgresql" else None
 
 
 def active_cache():
     """The credential cache if this process may use one (starting its listener on first use),
-    else None. While the listener is not connected, the cache answers nothing."""
+    else None. While the log is not followed, the cache answers nothing."""
     if not settings.CREDENTIAL_CACHE:
         return None
     listener = _listener
@@ -63,8 +81,7 @@ def _start_listener():
     global _listener
     with _start_lock:
         if _listener is None:
-            kind = channel()
-            _listener = Listener(kind) if kind else False
+            _listener = Listener() if channel() else False
             if _listener:
                 _listener.start()
     return _listener
@@ -82,115 +99,93 @@ def _after_fork():
 os.register_at_fork(after_in_child=_after_fork)
 
 
-# --- publishing ------------------------------------------------------------------------
+# --- following the log -----------------------------------------------------------------
 
 
-def publish(*tags, using="default"):
-    """Drop `tags` here now, and everywhere once the current transaction commits."""
-    tags = sorted({str(tag) for tag in tags if tag})
-    if not tags:
-        return
-    cache.invalidate(tags)
-    kind = channel()
-
-    def after_commit():
-        cache.invalidate(tags)  # a request of this process may have re-read the row before commit
-        if kind is None:
-            return
-        try:
-            for payload in _payloads(tags):
-                _send(kind, payload, using)
-                metrics.INVALIDATIONS_PUBLISHED.inc()
-        except Exception:
-            # The write is committed; other processes now drop the row within the TTL at worst.
-            metrics.INVALIDATION_PUBLISH_FAILURES.inc()
-            log.exception("could not publish the invalidation of %s", " ".join(tags[:10]))
-
-    transaction.on_commit(after_commit, using=using)
+def _running(snapshot):
+    """The in-progress transaction ids of a `pg_snapshot`'s text form (`xmin:xmax:xip,…`)."""
+    xip = snapshot.split(":", 2)[2]
+    return xip.split(",") if xip else []
 
 
-def _payloads(tags):
-    """`<sent at, epoch seconds> tag tag …`, split so each stays under NOTIFY's limit."""
-    stamp = f"{time.time():.6f}"
-    chunk, size = [], len(stamp)
-    for tag in tags:
-        if chunk and size + 1 + len(tag) > _PAYLOAD_LIMIT:
-            yield " ".join([stamp, *chunk])
-            chunk, size = [], len(stamp)
-        chunk.append(tag)
-        size += 1 + len(tag)
-    if chunk:
-        yield " ".join([stamp, *chunk])
+class LogReader:
+    """Where this process stands in the log: the highest `seq` seen, and the transactions
+    that were running at the last read (their rows may still appear below it)."""
 
+    def __init__(self, conn, process):
+        self.conn = conn
+        self.process = process
+        self.high = 0
+        self.running = []
+        self.snapshot = None
 
-def _send(kind, payload, using):
-    if kind == "postgresql":
-        with connections[using].cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_notify(%s, %s)", [settings.CREDENTIAL_INVALIDATION_CHANNEL, payload]
-            )
-    else:
-        _redis().publish(settings.CREDENTIAL_INVALIDATION_CHANNEL, payload)
+    def start(self):
+        """Stand at the log's end: everything before is already in the database we will read."""
+        row = self.conn.execute(
+            "SELECT pg_current_snapshot()::text, coalesce(max(seq), 0) FROM keyward_invalidation_log"
+        ).fetchone()
+        self.snapshot, self.high = row
+        self.running = _running(self.snapshot)
+        self._confirm()
 
+    def read(self):
+        """Apply every row not applied yet; returns how many rows were applied."""
+        rows = self.conn.execute(_READ, {"high": self.high, "running": self.running}).fetchall()
+        snapshot = rows[0][0]
+        tags, stamps = set(), []
+        for _snapshot, seq, row_tags, logged_at in rows:
+            if seq is None:
+                continue
+            tags.update(row_tags)
+            stamps.append(float(logged_at))
+            if seq > self.high:
+                self.high = seq
+        if tags:
+            cache.invalidate(tags)
+            now = time.time()
+            for stamp in stamps:
+                metrics.PROPAGATION_LAG.observe(max(0.0, now - stamp))
+            metrics.INVALIDATIONS_RECEIVED.inc(len(stamps))
+        self.snapshot = snapshot
+        self.running = _running(snapshot)
+        self._confirm()
+        return len(stamps)
 
-_redis_client = None
-
-
-def _redis():
-    global _redis_client
-    if _redis_client is None:
-        import redis
-
-        _redis_client = redis.Redis.from_url(
-            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+    def _confirm(self):
+        self.conn.execute(
+            _RECEIPT, {"process": self.process, "snapshot": self.snapshot, "high": self.high}
         )
-    return _redis_client
+
+    def leave(self):
+        self.conn.execute("DELETE FROM keyward_cache_receipt WHERE process = %s", [self.process])
 
 
-# --- listening -------------------------------------------------------------------------
-
-
-def receive(payload):
-    """Apply one message from the channel."""
-    stamp, _, rest = payload.partition(" ")
-    tags = rest.split()
-    if tags:
-        cache.invalidate(tags)
-    metrics.INVALIDATIONS_RECEIVED.inc()
-    with contextlib.suppress(ValueError):  # a stamp-less message still invalidates
-        metrics.PROPAGATION_LAG.observe(max(0.0, time.time() - float(stamp)))
+def _process_name():
+    return f"{socket.gethostname()}:{os.getpid()}:{time.time():.0f}"
 
 
 class Listener(threading.Thread):
-    """This process's ear: connect, listen, apply; on any failure distrust the cache and retry."""
+    """This process's ear: connect, follow the log; on any failure distrust the cache and retry."""
 
-    def __init__(self, kind):
-        super().__init__(name=f"keyward-invalidation-{kind}", daemon=True)
-        self.kind = kind
+    def __init__(self):
+        super().__init__(name="keyward-invalidation", daemon=True)
         self.stopping = threading.Event()
         self.database = dict(connections["default"].settings_dict)  # read now: tests rename it
+        self.process = _process_name()
 
     def run(self):
-        listen = self._listen_postgresql if self.kind == "postgresql" else self._listen_redis
         while not self.stopping.is_set():
             try:
-                listen()
+                self._follow()
             except Exception as exc:  # any failure means: stop trusting, reconnect
-                log.warning(
-                    "invalidation listener (%s) lost: %s", self.kind, exc.__class__.__name__
-                )
+                log.warning("invalidation log lost: %s", exc.__class__.__name__)
             finally:
                 if cache.listening:
                     cache.set_listening(False)
             self.stopping.wait(RECONNECT_SECONDS)
 
-    def _connected(self):
-        cache.set_listening(True)
-        metrics.LISTENER_RECONNECTS.inc()
-
-    def _listen_postgresql(self):
+    def _connect(self):
         import psycopg
-        from psycopg import sql
 
         db = self.database
         params = {
@@ -206,60 +201,43 @@ class Listener(threading.Thread):
             "keepalives_interval": 5,
             "keepalives_count": 3,
         }
-        with psycopg.connect(
+        return psycopg.connect(
             **{k: v for k, v in params.items() if v is not None}, autocommit=True
-        ) as conn:
-            conn.execute(
-                sql.SQL("LISTEN {}").format(
-                    sql.Identifier(settings.CREDENTIAL_INVALIDATION_CHANNEL)
-                )
-            )
-            self._connected()
-            beat = time.monotonic()
-            while not self.stopping.is_set():
-                for note in conn.notifies(timeout=1.0):
-                    receive(note.payload)
-                if time.monotonic() - beat >= HEARTBEAT_SECONDS:
-                    conn.execute("SELECT 1")
-                    beat = time.monotonic()
-
-    def _listen_redis(self):
-        import redis
-
-        client = redis.Redis.from_url(
-            settings.REDIS_URL,
-            socket_connect_timeout=3,
-            socket_timeout=10,
-            health_check_interval=HEARTBEAT_SECONDS,
         )
-        pubsub = client.pubsub()
-        try:
-            pubsub.subscribe(settings.CREDENTIAL_INVALIDATION_CHANNEL)
-            # Trust only once Redis confirms the subscription: messages before it are not ours.
-            deadline = time.monotonic() + 5
-            while True:
-                message = pubsub.get_message(timeout=1.0)
-                if message and message["type"] == "subscribe":
-                    break
-                if time.monotonic() > deadline:
-                    raise TimeoutError("no subscription confirmation")
-            self._connected()
-            beat = time.monotonic()
-            while not self.stopping.is_set():
-                message = pubsub.get_message(timeout=1.0)
-                if message and message["type"] == "message":
-                    data = message["data"]
-                    receive(data.decode() if isinstance(data, bytes) else data)
-                if time.monotonic() - beat >= HEARTBEAT_SECONDS:
-                    pubsub.ping()
-                    beat = time.monotonic()
-        finally:
-            pubsub.close()
-            client.close()
+
+    def _follow(self):
+        poll = settings.CREDENTIAL_INVALIDATION_POLL_SECONDS
+        stale = settings.CREDENTIAL_INVALIDATION_STALE_SECONDS
+        listen = settings.CREDENTIAL_INVALIDATION_LISTEN
+        with self._connect() as conn:
+            if listen:
+                conn.execute(f"LISTEN {CHANNEL}")
+            reader = LogReader(conn, self.process)
+            started = time.monotonic()
+            reader.start()
+            cache.set_listening(True)  # empty, and trusted from the log's end on
+            cache.trust_until(started + stale)
+            metrics.LISTENER_RECONNECTS.inc()
+            try:
+                while not self.stopping.is_set():
+                    if listen:
+                        # Drained to its end: a generator left suspended would keep the connection's lock.
+                        woken = bool(list(conn.notifies(timeout=poll, stop_after=1)))
+                    else:
+                        woken = False
+                        self.stopping.wait(poll)
+                    started = time.monotonic()
+                    reader.read()
+                    cache.trust_until(started + stale)
+                    (metrics.WAKEUPS if woken else metrics.POLLS).inc()
+            finally:
+                if self.stopping.is_set():
+                    reader.leave()
 
 
 def stop_listener():
-    """Stop this process's listener (tests, and the bench's cold rows); the next use restarts it."""
+    """Stop this process's listener (tests, the bench's cold rows, graceful shutdown); the next
+    use restarts it."""
     global _listener
     listener = _listener
     _listener = None

@@ -37,27 +37,38 @@ CACHE_HIT = _CACHE.labels("hit")
 CACHE_MISS = _CACHE.labels("miss")
 CACHE_BYPASS = _CACHE.labels("bypass")
 INVALIDATIONS_RECEIVED = Counter(
-    "keyward_invalidations_received", "Invalidation messages this process heard from its channel."
+    "keyward_invalidations_received",
+    "Invalidation log rows this process applied (each one a committed change's cache tags).",
 )
-INVALIDATIONS_PUBLISHED = Counter(
-    "keyward_invalidations_published", "Invalidation messages this process sent after a commit."
+WAKEUPS = Counter(
+    "keyward_invalidation_wakeups", "Reads of the invalidation log that a NOTIFY woke."
 )
-INVALIDATION_PUBLISH_FAILURES = Counter(
-    "keyward_invalidation_publish_failures",
-    "Invalidations that could not be sent (other processes then rely on the cache TTL).",
+POLLS = Counter(
+    "keyward_invalidation_polls",
+    "Reads of the invalidation log on the process's own clock (no NOTIFY within the interval).",
 )
 LISTENER_CONNECTED = Gauge(
     "keyward_invalidation_listener_connected",
-    "1 while this process hears invalidations (its cache is in use), else 0.",
+    "1 while this process follows the invalidation log (its cache is in use), else 0.",
     multiprocess_mode="min",
 )
 LISTENER_RECONNECTS = Counter(
-    "keyward_invalidation_listener_connects", "Times the invalidation listener (re)connected."
+    "keyward_invalidation_listener_connects",
+    "Times the invalidation listener (re)connected and started following the log.",
 )
 PROPAGATION_LAG = Histogram(
     "keyward_invalidation_lag_seconds",
-    "From the publisher's commit to this process dropping the entries.",
+    "From a change being logged in the database to this process dropping its entries.",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+PROPAGATION_WAIT = Histogram(
+    "keyward_propagation_wait_seconds",
+    "How long a credential write waited for every live process to confirm it (Keyward-Propagated).",
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+PROPAGATION_UNCONFIRMED = Counter(
+    "keyward_propagation_unconfirmed",
+    "Credential writes that answered before every live process had confirmed them.",
 )
 
 

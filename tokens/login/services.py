@@ -20,7 +20,7 @@ from django.views.decorators.debug import sensitive_variables
 from accounts.errors import Refused
 from accounts.models import Membership, Role
 
-from .. import audit, invalidation, secret_format
+from .. import audit, secret_format
 from ..models import AccessToken, AuditEvent, CredentialKind, Kind, RefreshToken
 from .minting import LOGIN_CLIENT_ID, login_application, mint
 from .sessions import live_sessions
@@ -264,8 +264,6 @@ def _end_families(families, *, actor, ip=None, detail="session ended"):
         Q(refresh_token__token_family__in=families)
         | Q(source_refresh_token__token_family__in=families)
     ).filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=now))
-    # Every token the UPDATE kills leaves every process's credential cache, audited or not.
-    invalidation.publish(*(f"token:{pk}" for pk in killed.values_list("pk", flat=True)))
     killed.update(revoked_at=now, updated=now)
     audit.record_each(
         [rt.access_token for rt in live if rt.access_token.organization_id],

@@ -16,7 +16,6 @@ from oauth2_provider.models import (
 
 from accounts.models import Membership, Organization, Role
 
-from .. import invalidation
 from .kinds import CredentialKind, Reach
 
 
@@ -195,7 +194,6 @@ class AccessToken(AbstractAccessToken):
         """Soft revoke, so a revoked token answers `token_revoked` rather than `invalid_token`."""
         self.revoked_at = timezone.now()
         self.save(update_fields=["revoked_at", "updated"])
-        invalidation.publish(f"token:{self.pk}")  # DOT revokes through here (refresh, RFC 7009)
 
 
 class RefreshToken(AbstractRefreshToken):

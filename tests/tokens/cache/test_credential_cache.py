@@ -1,5 +1,6 @@
 """The cache itself: an LRU with a hard TTL, tag invalidation, a sequence guard, and no
-answers at all while its process is not listening for invalidations."""
+answers at all while its process is not following the invalidation log, or has not read it
+lately."""
 
 from unittest import mock
 
@@ -14,6 +15,7 @@ def cache(settings):
     settings.CREDENTIAL_CACHE_SIZE = 3
     cache = CredentialCache()
     cache.set_listening(True)
+    cache.trust_until(float("inf"))
     return cache
 
 
@@ -86,7 +88,19 @@ def test_listening_again_starts_from_an_empty_cache(cache):
     _put(cache, "a")
     cache.set_listening(False)
     cache.set_listening(True)
+    cache.trust_until(float("inf"))
     assert cache.get("a") is None
+
+
+def test_nothing_is_answered_or_stored_once_the_last_read_of_the_log_is_stale(cache):
+    _put(cache, "a")
+    with mock.patch("tokens.credential_cache.time.monotonic", return_value=10.0):
+        cache.trust_until(9.0)
+        assert cache.get("a") is None
+        assert not cache.holds("a")
+        assert not _put(cache, "b")
+        cache.trust_until(11.0)  # read again: the entries it kept are good again
+        assert cache.get("a") == "row a"
 
 
 def test_a_replaced_entry_loses_its_old_tags(cache):
