@@ -73,6 +73,8 @@ class Server:
                 "-m",
                 "gunicorn",
                 "portal.wsgi",
+                "--config",
+                "portal/gunicorn.conf.py",
                 "--workers",
                 str(workers),
                 "--worker-class",

@@ -11,3 +11,11 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+
+def worker_exit(server, worker):
+    """A worker that stops takes its receipt with it: writes stop waiting for its confirmation
+    at once, not only when its receipt grows old (tokens.propagation)."""
+    from tokens import invalidation
+
+    invalidation.stop_listener()

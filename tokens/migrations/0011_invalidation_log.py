@@ -8,19 +8,25 @@ another service — the change is logged, so no code path can forget to announce
 (tokens.invalidation applies the log in every process).
 
 An UPDATE is logged only when a column other than the table's bookkeeping changed (the
-last-used time and address, DOT's `updated`, the user's `last_login`): those are written
-by requests and must not churn the cache. Columns added later count by default.
+last-used time and address, DOT's `updated`, the user's `last_login`, a credential's name):
+those are written by requests or renames and must not churn the cache. Columns added later
+count by default.
+
+INSERTs are logged but wake nobody: a new row's id was never cached (ids are not reused and
+unknown credentials are never stored), so it waits for the next poll.
 
 PostgreSQL only: SQLite has no cache (nothing to announce to).
 """
 
 from django.db import migrations
 
-# table, tag prefix, bookkeeping columns whose change alone is not announced
+# table, tag prefix, columns whose change alone is not announced: bookkeeping that requests
+# write (last use, DOT's `updated`, `last_login`) and what only describes a credential to
+# people (its name), which no cached answer reads (tests/tokens/cache/test_census.py).
 WATCHED = [
-    ("tokens_accesstoken", "token", ["last_used_at", "last_used_ip", "updated"]),
-    ("tokens_apikey", "key", ["last_used_at", "last_used_ip"]),
-    ("tokens_application", "app", ["last_used_at", "updated"]),
+    ("tokens_accesstoken", "token", ["last_used_at", "last_used_ip", "updated", "name"]),
+    ("tokens_apikey", "key", ["last_used_at", "last_used_ip", "name"]),
+    ("tokens_application", "app", ["last_used_at", "updated", "name"]),
     ("accounts_membership", "member", []),
     ("accounts_user", "user", ["last_login"]),
     ("accounts_organization", "org", []),
@@ -61,9 +67,11 @@ BEGIN
         tags := ARRAY['all'];  -- a bulk change: cheaper to drop everything than to list it
     END IF;
     INSERT INTO keyward_invalidation_log (tags) VALUES (tags);
-    PERFORM pg_notify('%(channel)s', '');
-    -- Lets the request that wrote it wait for every process to confirm (tokens.propagation).
-    PERFORM set_config('keyward.invalidation_xid', pg_current_xact_id()::text, false);
+    IF TG_OP <> 'INSERT' THEN
+        PERFORM pg_notify('%(channel)s', '');
+        -- The request that wrote it waits for every process to confirm (tokens.propagation).
+        PERFORM set_config('keyward.invalidation_xid', pg_current_xact_id()::text, false);
+    END IF;
     RETURN NULL;
 END
 $$;
