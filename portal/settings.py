@@ -381,6 +381,8 @@ for _origin in CORS_API_ALLOWED_ORIGINS:
             f"CORS_API_ALLOWED_ORIGINS takes origins like https://app.example.com, not {_origin!r}."
         )
 CORS_PREFLIGHT_MAX_AGE = 3600
+# A browser client may read when its revocation took effect everywhere (tokens.propagation).
+CORS_EXPOSE_HEADERS = ["Keyward-Propagated"]
 
 # Keyward's own knobs.
 # The bearer lookup runs as a prepared statement on PostgreSQL (planned once per connection).

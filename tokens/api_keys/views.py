@@ -21,7 +21,7 @@ from accounts.decorators import developer_required
 from accounts.errors import Refused
 from accounts.http import client_ip, render_page_or_fragment, wants_fragment
 
-from .. import handoff, scopes
+from .. import handoff, propagation, scopes
 from ..forms import grace_consequence
 from ..models import ApiKey
 from ..schema import operations_allowed
@@ -267,6 +267,7 @@ def api_key_delete(request, key_id):
     services.revoke_api_key(key=key, by=request.user, ip=client_ip(request))
     if not wants_fragment(request):
         messages.success(request, f"API key “{key.name}” ({key.key_id}) deleted.")
+        propagation.confirm(request, "Revoked")
         return redirect("api_keys", org_id=request.organization.public_id)
     response = render(request, "tokens/api_keys/partials/api_key_deleted.html", {"key": key})
     response["HX-Trigger"] = API_KEYS_CHANGED

@@ -18,7 +18,7 @@ from accounts.decorators import developer_required, member_required
 from accounts.errors import Refused
 from accounts.http import client_ip, render_page_or_fragment, wants_fragment
 
-from .. import handoff
+from .. import handoff, propagation
 from ..models import AccessToken, Application
 from . import services
 from .forms import OAuthClientForm
@@ -265,6 +265,7 @@ def client_delete(request, client_pk):
         messages.success(
             request, f"Client “{name}” deleted. Every token issued to it stopped working."
         )
+        propagation.confirm(request, "Revoked")
         return redirect(list_url)
     response = render(request, "tokens/oauth/partials/client_deleted.html", {"name": name})
     response["HX-Trigger"] = CLIENTS_CHANGED

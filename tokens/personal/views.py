@@ -23,7 +23,7 @@ from accounts.decorators import admin_required, developer_required
 from accounts.errors import Refused
 from accounts.http import client_ip, render_page_or_fragment, wants_fragment
 
-from .. import handoff, scopes
+from .. import handoff, propagation, scopes
 from ..forms import grace_consequence
 from ..models import AccessToken
 from ..schema import operations_allowed
@@ -311,6 +311,7 @@ def token_delete(request, token_id):
     list_url = reverse("tokens", kwargs={"org_id": request.organization.public_id})
     if not wants_fragment(request):
         messages.success(request, f"Token “{token.name}” (…{token.last4}) deleted.")
+        propagation.confirm(request, "Revoked")
         return redirect(list_url)
     response = render(request, "tokens/personal/partials/token_deleted.html", {"token": token})
     response["HX-Trigger"] = TOKENS_CHANGED

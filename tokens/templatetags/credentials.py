@@ -50,3 +50,17 @@ register.filter("acts_as", acts_as)
 @register.filter
 def is_future(moment):
     return moment is not None and moment > timezone.now()
+
+
+@register.simple_tag(takes_context=True)
+def propagation_receipt(context, verb):
+    """ "Revoked on all 4 workers in 6 ms": waits (bounded) for every live process to confirm
+    what this request changed; nothing when it changed nothing a cache may hold."""
+    from ..propagation import receipt_for
+
+    request = context.get("request")
+    receipt = receipt_for(request) if request is not None else None
+    if receipt is None:
+        return ""
+    request._keyward_receipt_said = True
+    return format_html('<p class="receipt">{}</p>', receipt.sentence(verb))

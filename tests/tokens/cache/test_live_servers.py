@@ -17,6 +17,7 @@ import time
 import pytest
 from django.db import connection, transaction
 from django.test import Client
+from django.urls import reverse
 
 from accounts import services as accounts
 from accounts.models import Organization, Role
@@ -340,6 +341,23 @@ def test_a_revoke_through_the_api_answers_when_every_worker_applied_it(server, d
     assert response.status_code == 204
     _all_confirmed(response)
     assert server.get("/api/v1/me", _bearer(victim_secret)).status_code == 401
+
+
+def test_the_portal_says_on_how_many_workers_a_delete_took_effect(server, dev, org):
+    token, secret = issue(dev)
+    _warm(server, _bearer(secret))
+    client = Client()
+    client.force_login(dev)
+    url = reverse("token_delete", kwargs={"org_id": org.public_id, "token_id": token.pk})
+    page = client.post(url, follow=True)
+    assert page.status_code == 200
+    assert re.search(r"Revoked on all \d+ workers? in \d+ ms\.", page.content.decode())
+    fragment = client.post(
+        reverse("token_delete", kwargs={"org_id": org.public_id, "token_id": issue(dev)[0].pk}),
+        HTTP_HX_REQUEST="true",
+    )
+    assert re.search(r"Revoked on all \d+ workers? in \d+ ms\.", fragment.content.decode())
+    assert server.get("/api/v1/me", _bearer(secret)).status_code == 401
 
 
 def test_a_write_that_changes_nothing_cached_carries_no_receipt(server, dev):
