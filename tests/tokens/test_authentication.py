@@ -201,3 +201,68 @@ def test_a_dead_persistent_connection_is_replaced_without_failing_the_request(ap
     db.health_check_done = False  # as at the start of a new request
     response = api.get("/api/v1/me", **bearer(secret))
     assert response.status_code == 200
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_healthy_connection_is_judged_without_a_round_trip():
+    from django.db import connections
+
+    db = connections["default"]
+    db.ensure_connection()
+    raw = db.connection
+    sent = []
+    real_execute = raw.execute
+    raw.execute = lambda *args, **kwargs: sent.append(args) or real_execute(*args, **kwargs)
+    try:
+        db.health_check_done = False  # as at the start of a new request
+        db.close_if_health_check_failed()
+        assert db.connection is raw  # kept
+        assert sent == []  # and nothing was asked of the server
+    finally:
+        del raw.execute
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_connection_killed_by_the_server_is_healed_before_a_warm_requests_first_query(
+    api, dev, settings, monkeypatch
+):
+    """No lookup stands in for the health check when the credential comes from memory."""
+    from django.db import connections
+
+    from tokens import invalidation
+    from tokens.credential_cache import cache
+
+    settings.CREDENTIAL_CACHE = True
+    monkeypatch.setattr(invalidation, "_listener", True)
+    cache.set_listening(True)
+    cache.trust_until(float("inf"))
+    try:
+        _token, secret = issue(dev)
+        assert api.get("/api/v1/me", **bearer(secret)).status_code == 200  # now warm
+        db = connections["default"]
+        db.ensure_connection()
+        pid = db.connection.info.backend_pid
+        terminate_backend(pid)
+        _until_gone(pid)  # between requests: the server has said goodbye
+        db.health_check_done = False  # as at the start of a new request (the test client skips it)
+        response = api.get("/api/v1/me", **bearer(secret))
+        assert response.status_code == 200
+        assert (
+            response.json()["email"] == dev.email
+        )  # the view's own query ran, on a new connection
+    finally:
+        cache.set_listening(False)
+
+
+def _until_gone(pid, timeout=5.0):
+    import time
+
+    from tests.factories import other_connection
+
+    deadline = time.monotonic() + timeout
+    with other_connection() as other:
+        while other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone():
+            assert time.monotonic() < deadline, "the backend never ended"
+            time.sleep(0.01)
