@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as dot_views
+from oauth2_provider.exceptions import FatalClientError
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.mixins import OAuthLibMixin
@@ -116,6 +117,18 @@ class ConsentView(AuthorizationView):
         if context.get("application") is not None and context.get("membership") is None:
             response_kwargs["status"] = 403
         return super().render_to_response(context, **response_kwargs)
+
+    def error_response(self, error, application, **kwargs):
+        # DOT's GET path passes no application, so its redirect would be judged by the global
+        # schemes (https only) and a native app's loopback URI (RFC 8252 §7.3) would raise
+        # DisallowedRedirect. oauthlib raises a redirectable error only once the client and its
+        # redirect_uri checked out, so that client's own schemes apply.
+        if application is None and not isinstance(error, FatalClientError):
+            client_id = error.oauthlib_error.client_id
+            application = (
+                Application.objects.filter(client_id=client_id).first() if client_id else None
+            )
+        return super().error_response(error, application, **kwargs)
 
     def redirect(self, redirect_to, application):
         # RFC 9207 §2: `iss` in every authorization response, errors included (DOT adds it
