@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
 # `make run` is local development; production sets DEBUG=false, SECRET_KEY and ALLOWED_HOSTS.
-RUN_ENV := DEBUG=$${DEBUG:-true} WEBHOOK_ALLOW_PRIVATE_ADDRESSES=$${WEBHOOK_ALLOW_PRIVATE_ADDRESSES:-true}
+RUN_ENV := DEBUG=$${DEBUG:-true} WEBHOOK_ALLOW_PRIVATE_ADDRESSES=$${WEBHOOK_ALLOW_PRIVATE_ADDRESSES:-true} \
+	WEBHOOK_ALLOW_HTTP=$${WEBHOOK_ALLOW_HTTP:-true}
 # Tests need some SECRET_KEY; this one is for tests only.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} DEBUG=false ALLOWED_HOSTS=$${ALLOWED_HOSTS:-testserver,localhost,127.0.0.1}
 

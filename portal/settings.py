@@ -505,3 +505,6 @@ SECRET_SCANNING_PUBLIC_KEYS = _public_keys(os.environ.get("SECRET_SCANNING_PUBLI
 # Webhook URLs resolving to loopback, private or link-local addresses are refused, at
 # create/update and again at each delivery, unless this is on (tests, local development).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+# Webhook URLs use https; plain http (the payload readable on the wire) only when this is on
+# (tests, local development). Any other scheme is refused.
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)

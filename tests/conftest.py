@@ -51,8 +51,10 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def webhooks_may_call_local_receivers(settings):
-    """Tests run their webhook receivers on 127.0.0.1 (README: WEBHOOK_ALLOW_PRIVATE_ADDRESSES)."""
+    """Tests run their webhook receivers on http://127.0.0.1 (README: WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+    WEBHOOK_ALLOW_HTTP)."""
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    settings.WEBHOOK_ALLOW_HTTP = True
 
 
 @pytest.fixture(autouse=True)
