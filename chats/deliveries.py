@@ -93,10 +93,10 @@ def is_public(address):
         carried = embedded_ipv4(ip)
         if carried is not None:
             ip = carried
-        elif (int(ip) >> 32) & 0xFFFFFFFF in _ISATAP_MARKERS:
-            # The site's ISATAP router forwards to the IPv4: both must be public.
-            if not is_public(str(ipaddress.IPv4Address(ip.packed[-4:]))):
-                return False
+        elif (int(ip) >> 32) & 0xFFFFFFFF in _ISATAP_MARKERS and not is_public(
+            str(ipaddress.IPv4Address(ip.packed[-4:]))
+        ):
+            return False  # the site's ISATAP router forwards to the IPv4: both must be public
     return ip.is_global and not ip.is_multicast
 
 
