@@ -57,6 +57,15 @@ def webhooks_may_call_local_receivers(settings):
     settings.WEBHOOK_ALLOW_HTTP = True
 
 
+@pytest.fixture
+def live_server(live_server, settings):
+    """pytest-django's live server, configured as the deployment's origin: the OAuth issuer and
+    the URLs discovery publishes name it (Keyward never takes them from a request)."""
+    settings.OAUTH_ISSUER = live_server.url
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": live_server.url}
+    return live_server
+
+
 @pytest.fixture(autouse=True)
 def credential_cache_off(settings):
     """The in-process suite asks the database on every request: many tests arrange a state by

@@ -318,13 +318,20 @@ def introspect(request):
 METADATA_MAX_AGE = 3600
 
 
+def issuer_origin():
+    """The configured issuer's origin (settings: OAUTH_ISSUER, else PORTAL_BASE_URL): the base of
+    every absolute URL Keyward publishes, so a cached document never carries a caller's Host."""
+    parts = urlsplit(oauth2_settings.OIDC_ISS_ENDPOINT)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class ServerMetadataView(dot_views.OAuthServerMetadataView):
     """DOT's RFC 8414 document, completed: the JWKS of login tokens, the scope catalog, the
     docs, RFC 9207's `iss`, and only what Keyward accepts (code + S256, refresh)."""
 
     def get(self, request, *args, **kwargs):
         data = json.loads(super().get(request, *args, **kwargs).content)
-        origin = (oauth2_settings.OIDC_ISS_ENDPOINT or request.build_absolute_uri("/")).rstrip("/")
+        origin = issuer_origin()
         data.update(
             {
                 "jwks_uri": origin + reverse("jwks"),

@@ -7,11 +7,19 @@ import sys
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 
 from accounts.models import Membership
 from tests.factories import issue, make_client
-from tests.tokens.oauth.helpers import basic, consent, grant, pkce, post_form
+from tests.tokens.oauth.helpers import (
+    authorize_query,
+    basic,
+    consent,
+    grant,
+    pkce,
+    post_form,
+)
 from tokens import scopes as catalog
 from tokens.models import Application
 from tokens.oauth import services
@@ -86,6 +94,37 @@ def test_issuer_setting_names_the_issuer(settings):
         oauth2_settings.reload()
     assert data["issuer"] == "https://keyward.example.com"
     assert data["token_endpoint"] == "https://keyward.example.com/o/token/"
+
+
+def test_issuer_never_follows_the_host_header_or_forwarded_proto(settings):
+    # Both headers are the caller's to choose; a cached document must not carry them.
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    response = Client().get(
+        "/.well-known/oauth-authorization-server",
+        HTTP_HOST="localhost",
+        HTTP_X_FORWARDED_PROTO="https",
+    )
+    data = response.json()
+    assert data["issuer"] == django_settings.OAUTH_ISSUER
+    urls = [value for value in data.values() if isinstance(value, str) and "://" in value]
+    assert len(urls) >= 7
+    assert all(
+        url.startswith(django_settings.OAUTH_ISSUER + "/") for url in urls if url != data["issuer"]
+    )
+    assert "localhost" not in response.content.decode()
+
+
+def test_authorization_response_issuer_never_follows_the_host_header(dev):
+    application, _ = make_client(dev)
+    browser = Client(HTTP_HOST="localhost")
+    browser.force_login(dev)
+    response = browser.get(
+        "/o/authorize/?"
+        + authorize_query(application, "x").replace(
+            "&code_challenge=x&code_challenge_method=S256", ""
+        )
+    )
+    assert parse_qs(urlsplit(response["Location"]).query)["iss"] == [django_settings.OAUTH_ISSUER]
 
 
 def test_jwks_is_readable_from_any_origin():
