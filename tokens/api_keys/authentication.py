@@ -17,6 +17,8 @@ from ..models import REACH_RANK, ApiKey, CredentialKind
 from ..principal import Principal, record_use
 from . import services
 
+BASIC_CHALLENGE = 'Basic realm="api", charset="UTF-8"'
+
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
     """API keys (Smooch): `Basic base64(keyId:secret)`, or a `Bearer` JWT the caller signs
@@ -45,7 +47,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         scheme, _, value = header.partition(" ")
         value = value.strip()
         if scheme.lower() == "basic":
-            return self._basic(request, value)
+            try:
+                return self._basic(request, value)
+            except AuthenticationFailed as exc:
+                # RFC 7617 §2: a failed Basic login is challenged with Basic, not the API's Bearer.
+                exc.challenge = BASIC_CHALLENGE
+                raise
         try:
             jwt_header = jwt.get_unverified_header(value)
         except jwt.PyJWTError:

@@ -44,6 +44,35 @@ def test_basic_with_a_wrong_secret_is_401(api, alice):
     assert response.json()["code"] == "invalid_token"
 
 
+@pytest.mark.parametrize(
+    "credentials",
+    ["wrong secret", "unknown key", "not base64", "not an API key id", "deleted key"],
+)
+def test_failed_basic_login_is_challenged_with_basic(api, alice, credentials):
+    # RFC 7617 §2 / RFC 7235 §3.1: a client that failed Basic is told to retry with Basic.
+    key, secret = make_api_key(alice)
+    _other, other_secret = make_api_key(alice, name="other")
+    if credentials == "deleted key":
+        api_keys.revoke_api_key(key=key, by=alice)
+    header = {
+        "wrong secret": basic(key.key_id, other_secret),
+        "unknown key": basic("kw_key_doesnotexist", secret),
+        "not base64": {"HTTP_AUTHORIZATION": "Basic !!!"},
+        "not an API key id": basic("alice@acme.test", "password"),
+        "deleted key": basic(key.key_id, secret),
+    }[credentials]
+    response = api.get("/api/v1/me", **header)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith('Basic realm="api"')
+
+
+def test_failed_bearer_login_is_still_challenged_with_bearer(api, alice):
+    key, secret = make_api_key(alice)
+    response = api.get("/api/v1/me", **signed(key, secret[:-1] + "x"))
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith('Bearer realm="api", error="invalid_token"')
+
+
 def test_key_secret_is_stored_as_digest_and_sealed_never_plain(alice):
     key, secret = make_api_key(alice)
     row = ApiKey.objects.filter(pk=key.pk).values().get()
