@@ -12,7 +12,7 @@ import json
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -46,6 +46,7 @@ BODY_ONLY_PARAMETERS = frozenset(
     }
 )
 BASIC_CHALLENGE = 'Basic realm="keyward"'
+INTROSPECTION_METHODS = "POST, OPTIONS"
 
 # --- /o/authorize/: the consent page ------------------------------------------------
 
@@ -285,13 +286,18 @@ def introspect(request):
     Replaces DOT's view, which also answers GET `?token=` (a token in a URL lands in
     logs) and any bearer with the `introspection` scope.
     """
+    if request.method == "OPTIONS":
+        # As Django's class-based views (the token and revocation endpoints) answer it.
+        response = HttpResponse()
+        response["Allow"] = INTROSPECTION_METHODS
+        return response
     if request.method != "POST":
         response = _oauth_error(
             "invalid_request",
             "Introspection takes a POST with a form-encoded `token` (RFC 7662).",
             405,
         )
-        response["Allow"] = "POST"
+        response["Allow"] = INTROSPECTION_METHODS
         return response
     refused = _parameters_in_url(request)
     if refused:
