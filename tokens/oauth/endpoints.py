@@ -173,6 +173,25 @@ def _parameters_in_url(request):
     )
 
 
+def _json_body(request):
+    """A 400 `invalid_request` when the body is JSON, else None.
+
+    RFC 6749 §4.1.3, RFC 7009 §2.1 and RFC 7662 §2.1 take form-encoded bodies; DOT would read
+    a JSON body as a form without fields and answer with a misleading `unsupported_grant_type`."""
+    media_type = request.content_type.lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        return None
+    return _oauth_error(
+        "invalid_request",
+        "The body must be form-encoded (Content-Type: application/x-www-form-urlencoded), not JSON.",
+        400,
+    )
+
+
+def _refused_request(request):
+    return _parameters_in_url(request) or _json_body(request)
+
+
 def _basic_challenge(response):
     # RFC 6749 §5.2: a client that failed authentication is challenged with the scheme it
     # authenticates with (oauthlib answers with a Bearer challenge).
@@ -187,21 +206,18 @@ def _basic_challenge(response):
 
 
 class TokenView(dot_views.TokenView):
-    """DOT's token endpoint: credentials never from the URL; a failed client is challenged with Basic."""
+    """DOT's token endpoint: credentials never from the URL, a form body only; a failed client is
+    challenged with Basic."""
 
     def post(self, request, *args, **kwargs):
-        return _parameters_in_url(request) or _basic_challenge(
-            super().post(request, *args, **kwargs)
-        )
+        return _refused_request(request) or _basic_challenge(super().post(request, *args, **kwargs))
 
 
 class RevokeTokenView(dot_views.RevokeTokenView):
-    """DOT's RFC 7009 endpoint, with the same two rules as the token endpoint."""
+    """DOT's RFC 7009 endpoint, with the same rules as the token endpoint."""
 
     def post(self, request, *args, **kwargs):
-        return _parameters_in_url(request) or _basic_challenge(
-            super().post(request, *args, **kwargs)
-        )
+        return _refused_request(request) or _basic_challenge(super().post(request, *args, **kwargs))
 
 
 def _authenticated_client(request):
@@ -299,7 +315,7 @@ def introspect(request):
         )
         response["Allow"] = INTROSPECTION_METHODS
         return response
-    refused = _parameters_in_url(request)
+    refused = _refused_request(request)
     if refused:
         return refused
     client = _authenticated_client(request)

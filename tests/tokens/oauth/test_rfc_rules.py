@@ -4,6 +4,7 @@ import base64
 import datetime
 import hashlib
 import io
+import json
 import logging
 from urllib.parse import parse_qs, urlsplit
 
@@ -393,3 +394,24 @@ def test_authorize_error_redirects_to_a_registered_loopback_uri(dev, caplog, red
     assert error["iss"] == ["http://testserver"]
     assert not [record for record in caplog.records if record.exc_info]
     assert "DisallowedRedirect" not in caplog.text
+
+
+# --- RFC 6749 §4.1.3, RFC 7009 §2.1, RFC 7662 §2.1: form-encoded bodies only --------------
+
+
+@pytest.mark.parametrize("path", ["/o/token/", "/o/revoke_token/", "/o/introspect/"])
+@pytest.mark.parametrize("content_type", ["application/json", "application/merge-patch+json"])
+def test_json_body_is_refused_as_invalid_request_saying_the_body_must_be_form_encoded(
+    dev, path, content_type
+):
+    application, secret = make_client(dev)
+    response = Client().post(
+        path,
+        json.dumps({"grant_type": "refresh_token", "refresh_token": "x", "token": "x"}),
+        content_type=content_type,
+        **basic(application.client_id, secret),
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert "application/x-www-form-urlencoded" in response.json()["error_description"]
+    assert response["Cache-Control"] == "no-store"
