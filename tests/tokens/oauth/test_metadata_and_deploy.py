@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 from django.test import Client
 
 from accounts.models import Membership
-from tests.factories import issue, make_client
+from tests.factories import bearer, issue, make_client
 from tests.tokens.oauth.helpers import (
     authorize_query,
     basic,
@@ -241,6 +241,48 @@ def test_client_origin_must_be_https_scheme_and_host_only(dev, origin):
     with pytest.raises(services.Refused) as refused:
         make_client(dev, allowed_origins=[origin])
     assert refused.value.code == "invalid_origin"
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://*.example.com",
+        "https://*",
+        "https://app.*.example.com",
+        "https://app .example.com",
+        "https://-app.example.com",
+        "https://app..example.com",
+    ],
+)
+def test_wildcard_or_malformed_host_in_an_allowed_origin_is_refused_at_registration(
+    api, dev, origin
+):
+    # A browser's Origin header names one exact host: a pattern could never match.
+    _token, secret = issue(dev, scopes=["create.oauth_clients"])
+    response = api.post(
+        "/api/v1/oauth-clients",
+        {
+            "name": "Browser app",
+            "redirectUris": ["https://app.example.com/cb"],
+            "clientType": "public",
+            "allowedOrigins": [origin],
+        },
+        format="json",
+        **bearer(secret),
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_origin"
+    assert origin in response.json()["detail"]
+    assert not Application.objects.filter(name="Browser app").exists()
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["https://app.example.com:8443", "https://xn--bcher-kva.example", "https://[::1]:8443"],
+)
+def test_exact_origin_with_a_port_punycode_or_ip_host_is_accepted(dev, origin):
+    application, _ = make_client(dev, client_type="public", allowed_origins=[origin])
+    assert application.allowed_origins == origin
 
 
 def test_loopback_origin_over_http_is_allowed(dev):
