@@ -5,6 +5,7 @@ import base64
 
 import jwt
 from django.conf import settings
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication
@@ -73,6 +74,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         sequence = cache.sequence() if cache is not None else None
         key = (
             ApiKey.objects.select_related("membership__user", "organization")
+            # The organization's policy rides along (cached with the key; a policy change is
+            # audited, which drops the organization's entries).
+            .annotate(
+                require_jwt_exp=Coalesce("organization__token_policy__require_jwt_exp", False)
+            )
             .filter(key_id=key_id)
             .first()
         )
@@ -146,6 +152,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                 "invalid_signature", "The JWT's signature does not match the API key's secret."
             )
         exp = claims.get("exp")
+        if exp is None and key.require_jwt_exp:
+            raise fail(
+                "exp_required",
+                "This organization requires API-key JWTs to carry `exp` (at most "
+                f"{settings.API_KEY_JWT_MAX_LIFETIME_SECONDS} seconds ahead).",
+            )
         if exp is not None and exp - now.timestamp() > settings.API_KEY_JWT_MAX_LIFETIME_SECONDS:
             raise fail(
                 "lifetime_too_long",

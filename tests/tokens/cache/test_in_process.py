@@ -139,6 +139,28 @@ def test_a_revoked_api_key_is_refused_by_the_same_process_at_once(api, alice, ca
     assert response.json()["code"] == "token_revoked"
 
 
+def test_requiring_jwt_exp_reaches_a_cached_api_key_at_once(api, alice, org, cache_on):
+    import jwt
+
+    key, secret = make_api_key(alice, scopes=["read.me"])
+    unexpiring = {
+        "HTTP_AUTHORIZATION": "Bearer "
+        + jwt.encode({"scope": "app"}, secret, algorithm="HS256", headers={"kid": key.key_id})
+    }
+    assert api.get("/api/v1/me", **unexpiring).status_code == 200
+    assert len(cache_on) == 1
+    services.set_token_policy(
+        organization=org,
+        by=alice,
+        require_expiry=False,
+        max_lifetime_days=None,
+        max_live_tokens_per_member=None,
+        require_jwt_exp=True,
+    )
+    response = api.get("/api/v1/me", **unexpiring)
+    assert (response.status_code, response.json()["code"]) == (401, "exp_required")
+
+
 # --- every write publishes what it changes ----------------------------------------------
 
 
