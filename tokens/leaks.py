@@ -254,17 +254,19 @@ class ReportView(APIView):
                 detail=f"found at {where}"[:255],
             )
             enqueue_on_commit(notifications.send_leak_notice, event.pk)
-            lifecycle.emit(  # webhook: credential.leaked
-                credential.organization,
-                "credential.leaked",
-                lifecycle.credential_payload(
-                    credential,
-                    kind=leaked.kind,
-                    owner=notifications.owner_of(credential),
-                    url=url,
-                    source=source,
-                ),
+            # webhook: credential.leaked, shaped like every credential event (chats.events);
+            # no Keyward user acted: GitHub reported it.
+            payload = lifecycle.credential_payload(
+                credential,
+                kind=leaked.kind,
+                owner=notifications.owner_of(credential),
+                actor=None,
+                detail=event.detail,
+                url=url,
+                source=source,
             )
+            payload["credential"]["scopes"] = notifications.scopes_of(credential)
+            lifecycle.emit(credential.organization, "credential.leaked", payload)
         log.warning(
             "%s %s …%s reported leaked at %s and revoked",
             leaked.kind,

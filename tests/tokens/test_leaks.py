@@ -300,3 +300,35 @@ def test_the_endpoint_is_in_the_openapi_document_without_a_credential(api):
     scheme = schema["components"]["securitySchemes"]["githubSecretScanningSignature"]
     assert scheme["name"] == "GITHUB-PUBLIC-KEY-SIGNATURE"
     assert {"200", "400", "401"} <= set(operation["responses"])
+
+
+def test_the_leaked_webhook_event_carries_the_same_fields_as_the_other_credential_events(
+    scanning, github_key, api, dev, alice, org
+):
+    from chats import services as chat_services
+    from chats.models import WebhookEvent
+
+    chat_services.create_webhook(
+        organization=org,
+        url="https://hooks.example.com/k",
+        event_categories=["credentials"],
+        by=alice,
+    )
+    _token, secret = issue(dev, name="CI deploys", scopes=("read.me",))
+    post(api, report(secret), key=github_key)  # deliveries wait for a commit that never comes
+    data = {
+        event.type: json.loads(event.body)["data"]
+        for event in WebhookEvent.objects.filter(organization=org)
+    }
+    leaked, revoked = data["credential.leaked"], data["credential.revoked"]
+    assert set(leaked) == set(revoked) | {"url", "source"}
+    assert leaked["credential"] == revoked["credential"]
+    assert leaked["credential"]["scopes"] == ["read.me"]
+    # GitHub reported it: no Keyward user acted (the revocation is in the owner's name).
+    assert leaked["actor"] is None
+    assert leaked["detail"] == "found at https://github.com/acme/app/blob/main/.env (content)"
+    assert (leaked["url"], leaked["source"]) == (
+        "https://github.com/acme/app/blob/main/.env",
+        "content",
+    )
+    assert secret not in json.dumps(leaked)
