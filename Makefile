@@ -7,9 +7,12 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
 # `make run` is local development; production sets DEBUG=false, SECRET_KEY and ALLOWED_HOSTS.
-RUN_ENV := DEBUG=$${DEBUG:-true} WEBHOOK_ALLOW_PRIVATE_ADDRESSES=$${WEBHOOK_ALLOW_PRIVATE_ADDRESSES:-true}
-# Tests need some SECRET_KEY; this one is for tests only.
-TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} DEBUG=false ALLOWED_HOSTS=$${ALLOWED_HOSTS:-testserver,localhost,127.0.0.1}
+RUN_ENV := DEBUG=$${DEBUG:-true} WEBHOOK_ALLOW_PRIVATE_ADDRESSES=$${WEBHOOK_ALLOW_PRIVATE_ADDRESSES:-true} \
+	WEBHOOK_ALLOW_HTTP=$${WEBHOOK_ALLOW_HTTP:-true}
+# Tests need some SECRET_KEY; this one is for tests only. Django's test client calls itself
+# testserver, so that is the origin (the OAuth issuer) the suite expects.
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} DEBUG=false ALLOWED_HOSTS=$${ALLOWED_HOSTS:-testserver,localhost,127.0.0.1} \
+	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://testserver}
 
 .PHONY: run test lint bench install lock migrate clean screenshots
 

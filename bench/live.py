@@ -58,6 +58,9 @@ class Server:
             "SECRET_KEY": os.environ.get("SECRET_KEY") or "test-only",
             "DEBUG": "false",
             "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            # Its own address is the origin it publishes (the OAuth issuer, its endpoints).
+            "PORTAL_BASE_URL": self.url,
+            "OAUTH_ISSUER": self.url,
             "METRICS_TOKEN": METRICS_TOKEN,
             "CREDENTIAL_CACHE": "true",
             "CREDENTIAL_CACHE_TTL_SECONDS": str(ttl),

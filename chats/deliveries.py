@@ -63,10 +63,40 @@ def private_addresses_allowed():
     return bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False))
 
 
+# IPv6 ranges whose last 32 bits are an IPv4 address that a host stack or a translator reaches:
+# IPv4-mapped and IPv4-compatible (RFC 4291 §2.5.5), IPv4-translated (RFC 2765), and NAT64's
+# well-known prefix (RFC 6052). Python's is_global calls most of them global whatever they carry.
+_IPV4_IN_LAST_32_BITS = tuple(
+    ipaddress.ip_network(net)
+    for net in ("::ffff:0:0/96", "::/96", "::ffff:0:0:0/96", "64:ff9b::/96")
+)
+# RFC 8215's local-use NAT64 prefix may be any length, so where it carries the IPv4 is unknown.
+_IPV4_SOMEWHERE = ipaddress.ip_network("64:ff9b:1::/48")
+# ISATAP (RFC 5214 §6.1): an interface identifier of 0000:5efe or 0200:5efe, then an IPv4.
+_ISATAP_MARKERS = (0x00005EFE, 0x02005EFE)
+
+
+def embedded_ipv4(ip):
+    """The IPv4 address an IPv6 address reaches through a translator or tunnel, else None."""
+    if any(ip in net for net in _IPV4_IN_LAST_32_BITS):
+        return ipaddress.IPv4Address(ip.packed[-4:])
+    return ip.sixtofour  # 2002::/16 (RFC 3056): the IPv4 follows the first 16 bits
+
+
 def is_public(address):
+    """Whether `address` (an IP literal, IPv6 zone allowed) is on the public internet; an IPv6
+    address that stands for an IPv4 one is judged by that IPv4, which is where it leads."""
     ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip in _IPV4_SOMEWHERE:
+            return False
+        carried = embedded_ipv4(ip)
+        if carried is not None:
+            ip = carried
+        elif (int(ip) >> 32) & 0xFFFFFFFF in _ISATAP_MARKERS and not is_public(
+            str(ipaddress.IPv4Address(ip.packed[-4:]))
+        ):
+            return False  # the site's ISATAP router forwards to the IPv4: both must be public
     return ip.is_global and not ip.is_multicast
 
 
@@ -76,14 +106,27 @@ def resolve(host, port):
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
+def allowed_schemes():
+    return ("https", "http") if getattr(settings, "WEBHOOK_ALLOW_HTTP", False) else ("https",)
+
+
 def check_url(url):
-    """Refuse (400 webhook_url_not_allowed) a URL whose host resolves to a loopback, private,
-    link-local or otherwise non-public address, unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES.
+    """Refuse (400 webhook_url_not_allowed) a URL of a scheme other than https (and http where
+    WEBHOOK_ALLOW_HTTP allows it), or whose host resolves to a loopback, private, link-local or
+    otherwise non-public address, unless WEBHOOK_ALLOW_PRIVATE_ADDRESSES.
 
     A host that does not resolve yet passes: DNS can change, so each delivery checks again."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in allowed_schemes():
+        raise Refused(
+            "webhook_url_not_allowed",
+            "Webhook URLs must use https://."
+            if "http" not in allowed_schemes()
+            else "Webhook URLs must use https:// or http://.",
+            "url",
+        )
     if private_addresses_allowed():
         return url
-    parts = urlsplit(url)
     try:
         addresses = resolve(parts.hostname or "", parts.port or 443)
     except (OSError, UnicodeError, ValueError):
@@ -109,7 +152,9 @@ def post(url, body, headers):
     """POST `body`; returns (status, milliseconds). Connects to the very address that was checked,
     so a DNS answer that changes between the check and the connection cannot slip through."""
     parts = urlsplit(url)
-    https = parts.scheme == "https"
+    if parts.scheme.lower() not in allowed_schemes():
+        raise AddressNotAllowed(f"{parts.scheme}:// URLs are not allowed")
+    https = parts.scheme.lower() == "https"
     port = parts.port or (443 if https else 80)
     addresses = resolve(parts.hostname, port)
     if not private_addresses_allowed():

@@ -156,7 +156,10 @@ def api_exception_handler(exc, context):
         if body["code"] == "invalid_request":
             error = "invalid_request"
         # RFC 6750 §3: a request without credentials gets the bare challenge, no error fields.
-        headers["WWW-Authenticate"] = bearer_challenge(error, body["detail"] if error else None)
+        # A scheme that failed with its own challenge (an API key's Basic) answers with that.
+        headers["WWW-Authenticate"] = getattr(exc, "challenge", None) or bearer_challenge(
+            error, body["detail"] if error else None
+        )
     if body["code"] == "insufficient_scope":
         missing = body.get("missingScopes") or body.get("missing_scopes") or []
         headers["WWW-Authenticate"] = bearer_challenge(

@@ -268,8 +268,30 @@ OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS = env_int(
 OAUTH_REFRESH_TOKEN_IDLE_SECONDS = env_int(
     "OAUTH_REFRESH_TOKEN_IDLE_SECONDS", 30 * 24 * 3600, minimum=3600
 )
-# RFC 8414 / RFC 9207 issuer (`https://keyward.example.com`); empty: the origin of each request.
-OAUTH_ISSUER = os.environ.get("OAUTH_ISSUER", "").rstrip("/")
+
+
+def env_origin(name):
+    """An `http(s)://host[:port]` URL from the environment, without a trailing slash; "" if unset."""
+    raw = os.environ.get(name, "").strip().rstrip("/")
+    if raw and not raw.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"{name} must start with http:// or https://, not {raw!r}.")
+    return raw
+
+
+# Where people and programs reach Keyward. Never taken from a request: its Host and
+# X-Forwarded-Proto are the caller's to choose, and the discovery document that names the
+# issuer is cached by anyone. PORTAL_BASE_URL: the links in emails (a worker has no request).
+# OAUTH_ISSUER (RFC 8414, RFC 9207), else PORTAL_BASE_URL's origin: the issuer, and the origin
+# of every absolute URL in the discovery and OpenAPI documents.
+PORTAL_BASE_URL = env_origin("PORTAL_BASE_URL")
+OAUTH_ISSUER = env_origin("OAUTH_ISSUER")
+if not (PORTAL_BASE_URL or OAUTH_ISSUER or DEBUG):
+    SERVING_PROBLEMS.append(
+        "PORTAL_BASE_URL (or OAUTH_ISSUER) is required when DEBUG is off: the origin people "
+        "reach Keyward at (https://keyward.example), which names the OAuth issuer."
+    )
+PORTAL_BASE_URL = PORTAL_BASE_URL or OAUTH_ISSUER or "http://127.0.0.1:8000"
+OAUTH_ISSUER = OAUTH_ISSUER or "{0.scheme}://{0.netloc}".format(urlparse(PORTAL_BASE_URL))
 OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": OAUTH_ACCESS_TOKEN_LIFETIME_SECONDS,
     "REFRESH_TOKEN_EXPIRE_SECONDS": OAUTH_REFRESH_TOKEN_IDLE_SECONDS,
@@ -346,6 +368,8 @@ SPECTACULAR_SETTINGS = {
     "Every operation names the scopes it needs; the scopes page at /api/docs/scopes/ "
     "lists every scope with the operations that require it.",
     "VERSION": "1.0.0",
+    # The configured origin, never the request's (see OAUTH_ISSUER).
+    "SERVERS": [{"url": "{0.scheme}://{0.netloc}".format(urlparse(OAUTH_ISSUER))}],
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
@@ -498,12 +522,6 @@ EMAIL_BACKEND = (
     else "django.core.mail.backends.console.EmailBackend"
 )
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Keyward <keyward@localhost>")
-# Where people reach the portal, for the links in emails (no request to take it from).
-PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
-if not PORTAL_BASE_URL.startswith(("http://", "https://")):
-    raise ImproperlyConfigured(
-        f"PORTAL_BASE_URL must start with http:// or https://, not {PORTAL_BASE_URL!r}."
-    )
 
 
 def _public_keys(raw):
@@ -529,3 +547,6 @@ SECRET_SCANNING_PUBLIC_KEYS = _public_keys(os.environ.get("SECRET_SCANNING_PUBLI
 # Webhook URLs resolving to loopback, private or link-local addresses are refused, at
 # create/update and again at each delivery, unless this is on (tests, local development).
 WEBHOOK_ALLOW_PRIVATE_ADDRESSES = env_bool("WEBHOOK_ALLOW_PRIVATE_ADDRESSES", False)
+# Webhook URLs use https; plain http (the payload readable on the wire) only when this is on
+# (tests, local development). Any other scheme is refused.
+WEBHOOK_ALLOW_HTTP = env_bool("WEBHOOK_ALLOW_HTTP", False)

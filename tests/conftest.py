@@ -51,8 +51,19 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def webhooks_may_call_local_receivers(settings):
-    """Tests run their webhook receivers on 127.0.0.1 (README: WEBHOOK_ALLOW_PRIVATE_ADDRESSES)."""
+    """Tests run their webhook receivers on http://127.0.0.1 (README: WEBHOOK_ALLOW_PRIVATE_ADDRESSES,
+    WEBHOOK_ALLOW_HTTP)."""
     settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = True
+    settings.WEBHOOK_ALLOW_HTTP = True
+
+
+@pytest.fixture
+def live_server(live_server, settings):
+    """pytest-django's live server, configured as the deployment's origin: the OAuth issuer and
+    the URLs discovery publishes name it (Keyward never takes them from a request)."""
+    settings.OAUTH_ISSUER = live_server.url
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": live_server.url}
+    return live_server
 
 
 @pytest.fixture(autouse=True)

@@ -111,6 +111,7 @@ class TokenPolicyAdmin(ReadOnlyAdmin):
         "require_expiry",
         "max_lifetime_days",
         "max_live_tokens_per_member",
+        "require_jwt_exp",
     ]
 
 

@@ -6,9 +6,10 @@ The signature is the authentication: keys come from SECRET_SCANNING_PUBLIC_KEYS,
 
 Every live Keyward secret among the reported strings is revoked at once by its own kind: each
 kind has a `leaks.revoke_leaked(raw)` (refusing garbage by prefix and checksum before any
-query), and `tokens/api_urls.py`, the composer, hands them to `ReportView`, so this root module
-imports no kind. Here the outcome is recorded (a `leaked` audit event saying where), the owner
-and admins are emailed, and `credential.leaked` goes to the lifecycle emitters (webhooks).
+query, and telling a live secret it revoked from a real one that was already dead), and
+`tokens/api_urls.py`, the composer, hands them to `ReportView`, so this root module imports no
+kind. Here a revocation is recorded (a `leaked` audit event saying where), the owner and admins
+are emailed, and `credential.leaked` goes to the lifecycle emitters (webhooks).
 """
 
 import base64
@@ -46,11 +47,19 @@ MAX_TOKEN_LENGTH = 4096
 
 @dataclass(frozen=True)
 class Leaked:
-    """What a kind's `revoke_leaked` found and revoked."""
+    """A real Keyward secret a kind's `revoke_leaked` found, and whether this report revoked it."""
 
-    credential: object  # the row: has pk, organization, name, last4
+    # The row (pk, organization, name, last4); None for a dead refresh token whose row no longer
+    # names its access token (DOT unlinks them on revocation).
+    credential: object
     kind: str  # CredentialKind value
     token_type: str  # the name GitHub knows the pattern by (the answer's `token_type`)
+    # False: it no longer worked (revoked, expired, rotated out; by an earlier line or report),
+    # so nothing changed.
+    revoked: bool = True
+
+
+REVOKED, ALREADY_INACTIVE, UNKNOWN = "revoked", "already_inactive", "unknown"
 
 
 def verify_signature(body, key_id, signature):
@@ -137,7 +146,15 @@ class ReportItemSerializer(serializers.Serializer):
 class ReportAnswerSerializer(serializers.Serializer):
     token_hash = serializers.CharField(help_text="SHA-256 (hex) of the reported token.")
     token_type = serializers.CharField()
-    label = serializers.ChoiceField(choices=["true_positive", "false_positive"])
+    label = serializers.ChoiceField(
+        choices=["true_positive", "false_positive"],
+        help_text="true_positive: a real Keyward secret, live or not; false_positive: none.",
+    )
+    outcome = serializers.ChoiceField(
+        choices=[REVOKED, ALREADY_INACTIVE, UNKNOWN],
+        help_text="revoked: live until this report revoked it; already_inactive: a real secret "
+        "that no longer worked, so nothing changed (a replayed report); unknown: not a Keyward secret.",
+    )
 
 
 def _items(body):
@@ -176,9 +193,11 @@ def _items(body):
 class ReportView(APIView):
     """Receive a GitHub secret scanning report; revoke every live Keyward secret in it at once.
 
-    Answers each reported token with its `token_type` and `label` (`true_positive` when it was
-    a live Keyward secret, now revoked; `false_positive` otherwise), as the partner program
-    expects. No Keyward credential: GitHub's ECDSA signature over the body authenticates it.
+    Answers each reported token with its `token_type` and `label` (`true_positive` when it is
+    a real Keyward secret, live or already dead; `false_positive` otherwise), as the partner
+    program expects, and an `outcome` saying whether this report revoked it: a replayed report
+    changes nothing (no revocation, audit event, email or webhook) and answers `already_inactive`.
+    No Keyward credential: GitHub's ECDSA signature over the body authenticates it.
     """
 
     authentication_classes = [GitHubSignatureAuthentication]
@@ -202,13 +221,15 @@ class ReportView(APIView):
         answers = []
         for item in _items(request.body):
             leaked = self.revoke(item["token"])
-            if leaked is not None:
+            if leaked is not None and leaked.revoked:
                 self.record(leaked, url=item["url"], source=item["source"])
+            outcome = UNKNOWN if leaked is None else REVOKED if leaked.revoked else ALREADY_INACTIVE
             answers.append(
                 {
                     "token_hash": secret_format.digest(item["token"]),
                     "token_type": leaked.token_type if leaked else item["type"],
                     "label": "true_positive" if leaked else "false_positive",
+                    "outcome": outcome,
                 }
             )
         return Response(answers)
@@ -233,17 +254,19 @@ class ReportView(APIView):
                 detail=f"found at {where}"[:255],
             )
             enqueue_on_commit(notifications.send_leak_notice, event.pk)
-            lifecycle.emit(  # webhook: credential.leaked
-                credential.organization,
-                "credential.leaked",
-                lifecycle.credential_payload(
-                    credential,
-                    kind=leaked.kind,
-                    owner=notifications.owner_of(credential),
-                    url=url,
-                    source=source,
-                ),
+            # webhook: credential.leaked, shaped like every credential event (chats.events);
+            # no Keyward user acted: GitHub reported it.
+            payload = lifecycle.credential_payload(
+                credential,
+                kind=leaked.kind,
+                owner=notifications.owner_of(credential),
+                actor=None,
+                detail=event.detail,
+                url=url,
+                source=source,
             )
+            payload["credential"]["scopes"] = notifications.scopes_of(credential)
+            lifecycle.emit(credential.organization, "credential.leaked", payload)
         log.warning(
             "%s %s …%s reported leaked at %s and revoked",
             leaked.kind,

@@ -405,7 +405,7 @@ def test_real_workers_and_a_real_scheduler_deliver_after_a_500(org, alice, dev, 
     settings.TASKS = {
         "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
     }
-    env = {**process_env(), "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true"}
+    env = {**process_env(), "WEBHOOK_ALLOW_PRIVATE_ADDRESSES": "true", "WEBHOOK_ALLOW_HTTP": "true"}
     with Receiver([500]) as receiver:
         issued = chat_services.create_webhook(
             organization=org, url=receiver.url, event_categories=["credentials"], by=alice

@@ -2,6 +2,8 @@
 
 import pytest
 
+from chats import deliveries
+from chats.models import Webhook
 from tests.factories import bearer, issue
 from tokens.models import AuditEvent
 
@@ -47,3 +49,48 @@ def test_every_webhook_write_is_audited_without_its_secret(api, alice, org):
     assert created.json()["secret"] not in logged and regenerated.json()["secret"] not in logged
     event = AuditEvent.objects.get(action="rotated")
     assert (event.actor, event.credential_last4) == (alice, regenerated.json()["secret"][-4:])
+
+
+def _create(api, secret, url):
+    return api.post(
+        "/api/v1/webhooks",
+        {"url": url, "eventCategories": ["credentials"]},
+        format="json",
+        **bearer(secret),
+    )
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/h", "ftps://example.com/h"])
+def test_webhook_url_of_a_scheme_other_than_https_or_http_is_refused(api, alice, url):
+    _t, secret = issue(alice, scopes=["admin"])
+    response = _create(api, secret, url)
+    assert (response.status_code, response.json()["code"]) == (400, "webhook_url_not_allowed")
+    assert "https" in response.json()["detail"]
+    assert not Webhook.objects.exists()
+
+
+def test_plain_http_webhook_url_is_refused_unless_allowed(api, alice, settings):
+    _t, secret = issue(alice, scopes=["admin"])
+    settings.WEBHOOK_ALLOW_HTTP = False
+    response = _create(api, secret, "http://example.com/h")
+    assert (response.status_code, response.json()["code"]) == (400, "webhook_url_not_allowed")
+    assert not Webhook.objects.exists()
+    settings.WEBHOOK_ALLOW_HTTP = True
+    assert _create(api, secret, "http://example.com/h").status_code == 201
+
+
+def test_changing_a_webhook_url_to_plain_http_is_refused_unless_allowed(api, alice, settings):
+    _t, secret = issue(alice, scopes=["admin"])
+    hook = _create(api, secret, "https://example.com/h").json()["id"]
+    settings.WEBHOOK_ALLOW_HTTP = False
+    response = api.patch(
+        f"/api/v1/webhooks/{hook}", {"url": "http://example.com/h"}, format="json", **bearer(secret)
+    )
+    assert (response.status_code, response.json()["code"]) == (400, "webhook_url_not_allowed")
+    assert Webhook.objects.get(pk=hook).url == "https://example.com/h"
+
+
+def test_delivery_over_plain_http_is_refused_once_http_is_not_allowed(settings):
+    settings.WEBHOOK_ALLOW_HTTP = False
+    with pytest.raises(deliveries.AddressNotAllowed):
+        deliveries.post("http://127.0.0.1:9/h", "{}", {})

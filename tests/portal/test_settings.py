@@ -1,3 +1,5 @@
+import json
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
@@ -40,7 +42,9 @@ def _run(code, **env):
     import sys
 
     clean = {
-        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "PORTAL_BASE_URL", "OAUTH_ISSUER"}
     }
     return subprocess.run(
         [sys.executable, "-c", code],
@@ -56,6 +60,55 @@ def test_serving_without_a_secret_key_refuses_to_start_with_a_sentence():
     assert result.returncode != 0
     assert "SECRET_KEY is required when DEBUG is off" in result.stderr
     assert "ALLOWED_HOSTS is required" in result.stderr
+
+
+def test_serving_without_a_configured_origin_refuses_to_start_with_a_sentence():
+    result = _run(
+        "import portal.wsgi",
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="keyward.example",
+    )
+    assert result.returncode != 0
+    assert "PORTAL_BASE_URL (or OAUTH_ISSUER) is required when DEBUG is off" in result.stderr
+
+
+def test_serving_starts_with_a_portal_base_url_and_no_oauth_issuer():
+    result = _run(
+        "import portal.wsgi",
+        DJANGO_SETTINGS_MODULE="portal.settings",
+        SECRET_KEY="x" * 50,
+        ALLOWED_HOSTS="keyward.example",
+        PORTAL_BASE_URL="https://keyward.example",
+    )
+    assert result.returncode == 0, result.stderr[-500:]
+
+
+ORIGINS = (
+    "import json, portal.settings as s; print(json.dumps([s.OAUTH_ISSUER, s.PORTAL_BASE_URL, "
+    "s.OAUTH2_PROVIDER['OIDC_ISS_ENDPOINT'], s.SPECTACULAR_SETTINGS['SERVERS']]))"
+)
+
+
+def test_oauth_issuer_is_the_origin_of_the_portal_base_url_when_unset():
+    result = _run(ORIGINS, PORTAL_BASE_URL="https://keyward.example/")
+    issuer, base, dot_issuer, servers = json.loads(result.stdout)
+    assert issuer == dot_issuer == "https://keyward.example"
+    assert base == "https://keyward.example"
+    assert servers == [{"url": "https://keyward.example"}]
+
+
+def test_oauth_issuer_setting_wins_and_serves_as_the_portal_base_url_when_that_is_unset():
+    result = _run(ORIGINS, OAUTH_ISSUER="https://auth.keyward.example")
+    issuer, base, dot_issuer, servers = json.loads(result.stdout)
+    assert issuer == dot_issuer == base == "https://auth.keyward.example"
+    assert servers == [{"url": "https://auth.keyward.example"}]
+
+
+def test_oauth_issuer_that_is_not_a_url_stops_keyward_with_a_sentence():
+    result = _run(ORIGINS, OAUTH_ISSUER="keyward.example")
+    assert result.returncode != 0
+    assert "OAUTH_ISSUER must start with http:// or https://" in result.stderr
 
 
 def test_management_commands_that_sign_nothing_run_without_a_secret_key():

@@ -28,6 +28,11 @@ def test_document_is_valid_for_openapi_spec_validator(document):
     validate(document)
 
 
+def test_document_names_the_configured_origin_as_its_server(document, settings):
+    assert document["servers"] == [{"url": settings.OAUTH_ISSUER}]
+    assert settings.OAUTH_ISSUER.startswith(("http://", "https://"))
+
+
 def test_every_request_body_is_json_only(document):
     """A client generator given three content types sends multipart with every field twice."""
     bodies = {

@@ -5,6 +5,7 @@ import base64
 
 import jwt
 from django.conf import settings
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication
@@ -16,6 +17,16 @@ from ..authentication import fail
 from ..models import REACH_RANK, ApiKey, CredentialKind
 from ..principal import Principal, record_use
 from . import services
+
+BASIC_CHALLENGE = 'Basic realm="api", charset="UTF-8"'
+
+
+def cached_keys():
+    """What the cache holds for a key: the key, its owner and organization, and the
+    organization's JWT policy (a policy change drops it: the policy table is watched too)."""
+    return ApiKey.objects.select_related("membership__user", "organization").annotate(
+        require_jwt_exp=Coalesce("organization__token_policy__require_jwt_exp", False)
+    )
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -45,7 +56,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         scheme, _, value = header.partition(" ")
         value = value.strip()
         if scheme.lower() == "basic":
-            return self._basic(request, value)
+            try:
+                return self._basic(request, value)
+            except AuthenticationFailed as exc:
+                # RFC 7617 §2: a failed Basic login is challenged with Basic, not the API's Bearer.
+                exc.challenge = BASIC_CHALLENGE
+                raise
         try:
             jwt_header = jwt.get_unverified_header(value)
         except jwt.PyJWTError:
@@ -64,11 +80,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if key is not None:
             return key
         sequence = cache.sequence() if cache is not None else None
-        key = (
-            ApiKey.objects.select_related("membership__user", "organization")
-            .filter(key_id=key_id)
-            .first()
-        )
+        key = cached_keys().filter(key_id=key_id).first()
         if key is not None and cache is not None:
             membership = key.membership
             tags = [f"key:{key.pk}", f"org:{key.organization_id}"]
@@ -139,6 +151,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
                 "invalid_signature", "The JWT's signature does not match the API key's secret."
             )
         exp = claims.get("exp")
+        if exp is None and key.require_jwt_exp:
+            raise fail(
+                "exp_required",
+                "This organization requires API-key JWTs to carry `exp` (at most "
+                f"{settings.API_KEY_JWT_MAX_LIFETIME_SECONDS} seconds ahead).",
+            )
         if exp is not None and exp - now.timestamp() > settings.API_KEY_JWT_MAX_LIFETIME_SECONDS:
             raise fail(
                 "lifetime_too_long",

@@ -18,7 +18,8 @@ def _looks_like_jwt(raw):
 
 
 def revoke_leaked(raw):
-    """End the live login session `raw` belongs to (its JWT or refresh token); None otherwise."""
+    """End the login session `raw` belongs to (its JWT or refresh token) if `raw` still works;
+    None when it is no login token."""
     if not (_looks_like_jwt(raw) or secret_format.is_well_formed(raw, secret_format.REFRESH_TOKEN)):
         return None
     with transaction.atomic():
@@ -28,24 +29,28 @@ def revoke_leaked(raw):
 def _revoke(raw):
     digest = secret_format.digest(raw)
     if _looks_like_jwt(raw):
-        token = AccessToken.objects.filter(token_checksum=digest, kind=Kind.LOGIN).live().first()
-        token_type = TOKEN_TYPE
+        token = AccessToken.objects.filter(token_checksum=digest, kind=Kind.LOGIN).first()
+        token_type, works = TOKEN_TYPE, token is not None and token.is_live()
     elif secret_format.is_well_formed(raw, secret_format.REFRESH_TOKEN):
         refresh = RefreshToken.objects.filter(
-            token_checksum=digest, revoked__isnull=True, application__client_id=LOGIN_CLIENT_ID
+            token_checksum=digest, application__client_id=LOGIN_CLIENT_ID
         ).first()
-        token = (
-            AccessToken.objects.filter(pk=refresh.access_token_id, kind=Kind.LOGIN).first()
-            if refresh
-            else None
-        )
-        token_type = REFRESH_TOKEN_TYPE
+        if refresh is None:
+            return None
+        token = AccessToken.objects.filter(pk=refresh.access_token_id, kind=Kind.LOGIN).first()
+        token_type, works = REFRESH_TOKEN_TYPE, token is not None and refresh.revoked is None
+        if token is None:  # a dead refresh token no longer linked to its access token
+            return Leaked(
+                credential=None, kind=CredentialKind.LOGIN, token_type=token_type, revoked=False
+            )
     else:
         return None
     if token is None:
         return None
     token = AccessToken.objects.select_related("organization", "user").get(pk=token.pk)
     # The session's user may always end it; the `leaked` event beside says who reported it, where.
-    if not services.revoke(user=token.user, raw=raw):
-        return None
-    return Leaked(credential=token, kind=CredentialKind.LOGIN, token_type=token_type)
+    # Ending it is one conditional UPDATE: of two reports at once, only one ends anything.
+    revoked = works and bool(services.revoke(user=token.user, raw=raw))
+    return Leaked(
+        credential=token, kind=CredentialKind.LOGIN, token_type=token_type, revoked=revoked
+    )

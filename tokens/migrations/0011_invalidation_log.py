@@ -31,6 +31,8 @@ WATCHED = [
     ("accounts_user", "user", ["last_login"]),
     ("accounts_organization", "org", []),
     ("accounts_organizationgroup", "group", []),
+    # An organization's policy rides along with its cached API keys: tagged by its organization.
+    ("tokens_tokenpolicy", "org", [], "organization_id"),
 ]
 
 CHANNEL = "keyward_invalidation"  # tokens.invalidation listens here
@@ -41,19 +43,20 @@ LANGUAGE plpgsql AS $$
 DECLARE
     prefix text := TG_ARGV[0];
     ignored text[] := string_to_array(TG_ARGV[1], ',');
+    named_by text := TG_ARGV[2];  -- the column whose value the tag names
     tags text[];
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         tags := ARRAY['all'];
     ELSIF TG_OP = 'INSERT' THEN
-        SELECT array_agg(DISTINCT prefix || ':' || (to_jsonb(n) ->> 'id')) INTO tags
+        SELECT array_agg(DISTINCT prefix || ':' || (to_jsonb(n) ->> named_by)) INTO tags
         FROM keyward_new n;
     ELSIF TG_OP = 'DELETE' THEN
-        SELECT array_agg(DISTINCT prefix || ':' || (to_jsonb(o) ->> 'id')) INTO tags
+        SELECT array_agg(DISTINCT prefix || ':' || (to_jsonb(o) ->> named_by)) INTO tags
         FROM keyward_old o;
     ELSE
         -- The old versions of the rows whose announced columns changed.
-        SELECT array_agg(DISTINCT prefix || ':' || (changed.row ->> 'id')) INTO tags
+        SELECT array_agg(DISTINCT prefix || ':' || (changed.row ->> named_by)) INTO tags
         FROM (
             SELECT to_jsonb(o) - ignored AS row FROM keyward_old o
             EXCEPT
@@ -94,8 +97,8 @@ CREATE TABLE keyward_cache_receipt (
 """
 
 
-def _triggers(table, prefix, ignored):
-    args = f"'{prefix}', '{','.join(ignored)}'"
+def _triggers(table, prefix, ignored, named_by="id"):
+    args = f"'{prefix}', '{','.join(ignored)}', '{named_by}'"
     name = f"keyward_log_{table}"
     return f"""
 CREATE TRIGGER {name}_ins AFTER INSERT ON {table} REFERENCING NEW TABLE AS keyward_new
@@ -115,14 +118,14 @@ def forward(apps, schema_editor):
         return
     schema_editor.execute(TABLES)
     schema_editor.execute(FUNCTION)
-    for table, prefix, ignored in WATCHED:
-        schema_editor.execute(_triggers(table, prefix, ignored))
+    for table, prefix, ignored, *named_by in WATCHED:
+        schema_editor.execute(_triggers(table, prefix, ignored, *named_by))
 
 
 def backward(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for table, _prefix, _ignored in WATCHED:
+    for table, *_rest in WATCHED:
         for suffix in ("ins", "upd", "del", "trunc"):
             schema_editor.execute(f"DROP TRIGGER IF EXISTS keyward_log_{table}_{suffix} ON {table}")
     schema_editor.execute("DROP FUNCTION IF EXISTS keyward_log_change()")

@@ -12,11 +12,12 @@ import json
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider import views as dot_views
+from oauth2_provider.exceptions import FatalClientError
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
 from oauth2_provider.views.mixins import OAuthLibMixin
@@ -45,6 +46,7 @@ BODY_ONLY_PARAMETERS = frozenset(
     }
 )
 BASIC_CHALLENGE = 'Basic realm="keyward"'
+INTROSPECTION_METHODS = "POST, OPTIONS"
 
 # --- /o/authorize/: the consent page ------------------------------------------------
 
@@ -117,6 +119,18 @@ class ConsentView(AuthorizationView):
             response_kwargs["status"] = 403
         return super().render_to_response(context, **response_kwargs)
 
+    def error_response(self, error, application, **kwargs):
+        # DOT's GET path passes no application, so its redirect would be judged by the global
+        # schemes (https only) and a native app's loopback URI (RFC 8252 §7.3) would raise
+        # DisallowedRedirect. oauthlib raises a redirectable error only once the client and its
+        # redirect_uri checked out, so that client's own schemes apply.
+        if application is None and not isinstance(error, FatalClientError):
+            client_id = error.oauthlib_error.client_id
+            application = (
+                Application.objects.filter(client_id=client_id).first() if client_id else None
+            )
+        return super().error_response(error, application, **kwargs)
+
     def redirect(self, redirect_to, application):
         # RFC 9207 §2: `iss` in every authorization response, errors included (DOT adds it
         # to successful ones only).
@@ -159,6 +173,25 @@ def _parameters_in_url(request):
     )
 
 
+def _json_body(request):
+    """A 400 `invalid_request` when the body is JSON, else None.
+
+    RFC 6749 §4.1.3, RFC 7009 §2.1 and RFC 7662 §2.1 take form-encoded bodies; DOT would read
+    a JSON body as a form without fields and answer with a misleading `unsupported_grant_type`."""
+    media_type = request.content_type.lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        return None
+    return _oauth_error(
+        "invalid_request",
+        "The body must be form-encoded (Content-Type: application/x-www-form-urlencoded), not JSON.",
+        400,
+    )
+
+
+def _refused_request(request):
+    return _parameters_in_url(request) or _json_body(request)
+
+
 def _basic_challenge(response):
     # RFC 6749 §5.2: a client that failed authentication is challenged with the scheme it
     # authenticates with (oauthlib answers with a Bearer challenge).
@@ -173,21 +206,18 @@ def _basic_challenge(response):
 
 
 class TokenView(dot_views.TokenView):
-    """DOT's token endpoint: credentials never from the URL; a failed client is challenged with Basic."""
+    """DOT's token endpoint: credentials never from the URL, a form body only; a failed client is
+    challenged with Basic."""
 
     def post(self, request, *args, **kwargs):
-        return _parameters_in_url(request) or _basic_challenge(
-            super().post(request, *args, **kwargs)
-        )
+        return _refused_request(request) or _basic_challenge(super().post(request, *args, **kwargs))
 
 
 class RevokeTokenView(dot_views.RevokeTokenView):
-    """DOT's RFC 7009 endpoint, with the same two rules as the token endpoint."""
+    """DOT's RFC 7009 endpoint, with the same rules as the token endpoint."""
 
     def post(self, request, *args, **kwargs):
-        return _parameters_in_url(request) or _basic_challenge(
-            super().post(request, *args, **kwargs)
-        )
+        return _refused_request(request) or _basic_challenge(super().post(request, *args, **kwargs))
 
 
 def _authenticated_client(request):
@@ -272,15 +302,20 @@ def introspect(request):
     Replaces DOT's view, which also answers GET `?token=` (a token in a URL lands in
     logs) and any bearer with the `introspection` scope.
     """
+    if request.method == "OPTIONS":
+        # As Django's class-based views (the token and revocation endpoints) answer it.
+        response = HttpResponse()
+        response["Allow"] = INTROSPECTION_METHODS
+        return response
     if request.method != "POST":
         response = _oauth_error(
             "invalid_request",
             "Introspection takes a POST with a form-encoded `token` (RFC 7662).",
             405,
         )
-        response["Allow"] = "POST"
+        response["Allow"] = INTROSPECTION_METHODS
         return response
-    refused = _parameters_in_url(request)
+    refused = _refused_request(request)
     if refused:
         return refused
     client = _authenticated_client(request)
@@ -305,13 +340,20 @@ def introspect(request):
 METADATA_MAX_AGE = 3600
 
 
+def issuer_origin():
+    """The configured issuer's origin (settings: OAUTH_ISSUER, else PORTAL_BASE_URL): the base of
+    every absolute URL Keyward publishes, so a cached document never carries a caller's Host."""
+    parts = urlsplit(oauth2_settings.OIDC_ISS_ENDPOINT)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class ServerMetadataView(dot_views.OAuthServerMetadataView):
     """DOT's RFC 8414 document, completed: the JWKS of login tokens, the scope catalog, the
     docs, RFC 9207's `iss`, and only what Keyward accepts (code + S256, refresh)."""
 
     def get(self, request, *args, **kwargs):
         data = json.loads(super().get(request, *args, **kwargs).content)
-        origin = (oauth2_settings.OIDC_ISS_ENDPOINT or request.build_absolute_uri("/")).rstrip("/")
+        origin = issuer_origin()
         data.update(
             {
                 "jwks_uri": origin + reverse("jwks"),

@@ -12,7 +12,8 @@ REFRESH_TOKEN_TYPE = "keyward_refresh_token"
 
 
 def revoke_leaked(raw):
-    """Revoke the live OAuth grant `raw` belongs to (access or refresh token); None otherwise."""
+    """Revoke the OAuth grant `raw` belongs to (access or refresh token) if `raw` still works;
+    None when it is no OAuth token."""
     if not any(
         secret_format.is_well_formed(raw, p)
         for p in (secret_format.OAUTH_TOKEN, secret_format.REFRESH_TOKEN)
@@ -23,30 +24,35 @@ def revoke_leaked(raw):
 
 
 def _revoke(raw):
+    digest = secret_format.digest(raw)
     if secret_format.is_well_formed(raw, secret_format.OAUTH_TOKEN):
-        token, token_type = (
-            _live(AccessToken.objects.filter(token_checksum=secret_format.digest(raw))),
-            TOKEN_TYPE,
-        )
-    elif secret_format.is_well_formed(raw, secret_format.REFRESH_TOKEN):
+        token = _locked(AccessToken.objects.filter(token_checksum=digest))
+        if token is None:
+            return None
+        token_type, works = TOKEN_TYPE, token.is_live()
+    else:
         refresh = (
-            RefreshToken.objects.filter(
-                token_checksum=secret_format.digest(raw), revoked__isnull=True
-            )
+            RefreshToken.objects.filter(token_checksum=digest)
             .exclude(application__client_id=Application.LOGIN_CLIENT_ID)
             .first()
         )
-        token = _live(AccessToken.objects.filter(pk=refresh.access_token_id)) if refresh else None
+        if refresh is None:
+            return None
         token_type = REFRESH_TOKEN_TYPE
-    else:
-        return None
-    if token is None:
-        return None
-    services.revoke_grant(
-        token=token, by=token.user
-    )  # only its granter may; the `leaked` event says where
-    return Leaked(credential=token, kind=CredentialKind.OAUTH, token_type=token_type)
+        token = _locked(AccessToken.objects.filter(pk=refresh.access_token_id))
+        # A refresh token outlives its access token's expiry: it works until revoked.
+        works = token is not None and refresh.revoked is None and not token.is_revoked()
+    if works:
+        # Only its granter may revoke it; the `leaked` event says where.
+        services.revoke_grant(token=token, by=token.user)
+    return Leaked(credential=token, kind=CredentialKind.OAUTH, token_type=token_type, revoked=works)
 
 
-def _live(tokens):
-    return tokens.filter(kind=Kind.OAUTH).live().select_related("organization", "user").first()
+def _locked(tokens):
+    """The OAuth access token, locked live or not: of two reports at once, one revokes."""
+    return (
+        tokens.filter(kind=Kind.OAUTH)
+        .select_for_update(of=("self",))
+        .select_related("organization", "user")
+        .first()
+    )

@@ -11,7 +11,9 @@ audited through tokens.audit.
 """
 
 import datetime
+import ipaddress
 import logging
+import re
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -109,6 +111,17 @@ def clean_redirect_uris(uris):
 
 
 MAX_ALLOWED_ORIGINS = 10
+# One DNS label of a host as browsers send it in `Origin` (lower-case, IDNs in punycode).
+_HOST_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+
+
+def _is_exact_host(hostname):
+    """An IP address or a dotted name of valid labels: what a browser's `Origin` can carry."""
+    try:
+        ipaddress.ip_address(hostname)
+    except ValueError:
+        return all(_HOST_LABEL.fullmatch(label) for label in hostname.split("."))
+    return True
 
 
 def clean_allowed_origins(origins):
@@ -128,9 +141,17 @@ def clean_allowed_origins(origins):
             parts.port  # noqa: B018 - raises ValueError on a bad port
         except ValueError:
             parts = None
+        if "*" in origin:
+            raise Refused(
+                "invalid_origin",
+                f"{origin} is a pattern: a browser sends one exact origin, which a wildcard never "
+                "matches. List each origin (https://app.example.com).",
+                "allowed_origins",
+            )
         if (
             parts is None
             or not parts.hostname
+            or not _is_exact_host(parts.hostname)
             or parts.path
             or parts.query
             or parts.fragment

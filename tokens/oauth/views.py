@@ -21,6 +21,7 @@ from accounts.http import client_ip, render_page_or_fragment, wants_fragment
 from .. import handoff, propagation
 from ..models import AccessToken, Application
 from . import services
+from .endpoints import issuer_origin
 from .forms import OAuthClientForm
 
 CLIENTS_PER_PAGE = 25
@@ -65,8 +66,9 @@ def _detail_context(request, application, form=None, **extra):
         "token_count": AccessToken.objects.oauth_grants(organization_id=application.organization_id)
         .filter(application=application)
         .count(),
-        "authorize_url": request.build_absolute_uri("/o/authorize/"),
-        "token_url": request.build_absolute_uri("/o/token/"),
+        # The issuer's endpoints, as discovery names them.
+        "authorize_url": issuer_origin() + reverse("oauth2_provider:authorize"),
+        "token_url": issuer_origin() + reverse("oauth2_provider:token"),
         **extra,
     }
 

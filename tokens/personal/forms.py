@@ -108,7 +108,7 @@ class TokenRotateForm(ServiceErrorsMixin, forms.Form):
 
 
 class TokenPolicyForm(ServiceErrorsMixin, forms.Form):
-    """The organization's rules for personal tokens; empty numbers mean no cap."""
+    """The organization's rules for personal tokens and API-key JWTs; empty numbers mean no cap."""
 
     require_expiry = forms.BooleanField(required=False, label="Every new token must have an expiry")
     max_lifetime_days = forms.IntegerField(
@@ -120,4 +120,9 @@ class TokenPolicyForm(ServiceErrorsMixin, forms.Form):
         required=False,
         label="Live tokens one member may own",
         help_text="Empty: no cap.",
+    )
+    require_jwt_exp = forms.BooleanField(
+        required=False,
+        label="API-key JWTs must carry an expiry (exp)",
+        help_text="Off: a JWT without exp is accepted until its key is rotated.",
     )

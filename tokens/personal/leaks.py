@@ -11,13 +11,13 @@ TOKEN_TYPE = "keyward_personal_access_token"
 
 
 def revoke_leaked(raw):
-    """Revoke the live personal token `raw` is; None when it is none (refused by checksum first)."""
+    """Revoke the personal token `raw` is, if live; None when it is none (refused by checksum first)."""
     if not secret_format.is_well_formed(raw, secret_format.PERSONAL_TOKEN):
         return None
     with transaction.atomic():
+        # Locked live or not: of two reports at once, one revokes and the other finds it dead.
         token = (
             AccessToken.objects.personal()
-            .live()
             .select_for_update(of=("self",))
             .select_related("organization", "user")
             .filter(token_checksum=secret_format.digest(raw))
@@ -25,7 +25,11 @@ def revoke_leaked(raw):
         )
         if token is None:
             return None
-        # Revoked in its owner's name, the one who may always revoke it; the `leaked` event
-        # beside it says who reported it and where.
-        services.revoke_token(token=token, by=token.user)
-    return Leaked(credential=token, kind=CredentialKind.PERSONAL, token_type=TOKEN_TYPE)
+        live = token.is_live()
+        if live:
+            # Revoked in its owner's name, the one who may always revoke it; the `leaked` event
+            # beside it says who reported it and where.
+            services.revoke_token(token=token, by=token.user)
+    return Leaked(
+        credential=token, kind=CredentialKind.PERSONAL, token_type=TOKEN_TYPE, revoked=live
+    )

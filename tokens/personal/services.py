@@ -243,7 +243,14 @@ def revoke_token(*, token, by, ip=None):
 
 @transaction.atomic
 def set_token_policy(
-    *, organization, by, require_expiry, max_lifetime_days, max_live_tokens_per_member, ip=None
+    *,
+    organization,
+    by,
+    require_expiry,
+    max_lifetime_days,
+    max_live_tokens_per_member,
+    require_jwt_exp=False,
+    ip=None,
 ):
     for value, label in (
         (max_lifetime_days, "maximum lifetime"),
@@ -257,6 +264,7 @@ def set_token_policy(
             "require_expiry": require_expiry,
             "max_lifetime_days": max_lifetime_days,
             "max_live_tokens_per_member": max_live_tokens_per_member,
+            "require_jwt_exp": require_jwt_exp,
         },
     )
     audit.record(
@@ -266,7 +274,7 @@ def set_token_policy(
         actor=by,
         ip=ip,
         detail=f"require expiry {require_expiry}, max lifetime {max_lifetime_days} days, "
-        f"max live tokens {max_live_tokens_per_member}",
+        f"max live tokens {max_live_tokens_per_member}, require JWT exp {require_jwt_exp}",
     )
     return policy
 

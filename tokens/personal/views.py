@@ -349,6 +349,7 @@ def token_policy(request):
                 "require_expiry": policy.require_expiry,
                 "max_lifetime_days": policy.max_lifetime_days,
                 "max_live_tokens_per_member": policy.max_live_tokens_per_member,
+                "require_jwt_exp": policy.require_jwt_exp,
             }
         )
     return render_page_or_fragment(

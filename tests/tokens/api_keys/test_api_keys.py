@@ -12,6 +12,7 @@ from accounts.models import Membership
 from tests.factories import in_parallel, make_api_key, membership
 from tokens.api_keys import services as api_keys
 from tokens.models import ApiKey
+from tokens.personal import services as personal_services
 
 pytestmark = pytest.mark.django_db
 
@@ -42,6 +43,35 @@ def test_basic_with_a_wrong_secret_is_401(api, alice):
     response = api.get("/api/v1/me", **basic(key.key_id, other_secret))
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_token"
+
+
+@pytest.mark.parametrize(
+    "credentials",
+    ["wrong secret", "unknown key", "not base64", "not an API key id", "deleted key"],
+)
+def test_failed_basic_login_is_challenged_with_basic(api, alice, credentials):
+    # RFC 7617 §2 / RFC 7235 §3.1: a client that failed Basic is told to retry with Basic.
+    key, secret = make_api_key(alice)
+    _other, other_secret = make_api_key(alice, name="other")
+    if credentials == "deleted key":
+        api_keys.revoke_api_key(key=key, by=alice)
+    header = {
+        "wrong secret": basic(key.key_id, other_secret),
+        "unknown key": basic("kw_key_doesnotexist", secret),
+        "not base64": {"HTTP_AUTHORIZATION": "Basic !!!"},
+        "not an API key id": basic("alice@acme.test", "password"),
+        "deleted key": basic(key.key_id, secret),
+    }[credentials]
+    response = api.get("/api/v1/me", **header)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith('Basic realm="api"')
+
+
+def test_failed_bearer_login_is_still_challenged_with_bearer(api, alice):
+    key, secret = make_api_key(alice)
+    response = api.get("/api/v1/me", **signed(key, secret[:-1] + "x"))
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith('Bearer realm="api", error="invalid_token"')
 
 
 def test_key_secret_is_stored_as_digest_and_sealed_never_plain(alice):
@@ -101,6 +131,31 @@ def test_jwt_lifetime_is_capped(api, alice, settings):
     far = int(time.time()) + settings.API_KEY_JWT_MAX_LIFETIME_SECONDS + 3600
     response = api.get("/api/v1/me", **signed(key, secret, exp=far))
     assert response.json()["code"] == "lifetime_too_long"
+
+
+def test_jwt_without_exp_is_accepted_unless_the_organization_requires_exp(api, alice):
+    # Smooch's convention: `exp` is optional; such a JWT lives until its key is rotated.
+    key, secret = make_api_key(alice)
+    assert api.get("/api/v1/me", **signed(key, secret)).status_code == 200
+
+
+def test_organization_policy_can_require_exp_on_api_key_jwts(api, alice, org):
+    key, secret = make_api_key(alice)
+    personal_services.set_token_policy(
+        organization=org,
+        by=alice,
+        require_expiry=False,
+        max_lifetime_days=None,
+        max_live_tokens_per_member=None,
+        require_jwt_exp=True,
+    )
+    refused = api.get("/api/v1/me", **signed(key, secret))
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "exp_required"
+    assert "exp" in refused.json()["detail"]
+    soon = int(time.time()) + 600
+    assert api.get("/api/v1/me", **signed(key, secret, exp=soon)).status_code == 200
+    assert api.get("/api/v1/me", **basic(key.key_id, secret)).status_code == 200
 
 
 def test_app_user_jwt_reads_its_contacts_conversation_and_404s_another(api, alice, acme):

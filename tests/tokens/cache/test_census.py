@@ -15,12 +15,14 @@ import time
 
 import pytest
 from django.db import connection, models
+from django.db.models.expressions import Col
 
 from accounts.models import Membership, Organization, OrganizationGroup, User
 from bench.live import Server, database_url
 from tests.factories import issue, make_api_key, make_client, make_member
 from tokens import bearer_lookup
-from tokens.models import AccessToken, ApiKey, Application
+from tokens.api_keys.authentication import cached_keys
+from tokens.models import AccessToken, ApiKey, Application, TokenPolicy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -38,7 +40,7 @@ NOT_ANNOUNCED = {
 }
 
 _migration = importlib.import_module("tokens.migrations.0011_invalidation_log")
-_IGNORED = {table: set(ignored) for table, _prefix, ignored in _migration.WATCHED}
+_IGNORED = {table: set(ignored) for table, _prefix, ignored, *_named_by in _migration.WATCHED}
 
 
 def _column(model, path):
@@ -56,10 +58,21 @@ def bearer_columns():
 
 
 def api_key_columns():
-    """(field) for each column the API key's cached row holds (its select_related query)."""
-    query = ApiKey.objects.select_related("membership__user", "organization").query
+    """(field) for each column the API key's cached row holds: its own query's select list,
+    annotations included (the columns they read)."""
+    query = cached_keys().query
     select, _klass_info, _annotations = query.get_compiler(using="default").get_select()
-    return [expression.target for expression, _sql, _alias in select]
+    fields = []
+    for expression, _sql, _alias in select:
+        for column in _columns_in(expression):
+            fields.append(column.target)
+    return fields
+
+
+def _columns_in(expression):
+    if isinstance(expression, Col):
+        return [expression]
+    return [c for source in expression.get_source_expressions() for c in _columns_in(source)]
 
 
 def _announced(field):
@@ -160,6 +173,8 @@ def _ids_of(field, token=None, key=None):
     if model is ApiKey:
         return key.pk
     source = token or key
+    if model is TokenPolicy:
+        return TokenPolicy.objects.get(organization_id=source.organization_id).pk
     membership = Membership.objects.get(pk=source.membership_id)
     return {
         Membership: membership.pk,
@@ -209,6 +224,7 @@ def test_a_raw_change_to_an_api_key_column_is_reflected_by_every_worker(
     servers, field, alice, other_org
 ):
     key, secret = make_api_key(alice, scopes=["read.me"])
+    TokenPolicy.objects.get_or_create(organization_id=key.organization_id)  # read with the key
     authorization = "Basic " + base64.b64encode(f"{key.key_id}:{secret}".encode()).decode()
     for server in servers:
         _warm(server, authorization)

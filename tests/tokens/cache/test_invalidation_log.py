@@ -143,6 +143,18 @@ def test_a_group_change_logs_the_group(group, logged):
     assert f"group:{group.pk}" in logged.tags()
 
 
+def test_a_token_policy_change_logs_its_organization(alice, org, logged):
+    services.set_token_policy(
+        organization=org,
+        by=alice,
+        require_expiry=False,
+        max_lifetime_days=None,
+        max_live_tokens_per_member=None,
+        require_jwt_exp=True,
+    )
+    assert f"org:{org.pk}" in logged.tags()  # cached API keys carry their organization's policy
+
+
 def test_raw_sql_outside_the_application_is_logged(dev, logged):
     token, _ = issue(dev)
     with connection.cursor() as cursor:

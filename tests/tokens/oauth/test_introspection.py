@@ -1,6 +1,7 @@
 """/o/introspect/ (RFC 7662): only trusted clients, by POST, and only about their own tokens."""
 
 import pytest
+from django.test import Client
 
 from tests.factories import issue, make_client
 from tests.tokens.oauth.helpers import basic, grant, post_form
@@ -93,7 +94,7 @@ def test_get_is_refused_with_405(trusted):
     application, secret, token = trusted
     response = Client().get(f"/o/introspect/?token={token}", **basic(application.client_id, secret))
     assert response.status_code == 405
-    assert response["Allow"] == "POST"
+    assert response["Allow"] == "POST, OPTIONS"
     assert "active" not in response.json()
 
 
@@ -135,3 +136,23 @@ def test_missing_token_parameter_is_a_400(trusted):
     response = post_form("/o/introspect/", {}, **basic(application.client_id, secret))
     assert response.status_code == 400
     assert response.json()["error"] == "invalid_request"
+
+
+def test_options_on_introspection_answers_like_the_other_oauth_endpoints():
+    client = Client()
+    answers = {
+        path: client.options(path) for path in ("/o/token/", "/o/revoke_token/", "/o/introspect/")
+    }
+    assert {path: r.status_code for path, r in answers.items()} == dict.fromkeys(answers, 200)
+    assert answers["/o/introspect/"]["Allow"] == answers["/o/token/"]["Allow"] == "POST, OPTIONS"
+
+
+def test_options_on_introspection_from_a_browser_opens_no_cors():
+    # Introspection is server to server: a preflight is answered, but allows no origin.
+    response = Client().options(
+        "/o/introspect/",
+        HTTP_ORIGIN="https://spa.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+    )
+    assert response.status_code == 200
+    assert "Access-Control-Allow-Origin" not in response

@@ -268,3 +268,32 @@ def test_pyjwkclient_verifies_a_login_token_against_the_published_jwks(dev, disc
         access, key.key, algorithms=[header["alg"]], issuer=django_settings.LOGIN_TOKEN_ISSUER
     )
     assert claims["sub"]
+
+
+@pytest.mark.parametrize("method", ["plain", None])
+def test_native_app_gets_authorize_errors_on_its_loopback_redirect(
+    dev, discovery, live_server, method
+):
+    # RFC 8252 §7.3: an installed app listens on a loopback port; errors come back there too.
+    redirect_uri = "http://127.0.0.1:8765/cb"
+    application, _ = make_client(
+        dev, name="Desktop app", client_type="public", redirect_uris=(redirect_uri,)
+    )
+    client = OAuth2Session(
+        application.client_id,
+        scope="read.me",
+        redirect_uri=redirect_uri,
+        code_challenge_method=method,
+        token_endpoint_auth_method="none",
+    )
+    url, state = client.create_authorization_url(
+        discovery["authorization_endpoint"], code_verifier=generate_token(64)
+    )
+    answer = browser_session_of(dev, live_server).get(url, allow_redirects=False, timeout=10)
+    assert answer.status_code == 302, answer.text[:300]
+    location = answer.headers["Location"]
+    assert location.startswith(redirect_uri + "?")
+    query = parse_qs(urlsplit(location).query)
+    assert query["error"] == ["invalid_request"]
+    assert query["state"] == [state]
+    assert query["iss"] == [discovery["issuer"]]

@@ -7,11 +7,19 @@ import sys
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
 
 from accounts.models import Membership
-from tests.factories import issue, make_client
-from tests.tokens.oauth.helpers import basic, consent, grant, pkce, post_form
+from tests.factories import bearer, issue, make_client
+from tests.tokens.oauth.helpers import (
+    authorize_query,
+    basic,
+    consent,
+    grant,
+    pkce,
+    post_form,
+)
 from tokens import scopes as catalog
 from tokens.models import Application
 from tokens.oauth import services
@@ -86,6 +94,37 @@ def test_issuer_setting_names_the_issuer(settings):
         oauth2_settings.reload()
     assert data["issuer"] == "https://keyward.example.com"
     assert data["token_endpoint"] == "https://keyward.example.com/o/token/"
+
+
+def test_issuer_never_follows_the_host_header_or_forwarded_proto(settings):
+    # Both headers are the caller's to choose; a cached document must not carry them.
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    response = Client().get(
+        "/.well-known/oauth-authorization-server",
+        HTTP_HOST="localhost",
+        HTTP_X_FORWARDED_PROTO="https",
+    )
+    data = response.json()
+    assert data["issuer"] == django_settings.OAUTH_ISSUER
+    urls = [value for value in data.values() if isinstance(value, str) and "://" in value]
+    assert len(urls) >= 7
+    assert all(
+        url.startswith(django_settings.OAUTH_ISSUER + "/") for url in urls if url != data["issuer"]
+    )
+    assert "localhost" not in response.content.decode()
+
+
+def test_authorization_response_issuer_never_follows_the_host_header(dev):
+    application, _ = make_client(dev)
+    browser = Client(HTTP_HOST="localhost")
+    browser.force_login(dev)
+    response = browser.get(
+        "/o/authorize/?"
+        + authorize_query(application, "x").replace(
+            "&code_challenge=x&code_challenge_method=S256", ""
+        )
+    )
+    assert parse_qs(urlsplit(response["Location"]).query)["iss"] == [django_settings.OAUTH_ISSUER]
 
 
 def test_jwks_is_readable_from_any_origin():
@@ -202,6 +241,48 @@ def test_client_origin_must_be_https_scheme_and_host_only(dev, origin):
     with pytest.raises(services.Refused) as refused:
         make_client(dev, allowed_origins=[origin])
     assert refused.value.code == "invalid_origin"
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://*.example.com",
+        "https://*",
+        "https://app.*.example.com",
+        "https://app .example.com",
+        "https://-app.example.com",
+        "https://app..example.com",
+    ],
+)
+def test_wildcard_or_malformed_host_in_an_allowed_origin_is_refused_at_registration(
+    api, dev, origin
+):
+    # A browser's Origin header names one exact host: a pattern could never match.
+    _token, secret = issue(dev, scopes=["create.oauth_clients"])
+    response = api.post(
+        "/api/v1/oauth-clients",
+        {
+            "name": "Browser app",
+            "redirectUris": ["https://app.example.com/cb"],
+            "clientType": "public",
+            "allowedOrigins": [origin],
+        },
+        format="json",
+        **bearer(secret),
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_origin"
+    assert origin in response.json()["detail"]
+    assert not Application.objects.filter(name="Browser app").exists()
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["https://app.example.com:8443", "https://xn--bcher-kva.example", "https://[::1]:8443"],
+)
+def test_exact_origin_with_a_port_punycode_or_ip_host_is_accepted(dev, origin):
+    application, _ = make_client(dev, client_type="public", allowed_origins=[origin])
+    assert application.allowed_origins == origin
 
 
 def test_loopback_origin_over_http_is_allowed(dev):

@@ -4,6 +4,8 @@ import base64
 import datetime
 import hashlib
 import io
+import json
+import logging
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -359,3 +361,57 @@ def test_oauth_token_under_bearer_in_capitals_is_recognised(api, dev):
         api.get("/api/v1/me", HTTP_AUTHORIZATION="BEARER " + body["access_token"]).status_code
         == 200
     )
+
+
+# --- RFC 8252 §7.3: a native app's loopback redirect gets its errors like any other ---------
+
+LOOPBACK_REDIRECTS = ["http://127.0.0.1:8765/cb", "http://localhost:8765/cb"]
+AUTHORIZE_ERRORS = {
+    "no PKCE": ("&code_challenge=CHALLENGE&code_challenge_method=S256", ""),
+    "plain": ("code_challenge_method=S256", "code_challenge_method=plain"),
+    "an unknown method": ("code_challenge_method=S256", "code_challenge_method=S512"),
+    "challenge abc": ("code_challenge=CHALLENGE", "code_challenge=abc"),
+    "an unknown scope": ("scope=read.me", "scope=read.nothing"),
+    "response_type=token": ("response_type=code", "response_type=token"),
+}
+
+
+@pytest.mark.parametrize("redirect_uri", [*LOOPBACK_REDIRECTS, REDIRECT_URI])
+@pytest.mark.parametrize("mistake", list(AUTHORIZE_ERRORS))
+def test_authorize_error_redirects_to_a_registered_loopback_uri(dev, caplog, redirect_uri, mistake):
+    application, _ = make_client(dev, client_type="public", redirect_uris=(redirect_uri,))
+    _, challenge = pkce()
+    query = authorize_query(application, challenge, redirect_uri=redirect_uri)
+    old, new = AUTHORIZE_ERRORS[mistake]
+    query = query.replace(old.replace("CHALLENGE", challenge), new)
+    with caplog.at_level(logging.DEBUG):
+        response = authorize_redirect(dev, application, query)
+    assert response.status_code == 302, response.content
+    assert response["Location"].startswith(redirect_uri + "?")
+    error = redirect_error(response)
+    assert error["error"][0] in {"invalid_request", "invalid_scope", "unauthorized_client"}
+    assert error["state"] == ["xyz"]
+    assert error["iss"] == ["http://testserver"]
+    assert not [record for record in caplog.records if record.exc_info]
+    assert "DisallowedRedirect" not in caplog.text
+
+
+# --- RFC 6749 §4.1.3, RFC 7009 §2.1, RFC 7662 §2.1: form-encoded bodies only --------------
+
+
+@pytest.mark.parametrize("path", ["/o/token/", "/o/revoke_token/", "/o/introspect/"])
+@pytest.mark.parametrize("content_type", ["application/json", "application/merge-patch+json"])
+def test_json_body_is_refused_as_invalid_request_saying_the_body_must_be_form_encoded(
+    dev, path, content_type
+):
+    application, secret = make_client(dev)
+    response = Client().post(
+        path,
+        json.dumps({"grant_type": "refresh_token", "refresh_token": "x", "token": "x"}),
+        content_type=content_type,
+        **basic(application.client_id, secret),
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_request"
+    assert "application/x-www-form-urlencoded" in response.json()["error_description"]
+    assert response["Cache-Control"] == "no-store"

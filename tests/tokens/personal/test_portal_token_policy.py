@@ -35,6 +35,18 @@ def test_admin_saves_the_policy(client, alice, org):
     assert "Token policy saved." in response.content.decode()
 
 
+def test_admin_requires_exp_on_api_key_jwts_in_the_policy_form(client, alice, org):
+    login(client, alice)
+    response = client.post(policy_url(org), {"require_jwt_exp": "on"})
+    assert response.status_code == 302
+    policy = TokenPolicy.objects.get(organization=org)
+    assert (policy.require_jwt_exp, policy.require_expiry) == (True, False)
+    event = AuditEvent.objects.get(organization=org, action="policy_changed")
+    assert "require JWT exp True" in event.detail
+    html = client.get(policy_url(org)).content.decode()
+    assert 'id="id_require_jwt_exp" name="require_jwt_exp" checked' in html
+
+
 def test_the_form_shows_the_saved_policy(client, alice, org):
     TokenPolicy.objects.create(organization=org, require_expiry=True, max_lifetime_days=30)
     login(client, alice)
