@@ -1,6 +1,7 @@
 """Lifecycle webhooks against a real HTTP receiver: signed, retried, given up, logged."""
 
 import datetime as dt
+import socket
 
 import pytest
 from django.utils import timezone
@@ -271,6 +272,33 @@ def test_delivery_checks_the_address_again(
         "failed",
         "127.0.0.1 resolves to no public address",
     )
+
+
+def test_a_delivery_connects_to_the_address_it_checked_even_when_dns_answers_otherwise_later(
+    api, org, settings, monkeypatch, admin_secret, django_capture_on_commit_callbacks
+):
+    """DNS rebinding: the name answers an allowed address when checked, then a forbidden one.
+    Here 127.0.0.1 plays the allowed (public) address and 127.0.0.2 the forbidden one."""
+    real_getaddrinfo = socket.getaddrinfo
+    answers = []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "hooks.rebinding.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        address = "127.0.0.1" if not answers else "127.0.0.2"
+        answers.append(address)
+        return real_getaddrinfo(address, port, *args, **kwargs)
+
+    with Receiver() as checked, Receiver(host="127.0.0.2", port=checked.port) as forbidden:
+        subscribe(api, admin_secret, f"http://hooks.rebinding.test:{checked.port}/hooks/keyward")
+        settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+        monkeypatch.setattr(deliveries, "is_public", lambda address: address == "127.0.0.1")
+        monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+        with django_capture_on_commit_callbacks(execute=True):
+            emit(org, "credential.expired", {})
+    assert WebhookDelivery.objects.get().status == "succeeded"
+    assert len(checked.received) == 1
+    assert forbidden.received == []
 
 
 def test_two_attempts_at_once_send_once(org, alice, api, admin_secret):
