@@ -1,6 +1,7 @@
 """Lifecycle webhooks against a real HTTP receiver: signed, retried, given up, logged."""
 
 import datetime as dt
+import re
 import socket
 
 import pytest
@@ -80,6 +81,34 @@ def test_a_subscribed_webhook_receives_created_and_revoked_with_a_valid_signatur
         "succeeded",
         "succeeded",
     ]
+
+
+RFC_3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
+def moments(value, path=""):
+    """(where, value) of every `…At` field, at any depth."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key.endswith("At") and inner is not None:
+                yield f"{path}.{key}", inner
+            yield from moments(inner, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from moments(inner, f"{path}[{index}]")
+
+
+def test_every_moment_in_a_webhook_body_is_rfc_3339_in_utc_with_z(
+    api, alice, admin_secret, django_capture_on_commit_callbacks
+):
+    with Receiver() as receiver:
+        subscribe(api, admin_secret, receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            issue(alice, name="expiring", expires_at=timezone.now() + dt.timedelta(days=3))
+    (event,) = receiver.events()
+    found = dict(moments(event))
+    assert {".createdAt", ".data.credential.expiresAt"} <= set(found)
+    assert {where: at for where, at in found.items() if not RFC_3339_UTC.match(at)} == {}
 
 
 def test_a_webhook_of_other_categories_hears_nothing_of_credentials(
