@@ -195,6 +195,22 @@ def test_deliveries_give_up_when_the_retry_window_closes(
     assert (row["status"], row["attempts"]) == ("failed", delivery.attempts)
 
 
+def test_every_attempt_of_a_delivery_carries_its_one_delivery_id_for_receivers_to_dedupe(
+    api, org, alice, admin_secret, django_capture_on_commit_callbacks
+):
+    with Receiver([500]) as receiver:
+        subscribe(api, admin_secret, receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            emit(org, "credential.expired", {})
+        delivery = WebhookDelivery.objects.get()
+        deliveries.retry_due(now=delivery.next_attempt_at)
+    assert len(receiver.received) == 2
+    assert {headers["Keyward-Delivery"] for headers, _body in receiver.received} == {
+        str(delivery.pk)
+    }
+    assert len({body for _headers, body in receiver.received}) == 1
+
+
 def test_a_4xx_is_not_retried(api, org, alice, admin_secret, django_capture_on_commit_callbacks):
     with Receiver([410]) as receiver:
         subscribe(api, admin_secret, receiver.url)
