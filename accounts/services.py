@@ -231,18 +231,43 @@ def _administers_every_organization_of(by, user_id):
     )
 
 
+def _lock_for_member_change(membership):
+    """Lock what deciding a member's role or removal reads, and read the member again.
+
+    The project's one lock order: the organization row, then the membership row
+    (tokens.rules.lock_for_counting takes the same). Every such decision in an organization
+    queues on its row, so two admins demoting each other at once wait in turn instead of
+    each locking the other's membership first (a deadlock), and the second judges the roles
+    the first left, not the ones its page showed. FOR NO KEY UPDATE, as in tokens.rules, so
+    rows that merely reference these (new tokens, audit events) are never held up.
+    Refused (404) when the member was removed meanwhile.
+    """
+    # order_by("pk"): Meta.ordering would join (and so lock) the organization and user rows too.
+    Organization.objects.select_for_update(no_key=True).filter(
+        pk=membership.organization_id
+    ).order_by("pk").first()
+    current = (
+        Membership.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk=membership.pk)
+        .order_by("pk")
+        .values("role", "developer_access")
+        .first()
+    )
+    if current is None:
+        raise Refused("not_member", "This person is not a member of the organization.", status=404)
+    membership.role = current["role"]
+    membership.developer_access = current["developer_access"]
+
+
 def _require_another_admin(membership):
     """Refuse to take the last admin away: someone must be able to manage the organization.
-    Service accounts do not count, since nobody logs in as them."""
-    others = (
-        Membership.objects.select_for_update(of=("self",))
-        .filter(
-            organization_id=membership.organization_id,
-            role=Role.ADMIN,
-            user__is_service_account=False,
-        )
-        .exclude(pk=membership.pk)
-    )
+    Service accounts do not count, since nobody logs in as them. Called under
+    `_lock_for_member_change`, which keeps every other admin's role still while it counts."""
+    others = Membership.objects.filter(
+        organization_id=membership.organization_id,
+        role=Role.ADMIN,
+        user__is_service_account=False,
+    ).exclude(pk=membership.pk)
     if not others.exists():
         raise Refused(
             "last_admin",
@@ -273,6 +298,9 @@ def update_member(*, membership, by, by_role, name=None, role=None, developer_ac
             )
         user.name = name
         user.save(update_fields=["name"])
+    if role is None and developer_access is None:
+        return membership
+    _lock_for_member_change(membership)
     before = Access.of(membership)
     changed = []
     if role is not None and role != membership.role:
@@ -298,6 +326,7 @@ def remove_member(*, membership, by):
     and the last admin stays."""
     if membership.user_id == by.pk:
         raise Refused("cannot_remove_self", "You cannot remove yourself; ask another admin.")
+    _lock_for_member_change(membership)
     if membership.role == Role.ADMIN:
         _require_another_admin(membership)
     _tell(MemberChange(membership=membership, by=by, before=Access.of(membership), after=None))

@@ -96,6 +96,11 @@ class DatabaseCounters:
         with connection.cursor() as cursor:
             cursor.execute(f'DELETE FROM {TABLE} WHERE "key" = %s', [key])
 
+    def count(self, key, now):
+        """Attempts counted against `key` in its current window (0 when none)."""
+        row = ThrottleCounter.objects.filter(key=key, window_ends__gt=now).first()
+        return row.count if row else 0
+
     def reset(self):
         """Forget every counter (tests)."""
         ThrottleCounter.objects.all().delete()
@@ -137,6 +142,10 @@ class RedisCounters:
 
     def clear(self, key):
         self.client.delete(self.prefix + key)
+
+    def count(self, key, now):
+        """Attempts counted against `key` in its current window (0 when none): Redis expires it."""
+        return int(self.client.get(self.prefix + key) or 0)
 
     def reset(self):
         keys = list(self.client.scan_iter(self.prefix + "*"))

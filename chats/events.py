@@ -5,6 +5,7 @@ through `tokens.audit.record`, and ChatsConfig.ready registers `on_audit_event` 
 listener there; member changes come the same way from `accounts.services`.
 """
 
+import datetime
 import json
 import uuid
 
@@ -53,6 +54,13 @@ def subscribers(organization_id, event_type):
     ]
 
 
+def _json_value(value):
+    """Moments in a payload come out like createdAt; anything else as its string."""
+    if isinstance(value, datetime.datetime):
+        return lifecycle.timestamp(value)
+    return str(value)
+
+
 def emit(organization, event_type, payload):
     """Record `event_type` with `payload` (camelCase JSON values) for the organization (or its id)
     and queue a delivery to each of its webhooks subscribed to the event's category. Deliveries
@@ -69,13 +77,13 @@ def emit(organization, event_type, payload):
         {
             "id": str(event_id),
             "type": event_type,
-            "createdAt": now.isoformat().replace("+00:00", "Z"),
+            "createdAt": lifecycle.timestamp(now),
             "organizationId": organization.public_id,
             "data": payload,
         },
         separators=(",", ":"),
         sort_keys=False,
-        default=str,
+        default=_json_value,
     )
     with transaction.atomic():
         event = WebhookEvent.objects.create(

@@ -506,6 +506,8 @@ SCHEDULE = {
     "webhook-retries": {"job": "chats.deliveries.retry_due", "every": 60},
     "prune-finished-tasks": {"job": "tokens.tasks.prune_finished_tasks", "every": 86400},
     "prune-invalidation-log": {"job": "tokens.propagation.prune_log", "every": 300},
+    # Tasks whose worker died under them: failed, and enqueued again (tokens.tasks).
+    "stuck-tasks": {"job": "tokens.tasks.reclaim_stuck_tasks", "every": 300},
 }
 
 # Email through Django's email API, under Django's own setting names: SMTP whenever EMAIL_HOST

@@ -74,6 +74,41 @@ def credential_cache_off(settings):
     settings.CREDENTIAL_CACHE = False
 
 
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def require_redis(url=TEST_REDIS_URL):
+    """Skip while Redis at `url` does not answer; fail instead where CI requires Redis."""
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError:
+        message = f"needs Redis at {url} (TEST_REDIS_URL)"
+        if _required("REQUIRE_REDIS"):
+            pytest.fail(message + " (REQUIRE_REDIS=1 forbids skipping)")
+        pytest.skip(message)
+
+
+@pytest.fixture(params=["database", "redis"])
+def throttle_store(request, settings):
+    """The throttle's counters in each store it runs on: the database (no REDIS_URL), and Redis
+    at TEST_REDIS_URL (REDIS_URL set). Emptied before and after."""
+    from accounts import throttle
+
+    if request.param == "redis":
+        require_redis()
+        settings.REDIS_URL = TEST_REDIS_URL
+    else:
+        settings.REDIS_URL = ""
+    store = throttle.counters()
+    expected = throttle.RedisCounters if request.param == "redis" else throttle.DatabaseCounters
+    assert isinstance(store, expected), f"the throttle does not count in {request.param}"
+    throttle.reset()
+    yield store
+    throttle.reset()
+
+
 @pytest.fixture
 def group(db):
     """Acme Group, owned by alice once she exists."""

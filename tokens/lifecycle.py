@@ -10,7 +10,15 @@ Nobody connected (tests of tokens alone, or before chats' webhooks exist) means 
 Call `emit` inside the transaction that makes the event true, so the two commit together.
 """
 
+import datetime as dt
+
 _emitters = []
+
+
+def timestamp(moment):
+    """The one way an event writes a moment: RFC 3339 in UTC with `Z`, to the second
+    (`2026-11-27T10:00:00Z`), whatever zone or precision the value had."""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def connect(emitter):
@@ -39,7 +47,7 @@ def credential_payload(credential, *, kind, owner=None, **extra):
             "id": credential.pk,
             "name": getattr(credential, "name", "") or "",
             "last4": getattr(credential, "last4", "") or "",
-            "expiresAt": expires.isoformat() if expires else None,
+            "expiresAt": timestamp(expires) if expires else None,
             "owner": owner.email if owner is not None else None,
         },
         **extra,

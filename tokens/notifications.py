@@ -14,13 +14,14 @@ organization, and links to it in the portal: never a secret or a digest.
 
 import datetime as dt
 import logging
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role
@@ -53,13 +54,14 @@ AUTHORIZATION = "authorization_code"  # how tokens.oauth's audit event details a
 # Kinds whose expiry a person chose (login and OAuth access tokens live hours, and refresh).
 REMINDED_KINDS = (Kind.PERSONAL,)
 
-# The portal page of each kind's credentials: (url name, the credential's id keyword or None).
-PORTAL_PAGES = {
-    CredentialKind.PERSONAL: ("token_detail", "token_id"),
-    CredentialKind.API_KEY: ("api_keys", None),
-    CredentialKind.OAUTH_CLIENT: ("oauth_client_detail", "client_pk"),
-    CredentialKind.LOGIN: ("sessions", None),
-    CredentialKind.OAUTH: ("oauth_grants", None),
+# Each kind's pages for the person a credential acts as: (its list, its detail page, the detail's
+# id keyword). They show each person their own; an admin reads another's in the inventory.
+OWNER_PAGES = {
+    CredentialKind.PERSONAL: ("tokens", "token_detail", "token_id"),
+    CredentialKind.API_KEY: ("api_keys", "api_key_detail", "key_id"),
+    CredentialKind.OAUTH_CLIENT: ("oauth_clients", "oauth_client_detail", "client_pk"),
+    CredentialKind.LOGIN: ("sessions", None, None),
+    CredentialKind.OAUTH: ("oauth_grants", None, None),
 }
 
 
@@ -101,30 +103,61 @@ def admin_emails(organization_id):
     )
 
 
-def recipients(credential, *, admins=False):
-    """The owner, and the organization's admins when asked or when no person owns it (an
-    organization-owned key, a service account's token)."""
+def recipients(kind, credential, *, admins=False):
+    """[(email, link)]: the owner, and the organization's admins when asked or when no person owns
+    it (an organization-owned key, a service account's token). Each link opens a page its reader
+    can see: the owner's own page of the credential, or for an admin the organization's."""
     owner = owner_of(credential)
     people = []
     if owner is not None and owner.is_active and not owner.is_service_account:
-        people.append(owner.email)
+        people.append((owner.email, owner_link(kind, credential)))
     if admins or not people:
+        link = admin_link(kind, credential)
         people += [
-            email for email in admin_emails(credential.organization_id) if email not in people
+            (email, link)
+            for email in admin_emails(credential.organization_id)
+            if email not in {address for address, _link in people}
         ]
     return people
 
 
-def portal_link(kind, credential):
-    """An absolute link to the credential's page (PORTAL_BASE_URL: emails have no request)."""
+def is_live(credential):
+    """Whether the credential still shows in the portal (revoked ones leave every list)."""
+    revoked = getattr(credential, "revoked_at", None)
+    return revoked is None or revoked > timezone.now()
+
+
+def _absolute(name, org_id, **kwargs):
+    """An absolute URL on PORTAL_BASE_URL: emails have no request to take the host from."""
+    return settings.PORTAL_BASE_URL + reverse(name, kwargs={"org_id": org_id, **kwargs})
+
+
+def owner_link(kind, credential):
+    """The credential's page for the person it acts as, or their list of that kind once it is gone."""
     org_id = credential.organization.public_id
-    name, id_keyword = PORTAL_PAGES.get(kind, ("developer_home", None))
-    kwargs = {"org_id": org_id} | ({id_keyword: credential.pk} if id_keyword else {})
-    try:
-        path = reverse(name, kwargs=kwargs)
-    except NoReverseMatch:
-        path = reverse("developer_home", kwargs={"org_id": org_id})
-    return settings.PORTAL_BASE_URL + path
+    list_name, detail_name, id_keyword = OWNER_PAGES.get(kind, ("developer_home", None, None))
+    if detail_name and is_live(credential):
+        return _absolute(detail_name, org_id, **{id_keyword: credential.pk})
+    return _absolute(list_name, org_id)
+
+
+def admin_link(kind, credential):
+    """Where an admin finds a credential someone else holds: the inventory, narrowed to it; once
+    it is revoked (a leak), the audit log, which keeps what happened to it."""
+    org_id = credential.organization.public_id
+    if not is_live(credential):
+        return _absolute("audit_log", org_id)
+    owner = owner_of(credential)
+    search = describe_name(credential) or (owner.email if owner is not None else "")
+    query = urlencode({"kind": kind, "q": search} if search else {"kind": kind})
+    return f"{_absolute('credential_inventory', org_id)}?{query}"
+
+
+def describe_name(credential):
+    # An OAuth grant goes by its client's name.
+    return getattr(credential, "name", "") or getattr(
+        getattr(credential, "application", None), "name", ""
+    )
 
 
 def describe(kind, credential):
@@ -132,27 +165,26 @@ def describe(kind, credential):
     owner = owner_of(credential)
     return {
         "kind": CredentialKind(kind).label,
-        # An OAuth grant goes by its client's name.
-        "name": getattr(credential, "name", "")
-        or getattr(getattr(credential, "application", None), "name", ""),
+        "name": describe_name(credential),
         "last4": credential.last4 or "",
         "scopes": scopes_of(credential),
         "expires": getattr(credential, "expires", None),
         "owner": owner.email if owner is not None else "",
         "organization": credential.organization.name,
-        "link": portal_link(kind, credential),
     }
 
 
 def send(template, to, context):
-    """One message per recipient (nobody learns who else was told), text and HTML alike."""
+    """One message per recipient (nobody learns who else was told), text and HTML alike; `to` is
+    [(email, link)], each reader's own link to the credential."""
     if not to:
         return 0
-    subject = " ".join(render_to_string(f"email/{template}_subject.txt", context).split())
-    text = render_to_string(f"email/{template}.txt", context)
-    html = render_to_string(f"email/{template}.html", context)
     messages = []
-    for address in to:
+    for address, link in to:
+        personal = context | {"link": link}
+        subject = " ".join(render_to_string(f"email/{template}_subject.txt", personal).split())
+        text = render_to_string(f"email/{template}.txt", personal)
+        html = render_to_string(f"email/{template}.html", personal)
         message = EmailMultiAlternatives(subject, text, settings.DEFAULT_FROM_EMAIL, [address])
         message.attach_alternative(html, "text/html")
         messages.append(message)
@@ -186,7 +218,7 @@ def send_creation_notice(audit_event_id):
         "created_at": audit_event.created_at,
         "ip": audit_event.ip,
     }
-    sent = send("credential_created", recipients(credential), context)
+    sent = send("credential_created", recipients(kind, credential), context)
     logger.info(
         "Creation notice of %s %s (…%s) sent to %d", kind, credential.pk, credential.last4, sent
     )
@@ -271,11 +303,13 @@ def send_expiry_reminder(reminder_id):
         return 0
     context = describe(reminder.credential_kind, credential) | {
         "on_the_day": reminder.stage == ExpiryReminder.Stage.ON_THE_DAY,
-        "expired": reminder.expires <= reminder.created_at,  # as it was when the reminder fell due
+        # Expired when the reminder fell due (a catch-up run), or by the time it is sent; the
+        # days left are counted when it is sent (the templates' expiry_of), not assumed to be 7.
+        "expired": reminder.expires <= max(reminder.created_at, timezone.now()),
         "expires": reminder.expires,
     }
     try:
-        return send("expiry_reminder", recipients(credential), context)
+        return send("expiry_reminder", recipients(reminder.credential_kind, credential), context)
     except Exception:
         ExpiryReminder.objects.filter(pk=reminder_id).update(sent_at=None)
         raise
@@ -300,4 +334,4 @@ def send_leak_notice(audit_event_id):
         "where": audit_event.detail,
         "reported_at": audit_event.created_at,
     }
-    return send("credential_leaked", recipients(credential, admins=True), context)
+    return send("credential_leaked", recipients(kind, credential, admins=True), context)

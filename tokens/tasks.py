@@ -11,6 +11,10 @@ API, and `django-tasks-db` its database backend (settings.TASKS). Conventions fo
 - Work that follows a database write is enqueued with `enqueue_on_commit`, so a worker never
   looks for a row that is not committed yet, and a rolled-back write sends nothing.
 - Periodic work is a job in settings.SCHEDULE, run by `manage.py run_schedule`.
+- A worker that dies mid-task (killed, out of memory, its machine gone) leaves the task RUNNING:
+  `db_worker` records an outcome only if it lives to see it, and keeps no heartbeat. The
+  `stuck-tasks` job fails such a task once it has run far longer than any of ours can, and
+  enqueues it again (every task is safe to run twice), up to `WORKERS_LOST_BEFORE_GIVING_UP`.
 """
 
 import datetime as dt
@@ -27,6 +31,19 @@ except ImportError:  # Django 5.2: the backport
 __all__ = ["enqueue_on_commit", "task"]
 
 logger = logging.getLogger(__name__)
+
+# Our tasks end within seconds (an SMTP or webhook call times out after 10 s): one RUNNING this
+# long has lost its worker. Generous, since a worker that is only slow would run it twice.
+STUCK_AFTER = dt.timedelta(minutes=15)
+# A task that keeps killing its workers (one that exhausts memory, say) is not retried forever.
+WORKERS_LOST_BEFORE_GIVING_UP = 3
+
+
+class WorkerLost(Exception):
+    """Recorded as the error of a task whose worker stopped before recording an outcome."""
+
+
+WORKER_LOST = f"{WorkerLost.__module__}.{WorkerLost.__qualname__}"
 
 
 def enqueue_on_commit(a_task, *args, **kwargs):
@@ -54,3 +71,44 @@ def prune_finished_tasks(*, now):
         | finished.filter(status="FAILED", finished_at__lte=now - dt.timedelta(days=30))
     ).delete()
     return f"{deleted} finished task(s) pruned"
+
+
+def reclaim_stuck_tasks(*, now):
+    """Scheduler job: fail every task RUNNING for longer than STUCK_AFTER (its worker died) and
+    enqueue it again, unless it has lost WORKERS_LOST_BEFORE_GIVING_UP workers already.
+
+    Each is failed by one conditional UPDATE, so of two schedulers only one enqueues the copy,
+    and a worker that was merely slow and finishes later overwrites the failure with its own
+    outcome (the copy then runs once more, which every task allows)."""
+    from django.core.exceptions import SuspiciousOperation
+    from django_tasks_db.models import DBTaskResult
+
+    failed = enqueued = 0
+    for stuck in DBTaskResult.objects.running().filter(started_at__lt=now - STUCK_AFTER):
+        if not DBTaskResult.objects.filter(pk=stuck.pk, status="RUNNING").update(
+            status="FAILED",
+            finished_at=now,
+            exception_class_path=WORKER_LOST,
+            traceback=(
+                f"Worker {', '.join(stuck.worker_ids) or '?'} took this task at "
+                f"{stuck.started_at.isoformat()} and stopped without recording an outcome."
+            ),
+        ):
+            continue
+        failed += 1
+        lost = DBTaskResult.objects.filter(
+            task_path=stuck.task_path,
+            args_kwargs=stuck.args_kwargs,
+            exception_class_path=WORKER_LOST,
+        ).count()
+        if lost >= WORKERS_LOST_BEFORE_GIVING_UP:
+            logger.error("Task %s lost %d workers: given up", stuck.task_path, lost)
+            continue
+        try:
+            again = stuck.task  # same queue, priority and (past, so due) run_after
+        except (ImportError, SuspiciousOperation):
+            logger.error("Task %s no longer exists: not enqueued again", stuck.task_path)
+            continue
+        again.enqueue(*stuck.args_kwargs["args"], **stuck.args_kwargs["kwargs"])
+        enqueued += 1
+    return f"{failed} stuck task(s) failed, {enqueued} enqueued again"

@@ -233,7 +233,8 @@ def world(client, alice, agent, acme, labs, globex, mallory):
         "acme_values": {
             "owner": "bot@acme.test",
             "email": "agent@acme.test",
-            "contactId": str(acme.contact.pk),
+            # contactId takes a contact's external id, not its primary key.
+            "contactId": acme.contact.external_id,
             "appUserId": acme.contact.external_id,
             "externalId": acme.contact.external_id,
             "organization": acme.org.public_id,
@@ -243,7 +244,7 @@ def world(client, alice, agent, acme, labs, globex, mallory):
         "missing_values": {
             "owner": "nobody@nowhere.test",
             "email": "nobody@nowhere.test",
-            "contactId": MISSING_INT,
+            "contactId": "no-such-contact",
             "appUserId": "no-such-contact",
             "externalId": "no-such-contact",
             "organization": "org_doesnotexist0",
@@ -271,6 +272,28 @@ def test_every_body_field_that_names_an_object_has_a_probe(client, world):
         assert name in world["acme_values"], (
             f"no probe value for body field {name!r}: add one to `world`"
         )
+
+
+def test_the_contact_probes_name_a_contact_acme_itself_may_use(client, world):
+    """A probe value that names nothing is answered like a missing one whoever sends it, so the
+    sweep could never fail: for its owner, Acme's value must name a real contact."""
+    body = {"subject": "probe"}
+    mine = call(
+        client,
+        "POST",
+        "/api/v1/conversations",
+        world["acme"],
+        {**body, "contactId": world["acme_values"]["contactId"]},
+    )
+    missing = call(
+        client,
+        "POST",
+        "/api/v1/conversations",
+        world["acme"],
+        {**body, "contactId": world["missing_values"]["contactId"]},
+    )
+    assert mine.status_code == 201, mine.content
+    assert missing.status_code == 400, missing.content
 
 
 def acme_targets(client, world):

@@ -59,8 +59,12 @@ def page(browser, live_server):
 
 
 def log_in(page, email, password):
+    """Log in through the form, and fail unless it worked: a refused login leaves the browser on
+    the login page, where every later check would quietly look at the login page instead."""
     page.goto("/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_load_state()
+    assert "/login/" not in page.url, f"{email} could not log in: still at {page.url}"
+    assert page.get_by_role("button", name="Log out").is_visible(), f"{email} is not logged in"

@@ -39,6 +39,8 @@ def _check(page, watch, route, path):
     response = page.goto(path)
     if response.status >= 500:
         problems.append(f"answers {response.status}")
+    if route != "login/" and "/login/" in page.url:
+        problems.append("sent to the login page: the check would look at the wrong page")
     problems += [
         f"axe {rule}: {help} {targets}" for rule, help, targets in serious_violations(page)
     ]

@@ -28,7 +28,7 @@ class Receiver:
     """Answers each POST with the next scripted reply: a status code, or "hang" (slower than
     the sender's timeout); 200 once the script runs out. Keeps what it received."""
 
-    def __init__(self, script=()):
+    def __init__(self, script=(), *, host="127.0.0.1", port=0):
         self.script = list(script)
         self.received = []  # (headers, body bytes)
         self.hang_seconds = 2.0
@@ -53,9 +53,10 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/keyward"
+        self.port = self.server.server_port
+        self.url = f"http://{host}:{self.port}/hooks/keyward"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def __enter__(self):

@@ -1,6 +1,8 @@
 """Lifecycle webhooks against a real HTTP receiver: signed, retried, given up, logged."""
 
 import datetime as dt
+import re
+import socket
 
 import pytest
 from django.utils import timezone
@@ -79,6 +81,34 @@ def test_a_subscribed_webhook_receives_created_and_revoked_with_a_valid_signatur
         "succeeded",
         "succeeded",
     ]
+
+
+RFC_3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+
+
+def moments(value, path=""):
+    """(where, value) of every `…At` field, at any depth."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key.endswith("At") and inner is not None:
+                yield f"{path}.{key}", inner
+            yield from moments(inner, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from moments(inner, f"{path}[{index}]")
+
+
+def test_every_moment_in_a_webhook_body_is_rfc_3339_in_utc_with_z(
+    api, alice, admin_secret, django_capture_on_commit_callbacks
+):
+    with Receiver() as receiver:
+        subscribe(api, admin_secret, receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            issue(alice, name="expiring", expires_at=timezone.now() + dt.timedelta(days=3))
+    (event,) = receiver.events()
+    found = dict(moments(event))
+    assert {".createdAt", ".data.credential.expiresAt"} <= set(found)
+    assert {where: at for where, at in found.items() if not RFC_3339_UTC.match(at)} == {}
 
 
 def test_a_webhook_of_other_categories_hears_nothing_of_credentials(
@@ -163,6 +193,22 @@ def test_deliveries_give_up_when_the_retry_window_closes(
     assert len(receiver.received) == delivery.attempts > 10
     [row] = delivery_log(api, admin_secret, hook)
     assert (row["status"], row["attempts"]) == ("failed", delivery.attempts)
+
+
+def test_every_attempt_of_a_delivery_carries_its_one_delivery_id_for_receivers_to_dedupe(
+    api, org, alice, admin_secret, django_capture_on_commit_callbacks
+):
+    with Receiver([500]) as receiver:
+        subscribe(api, admin_secret, receiver.url)
+        with django_capture_on_commit_callbacks(execute=True):
+            emit(org, "credential.expired", {})
+        delivery = WebhookDelivery.objects.get()
+        deliveries.retry_due(now=delivery.next_attempt_at)
+    assert len(receiver.received) == 2
+    assert {headers["Keyward-Delivery"] for headers, _body in receiver.received} == {
+        str(delivery.pk)
+    }
+    assert len({body for _headers, body in receiver.received}) == 1
 
 
 def test_a_4xx_is_not_retried(api, org, alice, admin_secret, django_capture_on_commit_callbacks):
@@ -271,6 +317,33 @@ def test_delivery_checks_the_address_again(
         "failed",
         "127.0.0.1 resolves to no public address",
     )
+
+
+def test_a_delivery_connects_to_the_address_it_checked_even_when_dns_answers_otherwise_later(
+    api, org, settings, monkeypatch, admin_secret, django_capture_on_commit_callbacks
+):
+    """DNS rebinding: the name answers an allowed address when checked, then a forbidden one.
+    Here 127.0.0.1 plays the allowed (public) address and 127.0.0.2 the forbidden one."""
+    real_getaddrinfo = socket.getaddrinfo
+    answers = []
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "hooks.rebinding.test":
+            return real_getaddrinfo(host, port, *args, **kwargs)
+        address = "127.0.0.1" if not answers else "127.0.0.2"
+        answers.append(address)
+        return real_getaddrinfo(address, port, *args, **kwargs)
+
+    with Receiver() as checked, Receiver(host="127.0.0.2", port=checked.port) as forbidden:
+        subscribe(api, admin_secret, f"http://hooks.rebinding.test:{checked.port}/hooks/keyward")
+        settings.WEBHOOK_ALLOW_PRIVATE_ADDRESSES = False
+        monkeypatch.setattr(deliveries, "is_public", lambda address: address == "127.0.0.1")
+        monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+        with django_capture_on_commit_callbacks(execute=True):
+            emit(org, "credential.expired", {})
+    assert WebhookDelivery.objects.get().status == "succeeded"
+    assert len(checked.received) == 1
+    assert forbidden.received == []
 
 
 def test_two_attempts_at_once_send_once(org, alice, api, admin_secret):

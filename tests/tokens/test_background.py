@@ -22,6 +22,7 @@ from django_tasks_db.models import DBTaskResult
 from tests.factories import in_parallel, issue
 from tokens import notifications
 from tokens.models import ExpiryReminder
+from tokens.tasks import STUCK_AFTER, WORKER_LOST, task
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -162,9 +163,11 @@ def wait_until_worked(timeout=60):
     )
 
 
-def run_schedulers_at(moment, *, env, copies=2):
-    """`copies` schedulers started together, each running every job as of `moment`."""
-    running = [manage("run_schedule", "--now", moment.isoformat(), env=env) for _ in range(copies)]
+def run_schedulers_at(moment, *, env, copies=2, jobs=()):
+    """`copies` schedulers started together, each running every job (or `jobs`) as of `moment`."""
+    running = [
+        manage("run_schedule", *jobs, "--now", moment.isoformat(), env=env) for _ in range(copies)
+    ]
     outputs = [process.communicate(timeout=60)[0] for process in running]
     assert all(process.returncode == 0 for process in running), outputs
     return outputs
@@ -246,3 +249,51 @@ def test_schedulers_racing_in_threads_claim_each_reminder_exactly_once(dev):
     assert DBTaskResult.objects.filter(
         task_path="tokens.notifications.send_expiry_reminder"
     ).count() == len(tokens)
+
+
+@task()
+def finish_on_second_try(flag):
+    """Hangs the first time (leaving `flag` behind to say it started), finishes the next."""
+    path = Path(flag)
+    if not path.exists():
+        path.write_text("started")
+        time.sleep(120)
+    return "finished"
+
+
+def wait_for(condition, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.2)
+    return condition()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_task_whose_worker_was_killed_is_run_again_by_the_scheduler_and_a_new_worker(tmp_path):
+    env = process_env()
+    flag = tmp_path / "started"
+    result_id = finish_on_second_try.enqueue(str(flag)).id
+    worker = manage("db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay", env=env)
+    try:
+        assert wait_for(flag.exists), "the first worker never started the task"
+    finally:
+        worker.kill()  # SIGKILL: no chance to record anything
+        worker.wait()
+    assert DBTaskResult.objects.get(pk=result_id).status == "RUNNING"
+
+    later = timezone.now() + STUCK_AFTER + dt.timedelta(minutes=1)
+    (output,) = run_schedulers_at(later, env=env, copies=1, jobs=["stuck-tasks"])
+    assert "1 stuck task(s) failed, 1 enqueued again" in output
+    worker = manage("db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay", env=env)
+    try:
+        assert wait_for(lambda: DBTaskResult.objects.filter(status="SUCCESSFUL").exists()), list(
+            DBTaskResult.objects.values_list("status", "exception_class_path")
+        )
+    finally:
+        worker.terminate()
+        worker.wait(timeout=15)
+    lost = DBTaskResult.objects.get(pk=result_id)
+    assert (lost.status, lost.exception_class_path) == ("FAILED", WORKER_LOST)
+    (again,) = DBTaskResult.objects.exclude(pk=result_id)
+    assert (again.status, again.return_value) == ("SUCCESSFUL", "finished")

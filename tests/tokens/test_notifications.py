@@ -1,15 +1,20 @@
 """Creation notices and expiry reminders: who is told what, and each reminder only once."""
 
 import datetime as dt
+import re
+from html import escape
 
 import pytest
 from django.core import mail
 from django.utils import timezone
 
-from tests.factories import issue, login_pair, make_api_key, make_client
-from tokens import lifecycle, notifications
-from tokens.models import ExpiryReminder
+from accounts.models import User
+from tests.factories import issue, login_pair, make_api_key, make_client, membership
+from tokens import audit, lifecycle, notifications
+from tokens.models import AccessToken, AuditEvent, ExpiryReminder
+from tokens.personal import services
 
+LINK = re.compile(r"https://keyward\.example/\S+")
 IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
@@ -116,6 +121,64 @@ def test_a_rolled_back_issue_sends_nothing(immediate, dev, django_capture_on_com
     assert callbacks == [] and mail.outbox == []
 
 
+def _service_accounts_token(alice, bot):
+    return services.issue_personal_token(
+        issuer=membership(alice), owner=membership(bot), name="Nightly sync", scopes=["read.me"]
+    ).credential
+
+
+def _created_for_a_service_account(alice, dev, bot):
+    _service_accounts_token(alice, bot)
+
+
+def _created_for_the_organization(alice, dev, bot):
+    make_api_key(alice, scopes=("read.chats",), name="Nightly sync")
+
+
+def _a_service_accounts_token_expiring(alice, dev, bot):
+    token = _service_accounts_token(alice, bot)
+    AccessToken.objects.filter(pk=token.pk).update(expires=timezone.now() + dt.timedelta(days=3))
+    mail.outbox.clear()
+    notifications.send_due_reminders(now=timezone.now())
+
+
+def _a_developers_token_leaked(alice, dev, bot):
+    token, _ = issue(dev, name="Nightly sync")
+    token.revoke()
+    event = audit.record(
+        action=AuditEvent.Action.LEAKED, credential=token, detail="found at https://x.test/.env"
+    )
+    mail.outbox.clear()
+    notifications.send_leak_notice.call(event.pk)
+
+
+@pytest.mark.parametrize(
+    "happening",
+    [
+        _created_for_a_service_account,
+        _created_for_the_organization,
+        _a_service_accounts_token_expiring,
+        _a_developers_token_leaked,
+    ],
+    ids=lambda happening: happening.__name__.strip("_"),
+)
+def test_every_link_in_a_credential_email_opens_a_page_its_reader_can_see(
+    immediate, client, alice, dev, bot, happening, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        happening(alice, dev, bot)
+    assert mail.outbox
+    for message in mail.outbox:
+        (reader,) = message.to
+        (link,) = set(LINK.findall(message.body))
+        assert f'href="{escape(link)}"' in html_of(message)
+        client.force_login(User.objects.get(email=reader))
+        page = client.get(link.removeprefix("https://keyward.example"))
+        assert page.status_code == 200, (reader, link)
+        if reader == "alice@acme.test":
+            assert "Nightly sync" in page.content.decode(), (reader, link)
+
+
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
 
@@ -159,6 +222,20 @@ def test_each_reminder_is_claimed_once_and_the_day_one_emits_the_lifecycle_event
     assert emitted[0][2]["credential"]["last4"] == token.last4
     assert sorted(ExpiryReminder.objects.values_list("stage", flat=True)) == ["7d", "day0"]
     assert all(r.sent_at for r in ExpiryReminder.objects.all())
+
+
+def test_the_week_reminder_says_how_many_days_are_actually_left(
+    immediate, dev, django_capture_on_commit_callbacks
+):
+    """A token made with three days to live is due its week reminder at once: three days, not seven."""
+    issue(dev, name="Short", expires_at=timezone.now() + dt.timedelta(days=3))
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        notifications.send_due_reminders(now=timezone.now())
+    (message,) = mail.outbox
+    assert "expires in 3 days" in message.subject
+    for body in (message.body, html_of(message)):
+        assert ", in 3 days." in body and "7 days" not in body
 
 
 def test_a_day_reminder_that_comes_late_says_expired(

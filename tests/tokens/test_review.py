@@ -62,6 +62,16 @@ def test_removing_a_member_puts_their_live_credentials_in_the_review_and_tells_a
     assert "/admin/review/" in notice.body
 
 
+def test_one_credential_left_behind_needs_a_decision_in_the_singular(
+    api, alice, dev, admin_secret, django_capture_on_commit_callbacks
+):
+    issue(dev, scopes=["read.me"], name="deploy bot")
+    remove(api, admin_secret, dev, django_capture_on_commit_callbacks)
+    [notice] = mail.outbox
+    assert "1 credential of dev@acme.test needs a decision" in notice.subject
+    assert "1 credential of dev@acme.test in Acme needs a decision" in notice.body
+
+
 def test_the_review_list_in_the_api_and_the_portal(
     api, client, alice, dev, admin_secret, devs_credentials, django_capture_on_commit_callbacks
 ):

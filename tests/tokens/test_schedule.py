@@ -94,3 +94,72 @@ def test_finished_tasks_are_pruned_after_a_week_and_failed_ones_after_a_month():
         "SUCCESSFUL",
     ]
     assert prune_finished_tasks(now=now) == "0 finished task(s) pruned"
+
+
+# --- Tasks whose worker died --------------------------------------------------------------
+
+
+def claimed_by_a_worker_that_died(value, *, at):
+    """A task as `db_worker` leaves it when killed mid-run: RUNNING, never finished."""
+    from django_tasks_db.models import DBTaskResult
+
+    result = DBTaskResult.objects.get(pk=note.using(backend="default").enqueue(value).id)
+    result.claim("worker-that-died")
+    DBTaskResult.objects.filter(pk=result.pk).update(started_at=at)
+    return result
+
+
+@pytest.mark.django_db
+def test_a_task_whose_worker_died_is_failed_saying_so_and_enqueued_again():
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from tokens.tasks import STUCK_AFTER, WORKER_LOST, reclaim_stuck_tasks
+
+    now = timezone.now()
+    stuck = claimed_by_a_worker_that_died("lost", at=now - STUCK_AFTER - dt.timedelta(minutes=1))
+
+    assert reclaim_stuck_tasks(now=now) == "1 stuck task(s) failed, 1 enqueued again"
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.exception_class_path) == ("FAILED", WORKER_LOST)
+    assert "worker-that-died" in stuck.traceback
+    (again,) = DBTaskResult.objects.exclude(pk=stuck.pk)
+    assert (again.status, again.task_path, again.args_kwargs) == (
+        "READY",
+        stuck.task_path,
+        {"args": ["lost"], "kwargs": {}},
+    )
+    assert reclaim_stuck_tasks(now=now) == "0 stuck task(s) failed, 0 enqueued again"
+
+
+@pytest.mark.django_db
+def test_a_task_running_within_the_bound_is_left_alone():
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from tokens.tasks import STUCK_AFTER, reclaim_stuck_tasks
+
+    now = timezone.now()
+    claimed_by_a_worker_that_died("busy", at=now - STUCK_AFTER + dt.timedelta(minutes=1))
+    assert reclaim_stuck_tasks(now=now) == "0 stuck task(s) failed, 0 enqueued again"
+    assert list(DBTaskResult.objects.values_list("status", flat=True)) == ["RUNNING"]
+
+
+@pytest.mark.django_db
+def test_a_task_that_keeps_losing_its_worker_is_given_up_after_three_tries():
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from tokens.tasks import STUCK_AFTER, WORKERS_LOST_BEFORE_GIVING_UP, reclaim_stuck_tasks
+
+    now = timezone.now()
+    claimed_by_a_worker_that_died("fatal", at=now - STUCK_AFTER - dt.timedelta(minutes=1))
+    for _ in range(WORKERS_LOST_BEFORE_GIVING_UP):
+        reclaim_stuck_tasks(now=now)
+        for waiting in DBTaskResult.objects.filter(status="READY"):
+            waiting.claim("another-worker-that-died")
+            DBTaskResult.objects.filter(pk=waiting.pk).update(
+                started_at=waiting.started_at - STUCK_AFTER * 2
+            )
+    statuses = sorted(DBTaskResult.objects.values_list("status", flat=True))
+    assert statuses == ["FAILED"] * WORKERS_LOST_BEFORE_GIVING_UP

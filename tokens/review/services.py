@@ -231,10 +231,10 @@ def notify_admins(organization_id, member_email):
     link = settings.PORTAL_BASE_URL + reverse(
         "credential_review", kwargs={"org_id": organization.public_id}
     )
-    noun = "credential" if count == 1 else "credentials"
-    subject = f"[Keyward] {count} {noun} of {member_email} need a decision"
+    noun, verb = ("credential", "needs") if count == 1 else ("credentials", "need")
+    subject = f"[Keyward] {count} {noun} of {member_email} {verb} a decision"
     body = (
-        f"{count} {noun} of {member_email} in {organization.name} need a decision: the member left or "
+        f"{count} {noun} of {member_email} in {organization.name} {verb} a decision: the member left or "
         f"lost access. Revoke, keep, or re-issue each to a service account:\n\n{link}\n"
     )
     send_mail(subject, body, None, [m.user.email for m in admins])

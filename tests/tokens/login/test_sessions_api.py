@@ -210,7 +210,9 @@ def test_revoke_all_ends_every_session_everywhere_and_returns_a_working_pair(api
 def test_revoke_all_leaves_personal_tokens_alone(api, alice):
     me = pair_of(api, "alice@acme.test")
     _token, secret = issue(alice)
-    api.post("/api/v1/auth/revoke-all", **bearer(me["token"]))
+    response = api.post("/api/v1/auth/revoke-all", **bearer(me["token"]))
+    assert response.status_code == 200
+    assert _me(api, me["token"]).status_code == 401  # it did end the sessions
     assert _me(api, secret).status_code == 200
 
 
@@ -234,8 +236,10 @@ def test_a_personal_token_cannot_manage_login_sessions(api, alice, method, path)
 
 def test_revoke_all_with_a_personal_token_issues_nothing(api, alice):
     _token, secret = issue(alice, scopes=["read.me"])
-    api.post("/api/v1/auth/revoke-all", **bearer(secret))
+    response = api.post("/api/v1/auth/revoke-all", **bearer(secret))
+    assert (response.status_code, response.json()["code"]) == (403, "login_token_required")
     assert not AccessToken.objects.filter(kind="login").exists()
+    assert _me(api, secret).status_code == 200
 
 
 @pytest.mark.parametrize(

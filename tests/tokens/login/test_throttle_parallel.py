@@ -5,7 +5,6 @@ PostgreSQL, INCR on Redis), so 30 threads released together make exactly as many
 as the limit allows: 10 per account and 50 per address.
 """
 
-import os
 import threading
 import uuid
 from unittest import mock
@@ -15,12 +14,12 @@ from django.contrib.auth.backends import ModelBackend
 
 from accounts import throttle
 from accounts.errors import Refused
+from tests.conftest import TEST_REDIS_URL, require_redis
 from tests.factories import in_parallel
 from tokens.login import services
 
 WRONG = "not-the-password-9f3a"
 THREADS = 30
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
@@ -86,15 +85,7 @@ def test_sixty_failures_from_one_address_in_thirty_threads_get_exactly_fifty_che
 @pytest.fixture
 def redis_counters(settings):
     """The throttle on Redis (TEST_REDIS_URL); skipped when Redis is unreachable, unless REQUIRE_REDIS=1."""
-    import redis
-
-    try:
-        redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.exceptions.RedisError:
-        message = f"needs Redis at {TEST_REDIS_URL} (TEST_REDIS_URL)"
-        if os.environ.get("REQUIRE_REDIS", "").lower() in {"1", "true", "yes"}:
-            pytest.fail(message + " (REQUIRE_REDIS=1 forbids skipping)")
-        pytest.skip(message)
+    require_redis()
     settings.REDIS_URL = TEST_REDIS_URL
     store = throttle.counters()
     assert isinstance(store, throttle.RedisCounters)

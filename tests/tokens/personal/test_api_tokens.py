@@ -147,8 +147,16 @@ def test_admin_lists_the_whole_org_with_scope_org(api, alice, dev):
 
 def test_admin_revokes_a_developers_token(api, alice, dev):
     _t, secret = issue(alice, scopes=ALL)
-    token, _ = issue(dev)
+    token, devs_secret = issue(dev)
+    assert api.get("/api/v1/me", **bearer(devs_secret)).status_code == 200
     assert api.delete(f"/api/v1/tokens/{token.pk}", **bearer(secret)).status_code == 204
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+    assert AuditEvent.objects.filter(
+        action=AuditEvent.Action.REVOKED, credential_id=token.pk, actor=alice
+    ).exists()
+    refused = api.get("/api/v1/me", **bearer(devs_secret))
+    assert (refused.status_code, refused.json()["code"]) == (401, "token_revoked")
 
 
 def test_developer_gets_404_for_someone_elses_token(api, alice, dev):
