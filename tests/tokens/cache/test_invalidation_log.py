@@ -310,3 +310,27 @@ def test_each_read_leaves_a_receipt_others_can_check(groups, trusted_cache):
         assert writer.execute(visible, [xid, "test-reader"]).fetchone() == (True,)
         writer.commit()
         reader.leave()
+
+
+def test_the_scheduler_prunes_old_log_rows_and_stopped_processes_receipts(dev):
+    from tokens.propagation import prune_log
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO keyward_invalidation_log (tags, logged_at) VALUES "
+            "('{token:1}', now() - interval '2 hours'), ('{token:2}', now())"
+        )
+        cursor.execute(
+            "INSERT INTO keyward_cache_receipt (process, snapshot, applied_seq, seen_at) VALUES "
+            "('gone', pg_current_snapshot(), 0, now() - interval '2 hours'),"
+            "('alive', pg_current_snapshot(), 0, now())"
+        )
+    prune_log(now=timezone.now())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tags FROM keyward_invalidation_log")
+        left = [tag for (tags,) in cursor.fetchall() for tag in tags]
+        cursor.execute("SELECT process FROM keyward_cache_receipt")
+        processes = {name for (name,) in cursor.fetchall()}
+    assert "token:1" not in left
+    assert "token:2" in left
+    assert processes == {"alive"}
