@@ -343,6 +343,64 @@ def test_a_revoke_through_the_api_answers_when_every_worker_applied_it(server, d
     assert server.get("/api/v1/me", _bearer(victim_secret)).status_code == 401
 
 
+def _api(method, path, secret, body=None):
+    kwargs = {"HTTP_AUTHORIZATION": _bearer(secret)}
+    if body is not None:
+        kwargs.update(data=body, content_type="application/json")
+    return getattr(Client(), method)(path, **kwargs)
+
+
+def _rotate_token(alice, agent, org):
+    token, secret = issue(alice, scopes=["read.me", "update.tokens"])
+    return _api("post", f"/api/v1/tokens/{token.pk}/rotate", secret, {"gracePeriod": "none"})
+
+
+def _rotate_api_key(alice, agent, org):
+    key, _ = make_api_key(alice, scopes=["read.me"])
+    _t, secret = issue(alice, scopes=["read.me", "update.api_keys"])
+    return _api("post", f"/api/v1/api-keys/{key.pk}/rotate", secret, {"gracePeriod": "none"})
+
+
+def _regenerate_client_secret(alice, agent, org):
+    application, _ = make_client(alice, client_type="confidential")
+    _t, secret = issue(alice, scopes=["read.me", "update.oauth_clients"])
+    return _api("post", f"/api/v1/oauth-clients/{application.pk}/regenerate-secret", secret)
+
+
+def _change_a_role(alice, agent, org):
+    _t, secret = issue(alice, scopes=["read.me", "update.users"])
+    return _api("patch", f"/api/v1/users/{agent.pk}", secret, {"role": "guest"})
+
+
+def _remove_a_member(alice, agent, org):
+    _t, secret = issue(alice, scopes=["read.me", "delete.users"])
+    return _api("delete", f"/api/v1/users/{agent.pk}", secret)
+
+
+def _log_out(alice, agent, org):
+    pair = login_pair(alice)
+    return _api("post", "/api/v1/auth/logout", pair.token.reveal())
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        _rotate_token,
+        _rotate_api_key,
+        _regenerate_client_secret,
+        _change_a_role,
+        _remove_a_member,
+        _log_out,
+    ],
+    ids=lambda write: write.__name__.strip("_"),
+)
+def test_every_credential_write_answers_keyward_propagated(server, write, alice, agent, org):
+    _warm(server, _bearer(issue(alice)[1]))  # the server follows the log
+    response = write(alice, agent, org)
+    assert response.status_code in (200, 201, 204), response.content[:300]
+    _all_confirmed(response)
+
+
 def test_the_portal_says_on_how_many_workers_a_delete_took_effect(server, dev, org):
     token, secret = issue(dev)
     _warm(server, _bearer(secret))
