@@ -7,16 +7,23 @@ STAMP := $(VENV)/.installed
 LOCK := requirements.lock
 
 # `make run` is local development; production sets DEBUG=false, SECRET_KEY and ALLOWED_HOSTS.
-RUN_ENV := DEBUG=$${DEBUG:-true} WEBHOOK_ALLOW_PRIVATE_ADDRESSES=$${WEBHOOK_ALLOW_PRIVATE_ADDRESSES:-true}
+PORT ?= 8000
+# Links in emails point at the port actually served, unless PORTAL_BASE_URL says otherwise.
+RUN_ENV := DEBUG=$${DEBUG:-true} WEBHOOK_ALLOW_PRIVATE_ADDRESSES=$${WEBHOOK_ALLOW_PRIVATE_ADDRESSES:-true} \
+	PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)}
 # Tests need some SECRET_KEY; this one is for tests only.
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} DEBUG=false ALLOWED_HOSTS=$${ALLOWED_HOSTS:-testserver,localhost,127.0.0.1}
 
 .PHONY: run test lint bench install lock migrate clean screenshots
 
 # The project itself is not installed (it has no packages): only what the lock names.
+# uv installs the lock several times faster than pip (parallel downloads, no per-package
+# subprocess); pip only bootstraps uv itself, from uv's own hashed lines in the lock.
 $(STAMP): $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	test -x $(BIN)/uv || { awk '/^uv==/{p=1} p{print; if ($$0 !~ /\\$$/) exit}' $(LOCK) > $(VENV)/uv.lock.txt \
+		&& $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(VENV)/uv.lock.txt; }
+	VIRTUAL_ENV=$(VENV) $(BIN)/uv pip sync --quiet --require-hashes --python $(BIN)/python $(LOCK)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -32,11 +39,12 @@ migrate: install
 
 run: migrate
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
-	@echo "Keyward is serving on http://127.0.0.1:8000 with a task worker and the scheduler (Ctrl-C stops all three)"
+	@echo "Keyward is serving on http://127.0.0.1:$(PORT) with a task worker and the scheduler (Ctrl-C stops all three)"
+	@echo "Emails are saved in outbox/ (one line each here); the demo logins are above."
 	@trap 'kill $$worker $$scheduler $$web 2>/dev/null' EXIT INT TERM; \
 	$(RUN_ENV) $(BIN)/python manage.py db_worker --no-reload & worker=$$!; \
 	$(RUN_ENV) $(BIN)/python manage.py run_schedule --loop & scheduler=$$!; \
-	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000 & web=$$!; \
+	$(RUN_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT) & web=$$!; \
 	wait $$web
 
 test: install
