@@ -22,7 +22,7 @@ TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-secret} DEBUG=false ALLOWED_
 $(STAMP): $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	test -x $(BIN)/uv || { awk '/^uv==/{p=1} p{print; if ($$0 !~ /\\$$/) exit}' $(LOCK) > $(VENV)/uv.lock.txt \
-		&& $(BIN)/python -m pip install --quiet --require-hashes --no-deps -r $(VENV)/uv.lock.txt; }
+		&& $(BIN)/python -m pip install -qq --require-hashes --no-deps -r $(VENV)/uv.lock.txt; }
 	VIRTUAL_ENV=$(VENV) $(BIN)/uv pip sync --quiet --require-hashes --python $(BIN)/python $(LOCK)
 	touch $(STAMP)
 
