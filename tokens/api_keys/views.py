@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import developer_required
 from accounts.errors import Refused
-from accounts.http import client_ip, render_page_or_fragment, wants_fragment
+from accounts.http import client_ip, render_page_or_fragment, return_url, wants_fragment
 
 from .. import handoff, scopes
 from ..forms import grace_consequence
@@ -262,12 +262,14 @@ def api_key_delete(request, key_id):
             request,
             "tokens/api_keys/api_key_confirm_delete.html",
             "tokens/api_keys/partials/api_key_delete_confirm.html",
-            {"key": key},
+            {"key": key, "return_to": return_url(request)},
         )
     services.revoke_api_key(key=key, by=request.user, ip=client_ip(request))
-    if not wants_fragment(request):
+    if not wants_fragment(request) or return_url(request):
         messages.success(request, f"API key “{key.name}” ({key.key_id}) deleted.")
-        return redirect("api_keys", org_id=request.organization.public_id)
+        return redirect(
+            return_url(request) or reverse("api_keys", args=[request.organization.public_id])
+        )
     response = render(request, "tokens/api_keys/partials/api_key_deleted.html", {"key": key})
     response["HX-Trigger"] = API_KEYS_CHANGED
     response["HX-Replace-Url"] = reverse(
