@@ -11,9 +11,7 @@ from tokens.personal import services
 pytestmark = pytest.mark.browser
 
 
-def test_filtering_the_audit_log_narrows_it_and_keeps_the_filter_in_the_url(
-    page, alice, dev, org
-):
+def test_filtering_the_audit_log_narrows_it_and_keeps_the_filter_in_the_url(page, alice, dev, org):
     token, _ = issue(dev, name="Old laptop script")
     issue(dev, name="CI deploy")
     services.revoke_token(token=token, by=alice)
