@@ -40,6 +40,11 @@ MEMBERS = "orgs/<str:org_id>/admin/members/"
 
 urlpatterns += [
     path(MEMBERS + "invite", views.member_invite, name="member_invite"),
+    path(
+        MEMBERS + "invitations/<int:invitation_id>/withdraw",
+        views.member_invitation_withdraw,
+        name="member_invitation_withdraw",
+    ),
     path(MEMBERS + "<int:membership_id>/role", views.member_role, name="member_role"),
     path(
         MEMBERS + "<int:membership_id>/developer-access",

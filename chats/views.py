@@ -109,6 +109,23 @@ def member_invite(request):
 
 @require_POST
 @admin_required
+def member_invitation_withdraw(request, invitation_id):
+    """Take back a pending invitation (a typo in the email, a change of mind)."""
+    invitation = get_object_or_404(request.organization.invitations.pending(), pk=invitation_id)
+    try:
+        accounts.withdraw_invitation(invitation=invitation, by=request.user)
+    except Refused as refused:
+        messages.error(request, refused.message)
+        return _members_page(request)
+    _record_member_event(
+        request, AuditEvent.Action.MEMBER_CHANGED, f"withdrew the invitation of {invitation.email}"
+    )
+    messages.success(request, f"Invitation of {invitation.email} withdrawn.")
+    return _members_page(request)
+
+
+@require_POST
+@admin_required
 def member_role(request, membership_id):
     member = _member(request, membership_id)
     form = RoleForm(request.POST, by_role=request.membership.role)
