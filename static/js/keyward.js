@@ -138,3 +138,24 @@ document.addEventListener("DOMContentLoaded", () => {
   const panel = document.querySelector("[data-secret-panel]");
   if (panel) focusSecret(panel);
 });
+
+// After a form error the focus goes to what is wrong: the form's error summary when it has one,
+// else its first invalid field, so keyboard and screen-reader users land on the problem rather
+// than at the top of the page (WCAG 3.3.1). Full page answers (no JavaScript on the way in,
+// or a 400 page) and htmx swaps alike.
+function focusFirstError(root) {
+  const target = root.querySelector(".error-summary, form [role='alert']") || root.querySelector("[aria-invalid='true']");
+  if (!target) return;
+  if (!target.matches("input, select, textarea, button") && !target.hasAttribute("tabindex")) {
+    target.setAttribute("tabindex", "-1");
+  }
+  target.focus();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (!document.querySelector("[data-secret-panel]")) focusFirstError(document.getElementById("main") || document);
+});
+
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (event.detail.xhr && event.detail.xhr.status === 400) focusFirstError(document.getElementById("main") || document);
+});

@@ -75,7 +75,7 @@ def _problems_of(page, pages):
 def test_every_page_is_accessible_fits_a_phone_and_logs_no_error(page, demo, email):
     log_in(page, email, settings.DEMO_PASSWORD)
     found = _problems_of(page, portal_pages(demo, User.objects.get(email=email)))
-    assert found == {}
+    assert found == {}, "\n".join(f"{route}: {problems}" for route, problems in found.items())
 
 
 def test_the_login_page_is_accessible_fits_a_phone_and_logs_no_error(page, demo):

@@ -191,8 +191,8 @@ def api_key_rename(request, key_id):
         except Refused as exc:
             form.add_service_error(exc)
         else:
+            messages.success(request, "API key renamed.")
             if not wants_fragment(request):
-                messages.success(request, "API key renamed.")
                 return redirect(key_url(request, "api_key_detail", key))
             response = render(request, DETAIL, detail_context(key))
             response["HX-Trigger"] = API_KEYS_CHANGED
@@ -265,8 +265,8 @@ def api_key_delete(request, key_id):
             {"key": key, "return_to": return_url(request)},
         )
     services.revoke_api_key(key=key, by=request.user, ip=client_ip(request))
+    messages.success(request, f"API key “{key.name}” ({key.key_id}) deleted.")
     if not wants_fragment(request) or return_url(request):
-        messages.success(request, f"API key “{key.name}” ({key.key_id}) deleted.")
         return redirect(
             return_url(request) or reverse("api_keys", args=[request.organization.public_id])
         )
