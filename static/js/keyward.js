@@ -159,3 +159,34 @@ document.addEventListener("DOMContentLoaded", () => {
 document.addEventListener("htmx:afterSettle", (event) => {
   if (event.detail.xhr && event.detail.xhr.status === 400) focusFirstError(document.getElementById("main") || document);
 });
+
+// The expiry preview under the token form's lifetime: the date a token made now expires on
+// (the server renders it for the first choice; this follows the select and the date field).
+function updateExpiryPreview() {
+  const select = document.getElementById("id_expiry");
+  const preview = document.getElementById("expiry-preview");
+  if (!select || !preview) return;
+  const option = select.selectedOptions[0];
+  const strong = (text) => { const b = document.createElement("strong"); b.textContent = text; return b; };
+  preview.replaceChildren();
+  if (option?.dataset.expiresOn) {
+    preview.append("This token expires on ", strong(option.dataset.expiresOn), ".");
+  } else if (select.value === "date") {
+    const picked = document.getElementById("id_expires_on")?.valueAsDate;
+    if (picked) {
+      const day = picked.toLocaleDateString(undefined, { weekday: "long", year: "numeric", month: "long", day: "numeric", timeZone: "UTC" });
+      preview.append("This token expires on ", strong(day), ".");
+    } else {
+      preview.append("Pick the date it expires on.");
+    }
+  } else if (select.value === "none") {
+    preview.append("This token never expires: it works until revoked.");
+  }
+}
+
+document.addEventListener("change", (event) => {
+  if (event.target.id === "id_expiry" || event.target.id === "id_expires_on") updateExpiryPreview();
+});
+document.addEventListener("input", (event) => {
+  if (event.target.id === "id_expires_on") updateExpiryPreview();
+});
