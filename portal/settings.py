@@ -348,6 +348,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Deep links put an <a> inside each operation's toggle button: a link in a button is two
+    # controls in one for a keyboard or a screen reader (axe nested-interactive, serious).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "CAMELIZE_NAMES": False,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
