@@ -88,5 +88,8 @@ def test_every_page_of_the_portal_is_enumerated(demo):
         "orgs/<str:org_id>/admin/members/",
         "orgs/<str:org_id>/admin/credentials/",
         "orgs/<str:org_id>/developer/tokens/",
+        "orgs/<str:org_id>/admin/webhooks/<int:webhook_id>/",
+        "orgs/<str:org_id>/admin/webhooks/<int:webhook_id>/rotate",
+        "orgs/<str:org_id>/admin/webhooks/<int:webhook_id>/delete",
         "api/docs/scopes/",
     } <= routes
