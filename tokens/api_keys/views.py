@@ -265,8 +265,9 @@ def api_key_delete(request, key_id):
             {"key": key, "return_to": return_url(request)},
         )
     services.revoke_api_key(key=key, by=request.user, ip=client_ip(request))
-    messages.success(request, f"API key “{key.name}” ({key.key_id}) deleted.")
+    # In place, the "deleted" fragment is the status message itself.
     if not wants_fragment(request) or return_url(request):
+        messages.success(request, f"API key “{key.name}” ({key.key_id}) deleted.")
         return redirect(
             return_url(request) or reverse("api_keys", args=[request.organization.public_id])
         )

@@ -50,11 +50,11 @@ def session_end(request, session_id):
     )
     if ended is None:
         raise Http404("No such session.")
-    messages.success(request, "Session ended. Its tokens no longer work.")
-    if request.htmx:
+    if request.htmx:  # the "ended" row is the status message itself
         return render(
             request, "tokens/login/partials/session_row_ended.html", {"session_id": session_id}
         )
+    messages.success(request, "Session ended. Its tokens no longer work.")
     return redirect("sessions", org_id=request.organization.public_id)
 
 

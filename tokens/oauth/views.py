@@ -197,8 +197,8 @@ def client_update(request, client_pk):
         except Refused as exc:
             form.add_service_error(exc)
         else:
-            messages.success(request, "Client saved.")
-            if not wants_fragment(request):
+            if not wants_fragment(request):  # in place, the fragment says "Client saved."
+                messages.success(request, "Client saved.")
                 return redirect(
                     "oauth_client_detail",
                     org_id=request.organization.public_id,
@@ -260,8 +260,10 @@ def client_delete(request, client_pk):
     name = application.name
     services.delete_client(application=application, by=request.user, ip=client_ip(request))
     list_url = reverse("oauth_clients", kwargs={"org_id": request.organization.public_id})
-    messages.success(request, f"Client “{name}” deleted. Every token issued to it stopped working.")
-    if not wants_fragment(request) or return_url(request):
+    if not wants_fragment(request) or return_url(request):  # else the fragment says so
+        messages.success(
+            request, f"Client “{name}” deleted. Every token issued to it stopped working."
+        )
         return redirect(return_url(request) or list_url)
     response = render(request, "tokens/oauth/partials/client_deleted.html", {"name": name})
     response["HX-Trigger"] = CLIENTS_CHANGED

@@ -309,8 +309,9 @@ def token_delete(request, token_id):
         )
     services.revoke_token(token=token, by=request.user, ip=client_ip(request))
     list_url = reverse("tokens", kwargs={"org_id": request.organization.public_id})
-    messages.success(request, f"Token “{token.name}” (…{token.last4}) deleted.")
+    # In place, the "deleted" fragment is the status message itself.
     if not wants_fragment(request) or return_url(request):
+        messages.success(request, f"Token “{token.name}” (…{token.last4}) deleted.")
         return redirect(return_url(request) or list_url)
     response = render(request, "tokens/personal/partials/token_deleted.html", {"token": token})
     response["HX-Trigger"] = TOKENS_CHANGED
@@ -336,8 +337,8 @@ def token_policy(request):
             except Refused as exc:
                 form.add_service_error(exc)
             else:
-                messages.success(request, "Token policy saved.")
-                if not wants_fragment(request):
+                if not wants_fragment(request):  # in place, the fragment says it was saved
+                    messages.success(request, "Token policy saved.")
                     return redirect("token_policy", org_id=organization.public_id)
                 return render(request, POLICY, {"form": form, "saved": True})
         status = 400
