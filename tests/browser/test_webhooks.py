@@ -5,6 +5,7 @@ import pytest
 
 from chats.models import Webhook
 from tests.browser.conftest import log_in
+from tests.browser.portal_pages import hidden_table_actions, unreachable_scroll_regions
 from tests.chats.receiver import Receiver
 from tests.factories import PASSWORD
 
@@ -40,6 +41,12 @@ def test_an_admin_manages_a_webhook_from_creation_to_deletion(page, alice, org):
         page.get_by_role("button", name="Redeliver").first.click()
         page.get_by_role("status").filter(has_text="will be sent again").wait_for()
         assert len(receiver.received) == 2
+        page.set_viewport_size({"width": 1280, "height": 900})
+        assert hidden_table_actions(page) == []
+        page.set_viewport_size({"width": 390, "height": 900})
+        assert unreachable_scroll_regions(page) == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        page.set_viewport_size({"width": 1280, "height": 900})
 
     page.get_by_role("link", name="← Webhook").click()
     page.get_by_role("button", name="Pause").click()
