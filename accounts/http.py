@@ -57,3 +57,20 @@ FORM_ERRORS_HEADER = "X-Form-Errors"
 def mark_form_errors(response):
     response[FORM_ERRORS_HEADER] = "true"
     return response
+
+
+# The parameter that carries an admin page (with its filters) to come back to after acting on
+# one of its rows elsewhere, e.g. revoking a credential from the inventory.
+RETURN_PARAMETER = "return"
+
+
+def return_url(request):
+    """The admin page of this organization the request asks to return to, or "".
+
+    Only a path under the organization's own admin area is accepted, so the parameter can
+    never send anyone to another site or another organization (an open redirect)."""
+    value = request.POST.get(RETURN_PARAMETER) or request.GET.get(RETURN_PARAMETER) or ""
+    prefix = f"/orgs/{request.organization.public_id}/admin/"
+    if not value.startswith(prefix) or "\\" in value or any(ord(c) < 32 for c in value):
+        return ""
+    return value

@@ -138,6 +138,17 @@ def accept_invitation(*, invitation, user):
 
 
 @transaction.atomic
+def withdraw_invitation(*, invitation, by):
+    """An admin takes a pending invitation back before it is accepted; it is deleted, and its
+    link then answers as for any used invitation."""
+    deleted, _ = Invitation.objects.pending().filter(pk=invitation.pk).delete()
+    if not deleted:
+        raise Refused(
+            "no_invitation", "This invitation does not exist or was used already.", status=404
+        )
+
+
+@transaction.atomic
 def decline_invitation(*, invitation, user):
     """`user` turns the invitation down; it is deleted."""
     deleted, _ = (

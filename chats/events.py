@@ -49,7 +49,7 @@ def subscribers(organization_id, event_type):
     # and an organization has a handful of webhooks.
     return [
         w
-        for w in Webhook.objects.filter(organization_id=organization_id)
+        for w in Webhook.objects.filter(organization_id=organization_id, active=True)
         if category in w.event_categories
     ]
 
@@ -71,6 +71,26 @@ def emit(organization, event_type, payload):
         return None
     if not isinstance(organization, Organization):
         organization = Organization.objects.get(pk=organization_id)
+    event, rows = _record(organization, event_type, payload, webhooks)
+    for row in rows:
+        enqueue_on_commit(deliveries.deliver, row.pk)
+    return event
+
+
+def emit_test(webhook, *, by):
+    """A `webhook.test` event for `webhook` alone; returns its delivery (queued on commit)."""
+    payload = {
+        "webhookId": webhook.pk,
+        "message": "A test event sent from the Keyward portal.",
+        "actor": {"id": by.pk, "email": by.email},
+    }
+    _event, (row,) = _record(webhook.organization, "webhook.test", payload, [webhook])
+    enqueue_on_commit(deliveries.deliver, row.pk)
+    return row
+
+
+def _record(organization, event_type, payload, webhooks):
+    """The event row (its body fixed now) and one pending delivery per webhook."""
     now = timezone.now()
     event_id = uuid.uuid4()
     body = json.dumps(
@@ -103,9 +123,7 @@ def emit(organization, event_type, payload):
             )
             for webhook in webhooks
         )
-    for row in rows:
-        enqueue_on_commit(deliveries.deliver, row.pk)
-    return event
+    return event, rows
 
 
 def on_audit_event(audit_event, credential=None):

@@ -168,6 +168,8 @@ class Webhook(models.Model):
     event_categories = models.JSONField(default=list)
     sealed_secret = models.TextField(editable=False)
     secret_last4 = models.CharField(max_length=4, editable=False)
+    # A paused webhook is sent no new events; what is already queued still goes out.
+    active = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -1,5 +1,7 @@
 """Platform writes that touch several rows or carry a secret (accounts' writes: accounts.services)."""
 
+import logging
+
 from django.db import transaction
 
 from accounts.errors import Refused
@@ -10,6 +12,8 @@ from tokens.one_time import Issued, OneTimeSecret
 
 from .deliveries import check_url
 from .models import Message, Webhook
+
+log = logging.getLogger(__name__)
 
 
 def organization_bot(organization):
@@ -40,13 +44,14 @@ def post_message(*, conversation, text, user=None, contact=None, as_bot=False):
 
 
 @transaction.atomic
-def create_webhook(*, organization, url, event_categories, by, ip=None):
+def create_webhook(*, organization, url, event_categories, by, ip=None, active=True):
     """A webhook and its signing secret, shown once (the secret is kept only sealed)."""
     secret = secret_format.generate(secret_format.WEBHOOK_SECRET)
     webhook = Webhook.objects.create(
         organization=organization,
         url=check_url(url),
         event_categories=event_categories,
+        active=active,
         created_by=by,
         sealed_secret=sealing.seal(secret),
         secret_last4=secret[-4:],
@@ -67,7 +72,8 @@ def regenerate_webhook_secret(*, webhook, by, ip=None):
 
 @transaction.atomic
 def update_webhook(*, webhook, by, ip=None, **changes):
-    """Change a webhook's `url` or `event_categories` (its secret stays)."""
+    """Change a webhook's `url` or `event_categories`, or pause (`active=False`) or resume it
+    (its secret stays)."""
     if "url" in changes:
         check_url(changes["url"])
     changed = [field for field, value in changes.items() if getattr(webhook, field) != value]
@@ -75,14 +81,29 @@ def update_webhook(*, webhook, by, ip=None, **changes):
         setattr(webhook, field, changes[field])
     if changed:
         webhook.save(update_fields=changed)
+        words = [field for field in changed if field != "active"]
+        detail = f"changed {', '.join(words)}" if words else ""
+        if "active" in changed:
+            state = "resumed" if webhook.active else "paused"
+            detail = f"{detail}; {state}" if detail else state
         audit.record(
             action=AuditEvent.Action.RENAMED,
             credential=webhook,
             actor=by,
             ip=ip,
-            detail=f"changed {', '.join(changed)}",
+            detail=detail,
         )
     return webhook
+
+
+def send_test_event(*, webhook, by, ip=None):
+    """Queue a `webhook.test` event to this one webhook, paused or not, whatever it subscribes
+    to: the receiver's signature check can be tried before real events flow."""
+    from .events import emit_test  # events imports this module's neighbours, not the reverse
+
+    delivery = emit_test(webhook, by=by)
+    log.info("test event %s queued for webhook %s by user %s", delivery.event_id, webhook.pk, by.pk)
+    return delivery
 
 
 @transaction.atomic

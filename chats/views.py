@@ -7,7 +7,6 @@ is audited and accounts (the ground floor) may not import the audit writer.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,9 +19,6 @@ from accounts.models import Invitation
 from accounts.views import members_context
 from tokens import audit
 from tokens.models import AuditEvent, CredentialKind
-
-from . import deliveries
-from .models import EVENT_CATEGORIES
 
 
 @require_GET
@@ -54,40 +50,6 @@ def invitation_decline(request, invitation_id):
     invitation = get_object_or_404(Invitation.objects.pending_for(request.user), pk=invitation_id)
     accounts.decline_invitation(invitation=invitation, user=request.user)
     return redirect("invitations")
-
-
-DELIVERIES_PER_PAGE = 50
-
-
-@require_GET
-@admin_required
-def webhooks(request):
-    """Admin › Webhooks: each webhook of the organization, linking to its delivery log."""
-    hooks = request.organization.webhooks.order_by("-created_at", "-id")
-    return render(
-        request, "chats/webhooks.html", {"webhooks": hooks, "categories": EVENT_CATEGORIES}
-    )
-
-
-@require_GET
-@admin_required
-def webhook_deliveries(request, webhook_id):
-    """One webhook's delivery log, newest first: event, status, attempts, response time, next retry."""
-    webhook = get_object_or_404(request.organization.webhooks, pk=webhook_id)
-    log = webhook.deliveries.select_related("event").order_by("-created_at", "-id")
-    page = Paginator(log, DELIVERIES_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "chats/webhook_deliveries.html", {"webhook": webhook, "page": page})
-
-
-@require_POST
-@admin_required
-def webhook_redeliver(request, webhook_id, delivery_id):
-    webhook = get_object_or_404(request.organization.webhooks, pk=webhook_id)
-    delivery = deliveries.redeliver(get_object_or_404(webhook.deliveries, pk=delivery_id))
-    messages.success(request, f"Delivery {delivery.pk} will be sent again now.")
-    return redirect(
-        "webhook_deliveries", org_id=request.organization.public_id, webhook_id=webhook.pk
-    )
 
 
 # --- an admin manages the organization's members ------------------------------------------
@@ -143,6 +105,23 @@ def member_invite(request):
             return _members_page(request)
     context = members_context(request, invite_form=form)
     return render(request, "accounts/members.html", context, status=400)
+
+
+@require_POST
+@admin_required
+def member_invitation_withdraw(request, invitation_id):
+    """Take back a pending invitation (a typo in the email, a change of mind)."""
+    invitation = get_object_or_404(request.organization.invitations.pending(), pk=invitation_id)
+    try:
+        accounts.withdraw_invitation(invitation=invitation, by=request.user)
+    except Refused as refused:
+        messages.error(request, refused.message)
+        return _members_page(request)
+    _record_member_event(
+        request, AuditEvent.Action.MEMBER_CHANGED, f"withdrew the invitation of {invitation.email}"
+    )
+    messages.success(request, f"Invitation of {invitation.email} withdrawn.")
+    return _members_page(request)
 
 
 @require_POST

@@ -3,7 +3,9 @@ from urllib.parse import unquote_to_bytes
 
 import corsheaders.middleware
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.http import Http404, JsonResponse
+from django.template.loader import render_to_string
 
 from accounts.throttle import Throttled
 from tokens.oauth import cors
@@ -23,6 +25,33 @@ log = logging.getLogger(__name__)
 # Where programs talk to Keyward: the JSON API and the OAuth endpoints.
 EDGE_PREFIXES = ("/api/", "/o/")
 FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class HtmxMessagesMiddleware:
+    """An htmx fragment carries the messages its change left (an out-of-band swap of the page's
+    #messages live region), so a rename or a revocation done in place says so, as a full page
+    load would. Fragments that hold a secret are `no-store` pages too and get them the same way."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            not getattr(request, "htmx", False)
+            or request.htmx.boosted
+            or response.status_code >= 300
+            or response.streaming
+            or "text/html" not in response.get("Content-Type", "")
+            or "HX-Redirect" in response
+            or not get_messages(request)
+        ):
+            return response
+        region = render_to_string(
+            "partials/messages.html", {"messages": get_messages(request), "oob": True}
+        )
+        response.content += region.encode(response.charset)
+        return response
 
 
 class DatabaseUnavailableMiddleware:

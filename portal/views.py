@@ -38,7 +38,11 @@ def home(request):
 
 
 class ApiDocsView(SpectacularSwaggerView):
-    """Swagger UI; its HTML renderer has no template for DRF's OPTIONS metadata."""
+    """Swagger UI from the installed sidecar, in our page (its language declared) with our
+    contrast fixes and labels (static/css/swagger.css, static/js/swagger.js); its HTML
+    renderer has no template for DRF's OPTIONS metadata."""
+
+    template_name = "docs/swagger_ui.html"
 
     def options(self, request, *args, **kwargs):
         return HttpResponse(headers={"Allow": ", ".join(self.allowed_methods)})

@@ -13,6 +13,11 @@ urlpatterns = [
     path("orgs/<str:org_id>/developer/", views.developer_home, name="developer_home"),
     path("orgs/<str:org_id>/admin/audit/", views.audit_log, name="audit_log"),
     path(
+        "orgs/<str:org_id>/admin/audit/export.csv",
+        views.audit_log_export,
+        name="audit_log_export",
+    ),
+    path(
         "orgs/<str:org_id>/admin/credentials/",
         views.credential_inventory,
         name="credential_inventory",

@@ -6,34 +6,62 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from accounts.decorators import admin_required, developer_required
-from accounts.http import render_page_or_fragment
+from accounts.http import RETURN_PARAMETER, render_page_or_fragment
 
 from . import scopes as catalog
+from .audit_log import AuditFilterForm, csv_lines, keyset_page
 from .models import AccessToken, ApiKey, Application, CredentialKind, Kind, RefreshToken
 
-EVENTS_PER_PAGE = 50
 EXPIRING_SOON = datetime.timedelta(days=7)
 
 
 @admin_required
 @require_GET
 def audit_log(request):
-    """Every credential event of the organization, newest first."""
-    events = request.organization.audit_events.select_related("actor").order_by(
-        "-created_at", "-id"
+    """Every credential event of the organization, newest first, narrowed by the URL's filters."""
+    organization = request.organization
+    form = AuditFilterForm(request.GET, organization=organization)
+    events = form.filter(organization.audit_events.select_related("actor"))
+    rows, older, newer = keyset_page(
+        events, after=request.GET.get("after"), before=request.GET.get("before")
     )
-    page = Paginator(events, EVENTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = form.query()
+    context = {
+        "form": form,
+        "events": rows,
+        "filtered": bool(query),
+        "older_url": older and "?" + urlencode({**query, "after": rows[-1].pk}),
+        "newer_url": newer and "?" + urlencode({**query, "before": rows[0].pk}),
+        "export_url": reverse("audit_log_export", args=[organization.public_id])
+        + ("?" + urlencode(query) if query else ""),
+    }
     return render_page_or_fragment(
-        request, "tokens/audit_log.html", "tokens/partials/audit_list.html", {"page": page}
+        request, "tokens/audit_log.html", "tokens/partials/audit_list.html", context
     )
+
+
+@admin_required
+@require_GET
+def audit_log_export(request):
+    """The filtered audit log as CSV, every row (not just one page)."""
+    organization = request.organization
+    form = AuditFilterForm(request.GET, organization=organization)
+    events = form.filter(organization.audit_events.all())
+    response = StreamingHttpResponse(csv_lines(events), content_type="text/csv; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = (
+        f'attachment; filename="keyward-audit-{organization.slug}-{stamp}.csv"'
+    )
+    return response
 
 
 @developer_required
@@ -261,6 +289,11 @@ def credential_inventory(request):
         rows += source(request.organization, q, now, org_id)
     if state in dict(STATES):
         rows = [row for row in rows if row.state == state]
+    # Each confirmation brings the admin back here, filters and all, not to their own lists.
+    back = urlencode({RETURN_PARAMETER: request.get_full_path()})
+    for row in rows:
+        if row.revoke_url:
+            row.revoke_url += "?" + back
     context = {
         "rows": rows,
         "q": q,

@@ -24,7 +24,7 @@ class WebhookSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Webhook
-        fields = ["id", "url", "event_categories", "secret_last4", "created_at"]
+        fields = ["id", "url", "event_categories", "active", "secret_last4", "created_at"]
         read_only_fields = ["id", "secret_last4", "created_at"]
 
 
@@ -72,6 +72,7 @@ class WebhookViewSet(ReachViewSet):
         "regenerate_secret": ["update.webhooks"],
         "deliveries": ["read.webhooks"],
         "redeliver": ["update.webhooks"],
+        "send_test": ["update.webhooks"],
     }
 
     def _with_secret(self, issued, code):
@@ -115,6 +116,15 @@ class WebhookViewSet(ReachViewSet):
         if delivery is None:
             raise NotFound()
         delivery = outbox.redeliver(delivery)
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: WebhookDeliverySerializer})
+    @action(detail=True, methods=["post"], url_path="test")
+    def send_test(self, request, pk=None):
+        """Send a `webhook.test` event to this webhook now (paused or not, whatever it subscribes to)."""
+        delivery = services.send_test_event(
+            webhook=self.get_object(), by=request.user, ip=client_ip(request)
+        )
         return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
 
     def perform_update(self, serializer):

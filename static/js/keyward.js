@@ -138,3 +138,55 @@ document.addEventListener("DOMContentLoaded", () => {
   const panel = document.querySelector("[data-secret-panel]");
   if (panel) focusSecret(panel);
 });
+
+// After a form error the focus goes to what is wrong: the form's error summary when it has one,
+// else its first invalid field, so keyboard and screen-reader users land on the problem rather
+// than at the top of the page (WCAG 3.3.1). Full page answers (no JavaScript on the way in,
+// or a 400 page) and htmx swaps alike.
+function focusFirstError(root) {
+  const target = root.querySelector(".error-summary, form [role='alert']") || root.querySelector("[aria-invalid='true']");
+  if (!target) return;
+  if (!target.matches("input, select, textarea, button") && !target.hasAttribute("tabindex")) {
+    target.setAttribute("tabindex", "-1");
+  }
+  target.focus();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (!document.querySelector("[data-secret-panel]")) focusFirstError(document.getElementById("main") || document);
+});
+
+document.addEventListener("htmx:afterSettle", (event) => {
+  if (event.detail.xhr && event.detail.xhr.status === 400) focusFirstError(document.getElementById("main") || document);
+});
+
+// The expiry preview under the token form's lifetime: the date a token made now expires on
+// (the server renders it for the first choice; this follows the select and the date field).
+function updateExpiryPreview() {
+  const select = document.getElementById("id_expiry");
+  const preview = document.getElementById("expiry-preview");
+  if (!select || !preview) return;
+  const option = select.selectedOptions[0];
+  const strong = (text) => { const b = document.createElement("strong"); b.textContent = text; return b; };
+  preview.replaceChildren();
+  if (option?.dataset.expiresOn) {
+    preview.append("This token expires on ", strong(option.dataset.expiresOn), ".");
+  } else if (select.value === "date") {
+    const picked = document.getElementById("id_expires_on")?.valueAsDate;
+    if (picked) {
+      const day = picked.toLocaleDateString(undefined, { weekday: "long", year: "numeric", month: "long", day: "numeric", timeZone: "UTC" });
+      preview.append("This token expires on ", strong(day), ".");
+    } else {
+      preview.append("Pick the date it expires on.");
+    }
+  } else if (select.value === "none") {
+    preview.append("This token never expires: it works until revoked.");
+  }
+}
+
+document.addEventListener("change", (event) => {
+  if (event.target.id === "id_expiry" || event.target.id === "id_expires_on") updateExpiryPreview();
+});
+document.addEventListener("input", (event) => {
+  if (event.target.id === "id_expires_on") updateExpiryPreview();
+});

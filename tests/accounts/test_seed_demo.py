@@ -113,3 +113,15 @@ def test_seeding_credentials_twice_adds_none():
     first = counts()
     call_command("seed_demo", stdout=io.StringIO())
     assert counts() == first
+
+
+def test_the_demo_has_an_item_waiting_in_the_offboarding_review():
+    from tokens.models import ReviewItem
+
+    call_command("seed_demo", stdout=io.StringIO())
+    acme = Organization.objects.get(slug="acme")
+    item = ReviewItem.objects.open().get(organization=acme)
+    assert (item.member_email, item.credential_name) == ("former@acme.test", "Nightly export")
+    assert acme.audit_events.filter(
+        action="member_removed", detail__contains="former@acme.test"
+    ).exists()

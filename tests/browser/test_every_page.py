@@ -1,5 +1,6 @@
 """Every portal page, as each demo person, in Chromium: axe-core finds no serious or critical
-violation, nothing scrolls sideways at 1280 or 390 px, and the console stays clean.
+violation, nothing scrolls sideways at 1280 or 390 px, every table's row actions are in sight
+at 1280 px, every box that scrolls can be reached by keyboard, and the console stays clean.
 
 The pages come from the URL resolver (portal_pages.py): a new page is checked by construction.
 """
@@ -15,9 +16,11 @@ from tests.browser.conftest import log_in
 from tests.browser.portal_pages import (
     ConsoleWatch,
     answers_get,
+    hidden_table_actions,
     overflow,
     portal_pages,
     serious_violations,
+    unreachable_scroll_regions,
 )
 
 pytestmark = pytest.mark.browser
@@ -48,6 +51,11 @@ def _check(page, watch, route, path):
         page.set_viewport_size({"width": width, "height": 900})
         if (extra := overflow(page)) > 0 and (route, width) not in KNOWN_OVERFLOW:
             problems.append(f"{extra}px wider than the viewport at {width}")
+        if regions := unreachable_scroll_regions(page):
+            problems.append(f"scroll regions the keyboard cannot reach at {width}: {regions}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    if hidden := hidden_table_actions(page):
+        problems.append(f"table actions off-screen at 1280: {hidden}")
     problems += watch.take()
     return problems
 
@@ -69,7 +77,7 @@ def _problems_of(page, pages):
 def test_every_page_is_accessible_fits_a_phone_and_logs_no_error(page, demo, email):
     log_in(page, email, settings.DEMO_PASSWORD)
     found = _problems_of(page, portal_pages(demo, User.objects.get(email=email)))
-    assert found == {}
+    assert found == {}, "\n".join(f"{route}: {problems}" for route, problems in found.items())
 
 
 def test_the_login_page_is_accessible_fits_a_phone_and_logs_no_error(page, demo):
@@ -82,5 +90,8 @@ def test_every_page_of_the_portal_is_enumerated(demo):
         "orgs/<str:org_id>/admin/members/",
         "orgs/<str:org_id>/admin/credentials/",
         "orgs/<str:org_id>/developer/tokens/",
+        "orgs/<str:org_id>/admin/webhooks/<int:webhook_id>/",
+        "orgs/<str:org_id>/admin/webhooks/<int:webhook_id>/rotate",
+        "orgs/<str:org_id>/admin/webhooks/<int:webhook_id>/delete",
         "api/docs/scopes/",
     } <= routes

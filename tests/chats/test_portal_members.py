@@ -137,3 +137,31 @@ def test_another_organizations_member_is_404(client, alice, mallory, org):
 def test_an_unknown_role_is_refused(client, alice, agent, org):
     login(client, alice).post(url("member_role", org, membership(agent).pk), {"role": "owner"})
     assert membership(agent).role == Role.AGENT
+
+
+def test_admin_withdraws_a_pending_invitation_and_it_is_audited(client, alice, org):
+    login(client, alice).post(
+        url("member_invite", org), {"email": "typo@acme.test", "role": "agent"}
+    )
+    invitation = Invitation.objects.pending().get(email="typo@acme.test")
+    response = client.post(url("member_invitation_withdraw", org, invitation.pk))
+    assert response.status_code == 302
+    assert not Invitation.objects.filter(pk=invitation.pk).exists()
+    assert AuditEvent.objects.filter(
+        organization=org, detail="withdrew the invitation of typo@acme.test"
+    ).exists()
+    assert (
+        "Invitation of typo@acme.test withdrawn."
+        in client.get(url("admin_members", org)).content.decode()
+    )
+
+
+def test_another_organizations_invitation_cannot_be_withdrawn(client, alice, mallory, other_org):
+    login(client, mallory).post(
+        url("member_invite", other_org), {"email": "someone@globex.test", "role": "agent"}
+    )
+    theirs = Invitation.objects.pending().get(email="someone@globex.test")
+    org = membership(alice).organization
+    response = login(client, alice).post(url("member_invitation_withdraw", org, theirs.pk))
+    assert response.status_code == 404
+    assert Invitation.objects.filter(pk=theirs.pk).exists()

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import developer_required
 from accounts.errors import Refused
-from accounts.http import client_ip, render_page_or_fragment, wants_fragment
+from accounts.http import client_ip, render_page_or_fragment, return_url, wants_fragment
 
 from .. import handoff, propagation, scopes
 from ..forms import grace_consequence
@@ -191,8 +191,8 @@ def api_key_rename(request, key_id):
         except Refused as exc:
             form.add_service_error(exc)
         else:
+            messages.success(request, "API key renamed.")
             if not wants_fragment(request):
-                messages.success(request, "API key renamed.")
                 return redirect(key_url(request, "api_key_detail", key))
             response = render(request, DETAIL, detail_context(key))
             response["HX-Trigger"] = API_KEYS_CHANGED
@@ -262,13 +262,16 @@ def api_key_delete(request, key_id):
             request,
             "tokens/api_keys/api_key_confirm_delete.html",
             "tokens/api_keys/partials/api_key_delete_confirm.html",
-            {"key": key},
+            {"key": key, "return_to": return_url(request)},
         )
     services.revoke_api_key(key=key, by=request.user, ip=client_ip(request))
-    if not wants_fragment(request):
+    # In place, the "deleted" fragment is the status message itself.
+    if not wants_fragment(request) or return_url(request):
         messages.success(request, f"API key “{key.name}” ({key.key_id}) deleted.")
         propagation.confirm(request, "Revoked")
-        return redirect("api_keys", org_id=request.organization.public_id)
+        return redirect(
+            return_url(request) or reverse("api_keys", args=[request.organization.public_id])
+        )
     response = render(request, "tokens/api_keys/partials/api_key_deleted.html", {"key": key})
     response["HX-Trigger"] = API_KEYS_CHANGED
     response["HX-Replace-Url"] = reverse(

@@ -9,11 +9,12 @@ import datetime
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import admin_required
-from accounts.http import client_ip
+from accounts.http import client_ip, return_url
 
 from ..models import Kind, RefreshToken
 from . import services
@@ -34,7 +35,8 @@ def member_session_end(request, session_id):
         token_family=session_id,
     )
     if request.method == "GET":
-        return render(request, "tokens/admin/session_end.html", {"session": session})
+        context = {"session": session, "return_to": return_url(request)}
+        return render(request, "tokens/admin/session_end.html", context)
     services.end_session(
         user=session.user,
         organization=request.organization,
@@ -43,4 +45,7 @@ def member_session_end(request, session_id):
         ip=client_ip(request),
     )
     messages.success(request, f"Session of {session.user.email} ended. Its tokens no longer work.")
-    return redirect("credential_inventory", org_id=request.organization.public_id)
+    return redirect(
+        return_url(request)
+        or reverse("credential_inventory", args=[request.organization.public_id])
+    )

@@ -50,7 +50,7 @@ def session_end(request, session_id):
     )
     if ended is None:
         raise Http404("No such session.")
-    if request.htmx:
+    if request.htmx:  # the "ended" row is the status message itself
         return render(
             request, "tokens/login/partials/session_row_ended.html", {"session_id": session_id}
         )

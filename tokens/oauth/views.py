@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import developer_required, member_required
 from accounts.errors import Refused
-from accounts.http import client_ip, render_page_or_fragment, wants_fragment
+from accounts.http import client_ip, render_page_or_fragment, return_url, wants_fragment
 
 from .. import handoff, propagation
 from ..models import AccessToken, Application
@@ -199,7 +199,7 @@ def client_update(request, client_pk):
         except Refused as exc:
             form.add_service_error(exc)
         else:
-            if not wants_fragment(request):
+            if not wants_fragment(request):  # in place, the fragment says "Client saved."
                 messages.success(request, "Client saved.")
                 return redirect(
                     "oauth_client_detail",
@@ -257,18 +257,17 @@ def client_delete(request, client_pk):
     """GET asks for confirmation; POST deletes the client and every token issued to it."""
     application = _get_client(request, client_pk)
     if request.method == "GET":
-        return render_page_or_fragment(
-            request, DELETE_PAGE, DELETE, _detail_context(request, application)
-        )
+        context = {**_detail_context(request, application), "return_to": return_url(request)}
+        return render_page_or_fragment(request, DELETE_PAGE, DELETE, context)
     name = application.name
     services.delete_client(application=application, by=request.user, ip=client_ip(request))
     list_url = reverse("oauth_clients", kwargs={"org_id": request.organization.public_id})
-    if not wants_fragment(request):
+    if not wants_fragment(request) or return_url(request):  # else the fragment says so
         messages.success(
             request, f"Client “{name}” deleted. Every token issued to it stopped working."
         )
         propagation.confirm(request, "Revoked")
-        return redirect(list_url)
+        return redirect(return_url(request) or list_url)
     response = render(request, "tokens/oauth/partials/client_deleted.html", {"name": name})
     response["HX-Trigger"] = CLIENTS_CHANGED
     response["HX-Replace-Url"] = list_url

@@ -62,6 +62,32 @@ class TokenCreateForm(ServiceErrorsMixin, ScopePickerForm):
             options.append((value, label))
         return options
 
+    def expiry_days(self):
+        """(value, label, the day a token made now would expire on, or None) per option shown:
+        the preview under the select says the date, as GitHub's token form does."""
+        now = timezone.localtime()
+        return [
+            (
+                value,
+                label,
+                (now + datetime.timedelta(days=int(value))).date() if value.isdigit() else None,
+            )
+            for value, label in self.expiry_options
+        ]
+
+    def expiry_preview(self):
+        """The preview sentence for the option selected now (the page without JavaScript)."""
+        chosen = str(self["expiry"].value() or "")
+        if chosen == NO_EXPIRY:
+            return {"never": True}
+        if chosen == ON_A_DATE:
+            day = self["expires_on"].value()
+            return {"day": day} if day else {"pick": True}
+        for value, _label, day in self.expiry_days():
+            if value == chosen:
+                return {"day": day}
+        return {}
+
     def _default_expiry(self):
         values = [value for value, _ in self.expiry_options]
         return str(DEFAULT_EXPIRY_DAYS) if str(DEFAULT_EXPIRY_DAYS) in values else values[0]

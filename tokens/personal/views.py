@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import admin_required, developer_required
 from accounts.errors import Refused
-from accounts.http import client_ip, render_page_or_fragment, wants_fragment
+from accounts.http import client_ip, render_page_or_fragment, return_url, wants_fragment
 
 from .. import handoff, propagation, scopes
 from ..forms import grace_consequence
@@ -212,8 +212,8 @@ def token_rename(request, token_id):
         except Refused as exc:
             form.add_service_error(exc)
         else:
+            messages.success(request, "Token renamed.")
             if not wants_fragment(request):
-                messages.success(request, "Token renamed.")
                 return redirect(
                     "token_detail", org_id=request.organization.public_id, token_id=token.pk
                 )
@@ -305,14 +305,15 @@ def token_delete(request, token_id):
             request,
             "tokens/personal/token_delete.html",
             "tokens/personal/partials/token_delete_confirm.html",
-            {"token": token},
+            {"token": token, "return_to": return_url(request)},
         )
     services.revoke_token(token=token, by=request.user, ip=client_ip(request))
     list_url = reverse("tokens", kwargs={"org_id": request.organization.public_id})
-    if not wants_fragment(request):
+    # In place, the "deleted" fragment is the status message itself.
+    if not wants_fragment(request) or return_url(request):
         messages.success(request, f"Token “{token.name}” (…{token.last4}) deleted.")
         propagation.confirm(request, "Revoked")
-        return redirect(list_url)
+        return redirect(return_url(request) or list_url)
     response = render(request, "tokens/personal/partials/token_deleted.html", {"token": token})
     response["HX-Trigger"] = TOKENS_CHANGED
     response["HX-Replace-Url"] = list_url
@@ -337,7 +338,7 @@ def token_policy(request):
             except Refused as exc:
                 form.add_service_error(exc)
             else:
-                if not wants_fragment(request):
+                if not wants_fragment(request):  # in place, the fragment says it was saved
                     messages.success(request, "Token policy saved.")
                     return redirect("token_policy", org_id=organization.public_id)
                 return render(request, POLICY, {"form": form, "saved": True})

@@ -44,7 +44,7 @@ def test_detail_shows_name_scopes_expiry_created_and_last_use(client, dev, org):
     response = client.get(url("token_detail", org, token))
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<h3 id="token-name">CI</h3>' in html
+    assert '<h2 id="token-name">CI</h2>' in html
     assert "<code>read.me</code> <code>read.chats</code>" in html
     assert f"{timezone.localtime(expires):%Y-%m-%d %H:%M}" in html
     assert "by dev@acme.test from 198.51.100.4" in html
@@ -101,7 +101,7 @@ def test_developer_renames_their_token(client, dev, org):
     token.refresh_from_db()
     assert token.name == "new name"
     assert AuditEvent.objects.filter(credential_id=token.pk, action="renamed").exists()
-    assert '<h3 id="token-name">new name</h3>' in response.content.decode()
+    assert '<h2 id="token-name">new name</h2>' in response.content.decode()
     assert response["HX-Trigger"] == "tokens-changed"
 
 

@@ -16,15 +16,18 @@ from django.test import Client
 from django.test.utils import override_settings
 from django.utils import timezone
 
-from accounts.models import Membership, Organization
+from accounts import services as members
+from accounts.models import Membership, Organization, Role, User
+from tokens import audit
 from tokens.api_keys import services as api_keys
 from tokens.login import services as login
-from tokens.models import AccessToken, ApiKey, Application, Kind
+from tokens.models import AccessToken, ApiKey, Application, AuditEvent, CredentialKind, Kind
 from tokens.oauth import services as oauth
 from tokens.personal import services as personal
 
 DEMO_IP = "203.0.113.10"  # TEST-NET-3: clearly not a real address
 REDIRECT_URI = "https://reports.example.com/oauth/callback"
+LEAVER = "former@acme.test"  # a member who left, for the offboarding review
 
 # (owner email, name, scopes, days until expiry or None)
 TOKENS = [
@@ -99,9 +102,36 @@ class Command(BaseCommand):
                 user_agent="demo-cli/1.0 (curl-compatible)",
             )
             made.append("a login session")
+        if self._offboard(acme, people["admin@acme.test"].user):
+            made.append(f"a departed member's token waiting in the offboarding review ({LEAVER})")
         self.stdout.write(
             "Demo credentials: " + (", ".join(made) if made else "already there") + "."
         )
+
+    @staticmethod
+    def _offboard(organization, admin):
+        """Someone who left with a token still live: the offboarding review has an item to show
+        without a newcomer having to remove anyone first. Once only (the person stays gone)."""
+        if User.objects.filter(email=LEAVER).exists():
+            return False
+        leaver = User.objects.create_user(LEAVER, None, name="Lee Vance")
+        membership = members.add_member(
+            organization=organization, user=leaver, role=Role.BOT, developer_access=True
+        )
+        personal.issue_personal_token(
+            issuer=membership, name="Nightly export", scopes=["read.chats"], ip=DEMO_IP
+        )
+        members.remove_member(membership=membership, by=admin)
+        # As the portal's Remove does (chats.views), so the audit log tells the same story.
+        audit.record(
+            organization=organization,
+            actor=admin,
+            action=AuditEvent.Action.MEMBER_REMOVED,
+            kind=CredentialKind.MEMBER,
+            ip=DEMO_IP,
+            detail=f"removed {LEAVER} ({Role.BOT})",
+        )
+        return True
 
     @staticmethod
     def _has_token(organization, name):
