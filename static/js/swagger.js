@@ -3,6 +3,9 @@
 // MutationObserver names whatever appears.
 (function () {
   function nameControls(root) {
+    // The servers picker sits inside an empty <label>: axe counts that as no name at all.
+    var servers = root.querySelector("select#servers");
+    if (servers && !servers.getAttribute("aria-label")) servers.setAttribute("aria-label", "Server");
     root.querySelectorAll("tr[data-param-name]").forEach(function (row) {
       var name = row.getAttribute("data-param-name");
       row.querySelectorAll("select, input, textarea").forEach(function (control) {

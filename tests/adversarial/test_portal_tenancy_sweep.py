@@ -14,7 +14,8 @@ import re
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from accounts.models import Membership, Role
+from accounts import services as accounts
+from accounts.models import Invitation, Membership, Role
 from chats.models import WebhookDelivery
 from tests.factories import issue, login_pair, make_api_key, make_client, make_member
 from tests.tokens.oauth.helpers import grant
@@ -69,6 +70,13 @@ def objects_of(org, admin, developer):
     grant(developer, application, secret)
     session = login_pair(admin, org)
     departed_member_and_delivery(org, admin)
+    accounts.invite_member(
+        organization=org,
+        email=f"invited@{org.slug}.test",
+        role=Role.AGENT,
+        by=admin,
+        by_role=Role.ADMIN,
+    )
     return {
         "token_id": token.pk,
         "key_id": key.pk,
@@ -79,6 +87,7 @@ def objects_of(org, admin, developer):
         "item_id": ReviewItem.objects.get(organization=org).pk,
         "webhook_id": org.webhooks.order_by("pk").first().pk,
         "delivery_id": WebhookDelivery.objects.get(webhook__organization=org).pk,
+        "invitation_id": Invitation.objects.get(organization=org).pk,
     }
 
 
@@ -115,7 +124,7 @@ def converter_of(route, parameter):
 def test_the_sweep_finds_every_kind_of_object_route():
     names = {name for _route, name in probes()}
     assert names >= {"token_id", "key_id", "client_pk", "token_pk", "session_id"}
-    assert names >= {"membership_id", "item_id", "webhook_id", "delivery_id"}
+    assert names >= {"membership_id", "item_id", "webhook_id", "delivery_id", "invitation_id"}
 
 
 def test_every_object_parameter_has_an_acme_object(world):

@@ -75,7 +75,8 @@ def _crawl(client, start):
             continue
         seen.add(url)
         response = client.get(url)
-        body = response.content.decode(errors="replace")
+        raw = b"".join(response.streaming_content) if response.streaming else response.content
+        body = raw.decode(errors="replace")  # downloads (the audit CSV) are read too
         pages[url] = (response.status_code, body)
         if "html" in response.get("Content-Type", ""):
             for link in HREF.findall(body):
