@@ -11,3 +11,10 @@ bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
 accesslog = "-"
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+
+def worker_exit(server, worker):
+    """A worker stopping gracefully writes the usage it counted and had not flushed yet."""
+    from tokens.usage import counter
+
+    counter.flush()

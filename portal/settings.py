@@ -153,6 +153,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.HostileInputMiddleware",
+    # Counts each credential's request once its status is known, and names the scopes (README › Usage).
+    "tokens.usage.counter.UsageMiddleware",
     # Before CommonMiddleware, so a preflight is answered before any redirect (django-cors-headers).
     "portal.middleware.CorsMiddleware",
     "portal.middleware.DatabaseUnavailableMiddleware",
@@ -400,6 +402,14 @@ CREDENTIAL_CACHE_SIZE = env_int("CREDENTIAL_CACHE_SIZE", 10_000, minimum=1)
 CREDENTIAL_INVALIDATION_CHANNEL = os.environ.get(
     "CREDENTIAL_INVALIDATION_CHANNEL", "keyward_credentials"
 )
+# Usage counting (tokens.usage): in memory per process, flushed in one batched upsert at most
+# every USAGE_FLUSH_SECONDS (0: only at exit and when asked, as the test suite does); minute
+# buckets kept USAGE_MINUTES_RETENTION_HOURS, hours and days as long as their settings say.
+USAGE_COUNTING = env_bool("USAGE_COUNTING", True)
+USAGE_FLUSH_SECONDS = env_int("USAGE_FLUSH_SECONDS", 10)
+USAGE_MINUTES_RETENTION_HOURS = env_int("USAGE_MINUTES_RETENTION_HOURS", 48, minimum=25)
+USAGE_HOURS_RETENTION_DAYS = env_int("USAGE_HOURS_RETENTION_DAYS", 90, minimum=8)
+USAGE_DAYS_RETENTION_DAYS = env_int("USAGE_DAYS_RETENTION_DAYS", 400, minimum=91)
 # GET /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # Fernet keys (newest first) sealing the secrets Keyward must read back; derived from
@@ -458,6 +468,8 @@ SCHEDULE = {
     # Failed webhook deliveries whose retry is due (backends that cannot defer, lost tasks).
     "webhook-retries": {"job": "chats.deliveries.retry_due", "every": 60},
     "prune-finished-tasks": {"job": "tokens.tasks.prune_finished_tasks", "every": 86400},
+    # Usage: tomorrow's minute partitions, roll-ups to hours and days, retention.
+    "usage-maintenance": {"job": "tokens.usage.storage.maintain", "every": 300},
 }
 
 # Email through Django's email API, under Django's own setting names: SMTP whenever EMAIL_HOST

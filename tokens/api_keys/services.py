@@ -136,17 +136,23 @@ def revoke_api_key(*, key, by, ip=None):
     return key
 
 
+CURRENT, PREVIOUS = "current", "previous"
+
+
 def secret_matches(key, secret, now):
-    """Constant-time check of a presented secret against the current one (or the previous, in grace)."""
+    """Constant-time check of a presented secret against the current one (or the previous, in
+    grace): which one it matched (`CURRENT` or `PREVIOUS`, usage counts them apart), or ""."""
     digest = secret_format.digest(secret)
     if hmac.compare_digest(digest, key.secret_digest):
-        return True
-    return bool(
+        return CURRENT
+    if (
         key.previous_secret_digest
         and key.previous_secret_expires_at
         and key.previous_secret_expires_at > now
         and hmac.compare_digest(digest, key.previous_secret_digest)
-    )
+    ):
+        return PREVIOUS
+    return ""
 
 
 def verification_secrets(key, now):

@@ -8,6 +8,7 @@ from .policy import TokenPolicy
 from .reminder import ExpiryReminder
 from .review import ReviewItem
 from .signing_key import SigningKey
+from .usage import UsageDay, UsageHour, UsageMinute, UsageRollup
 
 __all__ = [
     "REACH_RANK",
@@ -23,4 +24,8 @@ __all__ = [
     "ReviewItem",
     "SigningKey",
     "TokenPolicy",
+    "UsageDay",
+    "UsageHour",
+    "UsageMinute",
+    "UsageRollup",
 ]
