@@ -30,6 +30,7 @@ def scopes_by_action(resource, *, also_updating=()):
         "partial_update": [f"update.{resource}"],
         **{name: [f"update.{resource}"] for name in also_updating},
         "destroy": [f"delete.{resource}"],
+        "usage": [f"read.{resource}"],
     }
 
 

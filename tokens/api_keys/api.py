@@ -11,6 +11,7 @@ from accounts.http import client_ip
 
 from ..models import ApiKey
 from ..rules import NAME_MAX_LENGTH
+from ..usage.api import UsageMixin
 from ..viewsets import (
     CredentialViewSet,
     RenameSerializer,
@@ -89,7 +90,7 @@ class ApiKeyCreateSerializer(serializers.Serializer):
     partial_update=extend_schema(request=RenameSerializer, responses=ApiKeySerializer),
     rotate=extend_schema(request=RotateSerializer, responses={201: NewApiKeySerializer}),
 )
-class ApiKeyViewSet(RotatableMixin, CredentialViewSet):
+class ApiKeyViewSet(UsageMixin, RotatableMixin, CredentialViewSet):
     """API keys: a public key id and a secret (Basic auth, or JWTs signed with the secret)."""
 
     model = ApiKey
@@ -97,6 +98,7 @@ class ApiKeyViewSet(RotatableMixin, CredentialViewSet):
     immutable_hint = "Create a new key for other scopes or reach."
     serializer_class = ApiKeySerializer
     required_scopes = scopes_by_action("api_keys", also_updating=("rotate",))
+    usage_kind = "api_key"
     new_serializer_class = NewApiKeySerializer
 
     def visible_to(self, principal, *, org_wide):

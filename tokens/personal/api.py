@@ -10,6 +10,7 @@ from accounts.http import client_ip
 
 from ..models import AccessToken, Reach
 from ..rules import NAME_MAX_LENGTH
+from ..usage.api import UsageMixin
 from ..viewsets import (
     CredentialViewSet,
     RenameSerializer,
@@ -106,7 +107,7 @@ class TokenCreateSerializer(serializers.Serializer):
     partial_update=extend_schema(request=RenameSerializer, responses=TokenSerializer),
     rotate=extend_schema(request=RotateSerializer, responses={201: NewTokenSerializer}),
 )
-class PersonalTokenViewSet(RotatableMixin, CredentialViewSet):
+class PersonalTokenViewSet(UsageMixin, RotatableMixin, CredentialViewSet):
     """Personal access tokens. Developers manage their own; admins every token of the organization."""
 
     model = AccessToken
@@ -118,6 +119,7 @@ class PersonalTokenViewSet(RotatableMixin, CredentialViewSet):
     required_scopes = scopes_by_action("tokens", also_updating=("rotate",))
     new_serializer_class = NewTokenSerializer
     secret_field = "token"
+    usage_kind = "personal"
 
     def visible_to(self, principal, *, org_wide):
         return AccessToken.objects.visible_to(principal, org_wide=org_wide).for_list()
