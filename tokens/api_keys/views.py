@@ -25,6 +25,7 @@ from .. import handoff, scopes
 from ..forms import grace_consequence
 from ..models import ApiKey
 from ..schema import operations_allowed
+from ..usage.views import attach_sparklines, usage_context
 from . import services
 from .forms import ApiKeyCreateForm, ApiKeyRenameForm, ApiKeyRotateForm
 
@@ -46,7 +47,7 @@ def get_visible_key(request, key_id):
 
 def key_list_context(request, **extra):
     page = Paginator(ApiKey.objects.visible_to(request.membership).for_list(), KEYS_PER_PAGE)
-    return {"page": page.get_page(request.GET.get("page")), **extra}
+    return {"page": attach_sparklines(page.get_page(request.GET.get("page")), "api_key"), **extra}
 
 
 def key_create_form(request, data=None):
@@ -175,7 +176,8 @@ def api_key_secret(request, key_id):
 @require_GET
 def api_key_detail(request, key_id):
     key = get_visible_key(request, key_id)
-    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(key))
+    usage = usage_context(request, "api_key", key, key.scope)
+    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(key, **usage))
 
 
 @developer_required

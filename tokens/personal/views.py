@@ -27,6 +27,7 @@ from .. import handoff, scopes
 from ..forms import grace_consequence
 from ..models import AccessToken
 from ..schema import operations_allowed
+from ..usage.views import attach_sparklines, usage_context
 from . import services
 from .forms import TokenCreateForm, TokenPolicyForm, TokenRenameForm, TokenRotateForm
 
@@ -54,7 +55,7 @@ def token_list_context(request):
     paginator = Paginator(
         AccessToken.objects.visible_to(request.membership).for_list(), TOKENS_PER_PAGE
     )
-    return {"page": paginator.get_page(request.GET.get("page"))}
+    return {"page": attach_sparklines(paginator.get_page(request.GET.get("page")), "personal")}
 
 
 def token_create_form(request, data=None):
@@ -196,7 +197,8 @@ def token_secret(request, token_id):
 @require_GET
 def token_detail(request, token_id):
     token = get_visible_token(request, token_id)
-    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(token))
+    usage = usage_context(request, "personal", token, token.scope)
+    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(token, **usage))
 
 
 @developer_required

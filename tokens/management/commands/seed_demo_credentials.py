@@ -22,6 +22,7 @@ from tokens.login import services as login
 from tokens.models import AccessToken, ApiKey, Application, Kind
 from tokens.oauth import services as oauth
 from tokens.personal import services as personal
+from tokens.usage import demo as usage_demo
 
 DEMO_IP = "203.0.113.10"  # TEST-NET-3: clearly not a real address
 REDIRECT_URI = "https://reports.example.com/oauth/callback"
@@ -99,6 +100,8 @@ class Command(BaseCommand):
                 user_agent="demo-cli/1.0 (curl-compatible)",
             )
             made.append("a login session")
+        if usage_demo.seed(acme):
+            made.append("30 days of usage")
         self.stdout.write(
             "Demo credentials: " + (", ".join(made) if made else "already there") + "."
         )
