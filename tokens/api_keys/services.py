@@ -128,6 +128,33 @@ def rotate_api_key(*, key, grace="none", by, ip=None):
 
 
 @transaction.atomic
+def end_overlap(*, key, by, ip=None):
+    """End a rotation's overlap now: the previous secret stops working, the current one stays."""
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    now = timezone.now()
+    if not (key.previous_secret_expires_at and key.previous_secret_expires_at > now):
+        raise Refused("no_overlap", "This API key has no previous secret that still works.")
+    key.previous_secret_digest = key.previous_sealed_secret = ""
+    key.previous_secret_expires_at = now
+    key.save(
+        update_fields=[
+            "previous_secret_digest",
+            "previous_sealed_secret",
+            "previous_secret_expires_at",
+        ]
+    )
+    audit.record(
+        action=AuditEvent.Action.REVOKED,
+        credential=key,
+        actor=by,
+        ip=ip,
+        detail="previous secret: overlap ended early",
+    )
+    log.info("api key %s: overlap ended by user %s", key.key_id, by.pk)
+    return key
+
+
+@transaction.atomic
 def revoke_api_key(*, key, by, ip=None):
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])

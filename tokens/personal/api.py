@@ -59,7 +59,13 @@ class TokenSerializer(serializers.ModelSerializer):
         return token.created_by.email if token.created_by_id else None
 
     def get_old_secret_works_until(self, token) -> datetime.datetime | None:
-        return token.revoked_at  # only listed while in the future (rotation grace period)
+        """When the previous secret of a rotation stops working (null outside an overlap)."""
+        if token.revoked_at is not None:
+            return token.revoked_at  # a token rotated before successors were recorded
+        if hasattr(token, "previous_secret_until"):  # annotated by for_list
+            return token.previous_secret_until
+        previous = token.previous_secrets().order_by("-revoked_at").first()
+        return previous.revoked_at if previous else None
 
 
 class NewTokenSerializer(TokenSerializer):
@@ -106,6 +112,7 @@ class TokenCreateSerializer(serializers.Serializer):
 @extend_schema_view(
     partial_update=extend_schema(request=RenameSerializer, responses=TokenSerializer),
     rotate=extend_schema(request=RotateSerializer, responses={201: NewTokenSerializer}),
+    end_overlap=extend_schema(request=None, responses=TokenSerializer),
 )
 class PersonalTokenViewSet(UsageMixin, RotatableMixin, CredentialViewSet):
     """Personal access tokens. Developers manage their own; admins every token of the organization."""
@@ -116,7 +123,7 @@ class PersonalTokenViewSet(UsageMixin, RotatableMixin, CredentialViewSet):
         "Scopes and expiry are fixed at creation: create a new token (and revoke this one) instead."
     )
     serializer_class = TokenSerializer
-    required_scopes = scopes_by_action("tokens", also_updating=("rotate",))
+    required_scopes = scopes_by_action("tokens", also_updating=("rotate", "end_overlap"))
     new_serializer_class = NewTokenSerializer
     secret_field = "token"
     usage_kind = "personal"
@@ -153,6 +160,13 @@ class PersonalTokenViewSet(UsageMixin, RotatableMixin, CredentialViewSet):
 
     def rotate_with(self, credential, *, grace, by, ip):
         return services.rotate_token(token=credential, grace=grace, by=by, ip=ip)
+
+    def end_overlap_with(self, credential, *, by, ip):
+        services.end_overlap(token=credential, by=by, ip=ip)
+
+    def usage_ids(self, credential):
+        """Its own id and its previous secrets' rows: one credential, two secrets."""
+        return [credential.pk, *credential.rotated_from.values_list("pk", flat=True)]
 
     def perform_destroy(self, token):
         services.revoke_token(token=token, by=self.request.user, ip=client_ip(self.request))

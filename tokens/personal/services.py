@@ -218,7 +218,12 @@ def rotate_token(*, token, grace="none", by, ip=None):
         app_user_id=token.app_user_id,
     )
     token.revoked_at = now + grace_for
-    token.save(update_fields=["revoked_at", "updated"])
+    token.rotated_into = issued.credential
+    token.save(update_fields=["revoked_at", "rotated_into", "updated"])
+    # Secrets of earlier rotations still in their overlap now belong to the newest one too.
+    AccessToken.objects.filter(rotated_into_id=token.pk).exclude(revoked_at__lte=now).update(
+        rotated_into=issued.credential
+    )
     audit.record(
         action=AuditEvent.Action.ROTATED,
         credential=token,
@@ -232,13 +237,41 @@ def rotate_token(*, token, grace="none", by, ip=None):
 
 @transaction.atomic
 def revoke_token(*, token, by, ip=None):
+    """Revoke at once, with the previous secrets of its rotations still in their overlap."""
     now = timezone.now()
     if token.revoked_at is None or token.revoked_at > now:
         token.revoked_at = now
         token.save(update_fields=["revoked_at", "updated"])
     audit.record(action=AuditEvent.Action.REVOKED, credential=token, actor=by, ip=ip)
+    _end_previous(
+        token, now=now, by=by, ip=ip, detail="revoked with the credential it rotated into"
+    )
     log.info("token %s …%s revoked by user %s", token.pk, token.last4, by.pk)
     return token
+
+
+def _end_previous(token, *, now, by, ip, detail):
+    """Stop the previous secrets of `token`'s rotations now, each audited (which also tells
+    every process to forget them)."""
+    previous = list(token.previous_secrets(now).select_for_update())
+    for old in previous:
+        old.revoked_at = now
+        old.save(update_fields=["revoked_at", "updated"])
+    if previous:
+        audit.record_each(
+            previous, action=AuditEvent.Action.REVOKED, actor=by, ip=ip, detail=detail
+        )
+    return previous
+
+
+@transaction.atomic
+def end_overlap(*, token, by, ip=None):
+    """End a rotation's overlap now: the previous secret stops working, the current one stays."""
+    ended = _end_previous(token, now=timezone.now(), by=by, ip=ip, detail="overlap ended early")
+    if not ended:
+        raise Refused("no_overlap", "This token has no previous secret that still works.")
+    log.info("token %s: overlap ended by user %s", token.pk, by.pk)
+    return ended
 
 
 @transaction.atomic

@@ -197,7 +197,15 @@ def token_secret(request, token_id):
 @require_GET
 def token_detail(request, token_id):
     token = get_visible_token(request, token_id)
-    usage = usage_context(request, "personal", token, token.scope)
+    previous = list(token.previous_secrets())
+    usage = usage_context(
+        request,
+        "personal",
+        token,
+        token.scope,
+        ids=[token.pk, *token.rotated_from.values_list("pk", flat=True)],
+        overlap_until=max((old.revoked_at for old in previous), default=None),
+    )
     return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(token, **usage))
 
 
@@ -318,6 +326,35 @@ def token_delete(request, token_id):
     response["HX-Trigger"] = TOKENS_CHANGED
     response["HX-Replace-Url"] = list_url
     return response
+
+
+@developer_required
+@require_http_methods(["GET", "POST"])
+def token_end_overlap(request, token_id):
+    """GET asks to confirm; the POST from that confirmation stops the previous secret now."""
+    token = get_visible_token(request, token_id)
+    detail_url = reverse(
+        "token_detail", kwargs={"org_id": request.organization.public_id, "token_id": token.pk}
+    )
+    if request.method == "GET":
+        return render(
+            request,
+            "tokens/end_overlap.html",
+            {
+                "credential": token,
+                "noun": "token",
+                "until": token.previous_secret_until,
+                "back_url": detail_url,
+                "action_url": request.path,
+            },
+        )
+    try:
+        services.end_overlap(token=token, by=request.user, ip=client_ip(request))
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The previous secret no longer works.")
+    return redirect(detail_url)
 
 
 @admin_required

@@ -101,6 +101,10 @@ class UsageMixin:
     def granted_scopes(self, credential):
         return getattr(credential, "scope", None)
 
+    def usage_ids(self, credential):
+        """The ids usage is counted under for this credential."""
+        return [credential.pk]
+
     @extend_schema(parameters=[PERIOD], responses=UsageSerializer)
     @action(detail=True, methods=["get"])
     def usage(self, request, pk=None):
@@ -108,7 +112,7 @@ class UsageMixin:
         credential = self.get_object()
         period = report.parse_period(request.query_params.get("period"))
         data = report.report(
-            report.credential_filter(self.usage_kind, credential.pk),
+            report.credential_filter(self.usage_kind, self.usage_ids(credential)),
             period=period,
             now=timezone.now(),
             granted=self.granted_scopes(credential),

@@ -60,8 +60,11 @@ def _rows(model, low, high, where):
     return rows.filter(bucket__lt=high) if high is not None else rows
 
 
-def credential_filter(kind, credential_id):
-    return Q(credential_kind=kind, credential_id=credential_id)
+def credential_filter(kind, ids):
+    """One credential's rows: its id, or its ids (a token's previous secrets are rows of their own)."""
+    if isinstance(ids, int):
+        return Q(credential_kind=kind, credential_id=ids)
+    return Q(credential_kind=kind, credential_id__in=list(ids))
 
 
 def organization_filter(organization_id):
@@ -237,3 +240,40 @@ def sparklines(kind, ids, *, now):
             if 0 <= index < 24:
                 lines[credential_id][index] += n
     return lines
+
+
+def previous_secret(where, *, now):
+    """The previous secret of a rotation: requests in the last hour and 24 h, its last use and
+    the addresses still sending it (busiest first), read from the minutes."""
+    rows = UsageMinute.objects.filter(
+        where, previous_secret=True, bucket__gte=floor(now, HOUR) - HOUR * 24
+    )
+    hour_ago = now - HOUR
+    found = rows.aggregate(
+        day=Sum("count"), hour=Sum("count", filter=Q(bucket__gte=hour_ago)), last=Max("bucket")
+    )
+    addresses = (
+        rows.filter(bucket__gte=now - DAY)
+        .values("client_ip")
+        .annotate(n=Sum("count"), last=Max("bucket"))
+        .values_list("client_ip", "n", "last")
+        .order_by("-n")[:TOP]
+    )
+    last = found["last"]
+    if last is None:  # older than the minutes: ask the hours and days
+        last = max(
+            (
+                model.objects.filter(where, previous_secret=True).aggregate(m=Max("bucket"))["m"]
+                for model in (UsageHour, UsageDay)
+            ),
+            key=lambda moment: moment or dt.datetime.min.replace(tzinfo=UTC),
+        )
+    return {
+        "last_hour": found["hour"] or 0,
+        "last_day": found["day"] or 0,
+        "last_used_at": last,
+        "addresses": [
+            {"address": address or None, "requests": n, "last_seen": seen}
+            for address, n, seen in addresses
+        ],
+    }

@@ -15,19 +15,41 @@ from . import report
 UNUSED_AFTER = dt.timedelta(days=30)
 
 
-def usage_context(request, kind, credential, granted=None):
-    """What a credential page's usage panel shows, for `?period=` (the default when it is not one)."""
+# How long a previous secret must have been idle before its page calls it safe to retire.
+IDLE_CHOICES = {
+    "15m": dt.timedelta(minutes=15),
+    "1h": dt.timedelta(hours=1),
+    "24h": dt.timedelta(days=1),
+}
+DEFAULT_IDLE = "1h"
+
+
+def usage_context(request, kind, credential, granted=None, *, ids=None, overlap_until=None):
+    """What a credential page's usage panel shows, for `?period=` (the default when it is not
+    one); with `overlap_until` (a rotation's previous secret still works), what that secret
+    did lately and whether it is safe to retire after `?idle=`."""
     period = request.GET.get("period")
     if period not in report.PERIODS:
         period = report.DEFAULT_PERIOD
     now = timezone.now()
-    usage = report.report(
-        report.credential_filter(kind, credential.pk), period=period, now=now, granted=granted
-    )
+    where = report.credential_filter(kind, ids or credential.pk)
+    usage = report.report(where, period=period, now=now, granted=granted)
     for item in usage["scopes"]:
         last = item["last_used_at"]
         item["state"] = "never" if last is None else ("unused" if last < now - UNUSED_AFTER else "")
-    return {"usage": usage, "usage_periods": list(report.PERIODS)}
+    context = {"usage": usage, "usage_periods": list(report.PERIODS)}
+    if overlap_until is not None and overlap_until > now:
+        idle = request.GET.get("idle")
+        if idle not in IDLE_CHOICES:
+            idle = DEFAULT_IDLE
+        previous = report.previous_secret(where, now=now)
+        last = previous["last_used_at"]
+        # Counts reach the database within a flush: a use in the last flush may not show yet.
+        previous["safe"] = last is None or last < now - IDLE_CHOICES[idle]
+        previous["until"] = overlap_until
+        previous["idle"] = idle
+        context.update(previous_secret=previous, idle_choices=list(IDLE_CHOICES))
+    return context
 
 
 def attach_sparklines(page, kind):
