@@ -411,6 +411,8 @@ USAGE_FLUSH_SECONDS = env_int("USAGE_FLUSH_SECONDS", 10)
 USAGE_MINUTES_RETENTION_HOURS = env_int("USAGE_MINUTES_RETENTION_HOURS", 48, minimum=25)
 USAGE_HOURS_RETENTION_DAYS = env_int("USAGE_HOURS_RETENTION_DAYS", 90, minimum=8)
 USAGE_DAYS_RETENTION_DAYS = env_int("USAGE_DAYS_RETENTION_DAYS", 400, minimum=91)
+# How long a rotation's previous secret sends nothing before `credential.rotation_idle`.
+ROTATION_IDLE_SECONDS = env_int("ROTATION_IDLE_SECONDS", 3600, minimum=60)
 # GET /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # Fernet keys (newest first) sealing the secrets Keyward must read back; derived from
@@ -471,6 +473,8 @@ SCHEDULE = {
     "prune-finished-tasks": {"job": "tokens.tasks.prune_finished_tasks", "every": 86400},
     # Usage: tomorrow's minute partitions, roll-ups to hours and days, retention.
     "usage-maintenance": {"job": "tokens.usage.storage.maintain", "every": 300},
+    # credential.rotation_idle: a rotation's previous secret idle for ROTATION_IDLE_SECONDS.
+    "rotation-idle": {"job": "tokens.usage.rotation.announce_idle", "every": 300},
 }
 
 # Email through Django's email API, under Django's own setting names: SMTP whenever EMAIL_HOST

@@ -8,7 +8,7 @@ from .policy import TokenPolicy
 from .reminder import ExpiryReminder
 from .review import ReviewItem
 from .signing_key import SigningKey
-from .usage import UsageDay, UsageHour, UsageMinute, UsageRollup
+from .usage import RotationNotice, UsageDay, UsageHour, UsageMinute, UsageRollup
 
 __all__ = [
     "REACH_RANK",
@@ -22,6 +22,7 @@ __all__ = [
     "Reach",
     "RefreshToken",
     "ReviewItem",
+    "RotationNotice",
     "SigningKey",
     "TokenPolicy",
     "UsageDay",

@@ -75,3 +75,25 @@ class UsageRollup(models.Model):
 
     def __repr__(self):
         return f"<UsageRollup {self}>"
+
+
+class RotationNotice(models.Model):
+    """`credential.rotation_idle` announced for one overlap of one credential. The row is the
+    claim: whoever inserts it announces, the unique constraint makes every other a no-op."""
+
+    credential_kind = models.CharField(max_length=16)
+    credential_id = models.BigIntegerField()
+    # Which overlap: when its previous secret stops working (an API key rotates under one id).
+    overlap_until = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["credential_kind", "credential_id", "overlap_until"],
+                name="one_idle_notice_per_overlap",
+            )
+        ]
+
+    def __str__(self):
+        return f"rotation idle: {self.credential_kind} {self.credential_id}"
