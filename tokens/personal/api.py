@@ -5,11 +5,12 @@ import datetime
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
+from rest_framework.decorators import action
 
 from accounts.http import client_ip
 
 from ..models import AccessToken, Reach
-from ..rules import NAME_MAX_LENGTH
+from ..rules import GRACE_PERIODS, NAME_MAX_LENGTH
 from ..usage.api import UsageMixin
 from ..viewsets import (
     CredentialViewSet,
@@ -78,6 +79,18 @@ class NewTokenSerializer(TokenSerializer):
         read_only_fields = fields
 
 
+class TokenNarrowSerializer(serializers.Serializer):
+    days = serializers.ChoiceField(
+        choices=list(services.NARROW_DAYS),
+        help_text="Keep the scopes that authorized a request in this many last days.",
+    )
+    grace_period = serializers.ChoiceField(
+        choices=list(GRACE_PERIODS),
+        default="24h",
+        help_text="How long the old secret keeps working.",
+    )
+
+
 class TokenCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=NAME_MAX_LENGTH)
     scopes = serializers.ListField(child=serializers.CharField(), allow_empty=False)
@@ -113,6 +126,7 @@ class TokenCreateSerializer(serializers.Serializer):
     partial_update=extend_schema(request=RenameSerializer, responses=TokenSerializer),
     rotate=extend_schema(request=RotateSerializer, responses={201: NewTokenSerializer}),
     end_overlap=extend_schema(request=None, responses=TokenSerializer),
+    narrow=extend_schema(request=TokenNarrowSerializer, responses={201: NewTokenSerializer}),
 )
 class PersonalTokenViewSet(UsageMixin, RotatableMixin, CredentialViewSet):
     """Personal access tokens. Developers manage their own; admins every token of the organization."""
@@ -123,7 +137,7 @@ class PersonalTokenViewSet(UsageMixin, RotatableMixin, CredentialViewSet):
         "Scopes and expiry are fixed at creation: create a new token (and revoke this one) instead."
     )
     serializer_class = TokenSerializer
-    required_scopes = scopes_by_action("tokens", also_updating=("rotate", "end_overlap"))
+    required_scopes = scopes_by_action("tokens", also_updating=("rotate", "end_overlap", "narrow"))
     new_serializer_class = NewTokenSerializer
     secret_field = "token"
     usage_kind = "personal"
@@ -160,6 +174,23 @@ class PersonalTokenViewSet(UsageMixin, RotatableMixin, CredentialViewSet):
 
     def rotate_with(self, credential, *, grace, by, ip):
         return services.rotate_token(token=credential, grace=grace, by=by, ip=ip)
+
+    @action(detail=True, methods=["post"])
+    def narrow(self, request, pk=None):
+        """Rotate into a token with only the scopes used in the last `days` days (the new
+        secret shown once, the old one working for the grace period)."""
+        token = self.get_object()
+        body = TokenNarrowSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        issued = services.narrow_token(
+            token=token,
+            days=int(body.validated_data["days"]),
+            grace=body.validated_data["grace_period"],
+            by=request.user,
+            ip=client_ip(request),
+        )
+        payload = NewTokenSerializer(issued.credential).data
+        return self.secret_response(issued, payload, self.secret_field)
 
     def end_overlap_with(self, credential, *, by, ip):
         services.end_overlap(token=credential, by=by, ip=ip)

@@ -31,6 +31,7 @@ from ..rules import (
     lock_for_counting,
     resolve_owner,
 )
+from ..usage import report
 
 log = logging.getLogger(__name__)
 
@@ -188,8 +189,9 @@ def rename_token(*, token, name, by, ip=None):
 
 
 @transaction.atomic
-def rotate_token(*, token, grace="none", by, ip=None):
-    """A new secret with the same name, scopes, owner and expiry; the old one dies after `grace`."""
+def rotate_token(*, token, grace="none", by, ip=None, scopes=None):
+    """A new secret with the same name, scopes, owner and expiry; the old one dies after `grace`.
+    `scopes` (narrowing: a subset of what the token stands for) replaces its scopes."""
     grace_for = grace_period(grace)
     now = timezone.now()
     token = (
@@ -210,7 +212,7 @@ def rotate_token(*, token, grace="none", by, ip=None):
     issued = _new_token(
         owner=token.membership,
         name=token.name,
-        scope_names=token.scope.split(),
+        scope_names=list(scopes) if scopes is not None else token.scope.split(),
         expires_at=token.expires,
         created_by=by,
         ip=ip,
@@ -229,7 +231,8 @@ def rotate_token(*, token, grace="none", by, ip=None):
         credential=token,
         actor=by,
         ip=ip,
-        detail=f"replaced by token {issued.credential.pk}; old secret works for {grace}",
+        detail=f"replaced by token {issued.credential.pk}; old secret works for {grace}"
+        + (f"; narrowed to {' '.join(scopes)}" if scopes is not None else ""),
     )
     log.info("personal token %s rotated into %s by user %s", token.pk, issued.credential.pk, by.pk)
     return issued
@@ -349,3 +352,43 @@ review.register(
     reissue=_reissue,
     revoke=lambda token, *, by, ip=None: revoke_token(token=token, by=by, ip=ip),
 )
+
+
+NARROW_DAYS = (7, 30, 90)
+
+
+def narrowed_scopes(token, *, days, now=None):
+    """The scopes `token` would keep when narrowed to what authorized its requests in the last
+    `days` days: each fine scope used that it holds (a role bundle keeps only the ones used)."""
+    now = now or timezone.now()
+    ids = [token.pk, *token.rotated_from.values_list("pk", flat=True)]
+    used = report.scopes_used_since(
+        report.credential_filter(CredentialKind.PERSONAL, ids), now - datetime.timedelta(days=days)
+    )
+    granted = token.scope.split()
+    kept = [name for name in granted if name in used]
+    kept += sorted(used & catalog.expand(token.scope) - set(kept) - set(granted))
+    return catalog.ordered(kept)
+
+
+@transaction.atomic
+def narrow_token(*, token, days, grace="24h", by, ip=None):
+    """Rotate into a token with only the scopes used in the last `days` days (secret shown once,
+    the old one working for `grace`), audited as a rotation that says what it kept."""
+    if days not in NARROW_DAYS:
+        raise Refused(
+            "invalid_days",
+            f"Narrow to the scopes of the last {', '.join(map(str, NARROW_DAYS))} days.",
+            "days",
+        )
+    kept = narrowed_scopes(token, days=days)
+    if not kept:
+        raise Refused(
+            "no_scope_used",
+            f"No scope of this token authorized a request in the last {days} days: delete it instead.",
+        )
+    if set(kept) == set(token.scope.split()):
+        raise Refused(
+            "nothing_to_narrow", f"Every scope of this token was used in the last {days} days."
+        )
+    return rotate_token(token=token, grace=grace, by=by, ip=ip, scopes=kept)

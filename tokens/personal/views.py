@@ -26,6 +26,7 @@ from accounts.http import client_ip, render_page_or_fragment, wants_fragment
 from .. import handoff, scopes
 from ..forms import grace_consequence
 from ..models import AccessToken
+from ..rules import GRACE_PERIODS
 from ..schema import operations_allowed
 from ..usage.views import attach_sparklines, usage_context
 from . import services
@@ -326,6 +327,71 @@ def token_delete(request, token_id):
     response["HX-Trigger"] = TOKENS_CHANGED
     response["HX-Replace-Url"] = list_url
     return response
+
+
+def _narrow_choice(data):
+    """The days and grace period of a narrowing, from a query or a form (defaults when unknown)."""
+    try:
+        days = int(data.get("days", 30))
+    except ValueError:
+        days = 30
+    if days not in services.NARROW_DAYS:
+        days = 30
+    grace = data.get("grace_period", "24h")
+    return days, grace if grace in GRACE_PERIODS else "24h"
+
+
+@sensitive_variables()
+@developer_required
+@require_http_methods(["GET", "POST"])
+def token_narrow(request, token_id):
+    """Narrow to the scopes used lately. GET: which scopes stay and which go, and one
+    confirmation; its POST rotates into the narrower token, whose secret the result page shows once."""
+    token = get_visible_token(request, token_id)
+    detail_url = reverse(
+        "token_detail", kwargs={"org_id": request.organization.public_id, "token_id": token.pk}
+    )
+    days, grace = _narrow_choice(request.POST if request.method == "POST" else request.GET)
+    error = None
+    if request.method == "POST":
+        submission = handoff.Submission(request)
+        if submission.repeated:
+            return submission.redirect_to_first(detail_url)
+        try:
+            issued = services.narrow_token(
+                token=token, days=days, grace=grace, by=request.user, ip=client_ip(request)
+            )
+        except Refused as exc:
+            submission.release()
+            error = exc.message
+        else:
+            token.refresh_from_db(fields=["revoked_at"])
+            still_works = not token.is_revoked()
+            handoff.hold(
+                request,
+                issued,
+                slot=slot(issued.credential),
+                how="rotated",
+                old_last4=token.last4,
+                old_until=token.revoked_at.isoformat() if still_works else None,
+            )
+            return submission.done(result_url(request, issued.credential))
+    kept = services.narrowed_scopes(token, days=days)
+    context = {
+        "token": token,
+        "days": days,
+        "grace_period": grace,
+        "consequence": grace_consequence(grace),
+        "kept": kept,
+        "dropped": [name for name in token.scope_list if name not in kept],
+        "narrow_days": services.NARROW_DAYS,
+        "grace_periods": list(GRACE_PERIODS),
+        "detail_url": detail_url,
+        "error": error,
+    }
+    return render(
+        request, "tokens/personal/token_narrow.html", context, status=400 if error else 200
+    )
 
 
 @developer_required

@@ -277,3 +277,17 @@ def previous_secret(where, *, now):
             for address, n, seen in addresses
         ],
     }
+
+
+def scopes_used_since(where, since):
+    """The fine scopes that authorized a request of these rows since `since`."""
+    used = set()
+    for model in (UsageMinute, UsageHour, UsageDay):
+        for scope in (
+            model.objects.filter(where, bucket__gte=since)
+            .exclude(scope="")
+            .values_list("scope", flat=True)
+            .distinct()
+        ):
+            used.update(scope.split())
+    return used
