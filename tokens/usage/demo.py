@@ -67,7 +67,13 @@ def seed(organization, *, now=None):
     this_hour = now.replace(minute=0, second=0, microsecond=0)
     rolled_until = this_hour - dt.timedelta(hours=1)  # hours before it kept by the hour
     rows, minutes = [], {}
+    models = {"personal": AccessToken, "api_key": ApiKey, "oauth_client": Application}
     for kind, pk, name, rotated, addresses, peak in _credentials(organization):
+        # Its last use agrees with its traffic (written as record_use would have).
+        fields = {"last_used_at": now - dt.timedelta(minutes=rng.randrange(1, 20))}
+        if kind != "oauth_client":
+            fields["last_used_ip"] = addresses[0]
+        models[kind].objects.filter(pk=pk).update(**fields)
         operations = PROFILES[name]
         weights = [share for *_rest, share in operations]
         start = rolled_until - dt.timedelta(days=DAYS)
