@@ -4,6 +4,8 @@ credential, minute, operation, status, scope, address and secret, and written on
 import base64
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import bearer, issue, make_api_key, membership
@@ -142,3 +144,13 @@ def test_a_portal_session_is_not_counted(client, dev):
     assert counter.pending() == {}
     assert membership(dev) is not None
     assert timezone.now()
+
+
+def test_counting_adds_no_query_to_a_request(api, dev):
+    _token, secret = issue(dev, scopes=["read.me"])
+    api.get("/api/v1/me", **bearer(secret))  # its last use is written once, now
+    with CaptureQueriesContext(connection) as queries:
+        api.get("/api/v1/me", **bearer(secret))
+    assert queries.captured_queries, "the request asked nothing: the check below proves nothing"
+    assert [q["sql"] for q in queries if "usage" in q["sql"].lower()] == []
+    assert sum(counter.pending().values()) == 2

@@ -4,6 +4,8 @@ operation, status, address and secret, within one flush. A worker stopped gracef
 writes what it had not flushed yet."""
 
 import base64
+import os
+import signal
 import time
 
 import pytest
@@ -104,3 +106,26 @@ def test_a_worker_stopped_gracefully_writes_what_it_had_not_flushed(dev, transac
     assert (
         sum(UsageMinute.objects.filter(credential_id=token.pk).values_list("count", flat=True)) == 7
     )
+
+
+def test_a_worker_killed_with_sigkill_keeps_what_it_flushed(dev, transactional_db):
+    url = database_url(connection.settings_dict)
+    server = Server(database_url=url, workers=1, extra_env={"USAGE_FLUSH_SECONDS": "1"})
+    token, secret = issue(dev, scopes=["read.me"])
+    try:
+        for _ in range(5):
+            server.get("/api/v1/me", _auth(secret))
+        deadline = time.monotonic() + WITHIN
+        while _written(token) < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _written(token) == 5
+        for pid in server.worker_pids():
+            os.kill(pid, signal.SIGKILL)
+        time.sleep(0.5)
+    finally:
+        server.stop()
+    assert _written(token) == 5
+
+
+def _written(token):
+    return sum(UsageMinute.objects.filter(credential_id=token.pk).values_list("count", flat=True))
