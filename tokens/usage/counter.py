@@ -84,20 +84,6 @@ def operation(method, match):
     return found
 
 
-def count(key):
-    """One request more for `key`: the only thing the hot path does with usage."""
-    with _lock:
-        counts = _counts
-        if key in counts:
-            counts[key] += 1
-        elif len(counts) < MAX_PENDING_KEYS:
-            counts[key] = 1
-        else:
-            _dropped[0] += 1
-    if not _flusher["started"] and settings.USAGE_FLUSH_SECONDS:
-        _start_flusher()
-
-
 def take():
     """Everything counted so far, and an empty table in its place."""
     global _counts
@@ -178,6 +164,8 @@ class UsageMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.enabled = settings.USAGE_COUNTING
+        # Without trusted proxies the address is REMOTE_ADDR: read it without the general helper.
+        self.behind_proxies = bool(settings.TRUSTED_PROXY_COUNT)
 
     def __call__(self, request):
         response = self.get_response(request)
@@ -185,26 +173,39 @@ class UsageMiddleware:
         scopes = meta.get(CHECKED)
         if scopes is not None:
             response["X-Accepted-OAuth-Scopes"] = ", ".join(scopes[0])
-            principal = getattr(request, "auth", None)
-            held = getattr(principal, "scopes", None)
+            held = getattr(getattr(request, "auth", None), "scopes", None)
             if held is not None:
                 response["X-OAuth-Scopes"] = _joined(held)
         mark = meta.get(MARK)
-        if mark is not None and self.enabled:
-            required = scopes[0] if scopes is not None and scopes[1] else ()
-            count(
-                (
-                    int(time.time()) // 60 * 60,
-                    mark[0],
-                    mark[1],
-                    mark[2],
-                    operation(request.method, request.resolver_match),
-                    response.status_code,
-                    required[0] if len(required) == 1 else " ".join(required),
-                    client_ip_from_meta(meta) or "",
-                    mark[3],
-                )
-            )
+        if mark is None or not self.enabled:
+            return response
+        required = scopes[0] if scopes is not None and scopes[1] else ()
+        match = request.resolver_match
+        method = request.method
+        found = _operations.get((method, match.route if match is not None else ""))
+        address = client_ip_from_meta(meta) if self.behind_proxies else meta.get("REMOTE_ADDR")
+        key = (
+            int(time.time()) // 60 * 60,
+            mark[0],
+            mark[1],
+            mark[2],
+            found or operation(method, match),
+            response.status_code,
+            required[0] if len(required) == 1 else " ".join(required),
+            address or "",
+            mark[3],
+        )
+        # One more for `key`: the whole cost of usage on the hot path (inlined, no call).
+        with _lock:
+            counts = _counts
+            if key in counts:
+                counts[key] += 1
+            elif len(counts) < MAX_PENDING_KEYS:
+                counts[key] = 1
+            else:
+                _dropped[0] += 1
+        if not _flusher["started"] and settings.USAGE_FLUSH_SECONDS:
+            _start_flusher()
         return response
 
 
