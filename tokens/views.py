@@ -92,7 +92,12 @@ def _state(expires, now, rotating=False):
 
 
 def _personal_rows(org, q, now, org_id):
-    tokens = AccessToken.objects.personal().filter(organization=org).unrevoked(now)
+    # A rotated token's old row is its successor's previous secret: one row, marked rotating.
+    tokens = (
+        AccessToken.objects.personal()
+        .filter(organization=org, rotated_into__isnull=True)
+        .unrevoked(now)
+    )
     if q:
         tokens = tokens.filter(
             Q(name__icontains=q) | Q(user__email__icontains=q) | Q(user__name__icontains=q)
@@ -107,12 +112,16 @@ def _personal_rows(org, q, now, org_id):
             t.created,
             t.last_used_at,
             t.expires,
-            _state(t.expires, now, rotating=t.revoked_at is not None),
+            _state(
+                t.expires,
+                now,
+                rotating=t.revoked_at is not None or t.previous_secret_until is not None,
+            ),
             revoke_url=reverse("token_delete", args=[org_id, t.pk]),
             revoke_label="Delete",
             note=f"…{t.last4}",
         )
-        for t in tokens.select_related("user").order_by("-created", "-id")
+        for t in tokens.for_list(now)
     ]
 
 
