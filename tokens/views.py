@@ -18,6 +18,7 @@ from accounts.http import render_page_or_fragment
 
 from . import scopes as catalog
 from .models import AccessToken, ApiKey, Application, CredentialKind, Kind, RefreshToken
+from .usage import report as usage_report
 
 EVENTS_PER_PAGE = 50
 EXPIRING_SOON = datetime.timedelta(days=7)
@@ -64,6 +65,9 @@ class Row:
     revoke_label: str = "Revoke"
     note: str = ""
     extra: dict = field(default_factory=dict)
+    # What usage counts it under (kind, id), for its 24 h sparkline; None: not counted on its own.
+    usage_key: tuple | None = None
+    sparkline: list = field(default_factory=list)
 
 
 STATES = [
@@ -118,6 +122,7 @@ def _personal_rows(org, q, now, org_id):
                 rotating=t.revoked_at is not None or t.previous_secret_until is not None,
             ),
             revoke_url=reverse("token_delete", args=[org_id, t.pk]),
+            usage_key=(CredentialKind.PERSONAL.value, t.pk),
             revoke_label="Delete",
             note=f"…{t.last4}",
         )
@@ -150,6 +155,7 @@ def _api_key_rows(org, q, now, org_id):
                 rotating=bool(k.previous_secret_expires_at and k.previous_secret_expires_at > now),
             ),
             revoke_url=reverse("api_key_delete", args=[org_id, k.pk]),
+            usage_key=(CredentialKind.API_KEY.value, k.pk),
             revoke_label="Delete",
             note=k.key_id,
             extra={"created_by": k.created_by},
@@ -180,6 +186,7 @@ def _client_rows(org, q, now, org_id):
             None,
             "active",
             revoke_url=reverse("oauth_client_delete", args=[org_id, c.pk]),
+            usage_key=(CredentialKind.OAUTH_CLIENT.value, c.pk),
             revoke_label="Delete",
             note=c.get_client_type_display(),
         )
@@ -253,6 +260,18 @@ SOURCES = {
 }
 
 
+def _attach_sparklines(rows, now):
+    """Each counted row's last 24 hours: one query per kind and usage table."""
+    ids = {}
+    for row in rows:
+        if row.usage_key is not None:
+            ids.setdefault(row.usage_key[0], []).append(row.usage_key[1])
+    lines = {kind: usage_report.sparklines(kind, pks, now=now) for kind, pks in ids.items()}
+    for row in rows:
+        if row.usage_key is not None:
+            row.sparkline = lines[row.usage_key[0]].get(row.usage_key[1], [])
+
+
 @admin_required
 @require_GET
 def credential_inventory(request):
@@ -270,6 +289,7 @@ def credential_inventory(request):
         rows += source(request.organization, q, now, org_id)
     if state in dict(STATES):
         rows = [row for row in rows if row.state == state]
+    _attach_sparklines(rows, now)
     context = {
         "rows": rows,
         "q": q,

@@ -71,7 +71,7 @@ def usage_chart(usage, chart_id="usage-chart"):
 
 
 @register.simple_tag
-def sparkline(values, label="requests in the last 24 hours"):
+def sparkline(values, label="in the last 24 hours"):
     """A small line of the last 24 hours' requests per hour; its label says the total."""
     values = list(values or [])
     total = sum(values)
@@ -85,11 +85,12 @@ def sparkline(values, label="requests in the last 24 hours"):
     )
     return format_html(
         '<svg class="sparkline" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" '
-        'aria-label="{total} {label}" focusable="false"><polyline points="{points}"></polyline>'
+        'aria-label="{total} {noun} {label}" focusable="false"><polyline points="{points}"></polyline>'
         '</svg> <span class="sparkline-total">{total}</span>',
         w=SPARK_WIDTH,
         h=SPARK_HEIGHT,
         total=total,
+        noun="request" if total == 1 else "requests",
         label=label,
         points=points,
     )
