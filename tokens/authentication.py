@@ -259,10 +259,10 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             app_user_id,
             application_id,
         ) = entry.row
-        revoked_at = entry.revoked_at
-        self.seen(request, kind, token_id, application_id, organization_id, revoked_at)
+        self.seen(request, kind, token_id, application_id, organization_id, entry.revoked_at)
 
         now = timezone.now()
+        revoked_at = entry.revoked_at
         if revoked_at is not None and revoked_at <= now:
             raise fail(
                 "token_revoked", f"The token was revoked at {revoked_at:%Y-%m-%dT%H:%M:%SZ}."
