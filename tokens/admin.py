@@ -14,7 +14,16 @@ from oauth2_provider.models import (
 from accounts.models import Membership, Organization, OrganizationGroup, User
 
 from . import invalidation
-from .models import ApiKey, AuditEvent, ExpiryReminder, ReviewItem, SigningKey, TokenPolicy
+from .models import (
+    ApiKey,
+    AuditEvent,
+    ExpiryReminder,
+    ReviewItem,
+    RotationNotice,
+    SigningKey,
+    TokenPolicy,
+    UsageRollup,
+)
 
 for model in (get_access_token_model(), get_refresh_token_model(), get_application_model()):
     if admin.site.is_registered(model):
@@ -255,3 +264,18 @@ for _model, _tags_of in (
 ):
     if admin.site.is_registered(_model):
         _publishing(_model, _tags_of)
+
+
+@admin.register(UsageRollup)
+class UsageRollupAdmin(ReadOnlyAdmin):
+    """How far the roll-ups have gone. (The usage counts themselves have composite primary
+    keys, which Django's admin cannot show: Admin › Usage and the API read them.)"""
+
+    list_display = ["level", "done_until"]
+
+
+@admin.register(RotationNotice)
+class RotationNoticeAdmin(ReadOnlyAdmin):
+    """Which rotations were announced as idle (credential.rotation_idle)."""
+
+    list_display = ["credential_kind", "credential_id", "overlap_until", "created_at"]

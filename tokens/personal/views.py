@@ -264,15 +264,12 @@ def token_rotate_confirm(request, token_id):
 @require_POST
 def token_rotate(request, token_id):
     """Rotate, step 2: a new secret, shown once on its result page; the old one works for the grace picked."""
-    token = get_visible_token(request, token_id)
     submission = handoff.Submission(request)
     if submission.repeated:
-        return submission.redirect_to_first(
-            reverse(
-                "token_detail",
-                kwargs={"org_id": request.organization.public_id, "token_id": token.pk},
-            )
-        )
+        # Asked before the token: once rotated, the old one is its successor's previous secret
+        # and no longer a page of its own, so a repeat must not look it up.
+        return submission.redirect_to_first(list_url(request))
+    token = get_visible_token(request, token_id)
     form = TokenRotateForm(request.POST)
     if form.is_valid():
         try:
@@ -347,6 +344,10 @@ def _narrow_choice(data):
 def token_narrow(request, token_id):
     """Narrow to the scopes used lately. GET: which scopes stay and which go, and one
     confirmation; its POST rotates into the narrower token, whose secret the result page shows once."""
+    if request.method == "POST":
+        submission = handoff.Submission(request)
+        if submission.repeated:  # before the lookup: the narrowed token is no longer listed
+            return submission.redirect_to_first(list_url(request))
     token = get_visible_token(request, token_id)
     detail_url = reverse(
         "token_detail", kwargs={"org_id": request.organization.public_id, "token_id": token.pk}
@@ -354,9 +355,6 @@ def token_narrow(request, token_id):
     days, grace = _narrow_choice(request.POST if request.method == "POST" else request.GET)
     error = None
     if request.method == "POST":
-        submission = handoff.Submission(request)
-        if submission.repeated:
-            return submission.redirect_to_first(detail_url)
         try:
             issued = services.narrow_token(
                 token=token, days=days, grace=grace, by=request.user, ip=client_ip(request)

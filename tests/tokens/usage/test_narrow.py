@@ -78,3 +78,15 @@ def test_the_portal_shows_what_stays_and_goes_then_narrows_after_one_confirmatio
     assert newest.scope == "read.me"
     secret_page = client.get(response["Location"]).content.decode()
     assert "kw_pat_" in secret_page
+
+
+def test_a_double_submitted_narrowing_narrows_once(client, dev, used):
+    token, _secret = used
+    client.force_login(dev)
+    org = dev.memberships.get().organization
+    url = reverse("token_narrow", kwargs={"org_id": org.public_id, "token_id": token.pk})
+    body = {"days": "30", "grace_period": "1h", SUBMISSION_FIELD: "n1"}
+    first = client.post(url, body)
+    second = client.post(url, body)
+    assert second["Location"] == first["Location"]
+    assert AccessToken.objects.personal().count() == 2
