@@ -29,11 +29,19 @@ class ColdAccessTokenAuthentication(AccessTokenAuthentication):
     use_cache = False
 
 
+class UncountedAccessTokenAuthentication(AccessTokenAuthentication):
+    """Keyward warm with usage counting off, beside the warm row: the difference is what
+    counting a request costs."""
+
+    seen = staticmethod(lambda *args: None)
+
+
 NO_AUTH = "no auth"
 KEYWARD_WARM = "Keyward warm (cache)"
 KEYWARD_COLD = "Keyward cold (cache miss)"
 DRF = "DRF TokenAuthentication"
 DOT = "DOT OAuth2Authentication"
+KEYWARD_WARM_UNCOUNTED = "Keyward warm, usage not counted"
 
 # (row name, URL path, authentication classes, permission classes), in table order.
 ROWS = (
@@ -42,6 +50,12 @@ ROWS = (
     (KEYWARD_COLD, "keyward-cold/", [ColdAccessTokenAuthentication], [HasRequiredScopes]),
     (DRF, "drf/", [TokenAuthentication], [IsAuthenticated]),
     (DOT, "dot/", [OAuth2Authentication], [TokenHasScope]),
+    (
+        KEYWARD_WARM_UNCOUNTED,
+        "keyward-uncounted/",
+        [UncountedAccessTokenAuthentication],
+        [HasRequiredScopes],
+    ),
 )
 
 urlpatterns = [

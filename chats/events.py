@@ -29,6 +29,7 @@ EVENT_TYPES = {
     "credential.expiring": "credentials",
     "credential.expired": "credentials",
     "credential.leaked": "credentials",
+    "credential.rotation_idle": "credentials",
     "member.access_changed": "credentials",
 }
 

@@ -154,6 +154,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.HostileInputMiddleware",
+    # Counts each credential's request once its status is known, and names the scopes (README › Usage).
+    "tokens.usage.counter.UsageMiddleware",
     # Before CommonMiddleware, so a preflight is answered before any redirect (django-cors-headers).
     "portal.middleware.CorsMiddleware",
     "portal.middleware.DatabaseUnavailableMiddleware",
@@ -391,6 +393,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "drf_spectacular.contrib.djangorestframework_camel_case.camelize_serializer_fields",
         "tokens.schema.document_errors",
+        "tokens.schema.document_scope_headers",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
@@ -459,6 +462,16 @@ CREDENTIAL_PROPAGATION_WAIT_SECONDS = (
 CREDENTIAL_INVALIDATION_LOG_RETENTION_SECONDS = env_int(
     "CREDENTIAL_INVALIDATION_LOG_RETENTION_SECONDS", 3600, minimum=60
 )
+# Usage counting (tokens.usage): in memory per process, flushed in one batched upsert at most
+# every USAGE_FLUSH_SECONDS (0: only at exit and when asked, as the test suite does); minute
+# buckets kept USAGE_MINUTES_RETENTION_HOURS, hours and days as long as their settings say.
+USAGE_COUNTING = env_bool("USAGE_COUNTING", True)
+USAGE_FLUSH_SECONDS = env_int("USAGE_FLUSH_SECONDS", 10)
+USAGE_MINUTES_RETENTION_HOURS = env_int("USAGE_MINUTES_RETENTION_HOURS", 48, minimum=25)
+USAGE_HOURS_RETENTION_DAYS = env_int("USAGE_HOURS_RETENTION_DAYS", 90, minimum=8)
+USAGE_DAYS_RETENTION_DAYS = env_int("USAGE_DAYS_RETENTION_DAYS", 400, minimum=91)
+# How long a rotation's previous secret sends nothing before `credential.rotation_idle`.
+ROTATION_IDLE_SECONDS = env_int("ROTATION_IDLE_SECONDS", 3600, minimum=60)
 # GET /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 # Fernet keys (newest first) sealing the secrets Keyward must read back; derived from
@@ -520,6 +533,10 @@ SCHEDULE = {
     "prune-invalidation-log": {"job": "tokens.propagation.prune_log", "every": 300},
     # Tasks whose worker died under them: failed, and enqueued again (tokens.tasks).
     "stuck-tasks": {"job": "tokens.tasks.reclaim_stuck_tasks", "every": 300},
+    # Usage: tomorrow's minute partitions, roll-ups to hours and days, retention.
+    "usage-maintenance": {"job": "tokens.usage.storage.maintain", "every": 300},
+    # credential.rotation_idle: a rotation's previous secret idle for ROTATION_IDLE_SECONDS.
+    "rotation-idle": {"job": "tokens.usage.rotation.announce_idle", "every": 300},
 }
 
 # Email through Django's email API, under Django's own setting names: SMTP whenever EMAIL_HOST

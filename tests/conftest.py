@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Organization, OrganizationGroup, Role
 from tests.factories import make_member, make_platform
+from tokens.usage import counter as usage_counter
 
 
 def _required(name):
@@ -107,6 +108,16 @@ def throttle_store(request, settings):
     throttle.reset()
     yield store
     throttle.reset()
+
+
+@pytest.fixture(autouse=True)
+def usage_counted_in_memory_only(settings):
+    """No flush thread in the test process (a background write would land in any test's
+    tables at any moment): each test starts with nothing counted, and flushes when it wants."""
+    settings.USAGE_FLUSH_SECONDS = 0
+    usage_counter.take()
+    yield
+    usage_counter.take()
 
 
 @pytest.fixture

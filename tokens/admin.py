@@ -11,7 +11,14 @@ from oauth2_provider.models import (
     get_refresh_token_model,
 )
 
-from .models import ApiKey, AuditEvent, ExpiryReminder, ReviewItem, SigningKey, TokenPolicy
+from .models import (
+    ApiKey,
+    AuditEvent,
+    ExpiryReminder,
+    ReviewItem,
+    SigningKey,
+    TokenPolicy,
+)
 
 for model in (get_access_token_model(), get_refresh_token_model(), get_application_model()):
     if admin.site.is_registered(model):

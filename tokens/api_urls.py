@@ -12,6 +12,7 @@ from tokens.oauth import leaks as oauth_leaks
 from tokens.personal import leaks as personal_leaks
 from tokens.personal.api import PersonalTokenViewSet
 from tokens.review.api import ReviewItemViewSet
+from tokens.usage.api import OrganizationUsageView
 
 router = SimpleRouter(trailing_slash=False)
 router.register("tokens", PersonalTokenViewSet, basename="token")
@@ -22,6 +23,7 @@ router.register("credential-reviews", ReviewItemViewSet, basename="credential-re
 
 urlpatterns = [
     path("auth/", include("tokens.login.api_urls")),
+    path("usage", OrganizationUsageView.as_view(), name="organization_usage"),
     # GitHub secret scanning reports: each kind revokes its own secrets.
     path(
         "secret-scanning/reports",

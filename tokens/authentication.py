@@ -24,6 +24,7 @@ from .bearer_lookup import aware, drop_unread, lookup, prefetch
 from .credential_cache import bearer_tags
 from .models import AccessToken, CredentialKind
 from .principal import Principal, record_use
+from .usage import counter as usage
 
 log = logging.getLogger(__name__)
 
@@ -173,6 +174,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
 
     www_authenticate_realm = "api"
     use_cache = True  # the bench's cold row turns it off
+    seen = staticmethod(usage.seen_token)  # usage counting; the bench's plain warm row skips it
 
     def _authenticate(self, request):
         header = request.META.get("HTTP_AUTHORIZATION")
@@ -255,8 +257,9 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             group_id,
             reach,
             app_user_id,
-            _application_id,
+            application_id,
         ) = entry.row
+        self.seen(request, kind, token_id, application_id, organization_id, entry.revoked_at)
 
         now = timezone.now()
         revoked_at = entry.revoked_at

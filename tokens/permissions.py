@@ -4,6 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework import exceptions, permissions
 
 from .principal import Principal
+from .usage import counter as usage
 
 
 class InsufficientScope(exceptions.PermissionDenied):
@@ -61,6 +62,7 @@ class HasRequiredScopes(permissions.BasePermission):
         if not isinstance(principal, Principal):
             return False  # DRF turns this into 401 when nobody authenticated
         missing = [scope for scope in required if scope not in principal.scopes]
+        usage.checked(request, required, not missing)
         if missing:
             raise InsufficientScope(missing)
         return True

@@ -183,3 +183,30 @@ def document_errors(result, generator, request, public):
                 if code.startswith(("4", "5")):
                     documented.setdefault("content", content)
     return result
+
+
+SCOPE_HEADERS = {
+    "X-OAuth-Scopes": {
+        "description": "The scopes the credential holds today (its effective scopes), comma-separated.",
+        "schema": {"type": "string"},
+    },
+    "X-Accepted-OAuth-Scopes": {
+        "description": "The scopes this operation requires, comma-separated (empty: none beyond a valid credential).",
+        "schema": {"type": "string"},
+    },
+}
+
+
+def document_scope_headers(result, generator, request, public):
+    """drf-spectacular postprocessing hook: an operation that checks scopes answers, on success
+    and on 403, which scopes it accepts and which the credential holds (GitHub's headers)."""
+    for item in result.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete") or (
+                "x-required-scopes" not in operation
+            ):
+                continue
+            for code, documented in operation.get("responses", {}).items():
+                if code.startswith("2") or code == "403":
+                    documented.setdefault("headers", {}).update(SCOPE_HEADERS)
+    return result

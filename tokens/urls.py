@@ -8,6 +8,7 @@ from django.urls import include, path
 
 from . import views
 from .login import admin_views as login_admin_views
+from .usage import views as usage_views
 
 urlpatterns = [
     path("orgs/<str:org_id>/developer/", views.developer_home, name="developer_home"),
@@ -21,6 +22,9 @@ urlpatterns = [
         "orgs/<str:org_id>/admin/credentials/",
         views.credential_inventory,
         name="credential_inventory",
+    ),
+    path(
+        "orgs/<str:org_id>/admin/usage/", usage_views.organization_usage, name="organization_usage"
     ),
     path(
         "orgs/<str:org_id>/admin/credentials/sessions/<uuid:session_id>/end",

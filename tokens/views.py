@@ -20,6 +20,7 @@ from accounts.http import RETURN_PARAMETER, render_page_or_fragment
 from . import scopes as catalog
 from .audit_log import AuditFilterForm, csv_lines, keyset_page
 from .models import AccessToken, ApiKey, Application, CredentialKind, Kind, RefreshToken
+from .usage import report as usage_report
 
 EXPIRING_SOON = datetime.timedelta(days=7)
 
@@ -92,6 +93,9 @@ class Row:
     revoke_label: str = "Revoke"
     note: str = ""
     extra: dict = field(default_factory=dict)
+    # What usage counts it under (kind, id), for its 24 h sparkline; None: not counted on its own.
+    usage_key: tuple | None = None
+    sparkline: list = field(default_factory=list)
 
 
 STATES = [
@@ -120,7 +124,12 @@ def _state(expires, now, rotating=False):
 
 
 def _personal_rows(org, q, now, org_id):
-    tokens = AccessToken.objects.personal().filter(organization=org).unrevoked(now)
+    # A rotated token's old row is its successor's previous secret: one row, marked rotating.
+    tokens = (
+        AccessToken.objects.personal()
+        .filter(organization=org, rotated_into__isnull=True)
+        .unrevoked(now)
+    )
     if q:
         tokens = tokens.filter(
             Q(name__icontains=q) | Q(user__email__icontains=q) | Q(user__name__icontains=q)
@@ -135,12 +144,17 @@ def _personal_rows(org, q, now, org_id):
             t.created,
             t.last_used_at,
             t.expires,
-            _state(t.expires, now, rotating=t.revoked_at is not None),
+            _state(
+                t.expires,
+                now,
+                rotating=t.revoked_at is not None or t.previous_secret_until is not None,
+            ),
             revoke_url=reverse("token_delete", args=[org_id, t.pk]),
+            usage_key=(CredentialKind.PERSONAL.value, t.pk),
             revoke_label="Delete",
             note=f"…{t.last4}",
         )
-        for t in tokens.select_related("user").order_by("-created", "-id")
+        for t in tokens.for_list(now)
     ]
 
 
@@ -169,6 +183,7 @@ def _api_key_rows(org, q, now, org_id):
                 rotating=bool(k.previous_secret_expires_at and k.previous_secret_expires_at > now),
             ),
             revoke_url=reverse("api_key_delete", args=[org_id, k.pk]),
+            usage_key=(CredentialKind.API_KEY.value, k.pk),
             revoke_label="Delete",
             note=k.key_id,
             extra={"created_by": k.created_by},
@@ -199,6 +214,7 @@ def _client_rows(org, q, now, org_id):
             None,
             "active",
             revoke_url=reverse("oauth_client_delete", args=[org_id, c.pk]),
+            usage_key=(CredentialKind.OAUTH_CLIENT.value, c.pk),
             revoke_label="Delete",
             note=c.get_client_type_display(),
         )
@@ -272,6 +288,18 @@ SOURCES = {
 }
 
 
+def _attach_sparklines(rows, now):
+    """Each counted row's last 24 hours: one query per kind and usage table."""
+    ids = {}
+    for row in rows:
+        if row.usage_key is not None:
+            ids.setdefault(row.usage_key[0], []).append(row.usage_key[1])
+    lines = {kind: usage_report.sparklines(kind, pks, now=now) for kind, pks in ids.items()}
+    for row in rows:
+        if row.usage_key is not None:
+            row.sparkline = lines[row.usage_key[0]].get(row.usage_key[1], [])
+
+
 @admin_required
 @require_GET
 def credential_inventory(request):
@@ -289,6 +317,7 @@ def credential_inventory(request):
         rows += source(request.organization, q, now, org_id)
     if state in dict(STATES):
         rows = [row for row in rows if row.state == state]
+    _attach_sparklines(rows, now)
     # Each confirmation brings the admin back here, filters and all, not to their own lists.
     back = urlencode({RETURN_PARAMETER: request.get_full_path()})
     for row in rows:

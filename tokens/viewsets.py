@@ -30,6 +30,7 @@ def scopes_by_action(resource, *, also_updating=()):
         "partial_update": [f"update.{resource}"],
         **{name: [f"update.{resource}"] for name in also_updating},
         "destroy": [f"delete.{resource}"],
+        "usage": [f"read.{resource}"],
     }
 
 
@@ -149,6 +150,16 @@ class RotatableMixin:
 
     def rotate_with(self, credential, *, grace, by, ip):
         raise NotImplementedError
+
+    def end_overlap_with(self, credential, *, by, ip):
+        raise NotImplementedError
+
+    @action(detail=True, methods=["post"], url_path="end-overlap")
+    def end_overlap(self, request, pk=None):
+        """End a rotation's overlap now: the previous secret stops working, the current one stays."""
+        credential = self.get_object()
+        self.end_overlap_with(credential, by=request.user, ip=client_ip(request))
+        return Response(self.get_serializer(self.get_object()).data)
 
     @action(detail=True, methods=["post"])
     def rotate(self, request, pk=None):

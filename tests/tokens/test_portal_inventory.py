@@ -135,3 +135,26 @@ def test_members_authorized_apps_are_listed_with_a_way_to_end_them(client, alice
     html = inventory(login(client, alice), org, kind="oauth").content.decode()
     assert "OAuth grant" in html and "agent@acme.test" in html
     assert reverse("oauth_client_delete", args=[org.public_id, application.pk]) in html
+
+
+def test_a_rotated_token_is_one_row_whose_delete_link_works(client, alice, dev, org):
+    old, _ = issue(dev, name="Rotated once")
+    new = services.rotate_token(token=old, grace="24h", by=dev).credential
+    login(client, alice)
+    html = inventory(client, org, state="rotating").content.decode()
+    assert html.count("<strong>Rotated once</strong>") == 1
+    delete_url = reverse("token_delete", args=[org.public_id, new.pk])
+    assert delete_url in html
+    assert client.get(delete_url).status_code == 200
+
+
+def test_every_counted_row_carries_a_24_hour_sparkline(client, alice, dev, org, api):
+    from tests.factories import bearer
+    from tokens.usage import counter
+
+    _token, secret = issue(dev, name="Busy", scopes=["read.me"])
+    api.get("/api/v1/me", **bearer(secret))
+    counter.flush()
+    login(client, alice)
+    html = inventory(client, org).content.decode()
+    assert 'aria-label="1 request in the last 24 hours"' in html

@@ -11,6 +11,7 @@ from accounts.http import client_ip
 
 from ..models import ApiKey
 from ..rules import NAME_MAX_LENGTH
+from ..usage.api import UsageMixin
 from ..viewsets import (
     CredentialViewSet,
     RenameSerializer,
@@ -88,15 +89,17 @@ class ApiKeyCreateSerializer(serializers.Serializer):
 @extend_schema_view(
     partial_update=extend_schema(request=RenameSerializer, responses=ApiKeySerializer),
     rotate=extend_schema(request=RotateSerializer, responses={201: NewApiKeySerializer}),
+    end_overlap=extend_schema(request=None, responses=ApiKeySerializer),
 )
-class ApiKeyViewSet(RotatableMixin, CredentialViewSet):
+class ApiKeyViewSet(UsageMixin, RotatableMixin, CredentialViewSet):
     """API keys: a public key id and a secret (Basic auth, or JWTs signed with the secret)."""
 
     model = ApiKey
     noun = "API key"
     immutable_hint = "Create a new key for other scopes or reach."
     serializer_class = ApiKeySerializer
-    required_scopes = scopes_by_action("api_keys", also_updating=("rotate",))
+    required_scopes = scopes_by_action("api_keys", also_updating=("rotate", "end_overlap"))
+    usage_kind = "api_key"
     new_serializer_class = NewApiKeySerializer
 
     def visible_to(self, principal, *, org_wide):
@@ -126,6 +129,9 @@ class ApiKeyViewSet(RotatableMixin, CredentialViewSet):
 
     def rotate_with(self, credential, *, grace, by, ip):
         return services.rotate_api_key(key=credential, grace=grace, by=by, ip=ip)
+
+    def end_overlap_with(self, credential, *, by, ip):
+        services.end_overlap(key=credential, by=by, ip=ip)
 
     def perform_destroy(self, key):
         services.revoke_api_key(key=key, by=self.request.user, ip=client_ip(self.request))

@@ -16,6 +16,7 @@ from .. import scopes as catalog
 from ..authentication import fail
 from ..models import REACH_RANK, ApiKey, CredentialKind
 from ..principal import Principal, record_use
+from ..usage import counter as usage
 from . import services
 
 BASIC_CHALLENGE = 'Basic realm="api", charset="UTF-8"'
@@ -110,9 +111,17 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             )
         key = self._key(key_id)
         now = timezone.now()
-        if key is None or not services.secret_matches(key, secret, now):
+        matched = services.secret_matches(key, secret, now) if key is not None else ""
+        if not matched:
             raise fail("invalid_token", "Unknown API key, or wrong secret.")
-        return self._principal(request, key, now, reach=key.reach, app_user_id="")
+        return self._principal(
+            request,
+            key,
+            now,
+            reach=key.reach,
+            app_user_id="",
+            previous=matched == services.PREVIOUS,
+        )
 
     def _jwt(self, request, raw, jwt_header, kid):
         if jwt_header.get("alg") != "HS256":
@@ -126,8 +135,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             )
         now = timezone.now()
         claims = None
-        for secret in services.verification_secrets(key, now):
+        previous = False  # signed with the previous secret of a rotation, in its overlap
+        for index, secret in enumerate(services.verification_secrets(key, now)):
             try:
+                previous = index > 0
                 claims = jwt.decode(
                     raw,
                     secret,
@@ -172,9 +183,12 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         user_id = claims.get("userId")
         if reach == "appUser" and (not isinstance(user_id, str) or not user_id):
             raise fail("user_id_required", "An appUser JWT names the contact in `userId`.")
-        return self._principal(request, key, now, reach=reach, app_user_id=user_id or "")
+        return self._principal(
+            request, key, now, reach=reach, app_user_id=user_id or "", previous=previous
+        )
 
-    def _principal(self, request, key, now, *, reach, app_user_id):
+    def _principal(self, request, key, now, *, reach, app_user_id, previous=False):
+        usage.seen(request, CredentialKind.API_KEY, key.pk, key.organization_id, previous)
         if key.revoked_at is not None and key.revoked_at <= now:
             raise fail("token_revoked", "This API key was deleted.")
         membership = key.membership

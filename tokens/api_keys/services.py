@@ -128,6 +128,33 @@ def rotate_api_key(*, key, grace="none", by, ip=None):
 
 
 @transaction.atomic
+def end_overlap(*, key, by, ip=None):
+    """End a rotation's overlap now: the previous secret stops working, the current one stays."""
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    now = timezone.now()
+    if not (key.previous_secret_expires_at and key.previous_secret_expires_at > now):
+        raise Refused("no_overlap", "This API key has no previous secret that still works.")
+    key.previous_secret_digest = key.previous_sealed_secret = ""
+    key.previous_secret_expires_at = now
+    key.save(
+        update_fields=[
+            "previous_secret_digest",
+            "previous_sealed_secret",
+            "previous_secret_expires_at",
+        ]
+    )
+    audit.record(
+        action=AuditEvent.Action.REVOKED,
+        credential=key,
+        actor=by,
+        ip=ip,
+        detail="previous secret: overlap ended early",
+    )
+    log.info("api key %s: overlap ended by user %s", key.key_id, by.pk)
+    return key
+
+
+@transaction.atomic
 def revoke_api_key(*, key, by, ip=None):
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
@@ -136,17 +163,23 @@ def revoke_api_key(*, key, by, ip=None):
     return key
 
 
+CURRENT, PREVIOUS = "current", "previous"
+
+
 def secret_matches(key, secret, now):
-    """Constant-time check of a presented secret against the current one (or the previous, in grace)."""
+    """Constant-time check of a presented secret against the current one (or the previous, in
+    grace): which one it matched (`CURRENT` or `PREVIOUS`, usage counts them apart), or ""."""
     digest = secret_format.digest(secret)
     if hmac.compare_digest(digest, key.secret_digest):
-        return True
-    return bool(
+        return CURRENT
+    if (
         key.previous_secret_digest
         and key.previous_secret_expires_at
         and key.previous_secret_expires_at > now
         and hmac.compare_digest(digest, key.previous_secret_digest)
-    )
+    ):
+        return PREVIOUS
+    return ""
 
 
 def verification_secrets(key, now):

@@ -17,4 +17,5 @@ urlpatterns = [
     ),
     path(KEYS + "<int:key_id>/rotate", views.api_key_rotate, name="api_key_rotate"),
     path(KEYS + "<int:key_id>/delete", views.api_key_delete, name="api_key_delete"),
+    path(KEYS + "<int:key_id>/end-overlap", views.api_key_end_overlap, name="api_key_end_overlap"),
 ]

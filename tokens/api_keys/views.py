@@ -25,6 +25,7 @@ from .. import handoff, propagation, scopes
 from ..forms import grace_consequence
 from ..models import ApiKey
 from ..schema import operations_allowed
+from ..usage.views import attach_sparklines, usage_context
 from . import services
 from .forms import ApiKeyCreateForm, ApiKeyRenameForm, ApiKeyRotateForm
 
@@ -46,7 +47,7 @@ def get_visible_key(request, key_id):
 
 def key_list_context(request, **extra):
     page = Paginator(ApiKey.objects.visible_to(request.membership).for_list(), KEYS_PER_PAGE)
-    return {"page": page.get_page(request.GET.get("page")), **extra}
+    return {"page": attach_sparklines(page.get_page(request.GET.get("page")), "api_key"), **extra}
 
 
 def key_create_form(request, data=None):
@@ -175,7 +176,37 @@ def api_key_secret(request, key_id):
 @require_GET
 def api_key_detail(request, key_id):
     key = get_visible_key(request, key_id)
-    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(key))
+    usage = usage_context(
+        request, "api_key", key, key.scope, overlap_until=key.previous_secret_expires_at
+    )
+    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(key, **usage))
+
+
+@developer_required
+@require_http_methods(["GET", "POST"])
+def api_key_end_overlap(request, key_id):
+    """GET asks to confirm; the POST from that confirmation stops the previous secret now."""
+    key = get_visible_key(request, key_id)
+    detail_url = key_url(request, "api_key_detail", key)
+    if request.method == "GET":
+        return render(
+            request,
+            "tokens/end_overlap.html",
+            {
+                "credential": key,
+                "noun": "API key",
+                "until": key.previous_secret_expires_at,
+                "back_url": detail_url,
+                "action_url": request.path,
+            },
+        )
+    try:
+        services.end_overlap(key=key, by=request.user, ip=client_ip(request))
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The previous secret no longer works.")
+    return redirect(detail_url)
 
 
 @developer_required

@@ -8,6 +8,7 @@ from .policy import TokenPolicy
 from .reminder import ExpiryReminder
 from .review import ReviewItem
 from .signing_key import SigningKey
+from .usage import RotationNotice, UsageDay, UsageHour, UsageMinute, UsageRollup
 
 __all__ = [
     "REACH_RANK",
@@ -21,6 +22,11 @@ __all__ = [
     "Reach",
     "RefreshToken",
     "ReviewItem",
+    "RotationNotice",
     "SigningKey",
     "TokenPolicy",
+    "UsageDay",
+    "UsageHour",
+    "UsageMinute",
+    "UsageRollup",
 ]

@@ -105,8 +105,20 @@ class AccessTokenQuerySet(models.QuerySet):
         """Not yet dead: a rotated token stays while its old secret still works."""
         return self.exclude(revoked_at__lte=now or timezone.now())
 
-    def for_list(self):
-        return self.select_related("user", "created_by", "membership").order_by("-created", "-id")
+    def for_list(self, now=None):
+        """With `previous_secret_until`: when the previous secret of a rotation stops working
+        (None outside an overlap)."""
+        previous = (
+            AccessToken.objects.filter(rotated_into=models.OuterRef("pk"))
+            .exclude(revoked_at__lte=now or timezone.now())
+            .order_by("-revoked_at")
+            .values("revoked_at")[:1]
+        )
+        return (
+            self.select_related("user", "created_by", "membership")
+            .annotate(previous_secret_until=models.Subquery(previous))
+            .order_by("-created", "-id")
+        )
 
     def oauth_grants(self, *, organization_id, user_id=None, now=None):
         """OAuth access tokens in force in an organization (one person's grants with `user_id`):
@@ -124,8 +136,13 @@ class AccessTokenQuerySet(models.QuerySet):
     def visible_to(self, member, *, org_wide=True):
         """Personal tokens `member` (a Membership, or an API Principal) may see and manage: their
         own, or with `org_wide` every one of the organization for admins. Revoked tokens are gone;
-        a rotated one stays while its old secret still works."""
-        tokens = self.personal().filter(organization_id=member.organization_id).unrevoked()
+        a rotated one is its successor's previous secret, shown with it (one rotated before
+        tokens knew their successor stays while its old secret still works)."""
+        tokens = (
+            self.personal()
+            .filter(organization_id=member.organization_id, rotated_into__isnull=True)
+            .unrevoked()
+        )
         if org_wide and member.role == Role.ADMIN:
             return tokens
         return tokens.filter(membership_id=membership_id_of(member))
@@ -158,6 +175,11 @@ class AccessToken(AbstractAccessToken):
     reach = models.CharField(max_length=8, choices=Reach.choices, default=Reach.APP)
     # For appUser reach: the external id of the contact (end user) the token is limited to.
     app_user_id = models.CharField(max_length=100, blank=True)
+    # A rotated token's successor: the two are one credential with two secrets while the old one
+    # still works (its revoked_at in the future), listed once, as the successor.
+    rotated_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="rotated_from"
+    )
 
     objects = AccessTokenQuerySet.as_manager()
 
@@ -179,6 +201,12 @@ class AccessToken(AbstractAccessToken):
 
     def is_live(self):
         return not self.is_expired() and not self.is_revoked()
+
+    def previous_secrets(self, now=None):
+        """The earlier secrets of this credential still working (rotations in their overlap)."""
+        return AccessToken.objects.filter(rotated_into=self).exclude(
+            revoked_at__lte=now or timezone.now()
+        )
 
     @property
     def credential_kind(self):

@@ -17,6 +17,7 @@ from accounts.models import Membership, Role
 
 from ..models import AccessToken, Application
 from ..rules import NAME_MAX_LENGTH
+from ..usage.api import UsageMixin
 from ..viewsets import CredentialViewSet
 from . import services
 
@@ -108,7 +109,7 @@ def _membership(request):
     )
 
 
-class OAuthClientViewSet(CredentialViewSet):
+class OAuthClientViewSet(UsageMixin, CredentialViewSet):
     """OAuth clients. Developers manage their own; admins every client of the organization."""
 
     model = Application
@@ -123,7 +124,12 @@ class OAuthClientViewSet(CredentialViewSet):
         "partial_update": ["update.oauth_clients"],
         "regenerate_secret": ["update.oauth_clients"],
         "destroy": ["delete.oauth_clients"],
+        "usage": ["read.oauth_clients"],
     }
+    usage_kind = "oauth_client"
+
+    def granted_scopes(self, credential):
+        return None  # a client's grants carry the scopes: list the ones its tokens used
 
     def visible_to(self, principal, *, org_wide):
         return Application.objects.visible_to(principal, org_wide=org_wide)

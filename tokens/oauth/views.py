@@ -20,6 +20,7 @@ from accounts.http import client_ip, render_page_or_fragment, return_url, wants_
 
 from .. import handoff, propagation
 from ..models import AccessToken, Application
+from ..usage.views import attach_sparklines, usage_context
 from . import services
 from .endpoints import issuer_origin
 from .forms import OAuthClientForm
@@ -56,7 +57,10 @@ def _my_grants(request):
 
 def _list_context(request, **extra):
     paginator = Paginator(_visible_clients(request), CLIENTS_PER_PAGE)
-    return {"page": paginator.get_page(request.GET.get("page")), **extra}
+    return {
+        "page": attach_sparklines(paginator.get_page(request.GET.get("page")), "oauth_client"),
+        **extra,
+    }
 
 
 def _detail_context(request, application, form=None, **extra):
@@ -173,8 +177,9 @@ def client_secret(request, client_pk):
 @require_GET
 def client_detail(request, client_pk):
     application = _get_client(request, client_pk)
+    usage = usage_context(request, "oauth_client", application)
     return render_page_or_fragment(
-        request, DETAIL_PAGE, DETAIL, _detail_context(request, application)
+        request, DETAIL_PAGE, DETAIL, _detail_context(request, application, **usage)
     )
 
 

@@ -5,11 +5,13 @@ import datetime
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import serializers
+from rest_framework.decorators import action
 
 from accounts.http import client_ip
 
 from ..models import AccessToken, Reach
-from ..rules import NAME_MAX_LENGTH
+from ..rules import GRACE_PERIODS, NAME_MAX_LENGTH
+from ..usage.api import UsageMixin
 from ..viewsets import (
     CredentialViewSet,
     RenameSerializer,
@@ -58,7 +60,13 @@ class TokenSerializer(serializers.ModelSerializer):
         return token.created_by.email if token.created_by_id else None
 
     def get_old_secret_works_until(self, token) -> datetime.datetime | None:
-        return token.revoked_at  # only listed while in the future (rotation grace period)
+        """When the previous secret of a rotation stops working (null outside an overlap)."""
+        if token.revoked_at is not None:
+            return token.revoked_at  # a token rotated before successors were recorded
+        if hasattr(token, "previous_secret_until"):  # annotated by for_list
+            return token.previous_secret_until
+        previous = token.previous_secrets().order_by("-revoked_at").first()
+        return previous.revoked_at if previous else None
 
 
 class NewTokenSerializer(TokenSerializer):
@@ -69,6 +77,18 @@ class NewTokenSerializer(TokenSerializer):
     class Meta(TokenSerializer.Meta):
         fields = [*TokenSerializer.Meta.fields, "token"]
         read_only_fields = fields
+
+
+class TokenNarrowSerializer(serializers.Serializer):
+    days = serializers.ChoiceField(
+        choices=list(services.NARROW_DAYS),
+        help_text="Keep the scopes that authorized a request in this many last days.",
+    )
+    grace_period = serializers.ChoiceField(
+        choices=list(GRACE_PERIODS),
+        default="24h",
+        help_text="How long the old secret keeps working.",
+    )
 
 
 class TokenCreateSerializer(serializers.Serializer):
@@ -105,8 +125,10 @@ class TokenCreateSerializer(serializers.Serializer):
 @extend_schema_view(
     partial_update=extend_schema(request=RenameSerializer, responses=TokenSerializer),
     rotate=extend_schema(request=RotateSerializer, responses={201: NewTokenSerializer}),
+    end_overlap=extend_schema(request=None, responses=TokenSerializer),
+    narrow=extend_schema(request=TokenNarrowSerializer, responses={201: NewTokenSerializer}),
 )
-class PersonalTokenViewSet(RotatableMixin, CredentialViewSet):
+class PersonalTokenViewSet(UsageMixin, RotatableMixin, CredentialViewSet):
     """Personal access tokens. Developers manage their own; admins every token of the organization."""
 
     model = AccessToken
@@ -115,9 +137,10 @@ class PersonalTokenViewSet(RotatableMixin, CredentialViewSet):
         "Scopes and expiry are fixed at creation: create a new token (and revoke this one) instead."
     )
     serializer_class = TokenSerializer
-    required_scopes = scopes_by_action("tokens", also_updating=("rotate",))
+    required_scopes = scopes_by_action("tokens", also_updating=("rotate", "end_overlap", "narrow"))
     new_serializer_class = NewTokenSerializer
     secret_field = "token"
+    usage_kind = "personal"
 
     def visible_to(self, principal, *, org_wide):
         return AccessToken.objects.visible_to(principal, org_wide=org_wide).for_list()
@@ -151,6 +174,30 @@ class PersonalTokenViewSet(RotatableMixin, CredentialViewSet):
 
     def rotate_with(self, credential, *, grace, by, ip):
         return services.rotate_token(token=credential, grace=grace, by=by, ip=ip)
+
+    @action(detail=True, methods=["post"])
+    def narrow(self, request, pk=None):
+        """Rotate into a token with only the scopes used in the last `days` days (the new
+        secret shown once, the old one working for the grace period)."""
+        token = self.get_object()
+        body = TokenNarrowSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        issued = services.narrow_token(
+            token=token,
+            days=int(body.validated_data["days"]),
+            grace=body.validated_data["grace_period"],
+            by=request.user,
+            ip=client_ip(request),
+        )
+        payload = NewTokenSerializer(issued.credential).data
+        return self.secret_response(issued, payload, self.secret_field)
+
+    def end_overlap_with(self, credential, *, by, ip):
+        services.end_overlap(token=credential, by=by, ip=ip)
+
+    def usage_ids(self, credential):
+        """Its own id and its previous secrets' rows: one credential, two secrets."""
+        return [credential.pk, *credential.rotated_from.values_list("pk", flat=True)]
 
     def perform_destroy(self, token):
         services.revoke_token(token=token, by=self.request.user, ip=client_ip(self.request))

@@ -31,6 +31,7 @@ from ..rules import (
     lock_for_counting,
     resolve_owner,
 )
+from ..usage import report
 
 log = logging.getLogger(__name__)
 
@@ -188,8 +189,9 @@ def rename_token(*, token, name, by, ip=None):
 
 
 @transaction.atomic
-def rotate_token(*, token, grace="none", by, ip=None):
-    """A new secret with the same name, scopes, owner and expiry; the old one dies after `grace`."""
+def rotate_token(*, token, grace="none", by, ip=None, scopes=None):
+    """A new secret with the same name, scopes, owner and expiry; the old one dies after `grace`.
+    `scopes` (narrowing: a subset of what the token stands for) replaces its scopes."""
     grace_for = grace_period(grace)
     now = timezone.now()
     token = (
@@ -210,7 +212,7 @@ def rotate_token(*, token, grace="none", by, ip=None):
     issued = _new_token(
         owner=token.membership,
         name=token.name,
-        scope_names=token.scope.split(),
+        scope_names=list(scopes) if scopes is not None else token.scope.split(),
         expires_at=token.expires,
         created_by=by,
         ip=ip,
@@ -218,13 +220,19 @@ def rotate_token(*, token, grace="none", by, ip=None):
         app_user_id=token.app_user_id,
     )
     token.revoked_at = now + grace_for
-    token.save(update_fields=["revoked_at", "updated"])
+    token.rotated_into = issued.credential
+    token.save(update_fields=["revoked_at", "rotated_into", "updated"])
+    # Secrets of earlier rotations still in their overlap now belong to the newest one too.
+    AccessToken.objects.filter(rotated_into_id=token.pk).exclude(revoked_at__lte=now).update(
+        rotated_into=issued.credential
+    )
     audit.record(
         action=AuditEvent.Action.ROTATED,
         credential=token,
         actor=by,
         ip=ip,
-        detail=f"replaced by token {issued.credential.pk}; old secret works for {grace}",
+        detail=f"replaced by token {issued.credential.pk}; old secret works for {grace}"
+        + (f"; narrowed to {' '.join(scopes)}" if scopes is not None else ""),
     )
     log.info("personal token %s rotated into %s by user %s", token.pk, issued.credential.pk, by.pk)
     return issued
@@ -232,13 +240,41 @@ def rotate_token(*, token, grace="none", by, ip=None):
 
 @transaction.atomic
 def revoke_token(*, token, by, ip=None):
+    """Revoke at once, with the previous secrets of its rotations still in their overlap."""
     now = timezone.now()
     if token.revoked_at is None or token.revoked_at > now:
         token.revoked_at = now
         token.save(update_fields=["revoked_at", "updated"])
     audit.record(action=AuditEvent.Action.REVOKED, credential=token, actor=by, ip=ip)
+    _end_previous(
+        token, now=now, by=by, ip=ip, detail="revoked with the credential it rotated into"
+    )
     log.info("token %s …%s revoked by user %s", token.pk, token.last4, by.pk)
     return token
+
+
+def _end_previous(token, *, now, by, ip, detail):
+    """Stop the previous secrets of `token`'s rotations now, each audited (which also tells
+    every process to forget them)."""
+    previous = list(token.previous_secrets(now).select_for_update())
+    for old in previous:
+        old.revoked_at = now
+        old.save(update_fields=["revoked_at", "updated"])
+    if previous:
+        audit.record_each(
+            previous, action=AuditEvent.Action.REVOKED, actor=by, ip=ip, detail=detail
+        )
+    return previous
+
+
+@transaction.atomic
+def end_overlap(*, token, by, ip=None):
+    """End a rotation's overlap now: the previous secret stops working, the current one stays."""
+    ended = _end_previous(token, now=timezone.now(), by=by, ip=ip, detail="overlap ended early")
+    if not ended:
+        raise Refused("no_overlap", "This token has no previous secret that still works.")
+    log.info("token %s: overlap ended by user %s", token.pk, by.pk)
+    return ended
 
 
 @transaction.atomic
@@ -324,3 +360,43 @@ review.register(
     reissue=_reissue,
     revoke=lambda token, *, by, ip=None: revoke_token(token=token, by=by, ip=ip),
 )
+
+
+NARROW_DAYS = (7, 30, 90)
+
+
+def narrowed_scopes(token, *, days, now=None):
+    """The scopes `token` would keep when narrowed to what authorized its requests in the last
+    `days` days: each fine scope used that it holds (a role bundle keeps only the ones used)."""
+    now = now or timezone.now()
+    ids = [token.pk, *token.rotated_from.values_list("pk", flat=True)]
+    used = report.scopes_used_since(
+        report.credential_filter(CredentialKind.PERSONAL, ids), now - datetime.timedelta(days=days)
+    )
+    granted = token.scope.split()
+    kept = [name for name in granted if name in used]
+    kept += sorted(used & catalog.expand(token.scope) - set(kept) - set(granted))
+    return catalog.ordered(kept)
+
+
+@transaction.atomic
+def narrow_token(*, token, days, grace="24h", by, ip=None):
+    """Rotate into a token with only the scopes used in the last `days` days (secret shown once,
+    the old one working for `grace`), audited as a rotation that says what it kept."""
+    if days not in NARROW_DAYS:
+        raise Refused(
+            "invalid_days",
+            f"Narrow to the scopes of the last {', '.join(map(str, NARROW_DAYS))} days.",
+            "days",
+        )
+    kept = narrowed_scopes(token, days=days)
+    if not kept:
+        raise Refused(
+            "no_scope_used",
+            f"No scope of this token authorized a request in the last {days} days: delete it instead.",
+        )
+    if set(kept) == set(token.scope.split()):
+        raise Refused(
+            "nothing_to_narrow", f"Every scope of this token was used in the last {days} days."
+        )
+    return rotate_token(token=token, grace=grace, by=by, ip=ip, scopes=kept)

@@ -17,5 +17,7 @@ urlpatterns = [
     ),
     path(TOKENS + "<int:token_id>/rotate", views.token_rotate, name="token_rotate"),
     path(TOKENS + "<int:token_id>/delete", views.token_delete, name="token_delete"),
+    path(TOKENS + "<int:token_id>/narrow", views.token_narrow, name="token_narrow"),
+    path(TOKENS + "<int:token_id>/end-overlap", views.token_end_overlap, name="token_end_overlap"),
     path("orgs/<str:org_id>/admin/token-policy/", views.token_policy, name="token_policy"),
 ]

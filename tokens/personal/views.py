@@ -26,7 +26,9 @@ from accounts.http import client_ip, render_page_or_fragment, return_url, wants_
 from .. import handoff, propagation, scopes
 from ..forms import grace_consequence
 from ..models import AccessToken
+from ..rules import GRACE_PERIODS
 from ..schema import operations_allowed
+from ..usage.views import attach_sparklines, usage_context
 from . import services
 from .forms import TokenCreateForm, TokenPolicyForm, TokenRenameForm, TokenRotateForm
 
@@ -54,7 +56,7 @@ def token_list_context(request):
     paginator = Paginator(
         AccessToken.objects.visible_to(request.membership).for_list(), TOKENS_PER_PAGE
     )
-    return {"page": paginator.get_page(request.GET.get("page"))}
+    return {"page": attach_sparklines(paginator.get_page(request.GET.get("page")), "personal")}
 
 
 def token_create_form(request, data=None):
@@ -196,7 +198,16 @@ def token_secret(request, token_id):
 @require_GET
 def token_detail(request, token_id):
     token = get_visible_token(request, token_id)
-    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(token))
+    previous = list(token.previous_secrets())
+    usage = usage_context(
+        request,
+        "personal",
+        token,
+        token.scope,
+        ids=[token.pk, *token.rotated_from.values_list("pk", flat=True)],
+        overlap_until=max((old.revoked_at for old in previous), default=None),
+    )
+    return render_page_or_fragment(request, DETAIL_PAGE, DETAIL, detail_context(token, **usage))
 
 
 @developer_required
@@ -253,15 +264,12 @@ def token_rotate_confirm(request, token_id):
 @require_POST
 def token_rotate(request, token_id):
     """Rotate, step 2: a new secret, shown once on its result page; the old one works for the grace picked."""
-    token = get_visible_token(request, token_id)
     submission = handoff.Submission(request)
     if submission.repeated:
-        return submission.redirect_to_first(
-            reverse(
-                "token_detail",
-                kwargs={"org_id": request.organization.public_id, "token_id": token.pk},
-            )
-        )
+        # Asked before the token: once rotated, the old one is its successor's previous secret
+        # and no longer a page of its own, so a repeat must not look it up.
+        return submission.redirect_to_first(list_url(request))
+    token = get_visible_token(request, token_id)
     form = TokenRotateForm(request.POST)
     if form.is_valid():
         try:
@@ -318,6 +326,101 @@ def token_delete(request, token_id):
     response["HX-Trigger"] = TOKENS_CHANGED
     response["HX-Replace-Url"] = list_url
     return response
+
+
+def _narrow_choice(data):
+    """The days and grace period of a narrowing, from a query or a form (defaults when unknown)."""
+    try:
+        days = int(data.get("days", 30))
+    except ValueError:
+        days = 30
+    if days not in services.NARROW_DAYS:
+        days = 30
+    grace = data.get("grace_period", "24h")
+    return days, grace if grace in GRACE_PERIODS else "24h"
+
+
+@sensitive_variables()
+@developer_required
+@require_http_methods(["GET", "POST"])
+def token_narrow(request, token_id):
+    """Narrow to the scopes used lately. GET: which scopes stay and which go, and one
+    confirmation; its POST rotates into the narrower token, whose secret the result page shows once."""
+    if request.method == "POST":
+        submission = handoff.Submission(request)
+        if submission.repeated:  # before the lookup: the narrowed token is no longer listed
+            return submission.redirect_to_first(list_url(request))
+    token = get_visible_token(request, token_id)
+    detail_url = reverse(
+        "token_detail", kwargs={"org_id": request.organization.public_id, "token_id": token.pk}
+    )
+    days, grace = _narrow_choice(request.POST if request.method == "POST" else request.GET)
+    error = None
+    if request.method == "POST":
+        try:
+            issued = services.narrow_token(
+                token=token, days=days, grace=grace, by=request.user, ip=client_ip(request)
+            )
+        except Refused as exc:
+            submission.release()
+            error = exc.message
+        else:
+            token.refresh_from_db(fields=["revoked_at"])
+            still_works = not token.is_revoked()
+            handoff.hold(
+                request,
+                issued,
+                slot=slot(issued.credential),
+                how="rotated",
+                old_last4=token.last4,
+                old_until=token.revoked_at.isoformat() if still_works else None,
+            )
+            return submission.done(result_url(request, issued.credential))
+    kept = services.narrowed_scopes(token, days=days)
+    context = {
+        "token": token,
+        "days": days,
+        "grace_period": grace,
+        "consequence": grace_consequence(grace),
+        "kept": kept,
+        "dropped": [name for name in token.scope_list if name not in kept],
+        "narrow_days": services.NARROW_DAYS,
+        "grace_periods": list(GRACE_PERIODS),
+        "detail_url": detail_url,
+        "error": error,
+    }
+    return render(
+        request, "tokens/personal/token_narrow.html", context, status=400 if error else 200
+    )
+
+
+@developer_required
+@require_http_methods(["GET", "POST"])
+def token_end_overlap(request, token_id):
+    """GET asks to confirm; the POST from that confirmation stops the previous secret now."""
+    token = get_visible_token(request, token_id)
+    detail_url = reverse(
+        "token_detail", kwargs={"org_id": request.organization.public_id, "token_id": token.pk}
+    )
+    if request.method == "GET":
+        return render(
+            request,
+            "tokens/end_overlap.html",
+            {
+                "credential": token,
+                "noun": "token",
+                "until": token.previous_secret_until,
+                "back_url": detail_url,
+                "action_url": request.path,
+            },
+        )
+    try:
+        services.end_overlap(token=token, by=request.user, ip=client_ip(request))
+    except Refused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "The previous secret no longer works.")
+    return redirect(detail_url)
 
 
 @admin_required

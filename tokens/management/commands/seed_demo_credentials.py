@@ -24,6 +24,7 @@ from tokens.login import services as login
 from tokens.models import AccessToken, ApiKey, Application, AuditEvent, CredentialKind, Kind
 from tokens.oauth import services as oauth
 from tokens.personal import services as personal
+from tokens.usage import demo as usage_demo
 
 DEMO_IP = "203.0.113.10"  # TEST-NET-3: clearly not a real address
 REDIRECT_URI = "https://reports.example.com/oauth/callback"
@@ -104,6 +105,8 @@ class Command(BaseCommand):
             made.append("a login session")
         if self._offboard(acme, people["admin@acme.test"].user):
             made.append(f"a departed member's token waiting in the offboarding review ({LEAVER})")
+        if usage_demo.seed(acme):
+            made.append("30 days of usage")
         self.stdout.write(
             "Demo credentials: " + (", ".join(made) if made else "already there") + "."
         )

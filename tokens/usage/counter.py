@@ -1,0 +1,223 @@
+"""Counting on the hot path: a dict update in process memory, flushed in one batched upsert.
+
+Authentication marks the request with the credential it found (`seen`, also for a credential
+it then refuses: revoked, expired, owner gone); the scope check notes the scopes the operation
+accepted (`checked`); `UsageMiddleware` counts the request once its status is known, and
+says which scopes the operation accepts and which the credential has (GitHub's
+`X-Accepted-OAuth-Scopes` and `X-OAuth-Scopes`). Nothing here asks the database: a daemon
+thread per process flushes at most every USAGE_FLUSH_SECONDS, and once more at exit.
+
+Counting never decides anything: a request is answered the same whether or not its count
+is ever written. A process killed with SIGKILL loses the counts it had not flushed yet;
+a flush is one transaction, so what was flushed stays.
+"""
+
+import atexit
+import logging
+import os
+import re
+import threading
+import time
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+
+from accounts.http import client_ip_from_meta
+
+log = logging.getLogger(__name__)
+
+# Environ keys (never HTTP headers: those are HTTP_…). Error reports print the environ; these
+# hold ids and scope names only.
+MARK = "keyward.usage"
+CHECKED = "keyward.scopes_checked"
+
+# Beyond this many distinct keys waiting (the database refusing flushes for a long time),
+# new keys are dropped rather than growing the process without bound.
+MAX_PENDING_KEYS = 200_000
+
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+_lock = threading.Lock()
+_counts = {}
+_operations = {}
+_flusher = {"started": False}
+_flush_lock = threading.Lock()
+_dropped = [0]
+
+
+def seen(request, kind, credential_id, organization_id, previous=False):
+    """Authentication found this credential (whether or not it then lets the request in)."""
+    request.META[MARK] = (kind, credential_id, organization_id, previous)
+
+
+def seen_token(request, kind, token_id, application_id, organization_id, revoked_at):
+    """`seen` for a bearer token: an OAuth access token counts for its client; a personal token
+    with a revocation time is a rotated one's previous secret (refused once that time passed)."""
+    if kind == "oauth":
+        request.META[MARK] = ("oauth_client", application_id, organization_id, False)
+    else:
+        request.META[MARK] = (kind, token_id, organization_id, revoked_at is not None)
+
+
+def checked(request, required, allowed):
+    """The scope check ran: the scopes the operation accepts, and whether the caller held them."""
+    request.META[CHECKED] = (required, allowed)
+
+
+def _template(route):
+    """`api/v1/tokens/(?P<pk>[^/.]+)$` → `/api/v1/tokens/{id}` (the OpenAPI document's spelling)."""
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", r"{\1}", route)
+    path = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", path)
+    path = path.replace("^", "").replace("$", "").replace("\\Z", "").replace("{pk}", "{id}")
+    return "/" + path
+
+
+def operation(method, match):
+    """The operation a request called: its method and its route's template, computed once per route."""
+    route = match.route if match is not None else ""
+    key = (method, route)
+    found = _operations.get(key)
+    if found is None:
+        found = f"{method if method in _METHODS else 'OTHER'} {_template(route) if route else '?'}"
+        if method in _METHODS:  # a made-up method may not grow the table
+            _operations[key] = found
+    return found
+
+
+def take():
+    """Everything counted so far, and an empty table in its place."""
+    global _counts
+    with _lock:
+        taken, _counts = _counts, {}
+    return taken
+
+
+def give_back(counts):
+    """A flush that failed returns its counts, to be written by the next one."""
+    with _lock:
+        for key, n in counts.items():
+            if key in _counts:
+                _counts[key] += n
+            elif len(_counts) < MAX_PENDING_KEYS:
+                _counts[key] = n
+            else:
+                _dropped[0] += n
+
+
+def pending():
+    """A copy of what is counted and not flushed yet (tests, the bench)."""
+    with _lock:
+        return dict(_counts)
+
+
+def flush():
+    """Write what this process counted, in one transaction. Returns how many requests it wrote."""
+    from . import storage  # models need the app registry; this module loads with the middleware
+
+    with _flush_lock:
+        counts = take()
+        if not counts:
+            return 0
+        try:
+            storage.write(counts)
+        except Exception as exc:
+            give_back(counts)
+            log.exception("usage flush failed; %d key(s) kept for the next one", len(counts))
+            if isinstance(exc, DatabaseError) and not connection.in_atomic_block:
+                connection.close()  # a broken connection is replaced on the next flush
+            return 0
+        return sum(counts.values())
+
+
+def _run_flusher():
+    while True:
+        time.sleep(settings.USAGE_FLUSH_SECONDS)
+        flush()
+
+
+def _start_flusher():
+    """One daemon flush thread per process, started by its first count, so after gunicorn forks."""
+    with _flush_lock:
+        if _flusher["started"]:
+            return
+        _flusher["started"] = True
+        threading.Thread(target=_run_flusher, name="keyward-usage-flush", daemon=True).start()
+        if not _flusher.get("at_exit"):
+            _flusher["at_exit"] = True
+            atexit.register(flush)
+
+
+def _after_fork():
+    """A forked child starts with nothing counted (its parent writes its own) and no thread."""
+    global _counts, _lock, _flush_lock
+    _counts, _lock, _flush_lock = {}, threading.Lock(), threading.Lock()
+    _flusher["started"] = False
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+class UsageMiddleware:
+    """Counts each request a credential made, once its status is known, and names the scopes
+    the operation accepts and the credential has."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.enabled = settings.USAGE_COUNTING
+        # Without trusted proxies the address is REMOTE_ADDR: read it without the general helper.
+        self.behind_proxies = bool(settings.TRUSTED_PROXY_COUNT)
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        meta = request.META
+        scopes = meta.get(CHECKED)
+        if scopes is not None:
+            response["X-Accepted-OAuth-Scopes"] = ", ".join(scopes[0])
+            held = getattr(getattr(request, "auth", None), "scopes", None)
+            if held is not None:
+                response["X-OAuth-Scopes"] = _joined(held)
+        mark = meta.get(MARK)
+        if mark is None or not self.enabled:
+            return response
+        required = scopes[0] if scopes is not None and scopes[1] else ()
+        match = request.resolver_match
+        method = request.method
+        found = _operations.get((method, match.route if match is not None else ""))
+        address = client_ip_from_meta(meta) if self.behind_proxies else meta.get("REMOTE_ADDR")
+        key = (
+            int(time.time()) // 60 * 60,
+            mark[0],
+            mark[1],
+            mark[2],
+            found or operation(method, match),
+            response.status_code,
+            required[0] if len(required) == 1 else " ".join(required),
+            address or "",
+            mark[3],
+        )
+        # One more for `key`: the whole cost of usage on the hot path (inlined, no call).
+        with _lock:
+            counts = _counts
+            if key in counts:
+                counts[key] += 1
+            elif len(counts) < MAX_PENDING_KEYS:
+                counts[key] = 1
+            else:
+                _dropped[0] += 1
+        if not _flusher["started"] and settings.USAGE_FLUSH_SECONDS:
+            _start_flusher()
+        return response
+
+
+_joined_scopes = {}
+
+
+def _joined(scopes):
+    """A credential's scopes as the header lists them; a cached credential's set is the same
+    object on every request, so this is a dict lookup after the first."""
+    found = _joined_scopes.get(scopes)
+    if found is None:
+        found = ", ".join(sorted(scopes))
+        if len(_joined_scopes) < 10_000:
+            _joined_scopes[scopes] = found
+    return found
