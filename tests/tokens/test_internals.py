@@ -1,0 +1,104 @@
+"""One canary per entry of tokens.internals: an upgrade that changes what Keyward relies on
+fails here, with the entry's own sentence, before it fails in a request."""
+
+import inspect
+
+import pytest
+
+from tokens.internals import RELIANCES
+
+
+def _relies(key, condition):
+    entry = RELIANCES[key]
+    assert condition, (
+        f"{entry.library} no longer does what {entry.where} relies on: {entry.what}. Why it "
+        f"matters: {entry.why}."
+    )
+
+
+def test_every_reliance_has_a_canary():
+    canaries = {name for name in globals() if name.startswith("test_canary_")}
+    assert {f"test_canary_{key.replace('-', '_')}" for key in RELIANCES} == canaries
+
+
+def test_canary_psycopg_connection_lock():
+    import psycopg
+
+    for method in ("commit", "rollback", "set_autocommit", "notifies"):
+        source = inspect.getsource(getattr(psycopg.Connection, method))
+        _relies("psycopg-connection-lock", "with self.lock" in source)
+    # Connection.execute goes through a cursor, which takes its connection's lock.
+    _relies(
+        "psycopg-connection-lock", "self._conn.lock" in inspect.getsource(psycopg.Cursor.execute)
+    )
+
+
+def test_canary_psycopg_transformer():
+    from psycopg.adapt import Transformer
+
+    _relies(
+        "psycopg-transformer",
+        all(hasattr(Transformer, name) for name in ("set_pgresult", "load_row")),
+    )
+
+
+def test_canary_django_health_check_flags():
+    from django.db.backends.base.base import BaseDatabaseWrapper
+
+    source = inspect.getsource(BaseDatabaseWrapper.close_if_health_check_failed)
+    _relies(
+        "django-health-check-flags",
+        "self.is_usable()" in source and "health_check_done" in source,
+    )
+    _relies(
+        "django-health-check-flags",
+        "close_if_health_check_failed" in inspect.getsource(BaseDatabaseWrapper._cursor),
+    )
+
+
+def test_canary_django_query_watchers():
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.backends.utils import CursorDebugWrapper
+
+    _relies(
+        "django-query-watchers",
+        all(hasattr(CursorDebugWrapper, n) for n in ("debug_sql", "_execute_with_wrappers"))
+        and "execute_wrappers" in inspect.getsource(BaseDatabaseWrapper.__init__)
+        and isinstance(BaseDatabaseWrapper.queries_logged, property),
+    )
+
+
+@pytest.mark.django_db
+def test_canary_django_model_state():
+    from django.db.models.base import ModelState
+
+    from accounts.models import User
+
+    blank = User()
+    _relies(
+        "django-model-state",
+        isinstance(blank.__dict__.get("_state"), ModelState)
+        and {f.attname for f in User._meta.concrete_fields} <= set(blank.__dict__),
+    )
+
+
+def test_canary_dot_authorization_error_response():
+    from oauth2_provider.views.base import AuthorizationView
+
+    parameters = list(inspect.signature(AuthorizationView.error_response).parameters)
+    _relies("dot-authorization-error-response", parameters[:3] == ["self", "error", "application"])
+    _relies(
+        "dot-authorization-error-response",
+        "self.error_response(error, application=None" in inspect.getsource(AuthorizationView.get)
+        or "error_response(error, None" in inspect.getsource(AuthorizationView.get),
+    )
+
+
+def test_canary_dot_save_bearer_token():
+    from oauth2_provider.oauth2_validators import OAuth2Validator
+
+    source = inspect.getsource(OAuth2Validator.save_bearer_token)
+    _relies(
+        "dot-save-bearer-token",
+        "transaction.atomic" in source and "self._save_bearer_token" in source,
+    )
