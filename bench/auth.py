@@ -67,6 +67,7 @@ COLD_VS_DOT = (
     0.30  # cold path, × DOT OAuth2Authentication's median, DOT in its default configuration
 )
 HTTP_VS_FLOOR = 0.80  # warm path over HTTP, × the floor's requests per second
+MEMORY_PER_CREDENTIAL = 2048  # bytes of resident memory per cached credential
 LOST_WAKEUP_MAX_MS = 1500.0  # a lost NOTIFY costs at most the poll interval (1 s)
 PROPAGATION_P99_MS = 5.0
 FLAT_WITHIN = 0.10
@@ -732,6 +733,63 @@ def run_propagation(args):
             )
 
 
+def _resident_bytes():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def run_memory(args):
+    """A worker's resident memory with 0, 10,000 and 100,000 cached credentials: the entries are
+    what a cold lookup stores (the lookup's own row, its tags, the User fields worked out once),
+    built from real rows of the stored tokens."""
+    from django.conf import settings as django_settings
+
+    from tokens.authentication import _Cached
+    from tokens.bearer_lookup import _COLUMNS
+    from tokens.credential_cache import CredentialCache, bearer_tags
+
+    sizes = (0, 10_000, 100_000)
+    cast = seed_cast()
+    seed_fillers(cast, max(args.tokens, sizes[-1]))
+    django_settings.CREDENTIAL_CACHE_SIZE = sizes[-1] + 1
+    # Streamed, so every entry owns its row's values, as after real lookups.
+    rows = (
+        AccessToken.objects.filter(name=FILLER_NAME)
+        .order_by("id")
+        .values_list("token_checksum", *_COLUMNS)[: sizes[-1]]
+        .iterator(chunk_size=2000)
+    )
+    cache = CredentialCache()
+    cache.set_listening(True)
+    cache.trust_until(float("inf"))
+    _Cached(next(iter(AccessToken.objects.values_list(*_COLUMNS)[:1])))  # its shared blank User
+    gc.collect()
+    base = _resident_bytes()
+    measured = []
+    for size in sizes:
+        while len(cache) < size:
+            digest, *row = next(rows)
+            row = tuple(row)
+            tags = bearer_tags(row[0], row[7], row[11], row[6], row[15], row[18])
+            cache.put(digest, _Cached(row), tags, cache.sequence())
+        gc.collect()
+        measured.append((size, len(cache), _resident_bytes() - base))
+    print(
+        f"\n== Memory: one process's resident set growth (/proc/self/statm) as the credential "
+        f"cache fills with real lookups' entries; {describe_database()}\n"
+    )
+    print(f"{'cached credentials':>18}  {'resident growth':>15}  {'bytes each':>10}")
+    for size, held, grown in measured:
+        each = f"{grown / size:,.0f}" if size else "—"
+        print(f"{held:>18,}  {grown / 2**20:>12.1f} MiB  {each:>10}")
+    per_entry = measured[-1][2] / measured[-1][0]
+    print(
+        f"\n[{verdict(per_entry <= MEMORY_PER_CREDENTIAL)}] memory: {per_entry:,.0f} bytes per cached "
+        f"credential (target ≤ {MEMORY_PER_CREDENTIAL:,}); CREDENTIAL_CACHE_SIZE=10000 costs "
+        f"about {per_entry * 10_000 / 2**20:.0f} MiB per worker"
+    )
+
+
 def _lag_buckets(server):
     """The cumulative buckets of a server's invalidation lag histogram, by upper bound in seconds."""
     found = {}
@@ -747,7 +805,7 @@ def _bucket_bound(buckets, quantile, total):
     return next(le for le in sorted(buckets) if buckets[le] >= quantile * total) * 1000
 
 
-MODES = ("peers", "http", "propagation", "sizes")
+MODES = ("peers", "http", "propagation", "sizes", "memory")
 
 
 def main(argv=None):
@@ -805,9 +863,13 @@ def main(argv=None):
     if connection.vendor != "postgresql" and set(modes) - {"peers"}:
         sys.exit("the sizes, HTTP and propagation modes need PostgreSQL.")
     for mode in modes:
-        {"peers": run_peers, "http": run_http, "propagation": run_propagation, "sizes": run_sizes}[
-            mode
-        ](args)
+        {
+            "peers": run_peers,
+            "http": run_http,
+            "propagation": run_propagation,
+            "sizes": run_sizes,
+            "memory": run_memory,
+        }[mode](args)
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ which stores nothing if any invalidation arrived in between.
 """
 
 import os
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -97,7 +98,9 @@ class CredentialCache:
                 return False
             if key in self._entries:
                 self._remove(key)
-            self._entries[key] = _Entry(value, tuple(tags), time.monotonic())
+            # Interned: entries of one owner, organization or group share their tag strings.
+            tags = tuple(sys.intern(tag) for tag in tags)
+            self._entries[key] = _Entry(value, tags, time.monotonic())
             for tag in tags:
                 self._by_tag.setdefault(tag, set()).add(key)
             while len(self._entries) > settings.CREDENTIAL_CACHE_SIZE:
