@@ -8,6 +8,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import User
 from tokens.authentication import AccessTokenAuthentication
 from tokens.permissions import HasRequiredScopes
 
@@ -20,6 +21,20 @@ class Ok(APIView):
 
     def get(self, request):
         return Response({"ok": True})
+
+
+class OneQuery(Ok):
+    """The same answer after one indexed query, as every real endpoint makes (`/api/v1/me`
+    reads the caller): the row that shows whether authentication adds a round trip of its own
+    (a health check) to the view's query."""
+
+    def get(self, request):
+        User.objects.filter(email=QUERY_EMAIL).values_list("pk", flat=True).first()
+        return Response({"ok": True})
+
+
+QUERY_EMAIL = "bench@example.com"  # the bench's own user (bench.auth.seed_cast)
+QUERY_SUFFIX = ", one query"
 
 
 class ColdAccessTokenAuthentication(AccessTokenAuthentication):
@@ -58,9 +73,23 @@ ROWS = (
     ),
 )
 
+# The same rows with a view that runs one indexed query (`<path>query/`).
+QUERY_ROWS = tuple(
+    (name + QUERY_SUFFIX, url + "query/", auth, perms)
+    for name, url, auth, perms in ROWS
+    if name in (NO_AUTH, KEYWARD_WARM, KEYWARD_COLD, DRF, DOT)
+)
+
 urlpatterns = [
     path(
         url, Ok.as_view(authentication_classes=auth, permission_classes=perms), name=url.strip("/")
     )
     for _name, url, auth, perms in ROWS
+] + [
+    path(
+        url,
+        OneQuery.as_view(authentication_classes=auth, permission_classes=perms),
+        name=url.strip("/").replace("/", "-"),
+    )
+    for _name, url, auth, perms in QUERY_ROWS
 ]

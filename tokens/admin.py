@@ -16,8 +16,10 @@ from .models import (
     AuditEvent,
     ExpiryReminder,
     ReviewItem,
+    RotationNotice,
     SigningKey,
     TokenPolicy,
+    UsageRollup,
 )
 
 for model in (get_access_token_model(), get_refresh_token_model(), get_application_model()):
@@ -217,3 +219,18 @@ class ReviewItemAdmin(ReadOnlyAdmin):
     ]
     list_filter = ["reason", "decision"]
     list_select_related = ["organization"]
+
+
+@admin.register(UsageRollup)
+class UsageRollupAdmin(ReadOnlyAdmin):
+    """How far the roll-ups have gone. (The usage counts themselves have composite primary
+    keys, which Django's admin cannot show: Admin › Usage and the API read them.)"""
+
+    list_display = ["level", "done_until"]
+
+
+@admin.register(RotationNotice)
+class RotationNoticeAdmin(ReadOnlyAdmin):
+    """Which rotations were announced as idle (credential.rotation_idle)."""
+
+    list_display = ["credential_kind", "credential_id", "overlap_until", "created_at"]
