@@ -66,7 +66,7 @@ lint: install
 screenshots: install
 	$(TEST_ENV) $(BIN)/python -m tests.browser.screenshots
 
-# Every mode: in process, HTTP (gunicorn + wrk), propagation (NOTIFY, Redis), 1M-token flatness.
+# Every mode: in process, HTTP (gunicorn + wrk), propagation (NOTIFY, polling, receipt), 1M-token flatness, memory.
 # `make bench BENCH_ARGS="peers"` runs one; `python -m bench.auth --help` lists them.
 bench: install
 	@test -n "$$DATABASE_URL" || bash bench/prepare.sh keyward

@@ -131,7 +131,7 @@ def _user_blank():
 class _Cached:
     """A lookup's row as the cache keeps it, with the last use this process knows of."""
 
-    __slots__ = ("expires", "last_used_at", "revoked_at", "row", "scopes")
+    __slots__ = ("expires", "last_used_at", "principal", "revoked_at", "row", "scopes")
 
     _blank = None
 
@@ -144,6 +144,20 @@ class _Cached:
         self.scopes = catalog.effective(row[2], row[9], row[10])
         if _Cached._blank is None:
             _Cached._blank = _user_blank()
+        # request.auth for every request of this credential: built once, never written to.
+        self.principal = Principal(
+            kind=row[1],
+            token_id=row[0],
+            user_id=row[11],
+            membership_id=row[7],
+            organization_id=row[6],
+            group_id=row[15],
+            role=row[9],
+            developer_access=row[10],
+            scopes=self.scopes,
+            reach=row[16],
+            app_user_id=row[17],
+        )
 
     def user(self):
         """A fresh User for this request, with its own instance and state, never a shared one."""
@@ -236,28 +250,9 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                     bearer_tags(row[0], row[7], row[11], row[6], row[15], row[18]),
                     sequence,
                 )
-        (
-            token_id,
-            kind,
-            _scope,
-            _expires,
-            _revoked_at,
-            _last_used_at,
-            organization_id,
-            membership_id,
-            member_org_id,
-            role,
-            developer_access,
-            user_id,
-            _email,
-            is_active,
-            _is_service_account,
-            group_id,
-            reach,
-            app_user_id,
-            application_id,
-        ) = entry.row
-        self.seen(request, kind, token_id, application_id, organization_id, entry.revoked_at)
+        row = entry.row  # bearer_lookup._COLUMNS, in that order
+        token_id, kind, organization_id, membership_id = row[0], row[1], row[6], row[7]
+        self.seen(request, kind, token_id, row[18], organization_id, entry.revoked_at)
 
         now = timezone.now()
         revoked_at = entry.revoked_at
@@ -272,31 +267,17 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                 f"The access token expired at {expires:%Y-%m-%dT%H:%M:%SZ}. "
                 "Refresh it or create a new one.",
             )
-        if membership_id is None or member_org_id != organization_id:
+        if membership_id is None or row[8] != organization_id:
             raise fail(
                 "invalid_token", "The token's owner is no longer a member of its organization."
             )
-        if not is_active:
+        if not row[13]:
             raise fail("invalid_token", "The token's owner is deactivated.")
 
         if record_use(AccessToken, token_id, entry.last_used_at, now, request):
             entry.last_used_at = now  # a cached row writes its last use once per interval too
 
-        user = entry.user()
-        principal = Principal(
-            kind=kind,
-            token_id=token_id,
-            user_id=user_id,
-            membership_id=membership_id,
-            organization_id=organization_id,
-            group_id=group_id,
-            role=role,
-            developer_access=developer_access,
-            scopes=entry.scopes,
-            reach=reach,
-            app_user_id=app_user_id,
-        )
-        return user, principal
+        return entry.user(), entry.principal
 
     def authenticate_header(self, request):
         return f'Bearer realm="{self.www_authenticate_realm}"'
