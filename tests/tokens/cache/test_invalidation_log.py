@@ -5,14 +5,20 @@ The first half runs inside the test's transaction, where the triggers' rows are 
 the same connection; the second half drives `LogReader` with separate connections, as the
 listener thread does."""
 
-import psycopg
 import pytest
 from django.db import connection
 from django.utils import timezone
 
 from accounts import services as accounts
 from accounts.models import Membership, Organization, OrganizationGroup, Role, User
-from tests.factories import issue, login_pair, make_api_key, make_client, membership
+from tests.factories import (
+    issue,
+    login_pair,
+    make_api_key,
+    make_client,
+    membership,
+    other_connection,
+)
 from tokens.api_keys import services as api_key_services
 from tokens.credential_cache import cache
 from tokens.invalidation import LogReader
@@ -198,14 +204,10 @@ def test_bookkeeping_writes_do_not_churn_the_cache(dev, alice, model, fields, lo
 
 
 def _connect():
-    params = connection.get_connection_params()
-    return psycopg.connect(
-        dbname=params["dbname"],
-        user=params.get("user"),
-        password=params.get("password"),
-        host=params.get("host"),
-        port=params.get("port"),
-    )
+    """A connection of its own in a transaction of its own, as another process's writer."""
+    conn = other_connection()
+    conn.autocommit = False
+    return conn
 
 
 @pytest.fixture
@@ -242,8 +244,7 @@ def _touch(conn, group_id):
 @pytest.mark.django_db(transaction=True)
 def test_a_row_that_commits_after_a_higher_one_is_still_applied(groups, trusted_cache):
     first, second, _ = groups
-    with _connect() as reader_conn, _connect() as a, _connect() as b:
-        reader_conn.autocommit = True
+    with other_connection() as reader_conn, _connect() as a, _connect() as b:
         reader = LogReader(reader_conn, "test-reader")
         reader.start()
         held = [_hold(f"group:{first}"), _hold(f"group:{second}")]
@@ -262,8 +263,7 @@ def test_a_transaction_running_when_the_reader_starts_is_applied_when_it_commits
     groups, trusted_cache
 ):
     first, second, _ = groups
-    with _connect() as reader_conn, _connect() as a, _connect() as b:
-        reader_conn.autocommit = True
+    with other_connection() as reader_conn, _connect() as a, _connect() as b:
         _touch(a, first)
         _touch(b, second)
         b.commit()  # the log's end is now above a's row
@@ -278,8 +278,7 @@ def test_a_transaction_running_when_the_reader_starts_is_applied_when_it_commits
 @pytest.mark.django_db(transaction=True)
 def test_a_rolled_back_gap_never_stalls_the_reader(groups, trusted_cache):
     first, second, third = groups
-    with _connect() as reader_conn, _connect() as a, _connect() as b:
-        reader_conn.autocommit = True
+    with other_connection() as reader_conn, _connect() as a, _connect() as b:
         reader = LogReader(reader_conn, "test-reader")
         reader.start()
         _touch(a, first)
@@ -297,8 +296,7 @@ def test_a_rolled_back_gap_never_stalls_the_reader(groups, trusted_cache):
 
 @pytest.mark.django_db(transaction=True)
 def test_each_read_leaves_a_receipt_others_can_check(groups, trusted_cache):
-    with _connect() as reader_conn, _connect() as writer:
-        reader_conn.autocommit = True
+    with other_connection() as reader_conn, _connect() as writer:
         reader = LogReader(reader_conn, "test-reader")
         reader.start()
         _touch(writer, groups[0])
