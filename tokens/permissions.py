@@ -23,28 +23,12 @@ class InsufficientScope(exceptions.PermissionDenied):
         )
 
 
-_decided = {}  # (view class, declaration's id, method, action) → (declaration, its answer)
-
-
 def required_scopes(view, method):
     """The scopes `view` declares for this request: a list, or a dict by action or method.
 
-    A view that declares nothing is a configuration error, never an open door. The answer
-    depends only on the view's class and declaration, the method and the action, so it is
-    worked out once for each (a hot-path saving: a warm request costs a few microseconds).
+    A view that declares nothing is a configuration error, never an open door.
     """
     declared = getattr(view, "required_scopes", None)
-    key = (type(view), id(declared), method, getattr(view, "action", None))
-    found = _decided.get(key)
-    if found is not None and found[0] is declared:
-        return found[1]
-    answer = _required_scopes(view, method, declared)
-    if len(_decided) < 10_000:
-        _decided[key] = (declared, answer)
-    return answer
-
-
-def _required_scopes(view, method, declared):
     if declared is None:
         raise ImproperlyConfigured(f"{type(view).__name__} declares no required_scopes.")
     method = "get" if method.lower() == "head" else method.lower()
