@@ -8,6 +8,12 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 
+def no_store(response):
+    """A page that shows a secret: no cache, shared or the browser's own, may keep it."""
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def client_ip_from_meta(meta):
     """The client's address: REMOTE_ADDR, or with N trusted proxies in front, the address the
     outermost of them saw (the Nth from the right in X-Forwarded-For; the ones further left

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import admin_required
 from accounts.errors import Refused
-from accounts.http import client_ip, mark_form_errors
+from accounts.http import client_ip, mark_form_errors, no_store
 from tokens import handoff
 
 from . import deliveries, services
@@ -36,11 +36,6 @@ def _url(request, name, webhook):
 
 def _slot(webhook):
     return f"webhook:{webhook.pk}"
-
-
-def _no_store(response):
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def _list_page(request, form, status=200):
@@ -103,7 +98,7 @@ def webhook_secret(request, webhook_id):
         "already_shown": not secret,
         "rotated": note.get("how") == "rotated",
     }
-    return _no_store(render(request, "chats/webhook_detail.html", context))
+    return no_store(render(request, "chats/webhook_detail.html", context))
 
 
 def _edit_form(webhook):

@@ -19,7 +19,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import developer_required
 from accounts.errors import Refused
-from accounts.http import client_ip, render_page_or_fragment, return_url, wants_fragment
+from accounts.http import (
+    client_ip,
+    no_store,
+    render_page_or_fragment,
+    return_url,
+    wants_fragment,
+)
 
 from .. import handoff, propagation, scopes
 from ..forms import grace_consequence
@@ -85,11 +91,6 @@ def slot(key):
 
 def key_url(request, name, key):
     return reverse(name, kwargs={"org_id": request.organization.public_id, "key_id": key.pk})
-
-
-def no_store(response):
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 @developer_required

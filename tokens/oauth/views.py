@@ -16,7 +16,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import developer_required, member_required
 from accounts.errors import Refused
-from accounts.http import client_ip, render_page_or_fragment, return_url, wants_fragment
+from accounts.http import (
+    client_ip,
+    no_store,
+    render_page_or_fragment,
+    return_url,
+    wants_fragment,
+)
 
 from .. import handoff, propagation
 from ..models import AccessToken, Application
@@ -169,8 +175,7 @@ def client_secret(request, client_pk):
         response["HX-Replace-Url"] = _client_url(request, "oauth_client_detail", application)
         if secret:
             response["HX-Trigger"] = CLIENTS_CHANGED
-    response["Cache-Control"] = "no-store"
-    return response
+    return no_store(response)
 
 
 @developer_required

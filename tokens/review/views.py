@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import admin_required
 from accounts.errors import Refused
-from accounts.http import client_ip
+from accounts.http import client_ip, no_store
 
 from .. import audit
 from ..models import ReviewItem
@@ -113,6 +113,4 @@ def review_reissue(request, item_id):
         owner=owner,
         secret=audit.reveal(issued, by=request.user, ip=client_ip(request)),
     )
-    response = render(request, PAGE, context, status=201)
-    response["Cache-Control"] = "no-store"
-    return response
+    return no_store(render(request, PAGE, context, status=201))
