@@ -19,11 +19,12 @@ _SAMPLES = {
 }
 
 
-def _walk(patterns, prefix=""):
+def walk_routes(patterns, prefix=""):
+    """(route, pattern) for every URL pattern below `patterns`, includes followed."""
     for pattern in patterns:
         route = prefix + str(pattern.pattern)
         if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, route)
+            yield from walk_routes(pattern.url_patterns, route)
         elif isinstance(pattern, URLPattern):
             yield route, pattern
 
@@ -41,7 +42,7 @@ def resolver_paths():
     """Every route of the project as one concrete path (static files and the admin's
     catch-all excepted), sorted and deduplicated."""
     paths = set()
-    for route, _pattern in _walk(get_resolver().url_patterns):
+    for route, _pattern in walk_routes(get_resolver().url_patterns):
         path = _concrete(route)
         if path.startswith("/static/"):
             continue

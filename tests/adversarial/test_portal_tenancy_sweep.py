@@ -12,7 +12,7 @@ file has no Acme object for fails `test_every_object_parameter_has_an_acme_objec
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import get_resolver
 
 from accounts import services as accounts
 from accounts.models import Invitation, Membership, Role
@@ -21,7 +21,7 @@ from tests.factories import issue, login_pair, make_api_key, make_client, make_m
 from tests.tokens.oauth.helpers import grant
 from tokens.models import AccessToken, ReviewItem
 
-from .conftest import departed_member_and_delivery
+from .conftest import departed_member_and_delivery, walk_routes
 from .test_tenancy_sweep import snapshot
 
 pytestmark = pytest.mark.django_db
@@ -41,21 +41,12 @@ FORM = {
 }
 
 
-def _walk(patterns, prefix=""):
-    for pattern in patterns:
-        route = prefix + str(pattern.pattern)
-        if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, route)
-        elif isinstance(pattern, URLPattern):
-            yield route
-
-
 def object_routes():
     """Every portal route under an organization that also takes an object's id."""
     return sorted(
         {
             route
-            for route in _walk(get_resolver().url_patterns)
+            for route, _pattern in walk_routes(get_resolver().url_patterns)
             if route.startswith(f"orgs/{ORG}/") and len(PARAMETER.findall(route)) > 1
         }
     )
