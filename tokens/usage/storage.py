@@ -186,22 +186,12 @@ def _roll(source, target, trunc, unit, level, now):
     rows = (
         source.objects.filter(bucket__gte=start, bucket__lt=until)
         .annotate(rolled=trunc("bucket"))
-        .values(
-            "credential_kind",
-            "credential_id",
-            "organization_id",
-            "operation",
-            "status",
-            "scope",
-            "client_ip",
-            "previous_secret",
-            "rolled",
-        )
+        .values(*COLUMNS[1:-1], "rolled")  # the key's columns but its bucket and count
         .annotate(total=Sum("count"))
         .order_by()
     )
     select, params = rows.query.sql_with_params()
-    columns = (*COLUMNS[1:9], "bucket", "count")  # the SELECT's order: fields, then annotations
+    columns = (*COLUMNS[1:-1], "bucket", "count")  # the SELECT's order: fields, then annotations
     table = target._meta.db_table
     connection = connections["default"]
     with transaction.atomic(), connection.cursor() as cursor:
