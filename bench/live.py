@@ -134,6 +134,19 @@ class Server:
     def listening(self):
         return self.metrics().get("keyward_invalidation_listener_connected", 0.0) == 1.0
 
+    def warm(self, authorization, path="/api/v1/me", timeout=5):
+        """Until `authorization` is answered from this server's memory (a change made just
+        before, applied by a late read of the log, may drop the entry once more)."""
+        self.wait_until_listening(authorization)
+        deadline = time.monotonic() + timeout
+        while True:
+            assert self.get(path, authorization).status_code == 200
+            hits = self.hits()
+            assert self.get(path, authorization).status_code == 200
+            if self.hits() == hits + 1:
+                return
+            assert time.monotonic() < deadline, "the credential was not answered from memory"
+
     def wait_until_listening(self, authorization, timeout=15):
         """Start the listener (it starts on the first authenticated request) and wait for it."""
         deadline = time.monotonic() + timeout

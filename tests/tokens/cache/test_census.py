@@ -142,20 +142,6 @@ def _change(field, row_id, other):
         assert cursor.rowcount == 1
 
 
-def _warm(server, authorization):
-    """Until a request is answered from memory (an earlier test's change, applied by a late
-    poll, may drop the entry once more)."""
-    server.wait_until_listening(authorization)
-    deadline = time.monotonic() + 5
-    while True:
-        assert server.get("/api/v1/me", authorization).status_code == 200
-        hits = server.hits()
-        assert server.get("/api/v1/me", authorization).status_code == 200
-        if server.hits() == hits + 1:
-            return
-        assert time.monotonic() < deadline, "never answered from memory"
-
-
 def _reflected_within(servers, authorization, misses, started):
     for server, before in zip(servers, misses, strict=True):
         while server.misses() == before:
@@ -208,7 +194,7 @@ def test_a_raw_change_to_a_bearer_column_is_reflected_by_every_worker(
     token, secret = issue(dev, scopes=["read.me"])
     authorization = f"Bearer {secret}"
     for server in servers:
-        _warm(server, authorization)
+        server.warm(authorization)
     misses = [server.misses() for server in servers]
     started = time.monotonic()
     _change(field, _ids_of(field, token=token), _others(other_org, dev))
@@ -227,7 +213,7 @@ def test_a_raw_change_to_an_api_key_column_is_reflected_by_every_worker(
     TokenPolicy.objects.get_or_create(organization_id=key.organization_id)  # read with the key
     authorization = "Basic " + base64.b64encode(f"{key.key_id}:{secret}".encode()).decode()
     for server in servers:
-        _warm(server, authorization)
+        server.warm(authorization)
     misses = [server.misses() for server in servers]
     started = time.monotonic()
     _change(field, _ids_of(field, key=key), _others(other_org, alice))

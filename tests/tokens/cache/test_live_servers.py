@@ -62,20 +62,6 @@ def _all_confirmed(response):
     assert confirmed == live >= 1, response.headers["Keyward-Propagated"]
 
 
-def _warm(server, authorization, path="/api/v1/me"):
-    """Make sure `authorization` is answered from the server's memory (retried: an earlier
-    test's change, applied by a late poll, may drop the entry once more)."""
-    server.wait_until_listening(authorization)
-    deadline = time.monotonic() + 5
-    while True:
-        assert server.get(path, authorization).status_code == 200
-        before = server.hits()
-        assert server.get(path, authorization).status_code == 200
-        if server.hits() == before + 1:
-            return
-        assert time.monotonic() < deadline, "the credential was not answered from the cache"
-
-
 def _refused_soon(server, authorization, path="/api/v1/me", deadline=PROPAGATION_DEADLINE):
     """The first answer that is not 200 within `deadline`, and how long it took."""
     started = time.monotonic()
@@ -116,7 +102,7 @@ def _admin_client():
 
 def test_revoke_is_refused_through_another_process(server, dev):
     token, secret = issue(dev)
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     services.revoke_token(token=token, by=dev)
     response, _ = _refused_soon(server, _bearer(secret))
     assert response.status_code == 401
@@ -125,7 +111,7 @@ def test_revoke_is_refused_through_another_process(server, dev):
 
 def test_rotate_without_grace_is_refused_through_another_process(server, dev):
     token, secret = issue(dev)
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     services.rotate_token(token=token, grace="none", by=dev)
     assert _refused_soon(server, _bearer(secret))[0].status_code == 401
 
@@ -133,7 +119,7 @@ def test_rotate_without_grace_is_refused_through_another_process(server, dev):
 def test_logout_is_refused_through_another_process(server, dev):
     pair = login_pair(dev)
     secret = pair.token.reveal()
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     login_services.log_out(token_id=pair.access_token.pk, by=dev)
     assert _refused_soon(server, _bearer(secret))[0].status_code == 401
 
@@ -141,7 +127,7 @@ def test_logout_is_refused_through_another_process(server, dev):
 def test_session_end_is_refused_through_another_process(server, dev, org):
     pair = login_pair(dev)
     secret = pair.token.reveal()
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     login_services.end_session(
         user=dev, organization=org, session_id=pair.refresh_token.token_family, by=dev
     )
@@ -151,7 +137,7 @@ def test_session_end_is_refused_through_another_process(server, dev, org):
 def test_revoke_all_is_refused_through_another_process(server, dev):
     pair = login_pair(dev)
     secret = pair.token.reveal()
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     login_services.revoke_all(user=dev, membership=membership(dev))
     assert _refused_soon(server, _bearer(secret))[0].status_code == 401
 
@@ -160,7 +146,7 @@ def test_oauth_client_delete_is_refused_through_another_process(server, alice):
     application, _ = make_client(alice, client_type="confidential")
     token, secret = issue(alice)
     AccessToken.objects.filter(pk=token.pk).update(kind=Kind.OAUTH, application=application)
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     oauth_services.delete_client(application=application, by=alice)
     response, _ = _refused_soon(server, _bearer(secret))
     assert response.status_code == 401
@@ -171,7 +157,7 @@ def test_oauth_client_secret_regeneration_drops_its_tokens_everywhere(server, al
     application, _ = make_client(alice, client_type="confidential")
     token, secret = issue(alice)
     AccessToken.objects.filter(pk=token.pk).update(kind=Kind.OAUTH, application=application)
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     misses = server.misses()
     oauth_services.regenerate_secret(application=application, by=alice)
     _read_again_soon(server, _bearer(secret), misses)  # its tokens live on, re-read
@@ -179,7 +165,7 @@ def test_oauth_client_secret_regeneration_drops_its_tokens_everywhere(server, al
 
 def test_api_key_revoke_is_refused_through_another_process(server, alice):
     key, secret = make_api_key(alice, scopes=["read.me"])
-    _warm(server, _basic(key, secret))
+    server.warm(_basic(key, secret))
     api_key_services.revoke_api_key(key=key, by=alice)
     response, _ = _refused_soon(server, _basic(key, secret))
     assert response.status_code == 401
@@ -188,7 +174,7 @@ def test_api_key_revoke_is_refused_through_another_process(server, alice):
 
 def test_api_key_rotate_is_refused_through_another_process(server, alice):
     key, secret = make_api_key(alice, scopes=["read.me"])
-    _warm(server, _basic(key, secret))
+    server.warm(_basic(key, secret))
     api_key_services.rotate_api_key(key=key, grace="none", by=alice)
     assert _refused_soon(server, _basic(key, secret))[0].status_code == 401
 
@@ -198,14 +184,14 @@ def test_api_key_rotate_is_refused_through_another_process(server, alice):
 
 def test_member_removal_is_refused_through_another_process(server, alice, agent, org):
     _token, secret = issue(agent)
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     accounts.remove_member(membership=membership(agent), by=alice)
     assert _refused_soon(server, _bearer(secret))[0].status_code == 401
 
 
 def test_role_change_narrows_the_token_through_another_process(server, alice, agent, org):
     _token, secret = issue(agent, scopes=["read.me", "read.contacts"])
-    _warm(server, _bearer(secret), "/api/v1/contacts")
+    server.warm(_bearer(secret), "/api/v1/contacts")
     accounts.update_member(
         membership=membership(agent), by=alice, by_role=Role.ADMIN, role=Role.GUEST
     )
@@ -215,7 +201,7 @@ def test_role_change_narrows_the_token_through_another_process(server, alice, ag
 
 def test_developer_access_removed_in_the_admin_narrows_the_token(server, dev, org):
     _token, secret = issue(dev, scopes=["read.me", "read.tokens"])
-    _warm(server, _bearer(secret), "/api/v1/tokens")
+    server.warm(_bearer(secret), "/api/v1/tokens")
     m = membership(dev)
     response = _admin_client().post(
         f"/admin/accounts/membership/{m.pk}/change/",
@@ -234,7 +220,7 @@ def test_developer_access_removed_in_the_admin_narrows_the_token(server, dev, or
 
 def test_user_deactivated_in_the_admin_is_refused_through_another_process(server, agent):
     _token, secret = issue(agent)
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     response = _admin_client().post(
         f"/admin/accounts/user/{agent.pk}/change/",
         {
@@ -257,14 +243,14 @@ def test_user_deactivated_in_the_admin_is_refused_through_another_process(server
 
 def test_organization_delete_is_refused_through_another_process(server, alice, org, other_org):
     _token, secret = issue(alice)
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     accounts.delete_organization(organization=Organization.objects.get(pk=org.pk))
     assert _refused_soon(server, _bearer(secret))[0].status_code == 401
 
 
 def test_group_change_is_read_again_through_another_process(server, alice, org, group):
     _token, secret = issue(alice)
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     misses = server.misses()
     accounts.delete_organization_group(group=group, by=alice)
     _read_again_soon(server, _bearer(secret), misses)  # the group it answered with is gone
@@ -277,7 +263,7 @@ def test_an_admin_deleting_their_own_organization_through_the_api_is_refused_eve
     server, alice, org
 ):
     _token, secret = issue(alice, scopes=["read.me", "delete.organizations"])
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     response = Client().delete(
         f"/api/v1/organizations/{org.public_id}", HTTP_AUTHORIZATION=_bearer(secret)
     )
@@ -303,7 +289,7 @@ def test_a_replayed_oauth_refresh_token_revokes_the_thiefs_access_token_everywhe
     thief = refresh(first["refresh_token"])
     assert thief.status_code == 200
     stolen = _bearer(thief.json()["access_token"])
-    _warm(server, stolen)
+    server.warm(stolen)
     time.sleep(validator.CONCURRENT_REFRESH_WINDOW.total_seconds() + 0.2)
     replay = refresh(first["refresh_token"])  # the victim's old token: reuse ends the family
     assert replay.status_code == 400
@@ -320,7 +306,7 @@ def test_a_revoke_served_by_a_process_that_cannot_reach_redis_is_refused_everywh
     try:
         token, secret = issue(dev, scopes=["read.me"])
         _admin, admin_secret = issue(dev, scopes=["read.me", "delete.tokens"])
-        _warm(server, _bearer(secret))
+        server.warm(_bearer(secret))
         response = writer.session.delete(
             f"{writer.url}/api/v1/tokens/{token.pk}",
             headers={"Authorization": _bearer(admin_secret)},
@@ -336,7 +322,7 @@ def test_a_revoke_served_by_a_process_that_cannot_reach_redis_is_refused_everywh
 def test_a_revoke_through_the_api_answers_when_every_worker_applied_it(server, dev):
     _token, secret = issue(dev, scopes=["read.me", "delete.tokens"])
     victim, victim_secret = issue(dev, scopes=["read.me"])
-    _warm(server, _bearer(victim_secret))
+    server.warm(_bearer(victim_secret))
     response = Client().delete(f"/api/v1/tokens/{victim.pk}", HTTP_AUTHORIZATION=_bearer(secret))
     assert response.status_code == 204
     _all_confirmed(response)
@@ -395,7 +381,7 @@ def _log_out(alice, agent, org):
     ids=lambda write: write.__name__.strip("_"),
 )
 def test_every_credential_write_answers_keyward_propagated(server, write, alice, agent, org):
-    _warm(server, _bearer(issue(alice)[1]))  # the server follows the log
+    server.warm(_bearer(issue(alice)[1]))  # the server follows the log
     response = write(alice, agent, org)
     assert response.status_code in (200, 201, 204), response.content[:300]
     _all_confirmed(response)
@@ -403,7 +389,7 @@ def test_every_credential_write_answers_keyward_propagated(server, write, alice,
 
 def test_the_portal_says_on_how_many_workers_a_delete_took_effect(server, dev, org):
     token, secret = issue(dev)
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     client = Client()
     client.force_login(dev)
     url = reverse("token_delete", kwargs={"org_id": org.public_id, "token_id": token.pk})
@@ -436,7 +422,7 @@ def test_a_write_that_changes_nothing_cached_carries_no_receipt(server, dev):
 
 def test_a_worker_whose_listener_is_cut_serves_from_the_database_until_it_reconnects(server, dev):
     token, secret = issue(dev)
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     connects = server.metrics().get("keyward_invalidation_listener_connects_total", 0.0)
     _cut_listener(server)
     _until_the_cut_is_noticed(server, connects)
@@ -449,12 +435,12 @@ def test_a_worker_whose_listener_is_cut_serves_from_the_database_until_it_reconn
     assert response.json()["code"] == "token_revoked"
     # It reconnects by itself and trusts its (fresh) cache again.
     _other, other_secret = issue(dev)
-    _warm(server, _bearer(other_secret))
+    server.warm(_bearer(other_secret))
 
 
 def test_a_lost_log_row_never_outlives_the_ttl(server, dev):
     token, secret = issue(dev)
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     started = time.monotonic()
     with transaction.atomic(), connection.cursor() as cursor:
         # The change commits, but its log row is taken back in the same transaction: only the
@@ -470,7 +456,7 @@ def test_a_lost_log_row_never_outlives_the_ttl(server, dev):
 
 def test_a_credential_cached_just_before_revocation_is_refused_after_the_notification(server, dev):
     token, secret = issue(dev)
-    _warm(server, _bearer(secret))
+    server.warm(_bearer(secret))
     services.revoke_token(token=token, by=dev)
     response, elapsed = _refused_soon(server, _bearer(secret), deadline=TTL + 2)
     assert response.status_code == 401
