@@ -50,7 +50,7 @@ from bench.urls import (  # noqa: E402
     ROWS,
 )
 from portal.postgresql.base import DatabaseWrapper as SocketCheckedWrapper  # noqa: E402
-from tokens import invalidation  # noqa: E402
+from tokens.cache import invalidation  # noqa: E402
 from tokens.models import AccessToken, Kind  # noqa: E402
 from tokens.personal import services  # noqa: E402
 
@@ -774,9 +774,9 @@ def run_memory(args):
     built from real rows of the stored tokens."""
     from django.conf import settings as django_settings
 
-    from tokens.authentication import _Cached
-    from tokens.bearer_lookup import _COLUMNS
-    from tokens.credential_cache import CredentialCache, bearer_tags
+    from tokens.bearer.authentication import _Cached
+    from tokens.bearer.lookup import _COLUMNS
+    from tokens.cache.store import CredentialCache, bearer_tags
 
     sizes = (0, 10_000, 100_000)
     cast = seed_cast()

@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from tokens.authentication import AccessTokenAuthentication
+from tokens.bearer.authentication import AccessTokenAuthentication
 from tokens.permissions import HasRequiredScopes
 
 

@@ -22,8 +22,8 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.errors import Refused
+from lib.tasks import enqueue_on_commit, task
 from tokens import sealing
-from tokens.tasks import enqueue_on_commit, task
 
 from .models import WebhookDelivery
 

@@ -13,10 +13,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Organization
+from lib.tasks import enqueue_on_commit
 from tokens import lifecycle
 from tokens.models import AuditEvent, CredentialKind, ReviewItem
 from tokens.notifications import owner_of, scopes_of
-from tokens.tasks import enqueue_on_commit
 
 from . import deliveries
 from .models import Webhook, WebhookDelivery, WebhookEvent

@@ -16,8 +16,8 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"
 def worker_exit(server, worker):
     """A worker stopping gracefully writes the usage it counted and had not flushed yet, and
     takes its propagation receipt with it: writes stop waiting for its confirmation at once,
-    not only when its receipt grows old (tokens.propagation)."""
-    from tokens import invalidation
+    not only when its receipt grows old (tokens.cache.propagation)."""
+    from tokens.cache import invalidation
     from tokens.usage import counter
 
     counter.flush()

@@ -65,7 +65,7 @@ def database_from_url(url):
             "CONN_MAX_AGE": 60,
             "CONN_HEALTH_CHECKS": True,
             # psycopg prepares nothing unless asked (Django's cursors bind client-side and never
-            # do); the one statement that asks is the bearer lookup (tokens.authentication).
+            # do); the one statement that asks is the bearer lookup (tokens.bearer.authentication).
             "OPTIONS": {
                 "connect_timeout": 3,
                 "prepare_threshold": 2**31 - 1
@@ -166,7 +166,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # After MessageMiddleware, so the portal's receipt joins the messages it stores.
-    "tokens.propagation.PropagationMiddleware",
+    "tokens.cache.propagation.PropagationMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "portal.middleware.HtmxMessagesMiddleware",
@@ -353,8 +353,8 @@ PASSWORD_HASHERS = [
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "tokens.api_keys.authentication.ApiKeyAuthentication",
-        "tokens.authentication.AccessTokenAuthentication",
-        "tokens.authentication.SessionAuthentication",
+        "tokens.bearer.authentication.AccessTokenAuthentication",
+        "tokens.bearer.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["tokens.permissions.HasRequiredScopes"],
     "DEFAULT_RENDERER_CLASSES": [
@@ -401,7 +401,7 @@ SPECTACULAR_SETTINGS = {
         "ApiKeyReachEnum": ["app", "account"],
     },
     "AUTHENTICATION_WHITELIST": [
-        "tokens.authentication.AccessTokenAuthentication",
+        "tokens.bearer.authentication.AccessTokenAuthentication",
         "tokens.api_keys.authentication.ApiKeyAuthentication",
         "tokens.leaks.GitHubSignatureAuthentication",
     ],
@@ -421,7 +421,7 @@ for _origin in CORS_API_ALLOWED_ORIGINS:
             f"CORS_API_ALLOWED_ORIGINS takes origins like https://app.example.com, not {_origin!r}."
         )
 CORS_PREFLIGHT_MAX_AGE = 3600
-# A browser client may read when its revocation took effect everywhere (tokens.propagation).
+# A browser client may read when its revocation took effect everywhere (tokens.cache.propagation).
 CORS_EXPOSE_HEADERS = ["Keyward-Propagated"]
 
 # Keyward's own knobs.
@@ -429,8 +429,8 @@ CORS_EXPOSE_HEADERS = ["Keyward-Propagated"]
 DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 DEMO_PASSWORD = os.environ.get("DEMO_PASSWORD", "keyward-demo")
 TOKEN_LAST_USED_INTERVAL_SECONDS = env_int("TOKEN_LAST_USED_INTERVAL_SECONDS", 60, minimum=1)
-# Verified credentials answered from memory (tokens.credential_cache): on unless turned off,
-# used only while this process follows the database's invalidation log (tokens.invalidation;
+# Verified credentials answered from memory (tokens.cache.store): on unless turned off,
+# used only while this process follows the database's invalidation log (tokens.cache.invalidation;
 # PostgreSQL only, so SQLite has no cache). The TTL is the last backstop.
 CREDENTIAL_CACHE = env_bool("CREDENTIAL_CACHE", True)
 CREDENTIAL_CACHE_TTL_SECONDS = env_int("CREDENTIAL_CACHE_TTL_SECONDS", 30, minimum=1)
@@ -529,10 +529,10 @@ SCHEDULE = {
     "expiry-reminders": {"job": "tokens.notifications.send_due_reminders", "every": 300},
     # Failed webhook deliveries whose retry is due (backends that cannot defer, lost tasks).
     "webhook-retries": {"job": "chats.deliveries.retry_due", "every": 60},
-    "prune-finished-tasks": {"job": "tokens.tasks.prune_finished_tasks", "every": 86400},
-    "prune-invalidation-log": {"job": "tokens.propagation.prune_log", "every": 300},
-    # Tasks whose worker died under them: failed, and enqueued again (tokens.tasks).
-    "stuck-tasks": {"job": "tokens.tasks.reclaim_stuck_tasks", "every": 300},
+    "prune-finished-tasks": {"job": "lib.tasks.prune_finished_tasks", "every": 86400},
+    "prune-invalidation-log": {"job": "tokens.cache.propagation.prune_log", "every": 300},
+    # Tasks whose worker died under them: failed, and enqueued again (lib.tasks).
+    "stuck-tasks": {"job": "lib.tasks.reclaim_stuck_tasks", "every": 300},
     # Usage: tomorrow's minute partitions, roll-ups to hours and days, retention.
     "usage-maintenance": {"job": "tokens.usage.storage.maintain", "every": 300},
     # credential.rotation_idle: a rotation's previous secret idle for ROTATION_IDLE_SECONDS.

@@ -2,7 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from tokens import docs, metrics
+from tokens import docs
+from tokens.cache import metrics
 from tokens.oauth.urls import provider_urlpatterns
 
 from . import views

@@ -10,7 +10,7 @@ class TokensConfig(AppConfig):
 
         from accounts import services as accounts
 
-        from .authentication import drop_unread_lookup, send_lookup_ahead
+        from .bearer.authentication import drop_unread_lookup, send_lookup_ahead
         from .review import services as review
 
         request_started.connect(send_lookup_ahead, dispatch_uid="keyward-send-lookup-ahead")

@@ -2,7 +2,7 @@
 
 Every credential write (and every change of organizations, groups and members)
 calls `record` (the database itself tells every process's credential cache what
-changed: tokens.invalidation); handing out a one-time secret goes through `reveal`, which
+changed: tokens.cache.invalidation); handing out a one-time secret goes through `reveal`, which
 records *secret shown*. Events carry a credential's kind, id, name and last 4
 characters: never a secret or a digest.
 

@@ -22,7 +22,7 @@ RELIANCES = {
         "psycopg",
         "every operation on a Connection (execute, commit, autocommit, notifies) first takes "
         "`self.lock`, an attribute that can be replaced",
-        "tokens.bearer_lookup._DrainingLock",
+        "tokens.bearer.lookup._DrainingLock",
         "a bearer lookup sent ahead leaves an unread answer on the connection; whatever psycopg "
         "does next must read and drop it first, and the lock is the one door every operation uses",
     ),
@@ -30,7 +30,7 @@ RELIANCES = {
         "psycopg",
         "`psycopg.adapt.Transformer(conn)`, `set_pgresult()` and `load_row(row, tuple)` read a "
         "libpq result in C",
-        "tokens.bearer_lookup._PreparedLookup",
+        "tokens.bearer.lookup._PreparedLookup",
         "the lookup runs on the pq layer (one PQexecPrepared); a psycopg cursor around the same "
         "statement cost more Python than the server spends, and psycopg's own prepared "
         "statements are deallocated after any rollback",
@@ -39,7 +39,7 @@ RELIANCES = {
         "Django",
         "`BaseDatabaseWrapper.health_check_enabled`, `health_check_done` and "
         "`close_if_health_check_failed()` calling `is_usable()` once per request",
-        "tokens.bearer_lookup (the lookup stands in for the check); portal.postgresql",
+        "tokens.bearer.lookup (the lookup stands in for the check); portal.postgresql",
         "a request's first query pays the check; the lookup and the socket test replace its "
         "round trip",
     ),
@@ -47,7 +47,7 @@ RELIANCES = {
         "Django",
         "`connection.queries_logged`, `connection.execute_wrappers`, `wrap_database_errors`, "
         "and `CursorDebugWrapper.debug_sql` / `_execute_with_wrappers`",
-        "tokens.bearer_lookup._LookupDebugWrapper",
+        "tokens.bearer.lookup._LookupDebugWrapper",
         "a lookup run on the libpq handle must still be seen by DEBUG's query log, tests' "
         "query capture and execute_wrapper hooks",
     ),
@@ -55,7 +55,7 @@ RELIANCES = {
         "Django",
         "a model instance is its `__dict__` of field attnames plus `_state` (a ModelState with "
         "`adding` and `db`); `Model.__new__` without `__init__` is a valid blank",
-        "tokens.authentication._Cached.user",
+        "tokens.bearer.authentication._Cached.user",
         "Model.__init__ was a third of a warm request; the cache builds each request's User "
         "from values worked out once",
     ),

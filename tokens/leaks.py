@@ -33,9 +33,10 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from lib.tasks import enqueue_on_commit
+
 from . import audit, lifecycle, notifications, secret_format
 from .models import AuditEvent
-from .tasks import enqueue_on_commit
 
 log = logging.getLogger(__name__)
 

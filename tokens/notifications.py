@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Membership, Role
+from lib.tasks import enqueue_on_commit, task
 
 from . import lifecycle
 from .models import (
@@ -36,7 +37,6 @@ from .models import (
     ExpiryReminder,
     Kind,
 )
-from .tasks import enqueue_on_commit, task
 
 logger = logging.getLogger(__name__)
 

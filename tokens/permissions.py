@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 from rest_framework import exceptions, permissions
 
-from .principal import Principal
+from .bearer.principal import Principal
 from .usage import counter as usage
 
 

@@ -18,7 +18,7 @@ def _operation_scopes(auto_schema):
 
 
 class AccessTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "tokens.authentication.AccessTokenAuthentication"
+    target_class = "tokens.bearer.authentication.AccessTokenAuthentication"
     name = "keyward"
 
     def get_security_definition(self, auto_schema):

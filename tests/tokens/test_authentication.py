@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def _later(**delta):
     return mock.patch(
-        "tokens.authentication.timezone.now",
+        "tokens.bearer.authentication.timezone.now",
         return_value=timezone.now() + datetime.timedelta(**delta),
     )
 
@@ -231,8 +231,8 @@ def test_a_connection_killed_by_the_server_is_healed_before_a_warm_requests_firs
     """No lookup stands in for the health check when the credential comes from memory."""
     from django.db import connections
 
-    from tokens import invalidation
-    from tokens.credential_cache import cache
+    from tokens.cache import invalidation
+    from tokens.cache.store import cache
 
     settings.CREDENTIAL_CACHE = True
     monkeypatch.setattr(invalidation, "_listener", True)

@@ -19,10 +19,10 @@ from django.db import connection
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from lib.tasks import STUCK_AFTER, WORKER_LOST, task
 from tests.factories import in_parallel, issue
 from tokens import notifications
 from tokens.models import ExpiryReminder
-from tokens.tasks import STUCK_AFTER, WORKER_LOST, task
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,5 +1,5 @@
 """The bearer lookup sent as a request arrives and read when authentication asks
-(tokens.bearer_lookup.prefetch): the answer is the same, the connection is never found
+(tokens.bearer.lookup.prefetch): the answer is the same, the connection is never found
 busy by anything else, and a dead connection still heals. PostgreSQL only: elsewhere
 nothing is sent ahead."""
 
@@ -12,9 +12,11 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from tests.factories import bearer, issue, other_connection, terminate_backend
-from tokens import bearer_lookup, invalidation, secret_format
-from tokens.authentication import SENT_AHEAD, send_lookup_ahead
-from tokens.credential_cache import cache
+from tokens import secret_format
+from tokens.bearer import lookup as bearer_lookup
+from tokens.bearer.authentication import SENT_AHEAD, send_lookup_ahead
+from tokens.cache import invalidation
+from tokens.cache.store import cache
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +42,7 @@ def spied(monkeypatch):
         return real_execute(self, raw, sql, digest)
 
     monkeypatch.setattr(bearer_lookup, "prefetch", prefetch)
-    monkeypatch.setattr("tokens.authentication.prefetch", prefetch)
+    monkeypatch.setattr("tokens.bearer.authentication.prefetch", prefetch)
     monkeypatch.setattr(bearer_lookup._PreparedLookup, "take", take)
     monkeypatch.setattr(bearer_lookup._PreparedLookup, "execute", execute)
     return seen

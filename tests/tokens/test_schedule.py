@@ -1,4 +1,4 @@
-"""The scheduler (`manage.py run_schedule`) and the conventions of tokens.tasks."""
+"""The scheduler (`manage.py run_schedule`) and the conventions of lib.tasks."""
 
 import datetime as dt
 from io import StringIO
@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
 
-from tokens.tasks import enqueue_on_commit, task
+from lib.tasks import enqueue_on_commit, task
 
 ran = []
 
@@ -79,7 +79,7 @@ def test_finished_tasks_are_pruned_after_a_week_and_failed_ones_after_a_month():
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
-    from tokens.tasks import prune_finished_tasks
+    from lib.tasks import prune_finished_tasks
 
     now = timezone.now()
     note.using(backend="default").enqueue("x")  # still waiting: never pruned
@@ -114,7 +114,7 @@ def test_a_task_whose_worker_died_is_failed_saying_so_and_enqueued_again():
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
-    from tokens.tasks import STUCK_AFTER, WORKER_LOST, reclaim_stuck_tasks
+    from lib.tasks import STUCK_AFTER, WORKER_LOST, reclaim_stuck_tasks
 
     now = timezone.now()
     stuck = claimed_by_a_worker_that_died("lost", at=now - STUCK_AFTER - dt.timedelta(minutes=1))
@@ -137,7 +137,7 @@ def test_a_task_running_within_the_bound_is_left_alone():
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
-    from tokens.tasks import STUCK_AFTER, reclaim_stuck_tasks
+    from lib.tasks import STUCK_AFTER, reclaim_stuck_tasks
 
     now = timezone.now()
     claimed_by_a_worker_that_died("busy", at=now - STUCK_AFTER + dt.timedelta(minutes=1))
@@ -150,7 +150,7 @@ def test_a_task_that_keeps_losing_its_worker_is_given_up_after_three_tries():
     from django.utils import timezone
     from django_tasks_db.models import DBTaskResult
 
-    from tokens.tasks import STUCK_AFTER, WORKERS_LOST_BEFORE_GIVING_UP, reclaim_stuck_tasks
+    from lib.tasks import STUCK_AFTER, WORKERS_LOST_BEFORE_GIVING_UP, reclaim_stuck_tasks
 
     now = timezone.now()
     claimed_by_a_worker_that_died("fatal", at=now - STUCK_AFTER - dt.timedelta(minutes=1))

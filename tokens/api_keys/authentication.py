@@ -11,11 +11,12 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication
 from rest_framework.exceptions import AuthenticationFailed
 
-from .. import invalidation, metrics, secret_format
 from .. import scopes as catalog
-from ..authentication import fail
+from .. import secret_format
+from ..bearer.authentication import fail
+from ..bearer.principal import Principal, record_use
+from ..cache import invalidation, metrics
 from ..models import REACH_RANK, ApiKey, CredentialKind
-from ..principal import Principal, record_use
 from ..usage import counter as usage
 from . import services
 

@@ -27,7 +27,8 @@ from accounts.http import (
     wants_fragment,
 )
 
-from .. import handoff, propagation, scopes
+from .. import handoff, scopes
+from ..cache import propagation
 from ..forms import grace_consequence
 from ..models import ApiKey
 from ..schema import operations_allowed

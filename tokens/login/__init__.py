@@ -13,5 +13,5 @@ that asks for it, reuse of a rotated refresh token, or 30 days without a refresh
 - `api` + `api_urls` (/api/v1/auth/…), `views` + `forms` + `urls` (portal pages, JWKS)
 
 A login token authenticates like every AccessToken row, by its digest
-(tokens.authentication): nothing here is on the bearer path.
+(tokens.bearer.authentication): nothing here is on the bearer path.
 """

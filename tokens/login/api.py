@@ -17,10 +17,10 @@ from accounts.http import client_ip
 from accounts.models import Membership
 from accounts.throttle import Throttled as TooManyAttempts
 
-from ..authentication import AccessTokenAuthentication
+from ..bearer.authentication import AccessTokenAuthentication
+from ..bearer.principal import Principal
 from ..models import CredentialKind, RefreshToken
 from ..permissions import HasRequiredScopes
-from ..principal import Principal
 from . import services
 from .sessions import describe, sessions_for_list
 

@@ -5,7 +5,7 @@ Triggers on every table a cached answer reads append one row to
 transaction, and `pg_notify` a wake-up that is delivered at commit. Whoever writes — the
 ORM, `QuerySet.update()`/`delete()`, cascades, django-oauth-toolkit, the admin, `psql`,
 another service — the change is logged, so no code path can forget to announce it
-(tokens.invalidation applies the log in every process).
+(tokens.cache.invalidation applies the log in every process).
 
 An UPDATE is logged only when a column other than the table's bookkeeping changed (the
 last-used time and address, DOT's `updated`, the user's `last_login`, a credential's name):
@@ -35,7 +35,7 @@ WATCHED = [
     ("tokens_tokenpolicy", "org", [], "organization_id"),
 ]
 
-CHANNEL = "keyward_invalidation"  # tokens.invalidation listens here
+CHANNEL = "keyward_invalidation"  # tokens.cache.invalidation listens here
 
 FUNCTION = """
 CREATE OR REPLACE FUNCTION keyward_log_change() RETURNS trigger
@@ -72,7 +72,7 @@ BEGIN
     INSERT INTO keyward_invalidation_log (tags) VALUES (tags);
     IF TG_OP <> 'INSERT' THEN
         PERFORM pg_notify('%(channel)s', '');
-        -- The request that wrote it waits for every process to confirm (tokens.propagation).
+        -- The request that wrote it waits for every process to confirm (tokens.cache.propagation).
         PERFORM set_config('keyward.invalidation_xid', pg_current_xact_id()::text, false);
     END IF;
     RETURN NULL;

@@ -24,7 +24,8 @@ from accounts.http import (
     wants_fragment,
 )
 
-from .. import handoff, propagation
+from .. import handoff
+from ..cache import propagation
 from ..models import AccessToken, Application
 from ..usage.views import attach_sparklines, usage_context
 from . import services

@@ -23,7 +23,8 @@ from accounts.decorators import admin_required, developer_required
 from accounts.errors import Refused
 from accounts.http import client_ip, render_page_or_fragment, return_url, wants_fragment
 
-from .. import handoff, propagation, scopes
+from .. import handoff, scopes
+from ..cache import propagation
 from ..forms import grace_consequence
 from ..models import AccessToken
 from ..rules import GRACE_PERIODS

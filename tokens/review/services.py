@@ -20,10 +20,10 @@ from django.utils import timezone
 
 from accounts.errors import Refused
 from accounts.models import Membership, Role
+from lib.tasks import enqueue_on_commit, task
 
 from .. import scopes as catalog
 from ..models import AccessToken, ApiKey, Application, CredentialKind, ReviewItem
-from ..tasks import enqueue_on_commit, task
 
 log = logging.getLogger(__name__)
 

@@ -56,7 +56,7 @@ def is_future(moment):
 def propagation_receipt(context, verb):
     """ "Revoked on all 4 workers in 6 ms": waits (bounded) for every live process to confirm
     what this request changed; nothing when it changed nothing a cache may hold."""
-    from ..propagation import receipt_for
+    from ..cache.propagation import receipt_for
 
     request = context.get("request")
     receipt = receipt_for(request) if request is not None else None

@@ -20,8 +20,8 @@ from django.db.models.expressions import Col
 from accounts.models import Membership, Organization, OrganizationGroup, User
 from bench.live import Server, database_url
 from tests.factories import issue, make_api_key, make_client, make_member
-from tokens import bearer_lookup
 from tokens.api_keys.authentication import cached_keys
+from tokens.bearer import lookup as bearer_lookup
 from tokens.models import AccessToken, ApiKey, Application, TokenPolicy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

@@ -6,7 +6,7 @@ from unittest import mock
 
 import pytest
 
-from tokens.credential_cache import CredentialCache, bearer_tags
+from tokens.cache.store import CredentialCache, bearer_tags
 
 
 @pytest.fixture
@@ -43,11 +43,11 @@ def test_the_least_recently_used_entry_goes_beyond_the_size_bound(cache):
 
 
 def test_an_entry_dies_after_the_ttl_whatever_happens(cache):
-    with mock.patch("tokens.credential_cache.time.monotonic", return_value=1000.0):
+    with mock.patch("tokens.cache.store.time.monotonic", return_value=1000.0):
         _put(cache, "a")
-    with mock.patch("tokens.credential_cache.time.monotonic", return_value=1029.9):
+    with mock.patch("tokens.cache.store.time.monotonic", return_value=1029.9):
         assert cache.get("a") == "row a"
-    with mock.patch("tokens.credential_cache.time.monotonic", return_value=1030.0):
+    with mock.patch("tokens.cache.store.time.monotonic", return_value=1030.0):
         assert cache.get("a") is None
     assert len(cache) == 0
 
@@ -94,7 +94,7 @@ def test_listening_again_starts_from_an_empty_cache(cache):
 
 def test_nothing_is_answered_or_stored_once_the_last_read_of_the_log_is_stale(cache):
     _put(cache, "a")
-    with mock.patch("tokens.credential_cache.time.monotonic", return_value=10.0):
+    with mock.patch("tokens.cache.store.time.monotonic", return_value=10.0):
         cache.trust_until(9.0)
         assert cache.get("a") is None
         assert not cache.holds("a")

@@ -12,8 +12,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.factories import bearer, issue
-from tokens import invalidation
-from tokens.credential_cache import cache
+from tokens.cache import invalidation
+from tokens.cache.store import cache
 from tokens.models import AccessToken
 from tokens.personal import services
 
@@ -90,7 +90,7 @@ def test_expiry_is_checked_against_the_clock_on_every_hit(api, dev, cache_on):
     )
     assert api.get("/api/v1/tokens", **bearer(secret)).status_code == 200
     later = timezone.now() + datetime.timedelta(seconds=5)
-    with mock.patch("tokens.authentication.timezone.now", return_value=later):
+    with mock.patch("tokens.bearer.authentication.timezone.now", return_value=later):
         response = api.get("/api/v1/tokens", **bearer(secret))
     assert response.status_code == 401
     assert response.json()["code"] == "token_expired"
@@ -103,7 +103,7 @@ def test_a_grace_period_ends_by_the_clock_on_a_cached_row(api, dev, cache_on):
     cache_on.invalidate([f"token:{token.pk}"])  # as the log's reader does once it commits
     assert api.get("/api/v1/tokens", **bearer(secret)).status_code == 200  # in grace
     with mock.patch(
-        "tokens.authentication.timezone.now",
+        "tokens.bearer.authentication.timezone.now",
         return_value=timezone.now() + datetime.timedelta(hours=2),
     ):
         response = api.get("/api/v1/tokens", **bearer(secret))

@@ -20,8 +20,8 @@ from tests.factories import (
     other_connection,
 )
 from tokens.api_keys import services as api_key_services
-from tokens.credential_cache import cache
-from tokens.invalidation import LogReader
+from tokens.cache.invalidation import LogReader
+from tokens.cache.store import cache
 from tokens.login import services as login_services
 from tokens.models import AccessToken, ApiKey, Application
 from tokens.oauth import services as oauth_services
@@ -311,7 +311,7 @@ def test_each_read_leaves_a_receipt_others_can_check(groups, trusted_cache):
 
 
 def test_the_scheduler_prunes_old_log_rows_and_stopped_processes_receipts(dev):
-    from tokens.propagation import prune_log
+    from tokens.cache.propagation import prune_log
 
     with connection.cursor() as cursor:
         cursor.execute(

@@ -7,7 +7,7 @@ at each use, exactly as on a fresh row. Unknown digests and key ids are never
 stored, so nobody can fill the cache with garbage.
 
 It is trusted only while this process follows the invalidation log
-(`tokens.invalidation`): until its listener is connected, from the moment it
+(`tokens.cache.invalidation`): until its listener is connected, from the moment it
 loses it, and whenever its last successful read of the log is older than the
 staleness bound, `get` answers nothing and `put` stores nothing (fail closed: the
 database answers, as without a cache); a lost connection also drops the entries. Entries also die after

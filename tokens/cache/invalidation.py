@@ -21,7 +21,7 @@ started lazily by `active_cache()` in the process that serves (so after gunicorn
   connection empties it; a late read sends requests to the database until it catches up
   (fail closed). The TTL stays as a last backstop.
 - After each read it records what it has applied (its snapshot) in `keyward_cache_receipt`,
-  so a writer can wait until every live process has applied its change (tokens.propagation).
+  so a writer can wait until every live process has applied its change (tokens.cache.propagation).
 
 SQLite has no triggers here, hence no cache.
 """
@@ -36,7 +36,7 @@ from django.conf import settings
 from django.db import connections
 
 from . import metrics
-from .credential_cache import cache
+from .store import cache
 
 log = logging.getLogger(__name__)
 

@@ -18,13 +18,14 @@ from rest_framework import authentication, exceptions
 
 from accounts.models import User
 
-from . import invalidation, metrics, secret_format
-from . import scopes as catalog
-from .bearer_lookup import aware, drop_unread, lookup, prefetch
-from .credential_cache import bearer_tags
-from .models import AccessToken, CredentialKind
+from .. import scopes as catalog
+from .. import secret_format
+from ..cache import invalidation, metrics
+from ..cache.store import bearer_tags
+from ..models import AccessToken, CredentialKind
+from ..usage import counter as usage
+from .lookup import aware, drop_unread, lookup, prefetch
 from .principal import Principal, record_use
-from .usage import counter as usage
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +251,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                     bearer_tags(row[0], row[7], row[11], row[6], row[15], row[18]),
                     sequence,
                 )
-        row = entry.row  # bearer_lookup._COLUMNS, in that order
+        row = entry.row  # lookup._COLUMNS, in that order
         token_id, kind, organization_id, membership_id = row[0], row[1], row[6], row[7]
         self.seen(request, kind, token_id, row[18], organization_id, entry.revoked_at)
 

@@ -4,7 +4,7 @@ The trigger that logs a change remembers its transaction id in the writing conne
 session (`keyward.invalidation_xid`). After an unsafe request, `PropagationMiddleware` asks
 for it; when the request changed something a cache may hold, it waits — at most
 CREDENTIAL_PROPAGATION_WAIT_SECONDS — until every live process's last read of the log
-(`keyward_cache_receipt`, written by tokens.invalidation) saw that transaction commit, and
+(`keyward_cache_receipt`, written by tokens.cache.invalidation) saw that transaction commit, and
 says so: `Keyward-Propagated: 4/4 6ms` on every such response, and in the portal a message
 ("Revoked on all 4 workers in 6 ms"). A process counts as live while its receipt is younger
 than the staleness bound plus a second; one that was killed drops out after that.

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.backends.utils import CursorDebugWrapper
 
-from .models import AccessToken
+from ..models import AccessToken
 
 _COLUMNS = (
     "id",

@@ -1,0 +1,1 @@
+"""Model-free helpers any app may use; nothing here imports an app of ours."""
