@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-APPS = ("accounts", "tokens", "chats", "portal")
+APPS = ("lib", "accounts", "tokens", "chats", "portal")
 KINDS = ("tokens.personal", "tokens.login", "tokens.oauth", "tokens.api_keys")
 # They put every kind's routes, admin screens and commands together. Commands are here
 # because Django finds them only in <app>/management/commands/, never inside a kind.
@@ -124,44 +124,144 @@ def test_every_credential_kind_is_a_package_so_the_rules_below_cannot_pass_vacuo
     assert (package / "__init__.py").is_file(), f"{kind} should be a package at {package}"
 
 
-def test_accounts_imports_none_of_our_other_apps():
-    violations = [
-        i
-        for i in imports_of("accounts")
-        if any(within(i.target, app) for app in APPS if app != "accounts")
-    ]
-    assert_none(violations, "accounts is the ground floor and imports no app of ours")
+def ours(name):
+    return any(within(name, app) for app in APPS)
 
 
-def test_no_credential_kind_imports_another_kind():
-    violations = [
-        i
-        for i in imports_of("tokens")
-        if kind_of(i.module) and kind_of(i.target) not in (None, kind_of(i.module))
-    ]
-    assert_none(violations, "a credential kind may not import another kind")
-
-
-def test_root_modules_of_tokens_import_no_kind_except_those_that_compose_them():
-    violations = [
-        i
-        for i in imports_of("tokens")
-        if kind_of(i.module) is None
-        and not any(within(i.module, c) for c in COMPOSERS)
-        and kind_of(i.target)
-    ]
-    assert_none(
-        violations,
+# Each rule: (what it says, which imports break it, an import that must break it).
+RULES = [
+    (
+        "accounts is the ground floor and imports no app of ours",
+        lambda i: (
+            within(i.module, "accounts") and ours(i.target) and not within(i.target, "accounts")
+        ),
+        ("accounts.services", "from tokens import audit"),
+    ),
+    (
+        "lib holds model-free helpers and imports no app of ours",
+        lambda i: within(i.module, "lib") and ours(i.target) and not within(i.target, "lib"),
+        ("lib.tasks", "from accounts.models import User"),
+    ),
+    (
+        "a credential kind may not import another kind",
+        lambda i: kind_of(i.module) and kind_of(i.target) not in (None, kind_of(i.module)),
+        ("tokens.personal.views", "from ..oauth import services"),
+    ),
+    (
         f"a root module of tokens may not import a kind (only {', '.join(COMPOSERS)} may)",
-    )
+        lambda i: (
+            within(i.module, "tokens")
+            and kind_of(i.module) is None
+            and not any(within(i.module, c) for c in COMPOSERS)
+            and kind_of(i.target)
+        ),
+        ("tokens.audit", "from .api_keys import services"),
+    ),
+    (
+        "the cache package knows no kind, nor anything of tokens outside itself",
+        lambda i: (
+            within(i.module, "tokens.cache")
+            and within(i.target, "tokens")
+            and not within(i.target, "tokens.cache")
+            and i.target != "tokens"
+        ),
+        ("tokens.cache.store", "from ..personal import services"),
+    ),
+    (
+        "tokens stands below chats and never imports it",
+        lambda i: within(i.module, "tokens") and within(i.target, "chats"),
+        ("tokens.notifications", "def f():\n    from chats import events"),
+    ),
+    (
+        "chats may import the root modules of tokens only, not a kind nor its urls",
+        lambda i: (
+            within(i.module, "chats")
+            and within(i.target, "tokens")
+            and not is_root_module_of_tokens(i.target)
+        ),
+        ("chats.api.base", "from tokens.login import services"),
+    ),
+    (
+        "portal only wires: no app imports it",
+        lambda i: not within(i.module, "portal") and within(i.target, "portal"),
+        ("chats.views", "from portal import errors"),
+    ),
+]
 
 
-def test_chats_uses_only_the_root_modules_of_tokens():
-    violations = [
-        i
-        for i in imports_of("chats")
-        if within(i.target, "tokens") and not is_root_module_of_tokens(i.target)
-    ]
-    assert_none(
-        violations, "chats may import the root modules of tokens only, not a kind nor its urls"
-    )
+def all_imports():
+    return [i for app in APPS for i in imports_of(app)]
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule[0] for rule in RULES])
+def test_the_code_keeps_the_rule(rule):
+    what, breaks, _ = rule
+    assert_none([i for i in all_imports() if breaks(i)], what)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule[0] for rule in RULES])
+def test_the_rule_catches_a_deliberately_wrong_import(rule):
+    what, breaks, (module, source) = rule
+    path = ROOT.joinpath(*module.split(".")).with_suffix(".py")
+    wrong = imports_in(path, source, module)
+    assert any(breaks(i) for i in wrong), f"{what!r} let {source!r} in {module} through"
+
+
+def module_graph():
+    """Module -> the modules of ours it imports when it is loaded (top-level statements
+    only: an import inside a function runs later and cannot make a cycle at load)."""
+    graph = {}
+    for app in APPS:
+        for path in sorted((ROOT / app).rglob("*.py")):
+            if "migrations" in path.parts:
+                continue
+            module = module_name(path)
+            tree = ast.parse(path.read_text(), filename=str(path))
+            top = ast.Module(
+                body=[n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)],
+                type_ignores=[],
+            )
+            targets = {i.target for i in imports_in(path, ast.unparse(top), module)}
+            graph[module] = {t for t in targets if ours(t)}
+    return {m: {t for t in ts if t in graph and t != m} for m, ts in graph.items()}
+
+
+def cycles(graph):
+    """Strongly connected components with more than one module (Tarjan)."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in on_stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_module_of_ours_imports_itself_back_at_load():
+    found = cycles(module_graph())
+    assert not found, "import cycles:\n" + "\n".join("  " + " -> ".join(c) for c in found)
+
+
+def test_a_deliberate_cycle_is_found():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [["a", "b", "c"]]
