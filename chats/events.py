@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from lib.tasks import enqueue_on_commit
-from tokens import lifecycle
-from tokens.models import AuditEvent, CredentialKind, ReviewItem
+from tokens import kinds, lifecycle
+from tokens.models import AuditEvent, ReviewItem
 from tokens.notifications import owner_of, scopes_of
 
 from . import deliveries
@@ -33,9 +33,6 @@ EVENT_TYPES = {
     "member.access_changed": "credentials",
 }
 
-# Credentials a program holds. Login sessions and OAuth grants come and go with every sign-in
-# and refresh; announcing each would drown the rest.
-ANNOUNCED_KINDS = {CredentialKind.PERSONAL, CredentialKind.API_KEY, CredentialKind.OAUTH_CLIENT}
 ANNOUNCED_ACTIONS = {
     AuditEvent.Action.ISSUED: "credential.created",
     AuditEvent.Action.ROTATED: "credential.rotated",
@@ -133,7 +130,7 @@ def on_audit_event(audit_event, credential=None):
     event_type = ANNOUNCED_ACTIONS.get(audit_event.action)
     if (
         event_type is None
-        or audit_event.credential_kind not in ANNOUNCED_KINDS
+        or not getattr(kinds.get(audit_event.credential_kind), "announced", False)
         or credential is None
     ):
         return

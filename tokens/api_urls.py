@@ -4,12 +4,8 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from tokens import leaks
-from tokens.api_keys import leaks as api_key_leaks
 from tokens.api_keys.api import ApiKeyViewSet
-from tokens.login import leaks as login_leaks
 from tokens.oauth import api as oauth_api
-from tokens.oauth import leaks as oauth_leaks
-from tokens.personal import leaks as personal_leaks
 from tokens.personal.api import PersonalTokenViewSet
 from tokens.review.api import ReviewItemViewSet
 from tokens.usage.api import OrganizationUsageView
@@ -24,17 +20,10 @@ router.register("credential-reviews", ReviewItemViewSet, basename="credential-re
 urlpatterns = [
     path("auth/", include("tokens.login.api_urls")),
     path("usage", OrganizationUsageView.as_view(), name="organization_usage"),
-    # GitHub secret scanning reports: each kind revokes its own secrets.
+    # GitHub secret scanning reports: each kind revokes its own secrets (tokens.kinds).
     path(
         "secret-scanning/reports",
-        leaks.ReportView.as_view(
-            revokers=(
-                personal_leaks.revoke_leaked,
-                api_key_leaks.revoke_leaked,
-                login_leaks.revoke_leaked,
-                oauth_leaks.revoke_leaked,
-            )
-        ),
+        leaks.ReportView.as_view(),
         name="secret_scanning_reports",
     ),
     *router.urls,

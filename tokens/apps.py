@@ -10,9 +10,11 @@ class TokensConfig(AppConfig):
 
         from accounts import services as accounts
 
+        from . import kinds
         from .bearer.authentication import drop_unread_lookup, send_lookup_ahead
         from .review import services as review
 
+        kinds.load()  # every kind's description (tokens/<kind>/kind.py), read by name
         request_started.connect(send_lookup_ahead, dispatch_uid="keyward-send-lookup-ahead")
         request_finished.connect(drop_unread_lookup, dispatch_uid="keyward-drop-unread-lookup")
 

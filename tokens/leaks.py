@@ -6,10 +6,10 @@ The signature is the authentication: keys come from SECRET_SCANNING_PUBLIC_KEYS,
 
 Every live Keyward secret among the reported strings is revoked at once by its own kind: each
 kind has a `leaks.revoke_leaked(raw)` (refusing garbage by prefix and checksum before any
-query, and telling a live secret it revoked from a real one that was already dead), and
-`tokens/api_urls.py`, the composer, hands them to `ReportView`, so this root module imports no
-kind. Here a revocation is recorded (a `leaked` audit event saying where), the owner and admins
-are emailed, and `credential.leaked` goes to the lifecycle emitters (webhooks).
+query, and telling a live secret it revoked from a real one that was already dead), named in
+its description (`Kind.revoke_leaked`, tokens.kinds), so this root module imports no kind.
+Here a revocation is recorded (a `leaked` audit event saying where), the owner and admins are
+emailed, and `credential.leaked` goes to the lifecycle emitters (webhooks).
 """
 
 import base64
@@ -35,7 +35,7 @@ from rest_framework.views import APIView
 
 from lib.tasks import enqueue_on_commit
 
-from . import audit, lifecycle, notifications, secret_format
+from . import audit, kinds, lifecycle, notifications, secret_format
 from .models import AuditEvent
 
 log = logging.getLogger(__name__)
@@ -206,7 +206,6 @@ class ReportView(APIView):
     required_scopes = []  # not a credential's call: the signature is all it needs
     parser_classes = [JSONParser]  # for the schema; the body is read raw, as it was signed
     renderer_classes = [JSONRenderer]  # GitHub's snake_case, not the API's camelCase
-    revokers = ()  # each kind's `revoke_leaked(raw)`, given by the composer (tokens/api_urls.py)
 
     @extend_schema(
         operation_id="secret_scanning_report",
@@ -238,8 +237,10 @@ class ReportView(APIView):
     def revoke(self, raw):
         if not raw or len(raw) > MAX_TOKEN_LENGTH:
             return None
-        for revoke_leaked in self.revokers:
-            leaked = revoke_leaked(raw)  # each checks the shape first, then asks in a transaction
+        for kind in kinds.where("revoke_leaked"):
+            leaked = kind.revoke_leaked(
+                raw
+            )  # each checks the shape first, then asks in a transaction
             if leaked is not None:
                 return leaked
         return None

@@ -27,15 +27,12 @@ from django.utils import timezone
 from accounts.models import Membership, Role
 from lib.tasks import enqueue_on_commit, task
 
-from . import lifecycle
+from . import kinds, lifecycle
 from .models import (
     AccessToken,
-    ApiKey,
-    Application,
     AuditEvent,
     CredentialKind,
     ExpiryReminder,
-    Kind,
 )
 
 logger = logging.getLogger(__name__)
@@ -43,26 +40,14 @@ logger = logging.getLogger(__name__)
 WEEK = dt.timedelta(days=7)
 ONE_DAY = dt.timedelta(days=1)
 
-# Kinds a person creates on purpose. Login tokens are minted at every login and refresh, OAuth
-# access tokens at every refresh too: a notice for each would teach people to ignore notices.
-# An OAuth grant is announced when the person authorizes the client (the authorization code
-# grant, as GitHub mails "a third-party application was authorized"), never on its refreshes.
-NOTIFIED_ON_ISSUE = frozenset(
-    {CredentialKind.PERSONAL, CredentialKind.API_KEY, CredentialKind.OAUTH_CLIENT}
-)
+# Which kinds are announced when issued and which get expiry reminders: tokens.kinds. An OAuth
+# grant is announced when the person authorizes the client (the authorization code grant, as
+# GitHub mails "a third-party application was authorized"), never on its refreshes.
 AUTHORIZATION = "authorization_code"  # how tokens.oauth's audit event details a new grant
-# Kinds whose expiry a person chose (login and OAuth access tokens live hours, and refresh).
-REMINDED_KINDS = (Kind.PERSONAL,)
 
-# Each kind's pages for the person a credential acts as: (its list, its detail page, the detail's
-# id keyword). They show each person their own; an admin reads another's in the inventory.
-OWNER_PAGES = {
-    CredentialKind.PERSONAL: ("tokens", "token_detail", "token_id"),
-    CredentialKind.API_KEY: ("api_keys", "api_key_detail", "key_id"),
-    CredentialKind.OAUTH_CLIENT: ("oauth_clients", "oauth_client_detail", "client_pk"),
-    CredentialKind.LOGIN: ("sessions", None, None),
-    CredentialKind.OAUTH: ("oauth_grants", None, None),
-}
+
+def reminded_kinds():
+    return [kind.name for kind in kinds.where("reminded")]
 
 
 # --- What a message says about a credential ---------------------------------------------
@@ -70,22 +55,13 @@ OWNER_PAGES = {
 
 def credential_of(kind, pk):
     """The credential an event or reminder names, with what the messages need; None if gone."""
-    if kind in (CredentialKind.PERSONAL, CredentialKind.LOGIN, CredentialKind.OAUTH):
-        rows = AccessToken.objects.select_related("organization", "user", "created_by")
-    elif kind == CredentialKind.API_KEY:
-        rows = ApiKey.objects.select_related("organization", "membership__user", "created_by")
-    elif kind == CredentialKind.OAUTH_CLIENT:
-        rows = Application.objects.select_related("organization", "user", "created_by")
-    else:
-        return None
-    return rows.filter(pk=pk).first()
+    found = kinds.get(kind)
+    return None if found is None else found.credentials().filter(pk=pk).first()
 
 
-def owner_of(credential):
+def owner_of(credential, kind=None):
     """The person (or service account) a credential acts as."""
-    if isinstance(credential, ApiKey):
-        return credential.membership.user if credential.membership_id else credential.created_by
-    return credential.user or credential.created_by
+    return kinds.get(kind or credential.credential_kind).owner(credential)
 
 
 def scopes_of(credential):
@@ -135,7 +111,8 @@ def _absolute(name, org_id, **kwargs):
 def owner_link(kind, credential):
     """The credential's page for the person it acts as, or their list of that kind once it is gone."""
     org_id = credential.organization.public_id
-    list_name, detail_name, id_keyword = OWNER_PAGES.get(kind, ("developer_home", None, None))
+    found = kinds.get(kind)
+    list_name, detail_name, id_keyword = found.pages if found else ("developer_home", None, None)
     if detail_name and is_live(credential):
         return _absolute(detail_name, org_id, **{id_keyword: credential.pk})
     return _absolute(list_name, org_id)
@@ -199,7 +176,7 @@ def after_record(audit_event):
     if audit_event.action != AuditEvent.Action.ISSUED or audit_event.credential_id is None:
         return
     kind = audit_event.credential_kind
-    if kind in NOTIFIED_ON_ISSUE or (
+    if kind in {k.name for k in kinds.where("announced")} or (
         kind == CredentialKind.OAUTH and audit_event.detail.startswith(AUTHORIZATION)
     ):
         enqueue_on_commit(send_creation_notice, audit_event.pk)
@@ -245,7 +222,7 @@ def send_due_reminders(*, now=None):
     now = now or timezone.now()
     tokens = (
         AccessToken.objects.filter(
-            kind__in=REMINDED_KINDS,
+            kind__in=reminded_kinds(),
             membership__isnull=False,
             expires__gt=now - ONE_DAY,
             expires__lte=now + WEEK,
@@ -256,7 +233,7 @@ def send_due_reminders(*, now=None):
     tokens = list(tokens)
     done = set(
         ExpiryReminder.objects.filter(
-            credential_kind__in=REMINDED_KINDS, credential_id__in=[t.pk for t in tokens]
+            credential_kind__in=reminded_kinds(), credential_id__in=[t.pk for t in tokens]
         ).values_list("credential_kind", "credential_id", "stage")
     )
     claimed = 0

@@ -17,9 +17,8 @@ from accounts.errors import Refused
 from accounts.services import organization_account
 
 from .. import audit, sealing, secret_format
-from ..models import ApiKey, AuditEvent, CredentialKind, Reach
+from ..models import ApiKey, AuditEvent, Reach
 from ..one_time import Issued, OneTimeSecret
-from ..review import services as review
 from ..rules import (
     clean_name,
     credential_scopes,
@@ -194,7 +193,7 @@ def verification_secrets(key, now):
     return found
 
 
-def _reissue(key, *, issuer, owner, ip=None):
+def reissue_to_service_account(key, *, issuer, owner, ip=None):
     """The offboarding review's re-issue: the same name, scopes and reach, acting as `owner`."""
     return create_api_key(
         issuer=issuer,
@@ -205,10 +204,3 @@ def _reissue(key, *, issuer, owner, ip=None):
         allow_jwt=key.allow_jwt,
         ip=ip,
     )
-
-
-review.register(
-    CredentialKind.API_KEY,
-    reissue=_reissue,
-    revoke=lambda key, *, by, ip=None: revoke_api_key(key=key, by=by, ip=ip),
-)

@@ -28,9 +28,8 @@ from accounts.models import Membership
 
 from .. import audit, rules
 from .. import scopes as catalog
-from ..models import AccessToken, Application, AuditEvent, CredentialKind, Kind, RefreshToken
+from ..models import AccessToken, Application, AuditEvent, Kind, RefreshToken
 from ..one_time import Issued, OneTimeSecret
-from ..review import services as review
 
 log = logging.getLogger(__name__)
 
@@ -411,11 +410,3 @@ def purge_expired(*, now=None):
         access,
     )
     return {"authorization_codes": grants, "refresh_tokens": refresh, "access_tokens": access}
-
-
-# The offboarding review revokes a departed member's client by deleting it; a client has no
-# owner to re-issue to (its tokens belong to the people who granted them).
-review.register(
-    CredentialKind.OAUTH_CLIENT,
-    revoke=lambda application, *, by, ip=None: delete_client(application=application, by=by, ip=ip),
-)

@@ -22,7 +22,6 @@ from .. import audit, secret_format
 from .. import scopes as catalog
 from ..models import REACH_RANK, AccessToken, AuditEvent, CredentialKind, Kind, Reach, TokenPolicy
 from ..one_time import Issued, OneTimeSecret
-from ..review import services as review
 from ..rules import (
     clean_name,
     credential_scopes,
@@ -340,7 +339,7 @@ def import_legacy_token(*, organization, raw):
     return token
 
 
-def _reissue(token, *, issuer, owner, ip=None):
+def reissue_to_service_account(token, *, issuer, owner, ip=None):
     """The offboarding review's re-issue: the same name, scopes, reach and expiry, owned by `owner`."""
     expires_at = token.expires if token.expires and token.expires > timezone.now() else None
     return issue_personal_token(
@@ -353,13 +352,6 @@ def _reissue(token, *, issuer, owner, ip=None):
         app_user_id=token.app_user_id,
         ip=ip,
     )
-
-
-review.register(
-    CredentialKind.PERSONAL,
-    reissue=_reissue,
-    revoke=lambda token, *, by, ip=None: revoke_token(token=token, by=by, ip=ip),
-)
 
 
 NARROW_DAYS = (7, 30, 90)

@@ -7,8 +7,6 @@ which the kinds register here (`register`): this module may not import a kind.
 """
 
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -22,36 +20,26 @@ from accounts.errors import Refused
 from accounts.models import Membership, Role
 from lib.tasks import enqueue_on_commit, task
 
+from .. import kinds
 from .. import scopes as catalog
-from ..models import AccessToken, ApiKey, Application, CredentialKind, ReviewItem
+from ..models import ReviewItem
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class KindActions:
-    revoke: Callable  # (credential, *, by, ip) -> None
-    reissue: Callable | None  # (credential, *, issuer, owner, ip) -> Issued
-
-
-_kinds = {}
-
-
-def register(kind, *, revoke, reissue=None):
-    """A credential kind says how its credentials are revoked and, for integrations, re-issued."""
-    _kinds[kind] = KindActions(revoke=revoke, reissue=reissue)
-
-
 def actions_for(kind):
-    if kind not in _kinds:
+    """The kind's own revoke and re-issue (tokens.kinds): this module may not import a kind."""
+    found = kinds.get(kind)
+    if found is None or found.revoke is None:
         raise ImproperlyConfigured(
-            f"The {kind} kind registered no review actions (tokens.review.register)."
+            f"The {kind} kind has no review actions (tokens/<kind>/kind.py)."
         )
-    return _kinds[kind]
+    return found
 
 
 def can_reissue(item):
-    return item.credential_kind in _kinds and _kinds[item.credential_kind].reissue is not None
+    found = kinds.get(item.credential_kind)
+    return found is not None and found.reissue is not None
 
 
 # Which credentials are a member's
@@ -61,10 +49,10 @@ def credentials_of(membership):
     """Live credentials the member owns or created in this organization, each with its scope
     string ("" where a kind has none)."""
     mine = Q(membership=membership) | Q(created_by_id=membership.user_id)
-    org = membership.organization_id
-    found = list(AccessToken.objects.personal().live().filter(mine, organization_id=org))
-    found += list(ApiKey.objects.live().filter(mine, organization_id=org))
-    found += list(Application.objects.filter(organization_id=org, created_by_id=membership.user_id))
+    found = []
+    for kind in kinds.where("held_by"):
+        held = kind.held_by(membership, mine)
+        found += list(held.filter(organization_id=membership.organization_id))
     return found
 
 
@@ -119,13 +107,9 @@ def _open_item(item):
 
 
 def _credential(item):
-    models = {
-        CredentialKind.PERSONAL: AccessToken.objects.personal(),
-        CredentialKind.API_KEY: ApiKey.objects,
-        CredentialKind.OAUTH_CLIENT: Application.objects,
-    }
     return (
-        models[item.credential_kind]
+        kinds.get(item.credential_kind)
+        .credentials()
         .filter(pk=item.credential_id, organization_id=item.organization_id)
         .first()
     )

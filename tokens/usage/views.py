@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from accounts.decorators import admin_required
 
-from ..models import AccessToken, ApiKey, Application, CredentialKind, Kind
+from .. import kinds
 from . import report
 
 UNUSED_AFTER = dt.timedelta(days=30)
@@ -65,14 +65,10 @@ def attach_sparklines(page, kind):
 def _names(organization):
     """(kind, id) → (label, name) for every credential usage may name, a query per kind."""
     names = {}
-    for pk, name in AccessToken.objects.filter(
-        organization=organization, kind=Kind.PERSONAL
-    ).values_list("pk", "name"):
-        names[(CredentialKind.PERSONAL.value, pk)] = ("Access token", name or f"token {pk}")
-    for pk, name in ApiKey.objects.filter(organization=organization).values_list("pk", "name"):
-        names[(CredentialKind.API_KEY.value, pk)] = ("API key", name)
-    for pk, name in Application.objects.filter(organization=organization).values_list("pk", "name"):
-        names[(CredentialKind.OAUTH_CLIENT.value, pk)] = ("OAuth client", name)
+    for kind in kinds.where("counted"):
+        rows = kind.credentials().filter(organization=organization).values_list("pk", "name")
+        for pk, name in rows:
+            names[(kind.name, pk)] = (kind.label, name or f"token {pk}")
     return names
 
 
@@ -80,16 +76,16 @@ def _idle(organization, now):
     """Live credentials with no request for 30 and for 90 days (usage, or their last-used time)."""
     seen = report.last_used(organization.pk)
     live = [
-        (CredentialKind.PERSONAL.value, "Access token", t.pk, t.name, t.last_used_at, t.created)
-        for t in AccessToken.objects.filter(organization=organization).personal().live(now)
-    ]
-    live += [
-        (CredentialKind.API_KEY.value, "API key", k.pk, k.name, k.last_used_at, k.created_at)
-        for k in ApiKey.objects.filter(organization=organization).live(now)
-    ]
-    live += [
-        (CredentialKind.OAUTH_CLIENT.value, "OAuth client", a.pk, a.name, a.last_used_at, a.created)
-        for a in Application.objects.filter(organization=organization)
+        (
+            kind.name,
+            kind.label,
+            c.pk,
+            c.name,
+            c.last_used_at,
+            getattr(c, "created", None) or c.created_at,
+        )
+        for kind in kinds.where("counted")
+        for c in kind.counted(now).filter(organization=organization)
     ]
     rows = []
     for kind, label, pk, name, last_used_at, created in live:

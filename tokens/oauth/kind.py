@@ -1,0 +1,99 @@
+"""What the shared features need to know about OAuth clients and the grants people give
+them (tokens.kinds)."""
+
+from django.db.models import Q
+from django.urls import reverse
+
+from ..inventory import Row, state
+from ..kinds import Kind
+from ..models import AccessToken, Application, CredentialKind
+from . import leaks, services
+
+
+def inventory_rows(org, q, now, org_id):
+    clients = Application.objects.filter(organization=org).exclude(
+        client_id=Application.LOGIN_CLIENT_ID
+    )
+    if q:
+        clients = clients.filter(
+            Q(name__icontains=q) | Q(client_id__icontains=q) | Q(created_by__email__icontains=q)
+        )
+    return [
+        Row(
+            CredentialKind.OAUTH_CLIENT,
+            "OAuth client",
+            c.name,
+            c.created_by,
+            [],
+            c.created,
+            c.last_used_at,
+            None,
+            "active",
+            revoke_url=reverse("oauth_client_delete", args=[org_id, c.pk]),
+            usage_key=(CredentialKind.OAUTH_CLIENT.value, c.pk),
+            revoke_label="Delete",
+            note=c.get_client_type_display(),
+        )
+        for c in clients.select_related("created_by").order_by("-created", "-id")
+    ]
+
+
+def grant_rows(org, q, now, org_id):
+    grants = AccessToken.objects.oauth_grants(organization_id=org.pk, now=now)
+    if q:
+        grants = grants.filter(Q(application__name__icontains=q) | Q(user__email__icontains=q))
+    rows = []
+    for g in grants.select_related("user", "application"):
+        row = Row(
+            CredentialKind.OAUTH,
+            "OAuth grant",
+            g.application.name if g.application else "",
+            g.user,
+            g.scope_list,
+            g.created,
+            g.last_used_at,
+            g.expires,
+            state(None, now),
+            note="Only the person who authorized it revokes a grant; deleting the client ends them all.",
+        )
+        # A grant is revoked by the person who gave it; an admin deletes the client instead.
+        if g.application and g.application.organization_id == org.pk:
+            row.revoke_url = reverse("oauth_client_delete", args=[org_id, g.application.pk])
+            row.revoke_label = "Delete client"
+        rows.append(row)
+    return rows
+
+
+KINDS = [
+    Kind(
+        name=CredentialKind.OAUTH_CLIENT,
+        label="OAuth client",
+        plural="OAuth clients",
+        credentials=lambda: Application.objects.select_related(
+            "organization", "user", "created_by"
+        ),
+        pages=("oauth_clients", "oauth_client_detail", "client_pk"),
+        announced=True,
+        inventory=inventory_rows,
+        held_by=lambda membership, mine: Application.objects.filter(
+            created_by_id=membership.user_id
+        ),
+        # A departed member's client is deleted; it has no owner to re-issue to (its tokens
+        # belong to the people who granted them).
+        revoke=lambda application, *, by, ip=None: services.delete_client(
+            application=application, by=by, ip=ip
+        ),
+        revoke_leaked=leaks.revoke_leaked,
+        counted=lambda now: Application.objects.all(),
+    ),
+    Kind(
+        name=CredentialKind.OAUTH,
+        label="OAuth grant",
+        plural="OAuth grants",
+        credentials=lambda: AccessToken.objects.select_related(
+            "organization", "user", "created_by"
+        ),
+        pages=("oauth_grants", None, None),
+        inventory=grant_rows,
+    ),
+]

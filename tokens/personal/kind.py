@@ -1,0 +1,65 @@
+"""What the shared features need to know about personal access tokens (tokens.kinds)."""
+
+from django.db.models import Q
+from django.urls import reverse
+
+from ..inventory import Row, state
+from ..kinds import Kind
+from ..models import AccessToken, CredentialKind
+from . import leaks, services
+
+
+def inventory_rows(org, q, now, org_id):
+    # A rotated token's old row is its successor's previous secret: one row, marked rotating.
+    tokens = (
+        AccessToken.objects.personal()
+        .filter(organization=org, rotated_into__isnull=True)
+        .unrevoked(now)
+    )
+    if q:
+        tokens = tokens.filter(
+            Q(name__icontains=q) | Q(user__email__icontains=q) | Q(user__name__icontains=q)
+        )
+    return [
+        Row(
+            CredentialKind.PERSONAL,
+            "Token",
+            t.name,
+            t.user,
+            t.scope_list,
+            t.created,
+            t.last_used_at,
+            t.expires,
+            state(
+                t.expires,
+                now,
+                rotating=t.revoked_at is not None or t.previous_secret_until is not None,
+            ),
+            revoke_url=reverse("token_delete", args=[org_id, t.pk]),
+            usage_key=(CredentialKind.PERSONAL.value, t.pk),
+            revoke_label="Delete",
+            note=f"…{t.last4}",
+        )
+        for t in tokens.for_list(now)
+    ]
+
+
+KINDS = [
+    Kind(
+        name=CredentialKind.PERSONAL,
+        label="Access token",
+        plural="Personal access tokens",
+        credentials=lambda: AccessToken.objects.personal().select_related(
+            "organization", "user", "created_by"
+        ),
+        pages=("tokens", "token_detail", "token_id"),
+        announced=True,
+        reminded=True,
+        inventory=inventory_rows,
+        held_by=lambda membership, mine: AccessToken.objects.personal().live().filter(mine),
+        revoke=lambda token, *, by, ip=None: services.revoke_token(token=token, by=by, ip=ip),
+        reissue=services.reissue_to_service_account,
+        revoke_leaked=leaks.revoke_leaked,
+        counted=lambda now: AccessToken.objects.personal().live(now),
+    )
+]
