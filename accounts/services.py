@@ -1,9 +1,9 @@
 """Writes to organizations, groups, memberships and invitations: keyword-only functions, each atomic.
 
-Callers above (chats' API and portal views, tokens) audit what these return:
-accounts imports nothing of ours, so it cannot write the audit log itself. For the
-same reason a change of what a member may do is told to the listeners the apps above
-register (`on_member_change`): tokens opens the offboarding review, chats announces it.
+Each write announces what it changed on `changes` (lib.news), inside its transaction:
+accounts imports nothing of ours, so the floors above listen (AppConfig.ready). tokens
+audits every change and opens the offboarding review when a member's access narrows;
+chats announces that narrowing to webhooks. No caller has to remember to audit.
 """
 
 from dataclasses import dataclass
@@ -11,12 +11,34 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from lib.news import Channel
+
 from .errors import Refused
 from .models import Invitation, Membership, Organization, OrganizationGroup, Role, User
 
+changes = Channel("accounts.changes")
+
+
+@dataclass(frozen=True)
+class AccountChange:
+    """One change, as the audit log records it: `action` and `subject` are the log's names
+    (tokens.models.AuditEvent.Action, CredentialKind), `organizations` whose logs keep it."""
+
+    action: str  # invited, member_added, member_changed, member_removed, org_changed, group_…
+    subject: str  # member, organization or group
+    organizations: tuple
+    by: User | None
+    detail: str
+    ip: str | None = None
+    member: "MemberChange | None" = None  # what a member may do, before and after
+
+
+def _announce(action, subject, organizations, *, by, detail, ip=None, member=None):
+    changes.send(AccountChange(action, subject, tuple(organizations), by, detail, ip, member))
+
 
 @transaction.atomic
-def create_organization(*, name, slug, by, group=None):
+def create_organization(*, name, slug, by, group=None, ip=None):
     """A new organization, `by` its first admin."""
     if Organization.objects.filter(slug=slug).exists():
         raise Refused("slug_taken", "An organization with this slug exists already.", "slug")
@@ -24,27 +46,42 @@ def create_organization(*, name, slug, by, group=None):
     Membership.objects.create(
         user=by, organization=organization, role=Role.ADMIN, developer_access=True
     )
+    detail = f"created organization {organization.slug}"
+    _announce("org_changed", "organization", [organization], by=by, detail=detail, ip=ip)
     return organization
 
 
 @transaction.atomic
-def update_organization(*, organization, **changes):
+def update_organization(*, organization, by=None, ip=None, **fields):
     """Rename an organization (`name`, `slug`); returns the fields that changed."""
-    return _apply(organization, changes)
+    changed = _apply(organization, fields)
+    if changed:
+        detail = f"changed {', '.join(changed)} of organization {organization.slug}"
+        _announce("org_changed", "organization", [organization], by=by, detail=detail, ip=ip)
+    return changed
 
 
 @transaction.atomic
-def delete_organization(*, organization):
+def delete_organization(*, organization, by=None, ip=None, witnesses=()):
+    """Delete an organization; its own audit log goes with it, so the `witnesses` (the
+    caller's organization) keep the record."""
+    slug, pk = organization.slug, organization.pk
     organization.delete()
+    survivors = [o for o in witnesses if o.pk != pk]
+    detail = f"deleted organization {slug}"
+    _announce("org_changed", "organization", survivors, by=by, detail=detail, ip=ip)
 
 
 @transaction.atomic
-def create_organization_group(*, name, slug, by):
-    """A new organization group, owned by `by`."""
+def create_organization_group(*, name, slug, by, ip=None, witnesses=()):
+    """A new organization group, owned by `by`; the `witnesses` (the caller's organization)
+    record it, since the group has no organization yet."""
     if OrganizationGroup.objects.filter(slug=slug).exists():
         raise Refused("slug_taken", "An organization group with this slug exists already.", "slug")
     group = OrganizationGroup.objects.create(name=name, slug=slug)
     group.owners.add(by)
+    detail = f"created organization group {group.slug}"
+    _announce("group_changed", "group", witnesses, by=by, detail=detail, ip=ip)
     return group
 
 
@@ -57,23 +94,32 @@ def require_group_owner(*, group, by):
 
 
 @transaction.atomic
-def update_organization_group(*, group, by, **changes):
+def update_organization_group(*, group, by, ip=None, **fields):
     """Rename a group (`name`, `slug`): its owners only. Returns the fields that changed."""
     require_group_owner(group=group, by=by)
-    return _apply(group, changes)
+    changed = _apply(group, fields)
+    if changed:
+        detail = f"changed {', '.join(changed)} of organization group {group.slug}"
+        organizations = list(group.organizations.all())
+        _announce("group_changed", "group", organizations, by=by, detail=detail, ip=ip)
+    return changed
 
 
 @transaction.atomic
-def delete_organization_group(*, group, by):
-    """Delete a group (its organizations stay, ungrouped): its owners only."""
+def delete_organization_group(*, group, by, ip=None):
+    """Delete a group (its organizations stay, ungrouped, and each one's log says so): its
+    owners only."""
     require_group_owner(group=group, by=by)
+    organizations, slug = list(group.organizations.all()), group.slug
     group.delete()
+    detail = f"deleted organization group {slug}"
+    _announce("group_deleted", "group", organizations, by=by, detail=detail, ip=ip)
 
 
-def _apply(instance, changes):
-    changed = [field for field, value in changes.items() if getattr(instance, field) != value]
+def _apply(instance, fields):
+    changed = [field for field, value in fields.items() if getattr(instance, field) != value]
     for field in changed:
-        setattr(instance, field, changes[field])
+        setattr(instance, field, fields[field])
     if changed:
         instance.save(update_fields=changed)
     return changed
@@ -85,7 +131,9 @@ def _check_role(role, by_role):
 
 
 @transaction.atomic
-def invite_member(*, organization, email, role, by, by_role, developer_access=False, name=""):
+def invite_member(
+    *, organization, email, role, by, by_role, developer_access=False, name="", ip=None
+):
     """Invite `email` to the organization; the person joins when they accept (accept_invitation).
 
     The answer is the same whether or not the email has an account, so an inviter
@@ -111,11 +159,13 @@ def invite_member(*, organization, email, role, by, by_role, developer_access=Fa
             "created_at": timezone.now(),
         },
     )
+    detail = f"invited {invitation.email} as {invitation.role}"
+    _announce("invited", "member", [organization], by=by, detail=detail, ip=ip)
     return invitation
 
 
 @transaction.atomic
-def accept_invitation(*, invitation, user):
+def accept_invitation(*, invitation, user, ip=None):
     """`user` joins the organization as invited; refused unless the invitation is theirs and pending."""
     invitation = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
     if (
@@ -134,11 +184,13 @@ def accept_invitation(*, invitation, user):
     )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at"])
+    detail = f"{user.email} accepted an invitation as {membership.role}"
+    _announce("member_added", "member", [membership.organization], by=user, detail=detail, ip=ip)
     return membership
 
 
 @transaction.atomic
-def withdraw_invitation(*, invitation, by):
+def withdraw_invitation(*, invitation, by, ip=None):
     """An admin takes a pending invitation back before it is accepted; it is deleted, and its
     link then answers as for any used invitation."""
     deleted, _ = Invitation.objects.pending().filter(pk=invitation.pk).delete()
@@ -146,6 +198,8 @@ def withdraw_invitation(*, invitation, by):
         raise Refused(
             "no_invitation", "This invitation does not exist or was used already.", status=404
         )
+    detail = f"withdrew the invitation of {invitation.email}"
+    _announce("member_changed", "member", [invitation.organization], by=by, detail=detail, ip=ip)
 
 
 @transaction.atomic
@@ -218,21 +272,6 @@ class MemberChange:
         return self.summary in {"removed", "developer_access_lost", "demoted"}
 
 
-_member_listeners = []
-
-
-def on_member_change(listener):
-    """Call `listener(change)` whenever a member is removed or their role or developer access changes."""
-    if listener not in _member_listeners:
-        _member_listeners.append(listener)
-    return listener
-
-
-def _tell(change):
-    for listener in _member_listeners:
-        listener(change)
-
-
 def _administers_every_organization_of(by, user_id):
     administered = Membership.objects.filter(user=by, role=Role.ADMIN).values("organization_id")
     return (
@@ -288,7 +327,7 @@ def _require_another_admin(membership):
 
 
 @transaction.atomic
-def update_member(*, membership, by, by_role, name=None, role=None, developer_access=None):
+def update_member(*, membership, by, by_role, name=None, role=None, developer_access=None, ip=None):
     """Change a member's role in this organization, their developer access and/or their name.
 
     Nobody grants a role above their own, and the last admin stays an admin. A name
@@ -297,42 +336,62 @@ def update_member(*, membership, by, by_role, name=None, role=None, developer_ac
     """
     if role is not None:
         _check_role(role, by_role)
-    user = membership.user
-    if name is not None and name != user.name:
-        if user.pk != by.pk and not _administers_every_organization_of(by, user.pk):
-            raise Refused(
-                "name_not_allowed",
-                "Only this person, or an admin of every organization they belong to, "
-                "may change their name.",
-                "name",
-                status=403,
-            )
-        user.name = name
-        user.save(update_fields=["name"])
-    if role is None and developer_access is None:
-        return membership
-    _lock_for_member_change(membership)
-    before = Access.of(membership)
-    changed = []
-    if role is not None and role != membership.role:
-        if membership.role == Role.ADMIN:
-            _require_another_admin(membership)
-        membership.role = role
-        changed.append("role")
-    if developer_access is not None and developer_access != membership.developer_access:
-        membership.developer_access = developer_access
-        changed.append("developer_access")
-    if changed:
-        membership.save(update_fields=changed)
-    if Access.of(membership) != before:
-        _tell(
-            MemberChange(membership=membership, by=by, before=before, after=Access.of(membership))
+    said = _rename_member(membership, by, name)
+    if role is not None or developer_access is not None:
+        _lock_for_member_change(membership)
+        before = Access.of(membership)
+        said += _change_access(membership, role, developer_access)
+        after = Access.of(membership)
+        member = MemberChange(membership, by, before, after) if after != before else None
+    else:
+        member = None
+    if said:
+        detail = f"{membership.user.email}: {', '.join(said)}"
+        organization = membership.organization
+        _announce(
+            "member_changed", "member", [organization], by=by, detail=detail, ip=ip, member=member
         )
     return membership
 
 
+def _rename_member(membership, by, name):
+    user = membership.user
+    if name is None or name == user.name:
+        return []
+    if user.pk != by.pk and not _administers_every_organization_of(by, user.pk):
+        raise Refused(
+            "name_not_allowed",
+            "Only this person, or an admin of every organization they belong to, "
+            "may change their name.",
+            "name",
+            status=403,
+        )
+    said = [f"name {user.name!r} -> {name!r}"]
+    user.name = name
+    user.save(update_fields=["name"])
+    return said
+
+
+def _change_access(membership, role, developer_access):
+    """Apply a new role and/or developer access (locked); what changed, as the log says it."""
+    said, changed = [], []
+    if role is not None and role != membership.role:
+        if membership.role == Role.ADMIN:
+            _require_another_admin(membership)
+        said.append(f"role {membership.role!r} -> {role!r}")
+        membership.role = role
+        changed.append("role")
+    if developer_access is not None and developer_access != membership.developer_access:
+        said.append(f"developer access {'granted' if developer_access else 'removed'}")
+        membership.developer_access = developer_access
+        changed.append("developer_access")
+    if changed:
+        membership.save(update_fields=changed)
+    return said
+
+
 @transaction.atomic
-def remove_member(*, membership, by):
+def remove_member(*, membership, by, ip=None):
     """Remove a member from one organization; the account stays. Nobody removes themself,
     and the last admin stays."""
     if membership.user_id == by.pk:
@@ -340,7 +399,12 @@ def remove_member(*, membership, by):
     _lock_for_member_change(membership)
     if membership.role == Role.ADMIN:
         _require_another_admin(membership)
-    _tell(MemberChange(membership=membership, by=by, before=Access.of(membership), after=None))
+    member = MemberChange(membership=membership, by=by, before=Access.of(membership), after=None)
+    detail = f"removed {membership.user.email} ({membership.role})"
+    organization = membership.organization
+    _announce(
+        "member_removed", "member", [organization], by=by, detail=detail, ip=ip, member=member
+    )
     membership.delete()
 
 

@@ -7,14 +7,11 @@ class ChatsConfig(AppConfig):
 
     def ready(self):
         from accounts import services as accounts
-        from tokens import audit, lifecycle
+        from tokens import lifecycle
 
         from . import events
 
-        # Neither accounts nor tokens may import chats, so chats listens to their one writers.
+        # Neither accounts nor tokens may import chats, so chats listens to their news (lib.news).
         # tokens is ready first (INSTALLED_APPS order): its review items exist when we announce.
-        audit.listen(events.on_audit_event)  # credential.created / rotated / revoked
-        lifecycle.connect(
-            events.emit
-        )  # credential.expiring / expired / leaked, from tokens' workers
-        accounts.on_member_change(events.on_member_change)
+        lifecycle.connect(events.emit)  # every credential event, in one shape
+        accounts.changes.connect(events.on_account_change)  # member.access_changed

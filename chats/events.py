@@ -1,8 +1,8 @@
 """Lifecycle events for webhooks: `emit` records one and queues its deliveries.
 
-Credential writes reach here without tokens importing chats: every one is audited
-through `tokens.audit.record`, and ChatsConfig.ready registers `on_audit_event` as a
-listener there; member changes come the same way from `accounts.services`.
+News reaches here without tokens or accounts importing chats (lib.news): ChatsConfig.ready
+connects `emit` to `tokens.lifecycle`, which carries every credential event in one shape, and
+`on_account_change` to `accounts.services.changes`, for member.access_changed.
 """
 
 import datetime
@@ -14,9 +14,8 @@ from django.utils import timezone
 
 from accounts.models import Organization
 from lib.tasks import enqueue_on_commit
-from tokens import kinds, lifecycle
-from tokens.models import AuditEvent, ReviewItem
-from tokens.notifications import owner_of, scopes_of
+from tokens import lifecycle
+from tokens.models import ReviewItem
 
 from . import deliveries
 from .models import Webhook, WebhookDelivery, WebhookEvent
@@ -31,12 +30,6 @@ EVENT_TYPES = {
     "credential.leaked": "credentials",
     "credential.rotation_idle": "credentials",
     "member.access_changed": "credentials",
-}
-
-ANNOUNCED_ACTIONS = {
-    AuditEvent.Action.ISSUED: "credential.created",
-    AuditEvent.Action.ROTATED: "credential.rotated",
-    AuditEvent.Action.REVOKED: "credential.revoked",
 }
 
 
@@ -69,7 +62,7 @@ def emit(organization, event_type, payload):
         return None
     if not isinstance(organization, Organization):
         organization = Organization.objects.get(pk=organization_id)
-    event, rows = _record(organization, event_type, payload, webhooks)
+    event, rows = _record(organization, event_type, lifecycle.payload_of(payload), webhooks)
     for row in rows:
         enqueue_on_commit(deliveries.deliver, row.pk)
     return event
@@ -124,32 +117,11 @@ def _record(organization, event_type, payload, webhooks):
     return event, rows
 
 
-def on_audit_event(audit_event, credential=None):
-    """Announce credential.created / rotated / revoked for the credentials programs hold, in the
-    shape tokens.lifecycle gives every credential event (never a secret, a digest or a sealed copy)."""
-    event_type = ANNOUNCED_ACTIONS.get(audit_event.action)
-    if (
-        event_type is None
-        or not getattr(kinds.get(audit_event.credential_kind), "announced", False)
-        or credential is None
-    ):
-        return
-    if not subscribers(audit_event.organization_id, event_type):
-        return  # spare the owner lookups below on the common path
-    actor = audit_event.actor
-    payload = lifecycle.credential_payload(
-        credential,
-        kind=audit_event.credential_kind,
-        owner=owner_of(credential),
-        actor={"id": actor.pk, "email": actor.email} if actor is not None else None,
-        detail=audit_event.detail,
-    )
-    payload["credential"]["scopes"] = scopes_of(credential)
-    emit(audit_event.organization_id, event_type, payload)
-
-
-def on_member_change(change):
+def on_account_change(account_change):
     """Announce member.access_changed: removed, lost developer access, or a new role."""
+    change = account_change.member
+    if change is None:
+        return
     open_items = (
         ReviewItem.objects.open()
         .filter(organization=change.organization, member=change.user)

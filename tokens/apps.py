@@ -10,7 +10,7 @@ class TokensConfig(AppConfig):
 
         from accounts import services as accounts
 
-        from . import kinds
+        from . import audit, kinds
         from .bearer.authentication import drop_unread_lookup, send_lookup_ahead
         from .review import services as review
 
@@ -18,5 +18,7 @@ class TokensConfig(AppConfig):
         request_started.connect(send_lookup_ahead, dispatch_uid="keyward-send-lookup-ahead")
         request_finished.connect(drop_unread_lookup, dispatch_uid="keyward-drop-unread-lookup")
 
-        # accounts may not import tokens: a member's narrowed access opens the review this way.
-        accounts.on_member_change(review.open_for_change)
+        # accounts may not import tokens: it announces its changes, and tokens audits each one
+        # and opens the offboarding review when a member's access narrows.
+        accounts.changes.connect(audit.record_account_change)
+        accounts.changes.connect(review.on_account_change)

@@ -6,27 +6,17 @@ changed: tokens.cache.invalidation); handing out a one-time secret goes through 
 records *secret shown*. Events carry a credential's kind, id, name and last 4
 characters: never a secret or a digest.
 
-Being the one seam every write passes, it also tells its listeners (`listen`): chats
-registers the emitter of credential.created/rotated/revoked webhooks there, since
-tokens may not import chats. Listeners run inside the writer's transaction.
+Being the one seam every write passes, it also hands each event to `tokens.lifecycle`, which
+announces credential.created/rotated/revoked to its listeners, inside the writer's transaction.
+Account changes reach it from `accounts.services.changes` (`record_account_change`).
 """
 
-from . import notifications
+from . import lifecycle, notifications
 from .models import AuditEvent
-
-_listeners = []
-
-
-def listen(listener):
-    """Call `listener(audit_event, credential)` after each event is written."""
-    if listener not in _listeners:
-        _listeners.append(listener)
-    return listener
 
 
 def _tell(audit_event, credential):
-    for listener in _listeners:
-        listener(audit_event, credential)
+    lifecycle.audited(audit_event, credential)
 
 
 def event(
@@ -82,3 +72,17 @@ def reveal(issued, *, by, ip=None):
     value = issued.secret.reveal()
     record(action=AuditEvent.Action.SECRET_SHOWN, credential=issued.credential, actor=by, ip=ip)
     return value
+
+
+def record_account_change(change):
+    """Audit what accounts.services announces (members, invitations, organizations, groups),
+    once in each organization whose log keeps it."""
+    for organization in change.organizations:
+        record(
+            organization=organization,
+            actor=change.by,
+            action=change.action,
+            kind=change.subject,
+            ip=change.ip,
+            detail=change.detail,
+        )

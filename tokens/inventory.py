@@ -2,7 +2,12 @@
 its own (`Kind.inventory`) from its models, and the page shows them side by side."""
 
 import datetime
+import operator
 from dataclasses import dataclass, field
+from functools import reduce
+
+from django.db.models import Q
+from django.urls import reverse
 
 EXPIRING_SOON = datetime.timedelta(days=7)
 
@@ -32,6 +37,29 @@ class Row:
     # What usage counts it under (kind, id), for its 24 h sparkline; None: not counted on its own.
     usage_key: tuple | None = None
     sparkline: list = field(default_factory=list)
+
+    @classmethod
+    def of(cls, kind, label, credential, *, delete, org_id, **fields):
+        """The row of a credential usage counts on its own (its name, scopes, last use and
+        sparkline read from it), deleted through its kind's confirmation page `delete`."""
+        return cls(
+            kind=kind,
+            kind_label=label,
+            name=credential.name,
+            scopes=getattr(credential, "scope_list", []),
+            last_used=credential.last_used_at,
+            revoke_url=reverse(delete, args=[org_id, credential.pk]),
+            revoke_label="Delete",
+            usage_key=(str(kind), credential.pk),
+            **fields,
+        )
+
+
+def matching(rows, q, *fields):
+    """The `rows` one of whose `fields` contains `q`, in any case; all of them when q is empty."""
+    if not q:
+        return rows
+    return rows.filter(reduce(operator.or_, (Q(**{f"{f}__icontains": q}) for f in fields)))
 
 
 def state(expires, now, rotating=False):

@@ -182,13 +182,19 @@ def after_record(audit_event):
         enqueue_on_commit(send_creation_notice, audit_event.pk)
 
 
+def _subject_of(audit_event_id, **only):
+    """(audit event, kind, credential) of an event a task was given; the credential is None when
+    the event or the credential is gone (the task then sends nothing)."""
+    audit_event = AuditEvent.objects.filter(pk=audit_event_id, **only).first()
+    if audit_event is None:
+        return None, None, None
+    kind = audit_event.credential_kind
+    return audit_event, kind, credential_of(kind, audit_event.credential_id)
+
+
 @task()
 def send_creation_notice(audit_event_id):
-    audit_event = AuditEvent.objects.filter(pk=audit_event_id).first()
-    if audit_event is None:
-        return 0
-    kind = audit_event.credential_kind
-    credential = credential_of(kind, audit_event.credential_id)
+    audit_event, kind, credential = _subject_of(audit_event_id)
     if credential is None:
         return 0
     context = describe(kind, credential) | {
@@ -298,13 +304,7 @@ def send_expiry_reminder(reminder_id):
 @task()
 def send_leak_notice(audit_event_id):
     """To the owner and every admin: which credential was found where, and that it is revoked."""
-    audit_event = AuditEvent.objects.filter(
-        pk=audit_event_id, action=AuditEvent.Action.LEAKED
-    ).first()
-    if audit_event is None:
-        return 0
-    kind = audit_event.credential_kind
-    credential = credential_of(kind, audit_event.credential_id)
+    audit_event, kind, credential = _subject_of(audit_event_id, action=AuditEvent.Action.LEAKED)
     if credential is None:
         return 0
     context = describe(kind, credential) | {

@@ -6,8 +6,6 @@ from accounts import services as accounts
 from accounts.http import client_ip
 from accounts.models import Organization, OrganizationGroup
 from chats import reach
-from tokens import audit
-from tokens.models import AuditEvent, CredentialKind
 
 from .base import ReachViewSet, crud_scopes
 
@@ -51,38 +49,26 @@ class OrganizationViewSet(ReachViewSet):
             slug=serializer.validated_data["slug"],
             by=self.request.user,
             group=own.group if owns_group else None,
+            ip=client_ip(self.request),
         )
         serializer.instance = organization
-        _record(
-            self.request,
-            [organization],
-            AuditEvent.Action.ORGANIZATION_CHANGED,
-            f"created organization {organization.slug}",
-        )
 
     def perform_update(self, serializer):
         organization = serializer.instance
-        changed = accounts.update_organization(
-            organization=organization, **serializer.validated_data
+        accounts.update_organization(
+            organization=organization,
+            by=self.request.user,
+            ip=client_ip(self.request),
+            **serializer.validated_data,
         )
-        if changed:
-            _record(
-                self.request,
-                [organization],
-                AuditEvent.Action.ORGANIZATION_CHANGED,
-                f"changed {', '.join(changed)} of organization {organization.slug}",
-            )
 
     def perform_destroy(self, organization):
-        slug, pk = organization.slug, organization.pk
-        accounts.delete_organization(organization=organization)
         # The deleted organization's own audit log goes with it; the caller's keeps the record.
-        survivor = Organization.objects.filter(pk=self.request.auth.organization_id).exclude(pk=pk)
-        _record(
-            self.request,
-            survivor,
-            AuditEvent.Action.ORGANIZATION_CHANGED,
-            f"deleted organization {slug}",
+        accounts.delete_organization(
+            organization=organization,
+            by=self.request.user,
+            ip=client_ip(self.request),
+            witnesses=Organization.objects.filter(pk=self.request.auth.organization_id),
         )
 
 
@@ -122,54 +108,21 @@ class OrganizationGroupViewSet(ReachViewSet):
             name=serializer.validated_data["name"],
             slug=serializer.validated_data["slug"],
             by=self.request.user,
+            ip=client_ip(self.request),
+            witnesses=Organization.objects.filter(pk=self.request.auth.organization_id),
         )
         serializer.instance = group
-        own = Organization.objects.filter(pk=self.request.auth.organization_id)
-        _record(
-            self.request,
-            own,
-            AuditEvent.Action.GROUP_CHANGED,
-            f"created organization group {group.slug}",
-        )
 
     def perform_update(self, serializer):
         group = serializer.instance
-        changed = accounts.update_organization_group(
-            group=group, by=self.request.user, **serializer.validated_data
+        accounts.update_organization_group(
+            group=group,
+            by=self.request.user,
+            ip=client_ip(self.request),
+            **serializer.validated_data,
         )
-        if changed:
-            _record(
-                self.request,
-                list(group.organizations.all()),
-                AuditEvent.Action.GROUP_CHANGED,
-                f"changed {', '.join(changed)} of organization group {group.slug}",
-            )
 
     def perform_destroy(self, group):
-        members = list(
-            group.organizations.all()
-        )  # their group link is cleared: each one's log says so
-        slug = group.slug
-        accounts.delete_organization_group(group=group, by=self.request.user)
-        _record(
-            self.request,
-            members,
-            AuditEvent.Action.GROUP_DELETED,
-            f"deleted organization group {slug}",
+        accounts.delete_organization_group(
+            group=group, by=self.request.user, ip=client_ip(self.request)
         )
-
-
-def _record(request, organizations, action, detail):
-    kind = CredentialKind.GROUP if action in GROUP_ACTIONS else CredentialKind.ORGANIZATION
-    for organization in organizations:
-        audit.record(
-            organization=organization,
-            actor=request.user,
-            action=action,
-            kind=kind,
-            ip=client_ip(request),
-            detail=detail,
-        )
-
-
-GROUP_ACTIONS = {AuditEvent.Action.GROUP_CHANGED, AuditEvent.Action.GROUP_DELETED}

@@ -10,9 +10,7 @@ from accounts import services as accounts
 from accounts.http import client_ip
 from accounts.models import Membership, Organization, Role, User
 from chats import reach
-from tokens import audit
 from tokens import scopes as catalog
-from tokens.models import AuditEvent, CredentialKind
 
 from .base import ReachViewSet, crud_scopes
 
@@ -120,13 +118,8 @@ class UserViewSet(ReachViewSet):
             organization=organization,
             by=request.user,
             by_role=request.auth.role,
+            ip=client_ip(request),
             **body.validated_data,
-        )
-        _record(
-            request,
-            organization,
-            AuditEvent.Action.INVITED,
-            f"invited {invitation.email} as {invitation.role}",
         )
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
 
@@ -135,46 +128,19 @@ class UserViewSet(ReachViewSet):
         membership = self.get_object()
         body = UserUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        before = (membership.user.name, membership.role, membership.developer_access)
         membership = accounts.update_member(
-            membership=membership, by=request.user, by_role=request.auth.role, **body.validated_data
+            membership=membership,
+            by=request.user,
+            by_role=request.auth.role,
+            ip=client_ip(request),
+            **body.validated_data,
         )
-        after = (membership.user.name, membership.role, membership.developer_access)
-        changes = [
-            f"{what} {old!r} -> {new!r}"
-            for what, old, new in zip(
-                ("name", "role", "developer access"), before, after, strict=True
-            )
-            if old != new
-        ]
-        if changes:
-            _record(
-                request,
-                membership.organization,
-                AuditEvent.Action.MEMBER_CHANGED,
-                f"{membership.user.email}: {', '.join(changes)}",
-            )
         return Response(UserFullSerializer(membership).data)
 
     def perform_destroy(self, membership):
-        accounts.remove_member(membership=membership, by=self.request.user)
-        _record(
-            self.request,
-            membership.organization,
-            AuditEvent.Action.MEMBER_REMOVED,
-            f"removed {membership.user.email} ({membership.role})",
+        accounts.remove_member(
+            membership=membership, by=self.request.user, ip=client_ip(self.request)
         )
-
-
-def _record(request, organization, action, detail):
-    audit.record(
-        organization=organization,
-        actor=request.user,
-        action=action,
-        kind=CredentialKind.MEMBER,
-        ip=client_ip(request),
-        detail=detail,
-    )
 
 
 class UserSelfSerializer(serializers.ModelSerializer):

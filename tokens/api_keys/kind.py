@@ -1,9 +1,6 @@
 """What the shared features need to know about API keys (tokens.kinds)."""
 
-from django.db.models import Q
-from django.urls import reverse
-
-from ..inventory import Row, state
+from ..inventory import Row, matching, state
 from ..kinds import Kind
 from ..models import ApiKey, CredentialKind
 from . import leaks, services
@@ -15,37 +12,23 @@ def _holder(key):
 
 def inventory_rows(org, q, now, org_id):
     keys = ApiKey.objects.live(now).filter(organization=org)
-    if q:
-        keys = keys.filter(
-            Q(name__icontains=q)
-            | Q(key_id__icontains=q)
-            | Q(membership__user__email__icontains=q)
-            | Q(created_by__email__icontains=q)
-        )
+    keys = matching(keys, q, "name", "key_id", "membership__user__email", "created_by__email")
+    keys = keys.select_related("membership__user", "created_by").order_by("-created_at", "-id")
     return [
-        Row(
+        Row.of(
             CredentialKind.API_KEY,
             "API key",
-            k.name,
-            k.membership.user if k.membership else None,
-            k.scope_list,
-            k.created_at,
-            k.last_used_at,
-            None,
-            state(
-                None,
-                now,
-                rotating=bool(k.previous_secret_expires_at and k.previous_secret_expires_at > now),
-            ),
-            revoke_url=reverse("api_key_delete", args=[org_id, k.pk]),
-            usage_key=(CredentialKind.API_KEY.value, k.pk),
-            revoke_label="Delete",
+            k,
+            delete="api_key_delete",
+            org_id=org_id,
+            owner=k.membership.user if k.membership else None,
+            created=k.created_at,
+            expires=None,
+            state=state(None, now, rotating=(k.previous_secret_expires_at or now) > now),
             note=k.key_id,
             extra={"created_by": k.created_by},
         )
-        for k in keys.select_related("membership__user", "created_by").order_by(
-            "-created_at", "-id"
-        )
+        for k in keys
     ]
 
 

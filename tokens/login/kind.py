@@ -3,11 +3,10 @@
 import datetime
 
 from django.conf import settings
-from django.db.models import Q
 from django.urls import reverse
 
 from .. import scopes as catalog
-from ..inventory import Row
+from ..inventory import Row, matching
 from ..kinds import Kind
 from ..models import AccessToken, CredentialKind, RefreshToken
 from ..models import Kind as TokenKind
@@ -22,21 +21,18 @@ def inventory_rows(org, q, now, org_id):
         access_token__organization=org,
         created__gt=now - lifetime,
     )
-    if q:
-        sessions = sessions.filter(
-            Q(user__email__icontains=q) | Q(access_token__user_agent__icontains=q)
-        )
+    sessions = matching(sessions, q, "user__email", "access_token__user_agent")
     return [
         Row(
-            CredentialKind.LOGIN,
-            "Login session",
-            rt.access_token.user_agent or "API login",
-            rt.user,
-            catalog.ordered(rt.access_token.scope.split()),
-            rt.created,
-            rt.access_token.last_used_at,
-            rt.created + lifetime,
-            "active",
+            kind=CredentialKind.LOGIN,
+            kind_label="Login session",
+            name=rt.access_token.user_agent or "API login",
+            owner=rt.user,
+            scopes=catalog.ordered(rt.access_token.scope.split()),
+            created=rt.created,
+            last_used=rt.access_token.last_used_at,
+            expires=rt.created + lifetime,
+            state="active",
             revoke_url=reverse("member_session_end", args=[org_id, rt.token_family]),
             revoke_label="End",
             note=rt.access_token.last_used_ip or rt.access_token.created_ip or "",

@@ -151,36 +151,30 @@ def refresh(*, raw, client_id=None, bearer=None, ip=None, user_agent=""):
 
 
 @sensitive_variables()  # every local may hold a plaintext secret
-def _refresh_locked(raw, client_id, bearer, ip, user_agent, started):
-    rt = (
-        RefreshToken.objects.select_for_update(of=("self",))
-        .select_related("user", "application", "access_token__membership__organization")
-        .filter(token_checksum=secret_format.digest(raw), application__client_id=LOGIN_CLIENT_ID)
-        .order_by(F("revoked").desc(nulls_first=True))
-        .first()
-    )
-    if rt is None:
-        return _invalid_grant("The refresh token is not valid.")
-    if rt.revoked is not None:
-        superseded = AccessToken.objects.filter(source_refresh_token=rt).exists()
-        if not superseded:
-            return _invalid_grant(
-                "The refresh token was revoked: its session was ended (logout or revoke). Log in again."
-            )
-        if started < rt.revoked + CONCURRENT_REFRESH_WINDOW:
-            return _invalid_grant(
-                "The refresh token was just used by a concurrent request; use the pair it received."
-            )
-        ended = _end_families(
-            [rt.token_family], actor=rt.user, ip=ip, detail="refresh token reused: session ended"
-        )
-        log.warning(
-            "rotated refresh token of user %s reused; %s session(s) ended", rt.user_id, ended
-        )
+def _refused_revoked(rt, ip, started):
+    """A revoked refresh token: ended with its session, just raced, or reused (which ends the
+    session, as RFC 9700 asks)."""
+    superseded = AccessToken.objects.filter(source_refresh_token=rt).exists()
+    if not superseded:
         return _invalid_grant(
-            "The refresh token was already used once. As a precaution its session has been ended; "
-            "log in again."
+            "The refresh token was revoked: its session was ended (logout or revoke). Log in again."
         )
+    if started < rt.revoked + CONCURRENT_REFRESH_WINDOW:
+        return _invalid_grant(
+            "The refresh token was just used by a concurrent request; use the pair it received."
+        )
+    ended = _end_families(
+        [rt.token_family], actor=rt.user, ip=ip, detail="refresh token reused: session ended"
+    )
+    log.warning("rotated refresh token of user %s reused; %s session(s) ended", rt.user_id, ended)
+    return _invalid_grant(
+        "The refresh token was already used once. As a precaution its session has been ended; "
+        "log in again."
+    )
+
+
+def _refused_live(rt, client_id, bearer, started):
+    """Why a live refresh token cannot be used here, or None."""
     expires_at = rt.created + datetime.timedelta(
         seconds=settings.LOGIN_REFRESH_TOKEN_LIFETIME_SECONDS
     )
@@ -209,6 +203,26 @@ def _refresh_locked(raw, client_id, bearer, ip, user_agent, started):
         return _invalid_grant("The token's user is no longer a member of its organization.")
     if not rt.user.is_active:
         return _invalid_grant("The token's user is deactivated.")
+    return None
+
+
+def _refresh_locked(raw, client_id, bearer, ip, user_agent, started):
+    rt = (
+        RefreshToken.objects.select_for_update(of=("self",))
+        .select_related("user", "application", "access_token__membership__organization")
+        .filter(token_checksum=secret_format.digest(raw), application__client_id=LOGIN_CLIENT_ID)
+        .order_by(F("revoked").desc(nulls_first=True))
+        .first()
+    )
+    if rt is None:
+        return _invalid_grant("The refresh token is not valid.")
+    if rt.revoked is not None:
+        return _refused_revoked(rt, ip, started)
+    refused = _refused_live(rt, client_id, bearer, started)
+    if refused is not None:
+        return refused
+    access_token = rt.access_token
+    membership = access_token.membership
     membership.user = rt.user
     pair = mint(
         membership=membership,

@@ -1,10 +1,9 @@
 """What the shared features need to know about OAuth clients and the grants people give
 them (tokens.kinds)."""
 
-from django.db.models import Q
 from django.urls import reverse
 
-from ..inventory import Row, state
+from ..inventory import Row, matching, state
 from ..kinds import Kind
 from ..models import AccessToken, Application, CredentialKind
 from . import leaks, services
@@ -14,24 +13,18 @@ def inventory_rows(org, q, now, org_id):
     clients = Application.objects.filter(organization=org).exclude(
         client_id=Application.LOGIN_CLIENT_ID
     )
-    if q:
-        clients = clients.filter(
-            Q(name__icontains=q) | Q(client_id__icontains=q) | Q(created_by__email__icontains=q)
-        )
+    clients = matching(clients, q, "name", "client_id", "created_by__email")
     return [
-        Row(
+        Row.of(
             CredentialKind.OAUTH_CLIENT,
             "OAuth client",
-            c.name,
-            c.created_by,
-            [],
-            c.created,
-            c.last_used_at,
-            None,
-            "active",
-            revoke_url=reverse("oauth_client_delete", args=[org_id, c.pk]),
-            usage_key=(CredentialKind.OAUTH_CLIENT.value, c.pk),
-            revoke_label="Delete",
+            c,
+            delete="oauth_client_delete",
+            org_id=org_id,
+            owner=c.created_by,
+            created=c.created,
+            expires=None,
+            state="active",
             note=c.get_client_type_display(),
         )
         for c in clients.select_related("created_by").order_by("-created", "-id")
@@ -40,20 +33,19 @@ def inventory_rows(org, q, now, org_id):
 
 def grant_rows(org, q, now, org_id):
     grants = AccessToken.objects.oauth_grants(organization_id=org.pk, now=now)
-    if q:
-        grants = grants.filter(Q(application__name__icontains=q) | Q(user__email__icontains=q))
+    grants = matching(grants, q, "application__name", "user__email")
     rows = []
     for g in grants.select_related("user", "application"):
         row = Row(
-            CredentialKind.OAUTH,
-            "OAuth grant",
-            g.application.name if g.application else "",
-            g.user,
-            g.scope_list,
-            g.created,
-            g.last_used_at,
-            g.expires,
-            state(None, now),
+            kind=CredentialKind.OAUTH,
+            kind_label="OAuth grant",
+            name=g.application.name if g.application else "",
+            owner=g.user,
+            scopes=g.scope_list,
+            created=g.created,
+            last_used=g.last_used_at,
+            expires=g.expires,
+            state=state(None, now),
             note="Only the person who authorized it revokes a grant; deleting the client ends them all.",
         )
         # A grant is revoked by the person who gave it; an admin deletes the client instead.

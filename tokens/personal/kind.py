@@ -1,9 +1,6 @@
 """What the shared features need to know about personal access tokens (tokens.kinds)."""
 
-from django.db.models import Q
-from django.urls import reverse
-
-from ..inventory import Row, state
+from ..inventory import Row, matching, state
 from ..kinds import Kind
 from ..models import AccessToken, CredentialKind
 from . import leaks, services
@@ -16,28 +13,18 @@ def inventory_rows(org, q, now, org_id):
         .filter(organization=org, rotated_into__isnull=True)
         .unrevoked(now)
     )
-    if q:
-        tokens = tokens.filter(
-            Q(name__icontains=q) | Q(user__email__icontains=q) | Q(user__name__icontains=q)
-        )
+    tokens = matching(tokens, q, "name", "user__email", "user__name")
     return [
-        Row(
+        Row.of(
             CredentialKind.PERSONAL,
             "Token",
-            t.name,
-            t.user,
-            t.scope_list,
-            t.created,
-            t.last_used_at,
-            t.expires,
-            state(
-                t.expires,
-                now,
-                rotating=t.revoked_at is not None or t.previous_secret_until is not None,
-            ),
-            revoke_url=reverse("token_delete", args=[org_id, t.pk]),
-            usage_key=(CredentialKind.PERSONAL.value, t.pk),
-            revoke_label="Delete",
+            t,
+            delete="token_delete",
+            org_id=org_id,
+            owner=t.user,
+            created=t.created,
+            expires=t.expires,
+            state=state(t.expires, now, rotating=t.revoked_at or t.previous_secret_until),
             note=f"…{t.last4}",
         )
         for t in tokens.for_list(now)

@@ -1,9 +1,9 @@
 """Open review items when a member's access narrows, and carry out an admin's decision.
 
-`open_for_change` is registered with `accounts.services.on_member_change` (TokensConfig.ready):
-it runs inside the removal or demotion, before a removed membership is deleted, so it still
-sees which credentials were the member's. Decisions go through each kind's own services,
-which the kinds register here (`register`): this module may not import a kind.
+`on_account_change` listens to `accounts.services.changes` (TokensConfig.ready): it runs inside
+the removal or demotion, before a removed membership is deleted, so it still sees which
+credentials were the member's. Decisions go through each kind's own services, named in its
+description (tokens.kinds): this module may not import a kind.
 """
 
 import logging
@@ -62,6 +62,11 @@ def needs_review(credential, change):
     scope = getattr(credential, "scope", "")
     allowed = catalog.allowed_for(change.after.role, change.after.developer_access)
     return bool(scope) and not catalog.expand(scope) <= allowed
+
+
+def on_account_change(account_change):
+    if account_change.member is not None:
+        open_for_change(account_change.member)
 
 
 def open_for_change(change):

@@ -58,6 +58,19 @@ def _hour_of(rng, when, peak):
     return max(0, int(rng.gauss(base, base / 4 + 1)))
 
 
+def _cells(rng, total, operations, addresses, previous):
+    """One hour's `total` requests of a credential, counted by what the counter keys on."""
+    weights = [share for *_rest, share in operations]
+    cells = {}
+    for _ in range(total):
+        operation, scope, _share = rng.choices(operations, weights)[0]
+        status = rng.choices((200, 401, 403, 404, 429), (95, 1, 1, 2, 1))[0]
+        address = rng.choice(addresses)
+        key = (operation, status, scope if status in (200, 404) else "", address, previous)
+        cells[key] = cells.get(key, 0) + 1
+    return cells
+
+
 def seed(organization, *, now=None):
     """Write the demo's usage once (a second run finds it there and does nothing)."""
     if UsageHour.objects.filter(organization_id=organization.pk).exists():
@@ -75,20 +88,12 @@ def seed(organization, *, now=None):
             fields["last_used_ip"] = addresses[0]
         models[kind].objects.filter(pk=pk).update(**fields)
         operations = PROFILES[name]
-        weights = [share for *_rest, share in operations]
         start = rolled_until - dt.timedelta(days=DAYS)
         hour = start
         while hour < now:
-            total = _hour_of(rng, hour, peak)
-            cells = {}
-            for _ in range(total):
-                operation, scope, _share = rng.choices(operations, weights)[0]
-                status = rng.choices((200, 401, 403, 404, 429), (95, 1, 1, 2, 1))[0]
-                address = rng.choice(addresses)
-                # The rotated token's old secret fades out over its overlap (previous secret).
-                previous = rotated and hour < this_hour - dt.timedelta(hours=6)
-                key = (operation, status, scope if status in (200, 404) else "", address, previous)
-                cells[key] = cells.get(key, 0) + 1
+            # The rotated token's old secret fades out over its overlap (previous secret).
+            previous = rotated and hour < this_hour - dt.timedelta(hours=6)
+            cells = _cells(rng, _hour_of(rng, hour, peak), operations, addresses, previous)
             for (operation, status, scope, address, previous), n in cells.items():
                 if hour < rolled_until:
                     rows.append(

@@ -71,70 +71,94 @@ def organization_filter(organization_id):
     return Q(organization_id=organization_id)
 
 
-def report(where, *, period, now, granted=None):
-    """The usage answer (snake_case; the API camelizes it). `granted`: a credential's scope
-    string, to list each granted scope with its last use; None lists the scopes seen."""
-    buckets, step = PERIODS[period]
-    start = floor(now, step) - step * (buckets - 1)
-    trunc = TruncDay if step == DAY else TruncHour
-    series = {start + step * i: [0, 0] for i in range(buckets)}
-    statuses, operations, addresses, previous = {}, {}, {}, [0, None]
-    errors = Q(status__gte=400)
-    for model, low, high in _sources(start, step):
-        rows = _rows(model, low, high, where)
+class _Tally:
+    """What `report` adds up over the usage tables a period spans."""
+
+    def __init__(self, start, step, buckets):
+        self.series = {start + step * i: [0, 0] for i in range(buckets)}
+        self.statuses, self.operations, self.addresses = {}, {}, {}
+        self.previous = [0, None]  # requests with the previous secret, and its last use
+
+    def add(self, rows, trunc):
+        self._series(rows, trunc)
+        self._operations(rows)
+        self._addresses(rows)
+        found = rows.filter(previous_secret=True).aggregate(n=Sum("count"), last=Max("bucket"))
+        self.previous[0] += found["n"] or 0
+        last = found["last"]
+        if last is not None and (self.previous[1] is None or last > self.previous[1]):
+            self.previous[1] = last
+
+    def _series(self, rows, trunc):
         for bucket, requests, failed in (
             rows.annotate(at=trunc("bucket", tzinfo=UTC))
             .values("at")
-            .annotate(n=Sum("count"), e=Sum("count", filter=errors))
+            .annotate(n=Sum("count"), e=Sum("count", filter=Q(status__gte=400)))
             .values_list("at", "n", "e")
             .order_by()
         ):
-            slot = series.setdefault(bucket.astimezone(UTC), [0, 0])
+            slot = self.series.setdefault(bucket.astimezone(UTC), [0, 0])
             slot[0] += requests
             slot[1] += failed or 0
+
+    def _operations(self, rows):
         for operation, status, n in (
             rows.values("operation", "status")
             .annotate(n=Sum("count"))
             .values_list("operation", "status", "n")
             .order_by()
         ):
-            statuses[status] = statuses.get(status, 0) + n
-            by_status = operations.setdefault(operation, {})
+            self.statuses[status] = self.statuses.get(status, 0) + n
+            by_status = self.operations.setdefault(operation, {})
             by_status[status] = by_status.get(status, 0) + n
+
+    def _addresses(self, rows):
         for address, n, first, last in (
             rows.values("client_ip")
             .annotate(n=Sum("count"), first=Min("bucket"), last=Max("bucket"))
             .values_list("client_ip", "n", "first", "last")
             .order_by()
         ):
-            seen = addresses.get(address)
+            seen = self.addresses.get(address)
             if seen is None:
-                addresses[address] = [n, first, last]
+                self.addresses[address] = [n, first, last]
             else:
                 seen[0] += n
                 seen[1], seen[2] = min(seen[1], first), max(seen[2], last)
-        found = rows.filter(previous_secret=True).aggregate(n=Sum("count"), last=Max("bucket"))
-        previous[0] += found["n"] or 0
-        if found["last"] is not None and (previous[1] is None or found["last"] > previous[1]):
-            previous[1] = found["last"]
-    total = sum(statuses.values())
-    failed = sum(n for status, n in statuses.items() if status >= 400)
-    top = sorted(operations.items(), key=lambda item: (-sum(item[1].values()), item[0]))[:TOP]
+
+
+def _counts(by_status):
+    return [{"status": s, "requests": n} for s, n in sorted(by_status.items())]
+
+
+def report(where, *, period, now, granted=None):
+    """The usage answer (snake_case; the API camelizes it). `granted`: a credential's scope
+    string, to list each granted scope with its last use; None lists the scopes seen."""
+    buckets, step = PERIODS[period]
+    start = floor(now, step) - step * (buckets - 1)
+    trunc = TruncDay if step == DAY else TruncHour
+    tally = _Tally(start, step, buckets)
+    for model, low, high in _sources(start, step):
+        tally.add(_rows(model, low, high, where), trunc)
+    operations = sorted(
+        tally.operations.items(), key=lambda item: (-sum(item[1].values()), item[0])
+    )
+    addresses = sorted(tally.addresses.items(), key=lambda item: (-item[1][0], item[0]))
     return {
         "period": period,
         "start": start,
         "end": now,
         "bucket": "day" if step == DAY else "hour",
         "totals": {
-            "requests": total,
-            "errors": failed,
-            "previous_secret_requests": previous[0],
-            "previous_secret_last_used_at": previous[1],
-            "statuses": [{"status": s, "requests": n} for s, n in sorted(statuses.items())],
+            "requests": sum(tally.statuses.values()),
+            "errors": sum(n for status, n in tally.statuses.items() if status >= 400),
+            "previous_secret_requests": tally.previous[0],
+            "previous_secret_last_used_at": tally.previous[1],
+            "statuses": _counts(tally.statuses),
         },
         "series": [
             {"start": at, "requests": n, "errors": e}
-            for at, (n, e) in sorted(series.items())
+            for at, (n, e) in sorted(tally.series.items())
             if at >= start
         ],
         "operations": [
@@ -142,15 +166,13 @@ def report(where, *, period, now, granted=None):
                 "operation": operation,
                 "requests": sum(by_status.values()),
                 "errors": sum(n for s, n in by_status.items() if s >= 400),
-                "statuses": [{"status": s, "requests": n} for s, n in sorted(by_status.items())],
+                "statuses": _counts(by_status),
             }
-            for operation, by_status in top
+            for operation, by_status in operations[:TOP]
         ],
         "addresses": [
             {"address": address or None, "requests": n, "first_seen": first, "last_seen": last}
-            for address, (n, first, last) in sorted(
-                addresses.items(), key=lambda item: (-item[1][0], item[0])
-            )[:TOP]
+            for address, (n, first, last) in addresses[:TOP]
         ],
         "scopes": scope_last_use(where, granted=granted),
     }
