@@ -1,33 +1,19 @@
-"""API keys: Basic auth with key id + secret, or a JWT the caller signs with the secret."""
+"""API keys on the bearer path (tokens.api_keys.authentication): Basic auth with key id + secret,
+or a JWT the caller signs with the secret."""
 
-import base64
 import datetime
 import time
 
 import jwt
 import pytest
 
-from accounts.errors import Refused
-from accounts.models import Membership
-from tests.factories import in_parallel, make_api_key, membership
+from tests.factories import make_api_key
+from tests.tokens.api_keys.helpers import basic, signed
 from tokens.api_keys import services as api_keys
 from tokens.models import ApiKey
 from tokens.personal import services as personal_services
 
 pytestmark = pytest.mark.django_db
-
-
-def basic(key_id, secret):
-    return {
-        "HTTP_AUTHORIZATION": "Basic " + base64.b64encode(f"{key_id}:{secret}".encode()).decode()
-    }
-
-
-def signed(key, secret, alg="HS256", kid=None, **claims):
-    token = jwt.encode(
-        {"scope": "app", **claims}, secret, algorithm=alg, headers={"kid": kid or key.key_id}
-    )
-    return {"HTTP_AUTHORIZATION": f"Bearer {token}"}
 
 
 def test_basic_with_key_id_and_secret_works(api, alice, acme):
@@ -72,18 +58,6 @@ def test_failed_bearer_login_is_still_challenged_with_bearer(api, alice):
     response = api.get("/api/v1/me", **signed(key, secret[:-1] + "x"))
     assert response.status_code == 401
     assert response["WWW-Authenticate"].startswith('Bearer realm="api", error="invalid_token"')
-
-
-def test_key_secret_is_stored_as_digest_and_sealed_never_plain(alice):
-    key, secret = make_api_key(alice)
-    row = ApiKey.objects.filter(pk=key.pk).values().get()
-    assert secret not in str(row)
-    assert row["secret_digest"] and row["sealed_secret"]
-
-
-def test_key_without_jwt_keeps_no_sealed_secret(alice):
-    key, _ = make_api_key(alice, allow_jwt=False)
-    assert ApiKey.objects.get(pk=key.pk).sealed_secret == ""
 
 
 def test_jwt_signed_with_the_key_works(api, alice):
@@ -210,49 +184,3 @@ def test_deleted_key_is_refused(api, alice):
     response = api.get("/api/v1/me", **basic(key.key_id, secret))
     assert response.status_code == 401
     assert response.json()["code"] == "token_revoked"
-
-
-def test_api_creates_a_key_and_shows_the_secret_once(api, alice):
-    key, secret = make_api_key(alice)
-    response = api.post(
-        "/api/v1/api-keys",
-        {"name": "server", "scopes": ["read.me"]},
-        format="json",
-        **basic(key.key_id, secret),
-    )
-    assert response.status_code == 201
-    body = response.json()
-    assert body["keyId"].startswith("kw_key_") and body["secret"].startswith("kw_sk_")
-    listed = api.get(f"/api/v1/api-keys/{body['id']}", **basic(key.key_id, secret))
-    assert body["secret"] not in listed.content.decode()
-
-
-def test_outsider_gets_404_for_a_key(api, alice, mallory):
-    key, _ = make_api_key(alice)
-    _mkey, msecret = make_api_key(mallory)
-    response = api.delete(f"/api/v1/api-keys/{key.pk}", **basic(_mkey.key_id, msecret))
-    assert response.status_code == 404
-    assert ApiKey.objects.get(pk=key.pk).revoked_at is None
-
-
-def test_account_reach_key_needs_a_group_owner(dev, acme):
-    with pytest.raises(Refused) as refused:
-        make_api_key(dev, scopes=["bot"], reach="account")
-    assert refused.value.code == "reach_not_allowed"
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_twenty_parallel_key_creations_against_a_limit_of_ten_leave_ten(alice, settings):
-    settings.API_KEYS_PER_ORGANIZATION = 10
-    issuer_id = membership(alice).pk
-
-    def create(n, start):
-        issuer = Membership.objects.select_related("organization", "user").get(pk=issuer_id)
-        start.wait()
-        api_keys.create_api_key(issuer=issuer, name=f"k{n}", scopes=["read.me"])
-        return "created"
-
-    outcomes = in_parallel(20, create)
-    assert sorted(outcomes) == ["api_key_limit_reached"] * 10 + ["created"] * 10
-    assert ApiKey.objects.live().count() == 10
