@@ -8,7 +8,6 @@ from functools import wraps
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 
 from .models import Membership
 
@@ -18,13 +17,7 @@ def _gate(check=None, denied=""):
         @login_required
         @wraps(view)
         def wrapper(request, *args, org_id, **kwargs):
-            membership = (
-                Membership.objects.with_org()
-                .filter(user=request.user, organization__public_id=org_id)
-                .first()
-            )
-            if membership is None:
-                raise Http404("No such organization.")
+            membership = Membership.objects.of_user_in(request.user, org_id)
             # Set before the check, so a 403 page shows the organization and who can grant access.
             request.membership = membership
             request.organization = membership.organization

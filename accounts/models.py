@@ -6,6 +6,7 @@ import string
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.http import Http404
 from django.utils import timezone
 
 _ALPHABET = string.ascii_letters + string.digits
@@ -125,6 +126,14 @@ _ROLE_RANK = {role: rank for rank, role in enumerate(Role.values)}
 class MembershipQuerySet(models.QuerySet):
     def with_org(self):
         return self.select_related("organization", "organization__group")
+
+    def of_user_in(self, user, org_id):
+        """`user`'s membership of the organization whose public id is `org_id`; 404 when they
+        have none (another organization is answered like one that does not exist)."""
+        membership = self.with_org().filter(user=user, organization__public_id=org_id).first()
+        if membership is None:
+            raise Http404("No such organization.")
+        return membership
 
 
 class Membership(models.Model):

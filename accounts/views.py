@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -71,13 +70,7 @@ def switch_org(request):
     """The org switcher's form lands here (works without JavaScript): the same page in the
     other organization when it exists there, else its overview."""
     org_id = request.GET.get("org", "")
-    membership = (
-        Membership.objects.with_org()
-        .filter(user=request.user, organization__public_id=org_id)
-        .first()
-    )
-    if membership is None:
-        raise Http404("No such organization.")
+    membership = Membership.objects.of_user_in(request.user, org_id)
     return redirect(
         same_page_in(membership, request.GET.get("next")) or reverse("org_home", args=[org_id])
     )

@@ -8,6 +8,19 @@ hours (90 d) and days (400 d). Rows carry ids, operations and addresses, never a
 
 from django.db import models
 
+# One row per (credential, bucket, what was asked, how it went, from where); the flush's
+# ON CONFLICT names the same columns (tokens.usage.storage).
+KEY = (
+    "credential_kind",
+    "credential_id",
+    "bucket",
+    "operation",
+    "status",
+    "scope",
+    "client_ip",
+    "previous_secret",
+)
+
 
 class UsageCount(models.Model):
     # The bucket's start (UTC): a minute, an hour or a day.
@@ -27,16 +40,7 @@ class UsageCount(models.Model):
     previous_secret = models.BooleanField(default=False)
     count = models.BigIntegerField()
 
-    pk = models.CompositePrimaryKey(
-        "credential_kind",
-        "credential_id",
-        "bucket",
-        "operation",
-        "status",
-        "scope",
-        "client_ip",
-        "previous_secret",
-    )
+    pk = models.CompositePrimaryKey(*KEY)
 
     class Meta:
         abstract = True

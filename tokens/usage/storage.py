@@ -11,18 +11,9 @@ from django.db.models import Sum
 from django.db.models.functions import TruncDay, TruncHour
 
 from ..models import UsageDay, UsageHour, UsageMinute, UsageRollup
+from ..models.usage import KEY
 
 UTC = dt.UTC
-KEY = (
-    "credential_kind",
-    "credential_id",
-    "bucket",
-    "operation",
-    "status",
-    "scope",
-    "client_ip",
-    "previous_secret",
-)
 # The order of a counter key (tokens.usage.counter), then the count.
 COLUMNS = (
     "bucket",
