@@ -33,8 +33,7 @@ class Kind:
     name: str  # a CredentialKind value: the audit log's subject, Principal.kind, the API's `kind`
     label: str  # one credential, as a list row says it ("API key")
     plural: str  # the inventory's filter ("API keys")
-    # Every credential of the kind, with what messages about it read (select_related).
-    credentials: Callable
+    objects: Callable  # () -> every credential of the kind (a QuerySet)
     owner: Callable = _the_user  # the person (or service account) a credential acts as
     # The owner's pages: (list URL name, detail URL name, the detail's id keyword).
     pages: tuple = ("developer_home", None, None)
@@ -51,6 +50,11 @@ class Kind:
     revoke_leaked: Callable | None = None  # (raw) -> tokens.leaks.Leaked | None
     # (now) -> its live credentials when usage counts each on its own (tokens.usage)
     counted: Callable | None = None
+    related: tuple = ("organization", "user", "created_by")  # what messages about one read
+
+    def credentials(self):
+        """Every credential of the kind, with what messages about it read."""
+        return self.objects().select_related(*self.related)
 
 
 _kinds = {}

@@ -37,9 +37,8 @@ KINDS = [
         name=CredentialKind.API_KEY,
         label="API key",
         plural="API keys",
-        credentials=lambda: ApiKey.objects.select_related(
-            "organization", "membership__user", "created_by"
-        ),
+        objects=ApiKey.objects.all,
+        related=("organization", "membership__user", "created_by"),
         owner=_holder,
         pages=("api_keys", "api_key_detail", "key_id"),
         announced=True,

@@ -46,9 +46,7 @@ KINDS = [
         name=CredentialKind.LOGIN,
         label="Login session",
         plural="Login sessions",
-        credentials=lambda: AccessToken.objects.select_related(
-            "organization", "user", "created_by"
-        ),
+        objects=AccessToken.objects.all,
         pages=("sessions", None, None),
         inventory=inventory_rows,
         revoke_leaked=leaks.revoke_leaked,

@@ -61,9 +61,7 @@ KINDS = [
         name=CredentialKind.OAUTH_CLIENT,
         label="OAuth client",
         plural="OAuth clients",
-        credentials=lambda: Application.objects.select_related(
-            "organization", "user", "created_by"
-        ),
+        objects=Application.objects.all,
         pages=("oauth_clients", "oauth_client_detail", "client_pk"),
         announced=True,
         inventory=inventory_rows,
@@ -82,9 +80,7 @@ KINDS = [
         name=CredentialKind.OAUTH,
         label="OAuth grant",
         plural="OAuth grants",
-        credentials=lambda: AccessToken.objects.select_related(
-            "organization", "user", "created_by"
-        ),
+        objects=AccessToken.objects.all,
         pages=("oauth_grants", None, None),
         inventory=grant_rows,
     ),

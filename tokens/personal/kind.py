@@ -36,9 +36,7 @@ KINDS = [
         name=CredentialKind.PERSONAL,
         label="Access token",
         plural="Personal access tokens",
-        credentials=lambda: AccessToken.objects.personal().select_related(
-            "organization", "user", "created_by"
-        ),
+        objects=AccessToken.objects.personal,
         pages=("tokens", "token_detail", "token_id"),
         announced=True,
         reminded=True,
