@@ -1,20 +1,19 @@
-"""tokens' routes under /api/v1/: every kind's viewset and the auth/ paths."""
+"""tokens' routes under /api/v1/: every kind's viewsets (the `ROUTES` of each kind's `api`, in
+the order of the table of kinds), the auth/ paths and the root ones."""
+
+from importlib import import_module
 
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from tokens import leaks
-from tokens.api_keys.api import ApiKeyViewSet
-from tokens.oauth import api as oauth_api
-from tokens.personal.api import PersonalTokenViewSet
+from tokens import kinds, leaks
 from tokens.review.api import ReviewItemViewSet
 from tokens.usage.api import OrganizationUsageView
 
 router = SimpleRouter(trailing_slash=False)
-router.register("tokens", PersonalTokenViewSet, basename="token")
-router.register("api-keys", ApiKeyViewSet, basename="api-key")
-router.register("oauth-clients", oauth_api.OAuthClientViewSet, basename="oauth-client")
-router.register("oauth-tokens", oauth_api.OAuthTokenViewSet, basename="oauth-token")
+for package in kinds.TABLE:
+    for prefix, viewset, basename in getattr(import_module(f"{package}.api"), "ROUTES", ()):
+        router.register(prefix, viewset, basename=basename)
 router.register("credential-reviews", ReviewItemViewSet, basename="credential-review")
 
 urlpatterns = [

@@ -6,7 +6,7 @@ kind's versions of /o/authorize/ and /o/introspect/ win.
 
 from django.urls import include, path
 
-from . import views
+from . import kinds, views
 from .login import admin_views as login_admin_views
 from .usage import views as usage_views
 
@@ -31,9 +31,6 @@ urlpatterns = [
         login_admin_views.member_session_end,
         name="member_session_end",
     ),
-    path("", include("tokens.personal.urls")),
-    path("", include("tokens.api_keys.urls")),
-    path("", include("tokens.login.urls")),
-    path("", include("tokens.oauth.urls")),
+    *(path("", include(f"{package}.urls")) for package in kinds.TABLE),
     path("", include("tokens.review.urls")),
 ]

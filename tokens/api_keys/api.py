@@ -135,3 +135,7 @@ class ApiKeyViewSet(UsageMixin, RotatableMixin, CredentialViewSet):
 
     def perform_destroy(self, key):
         services.revoke_api_key(key=key, by=self.request.user, ip=client_ip(self.request))
+
+
+# Registered under /api/v1/ by tokens/api_urls.py: (prefix, viewset, basename).
+ROUTES = [("api-keys", ApiKeyViewSet, "api-key")]

@@ -248,3 +248,10 @@ class OAuthTokenViewSet(
         token = get_object_or_404(grants.select_related("organization"), pk=pk)
         services.revoke_grant(token=token, by=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# Registered under /api/v1/ by tokens/api_urls.py: (prefix, viewset, basename).
+ROUTES = [
+    ("oauth-clients", OAuthClientViewSet, "oauth-client"),
+    ("oauth-tokens", OAuthTokenViewSet, "oauth-token"),
+]

@@ -201,3 +201,7 @@ class PersonalTokenViewSet(UsageMixin, RotatableMixin, CredentialViewSet):
 
     def perform_destroy(self, token):
         services.revoke_token(token=token, by=self.request.user, ip=client_ip(self.request))
+
+
+# Registered under /api/v1/ by tokens/api_urls.py: (prefix, viewset, basename).
+ROUTES = [("tokens", PersonalTokenViewSet, "token")]
