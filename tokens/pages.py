@@ -1,0 +1,401 @@
+"""The portal's credential pages, written once: the portal twin of `tokens.viewsets`.
+
+Every kind walks the same flow: list (with "create" folded away) → create → the result page
+that shows the new secret once (sealed in between, tokens.handoff) → detail → rename → rotate,
+confirmed first → delete, confirmed first. A kind subclasses `CredentialPages` and declares
+what is its own: its model (reached through the caller's membership, so another
+organization's object is a 404 exactly like a missing one), its forms, the service calls, its
+labels and URL names; `urls(prefix)` gives its routes under the names they always had.
+
+One template naming rule: a kind's templates live in its `folder`: the list page at
+`<folder>/list.html`, every fragment at `<folder>/partials/<page>.html` (list, create,
+detail, rotate_confirm, delete_confirm, deleted). The detail, rotate and delete pages
+without htmx are one skeleton, `tokens/pages/page.html`, around the kind's fragment.
+
+One "do not cache": every page that shows a secret answers through `no_store`
+(`accounts.http`), the same header on every kind's result page and webhooks'.
+"""
+
+import functools
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.decorators import developer_required
+from accounts.errors import Refused
+from accounts.http import (
+    client_ip,
+    no_store,
+    render_page_or_fragment,
+    return_url,
+    wants_fragment,
+)
+
+from . import handoff, propagation
+from .forms import grace_consequence
+from .usage.views import attach_sparklines
+
+SKELETON = "tokens/pages/page.html"
+
+# action: (route under the kind's prefix, methods, shows or takes a secret)
+ROUTES = {
+    "list": ("", ["GET"], False),
+    "create": ("new", ["GET", "POST"], True),
+    "detail": ("<int:{id}>/", ["GET"], False),
+    "secret": ("<int:{id}>/secret", ["GET"], True),
+    "rename": ("<int:{id}>/rename", ["POST"], False),
+    "rotate_confirm": ("<int:{id}>/rotate/confirm", ["GET"], False),
+    "rotate": ("<int:{id}>/rotate", ["POST"], True),
+    "delete": ("<int:{id}>/delete", ["GET", "POST"], False),
+    "end_overlap": ("<int:{id}>/end-overlap", ["GET", "POST"], False),
+}
+ALLOW = {("GET",): require_GET, ("POST",): require_POST}
+
+
+def sealed_secret(request, credential, slot):
+    """(secret, note) on the first GET of a result page; (None, {}) once shown or expired."""
+    shown = handoff.take(request, credential, slot=slot, ip=client_ip(request))
+    return shown if shown else (None, {})
+
+
+class CredentialPages:
+    """One kind's portal pages. Subclasses declare the attributes and the service hooks below."""
+
+    # --- what a kind declares ------------------------------------------------------------
+    model = None  # its manager has visible_to(membership)
+    name = ""  # URL-name stem: "token" gives token_detail, token_secret, …
+    list_name = ""  # the list's URL name
+    url_names = {}  # URL names that do not follow "<name>_<action>"
+    routes = {}  # routes that differ from ROUTES
+    actions = ("list", "create", "detail", "secret", "rename", "rotate_confirm", "rotate", "delete")
+    id_kwarg = ""  # the URL's object id
+    folder = ""  # templates/<folder>/ (see the module docstring)
+    object_name = ""  # the object's name in its templates
+    label = ""  # the list's title, e.g. "API keys"
+    rotate_verb = "Rotate"  # in the rotate page's title
+    back_to_detail = ()  # pages whose back link is the object's detail page, not the list
+    sparkline_kind = ""
+    changed_event = ""  # HX-Trigger after a write: the list reloads itself
+    create_form_name = "form"
+    rotate_form_class = None  # None: rotating asks for nothing
+    grace_field = "grace"  # the rotate form's grace period
+    noun = ""  # "the previous secret of this <noun>" on the end-overlap page
+    rename_form_class = None
+    rename_form_name = "rename_form"
+    renamed_message = ""
+    rotation_keeps_id = True  # False: the old object leaves the list once rotated
+    per_page = 25
+    access = staticmethod(developer_required)
+
+    def queryset(self, request):
+        return self.model.objects.visible_to(request.membership)
+
+    def create_form(self, request, data=None):
+        raise NotImplementedError
+
+    def create(self, request, form):
+        """Call the kind's creation service; returns Issued (Refused on a rule)."""
+        raise NotImplementedError
+
+    def rename(self, request, obj, form):
+        raise NotImplementedError
+
+    def rotate(self, request, obj, form):
+        """Call the rotation service; returns Issued."""
+        raise NotImplementedError
+
+    def revoke(self, request, obj):
+        raise NotImplementedError
+
+    def deleted_message(self, obj):
+        raise NotImplementedError
+
+    def detail_context(self, request, obj, **extra):
+        return {self.object_name: obj, **extra}
+
+    def usage(self, request, obj):
+        return {}
+
+    def secret_context(self, request, obj, secret, note):
+        return {}
+
+    def rotated_note(self, obj, issued):
+        """What the result page says about the secret it replaced."""
+        return {"how": "rotated"}
+
+    def rename_form(self, request, obj, data=None):
+        return self.rename_form_class(data)
+
+    def rotate_confirm_context(self, request, obj):
+        """The confirmation's context, or None with the form's errors in `form` (a 400)."""
+        return self.detail_context(request, obj)
+
+    def renamed(self, request, obj):
+        """Extra context of the renamed fragment; the message the page shows after rename."""
+        messages.success(request, self.renamed_message)
+        return {}
+
+    def rotate_refused(self, form, exc):
+        form.add_service_error(exc)
+        return {"rotate_form": form}
+
+    def deleted_context(self, obj):
+        return {self.object_name: obj}
+
+    def delete_context(self, request, obj):
+        return {self.object_name: obj}
+
+    # --- names and URLs ------------------------------------------------------------------
+    def url_name(self, action):
+        if action == "list":
+            return self.list_name
+        return self.url_names.get(action, f"{self.name}_{action}")
+
+    def list_url(self, request):
+        return reverse(self.list_name, kwargs={"org_id": request.organization.public_id})
+
+    def url(self, request, action, obj):
+        kwargs = {"org_id": request.organization.public_id, self.id_kwarg: obj.pk}
+        return reverse(self.url_name(action), kwargs=kwargs)
+
+    def slot(self, obj):
+        return f"{self.name}:{obj.pk}"
+
+    def template(self, page):
+        return f"{self.folder}/partials/{page}.html"
+
+    def urls(self, prefix):
+        """The kind's routes, each under its URL name, guarded and limited to its methods."""
+        patterns = []
+        for action in self.actions:
+            route, methods, secret = ROUTES[action]
+            route = self.routes.get(action, route).format(id=self.id_kwarg)
+            view = self.view(action, methods, secret)
+            patterns.append(path(prefix + route, view, name=self.url_name(action)))
+        return patterns
+
+    def view(self, action, methods, secret):
+        method = getattr(self, f"{action}_view")
+
+        @functools.wraps(method)
+        def view(request, **kwargs):
+            object_id = kwargs.pop(self.id_kwarg, None)
+            kwargs.pop("org_id", None)
+            return method(request, object_id) if object_id is not None else method(request)
+
+        view = ALLOW.get(tuple(methods), require_http_methods(methods))(view)
+        view = self.access(view)
+        # An error report (DEBUG page, admin email) must not print the secret from these frames.
+        return sensitive_variables()(view) if secret else view
+
+    # --- rendering -----------------------------------------------------------------------
+    def get(self, request, object_id):
+        return get_object_or_404(self.queryset(request), pk=object_id)
+
+    def render(self, request, page, context, status=200):
+        """The kind's fragment for htmx; else the page skeleton around it."""
+        if not wants_fragment(request):
+            context = {**self.chrome(request, page, context[self.object_name]), **context}
+        return render_page_or_fragment(
+            request, SKELETON, self.template(page), context, status=status
+        )
+
+    def chrome(self, request, page, obj):
+        """What the skeleton says around a fragment: title, back link."""
+        back_to_detail = page in self.back_to_detail
+        return {
+            "fragment": self.template(page),
+            "credential": obj,
+            "kind_label": self.label,
+            "title_verb": {"rotate_confirm": self.rotate_verb, "delete_confirm": "Delete"}.get(
+                page
+            ),
+            "back_url": self.url(request, "detail", obj)
+            if back_to_detail
+            else self.list_url(request),
+            "back_label": obj.name if back_to_detail else self.label,
+        }
+
+    def list_context(self, request):
+        paginator = Paginator(self.queryset(request), self.per_page)
+        return {
+            "page": attach_sparklines(
+                paginator.get_page(request.GET.get("page")), self.sparkline_kind
+            )
+        }
+
+    def render_create(self, request, form, status=200):
+        context = {self.create_form_name: form, "form_open": True}
+        if not wants_fragment(request):
+            context.update(self.list_context(request))
+        return render_page_or_fragment(
+            request, f"{self.folder}/list.html", self.template("create"), context, status=status
+        )
+
+    # --- the views -----------------------------------------------------------------------
+    def list_view(self, request):
+        """The list, and "create" folded away (htmx: the list alone)."""
+        context = self.list_context(request)
+        if not wants_fragment(request):
+            context[self.create_form_name] = self.create_form(request)
+        return render_page_or_fragment(
+            request, f"{self.folder}/list.html", self.template("list"), context
+        )
+
+    def create_view(self, request):
+        """GET: the page with the form open (htmx: the form alone). POST: create, then 303 to the result page."""
+        if request.method == "GET":
+            return self.render_create(request, self.create_form(request))
+        submission = handoff.Submission(request)
+        if submission.repeated:
+            return submission.redirect_to_first(self.list_url(request))
+        form = self.create_form(request, request.POST)
+        if form.is_valid():
+            try:
+                issued = self.create(request, form)
+            except Refused as exc:
+                form.add_service_error(exc)
+            else:
+                created = issued.credential
+                if issued.secret is None:  # nothing to show once (a public OAuth client)
+                    messages.success(request, self.created_without_secret_message(created))
+                    return submission.done(self.url(request, "detail", created))
+                handoff.hold(request, issued, slot=self.slot(created), how="created")
+                return submission.done(self.url(request, "secret", created))
+        submission.release()
+        return self.render_create(request, form, status=400)
+
+    def created_without_secret_message(self, obj):
+        raise NotImplementedError
+
+    def secret_view(self, request, object_id):
+        """The result page of a creation or rotation: the new secret once, then "already shown"."""
+        obj = self.get(request, object_id)
+        secret, note = sealed_secret(request, obj, self.slot(obj))
+        extra = {"secret": secret, "already_shown": not secret}
+        extra.update(self.secret_context(request, obj, secret, note))
+        if wants_fragment(request) and note.get("how") == "created":
+            response = self.created_fragment(request, obj, extra)
+        else:
+            response = self.render(request, "detail", self.detail_context(request, obj, **extra))
+            if wants_fragment(request):
+                response["HX-Replace-Url"] = self.url(request, "detail", obj)
+        if secret and wants_fragment(request):
+            response["HX-Trigger"] = self.changed_event
+        return no_store(response)
+
+    def created_fragment(self, request, obj, extra):
+        """The create form asked: answer its fragment, the new credential (and secret) on top."""
+        context = {**extra, self.create_form_name: self.create_form(request)}
+        return render(request, self.template("create"), context)
+
+    def detail_view(self, request, object_id):
+        obj = self.get(request, object_id)
+        context = self.detail_context(request, obj, **self.usage(request, obj))
+        return self.render(request, "detail", context)
+
+    def rename_view(self, request, object_id):
+        obj = self.get(request, object_id)
+        form = self.rename_form(request, obj, request.POST)
+        if form.is_valid():
+            try:
+                self.rename(request, obj, form)
+            except Refused as exc:
+                form.add_service_error(exc)
+            else:
+                extra = self.renamed(request, obj)
+                if not wants_fragment(request):
+                    return redirect(self.url(request, "detail", obj))
+                context = self.detail_context(request, obj, **extra)
+                response = render(request, self.template("detail"), context)
+                response["HX-Trigger"] = self.changed_event
+                return response
+        obj.refresh_from_db()  # the name on the page is the one kept, not the one refused
+        context = self.detail_context(request, obj, **{self.rename_form_name: form})
+        return self.render(request, "detail", context, status=400)
+
+    def rotate_confirm_view(self, request, object_id):
+        """Rotate, step 1: say what rotating means (and the grace period picked) before anything changes."""
+        obj = self.get(request, object_id)
+        if self.rotate_form_class is None:
+            return self.render(request, "rotate_confirm", self.detail_context(request, obj))
+        form = self.rotate_form_class(request.GET)
+        if not form.is_valid():
+            context = self.detail_context(request, obj, rotate_form=form)
+            return self.render(request, "detail", context, status=400)
+        grace = form.cleaned_data[self.grace_field]
+        context = {
+            self.object_name: obj,
+            self.grace_field: grace,
+            "consequence": grace_consequence(grace),
+        }
+        return self.render(request, "rotate_confirm", context)
+
+    def rotate_view(self, request, object_id):
+        """Rotate, step 2: a new secret, shown once on its result page."""
+        # A rotation that replaces the object asks before the lookup: once rotated, the old one
+        # is its successor's previous secret and no longer a page of its own.
+        obj = self.get(request, object_id) if self.rotation_keeps_id else None
+        submission = handoff.Submission(request)
+        if submission.repeated:
+            fallback = self.url(request, "detail", obj) if obj else self.list_url(request)
+            return submission.redirect_to_first(fallback)
+        obj = obj or self.get(request, object_id)
+        form = self.rotate_form_class(request.POST) if self.rotate_form_class else None
+        if form is None or form.is_valid():
+            try:
+                issued = self.rotate(request, obj, form)
+            except Refused as exc:
+                extra = self.rotate_refused(form, exc)
+            else:
+                note = self.rotated_note(obj, issued)
+                handoff.hold(request, issued, slot=self.slot(issued.credential), **note)
+                return submission.done(self.url(request, "secret", issued.credential))
+        else:
+            extra = {"rotate_form": form}
+        submission.release()
+        context = self.detail_context(request, obj, **extra)
+        return self.render(request, "detail", context, status=400)
+
+    def delete_view(self, request, object_id):
+        """GET asks "This cannot be undone"; only the POST from that confirmation deletes."""
+        obj = self.get(request, object_id)
+        if request.method == "GET":
+            context = {**self.delete_context(request, obj), "return_to": return_url(request)}
+            return self.render(request, "delete_confirm", context)
+        message, deleted = self.deleted_message(obj), self.deleted_context(obj)
+        self.revoke(request, obj)
+        # In place, the "deleted" fragment is the status message itself.
+        if not wants_fragment(request) or return_url(request):
+            messages.success(request, message)
+            propagation.confirm(request, "Revoked")
+            return redirect(return_url(request) or self.list_url(request))
+        response = render(request, self.template("deleted"), deleted)
+        response["HX-Trigger"] = self.changed_event
+        response["HX-Replace-Url"] = self.list_url(request)
+        return response
+
+    def end_overlap_view(self, request, object_id):
+        """GET asks to confirm; the POST from that confirmation stops the previous secret now."""
+        obj = self.get(request, object_id)
+        detail_url = self.url(request, "detail", obj)
+        if request.method == "GET":
+            context = {
+                "credential": obj,
+                "noun": self.noun,
+                "until": self.overlap_until(obj),
+                "back_url": detail_url,
+                "action_url": request.path,
+            }
+            return render(request, "tokens/end_overlap.html", context)
+        try:
+            self.end_overlap(request, obj)
+        except Refused as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "The previous secret no longer works.")
+        return redirect(detail_url)
