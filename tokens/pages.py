@@ -35,8 +35,9 @@ from accounts.http import (
     wants_fragment,
 )
 
-from . import handoff, propagation
+from . import handoff, propagation, scopes
 from .forms import grace_consequence
+from .schema import operations_allowed
 from .usage.views import attach_sparklines
 
 SKELETON = "tokens/pages/page.html"
@@ -62,6 +63,27 @@ def sealed_secret(request, credential, slot):
     return shown if shown else (None, {})
 
 
+def can_do(credential):
+    """What a credential may call today: its scopes cut to its account's current membership."""
+    member = credential.membership
+    if member is None:
+        return []
+    return operations_allowed(
+        scopes.effective(credential.scope, member.role, member.developer_access)
+    )
+
+
+def service_accounts(request):
+    """The accounts an admin may create a credential for, besides the organization or themself."""
+    if not request.membership.is_admin:
+        return ()
+    return (
+        request.organization.memberships.filter(user__is_service_account=True)
+        .select_related("user", "organization")
+        .order_by("user__email")
+    )
+
+
 class CredentialPages:
     """One kind's portal pages. Subclasses declare the attributes and the service hooks below."""
 
@@ -74,54 +96,80 @@ class CredentialPages:
     actions = ("list", "create", "detail", "secret", "rename", "rotate_confirm", "rotate", "delete")
     id_kwarg = ""  # the URL's object id
     folder = ""  # templates/<folder>/ (see the module docstring)
-    object_name = ""  # the object's name in its templates
+    object_name = ""  # the object's name in its templates and its services' keyword
     label = ""  # the list's title, e.g. "API keys"
     rotate_verb = "Rotate"  # in the rotate page's title
     back_to_detail = ()  # pages whose back link is the object's detail page, not the list
     sparkline_kind = ""
     changed_event = ""  # HX-Trigger after a write: the list reloads itself
+    create_form_class = None
     create_form_name = "form"
-    rotate_form_class = None  # None: rotating asks for nothing
-    grace_field = "grace"  # the rotate form's grace period
-    noun = ""  # "the previous secret of this <noun>" on the end-overlap page
     rename_form_class = None
     rename_form_name = "rename_form"
     renamed_message = ""
+    rotate_form_class = None  # None: rotating asks for nothing
+    grace_field = "grace"  # the rotate form's grace period
     rotation_keeps_id = True  # False: the old object leaves the list once rotated
+    noun = ""  # "the previous secret of this <noun>" on the end-overlap page
     per_page = 25
     access = staticmethod(developer_required)
+    # The services, each called with <object_name>=obj, by= and ip=; create with issuer= and ip=
+    # and the form's fields named in create_fields (service keyword: form field).
+    create_service = rename_service = rotate_service = revoke_service = None
+    end_overlap_service = None
+    create_fields = {}
 
     def queryset(self, request):
         return self.model.objects.visible_to(request.membership)
 
     def create_form(self, request, data=None):
-        raise NotImplementedError
+        return self.create_form_class(
+            data, membership=request.membership, service_accounts=service_accounts(request)
+        )
+
+    def act(self, service, request, obj, **fields):
+        """Call one of the kind's services on `obj` as the caller."""
+        return service(**{self.object_name: obj}, by=request.user, ip=client_ip(request), **fields)
 
     def create(self, request, form):
         """Call the kind's creation service; returns Issued (Refused on a rule)."""
-        raise NotImplementedError
+        fields = {arg: form.cleaned_data.get(field) for arg, field in self.create_fields.items()}
+        return self.create_service(issuer=request.membership, ip=client_ip(request), **fields)
 
     def rename(self, request, obj, form):
-        raise NotImplementedError
+        self.act(self.rename_service, request, obj, name=form.cleaned_data["name"])
 
     def rotate(self, request, obj, form):
         """Call the rotation service; returns Issued."""
-        raise NotImplementedError
+        fields = {"grace": form.cleaned_data[self.grace_field]} if form else {}
+        return self.act(self.rotate_service, request, obj, **fields)
 
     def revoke(self, request, obj):
-        raise NotImplementedError
+        self.act(self.revoke_service, request, obj)
+
+    def end_overlap(self, request, obj):
+        self.act(self.end_overlap_service, request, obj)
 
     def deleted_message(self, obj):
         raise NotImplementedError
 
     def detail_context(self, request, obj, **extra):
-        return {self.object_name: obj, **extra}
+        return {
+            self.object_name: obj,
+            "can_do": can_do(obj),
+            "rename_form": self.rename_form_class(),
+            "rotate_form": self.rotate_form_class(),
+            **extra,
+        }
 
     def usage(self, request, obj):
         return {}
 
     def secret_context(self, request, obj, secret, note):
-        return {}
+        return {
+            f"new_{self.object_name}": obj,
+            "api_me_url": request.build_absolute_uri(reverse("api_me")),
+        }
 
     def rotated_note(self, obj, issued):
         """What the result page says about the secret it replaced."""
@@ -129,10 +177,6 @@ class CredentialPages:
 
     def rename_form(self, request, obj, data=None):
         return self.rename_form_class(data)
-
-    def rotate_confirm_context(self, request, obj):
-        """The confirmation's context, or None with the form's errors in `form` (a 400)."""
-        return self.detail_context(request, obj)
 
     def renamed(self, request, obj):
         """Extra context of the renamed fragment; the message the page shows after rename."""

@@ -62,6 +62,8 @@ class ClientPages(pages.CredentialPages):
     changed_event = "oauth-clients-changed"
     create_form_name = "create_form"
     rename_form_name = "form"
+    rotate_service = staticmethod(services.regenerate_secret)
+    revoke_service = staticmethod(services.delete_client)
 
     def create_form(self, request, data=None):
         return OAuthClientForm(data, membership=request.membership)
@@ -131,11 +133,6 @@ class ClientPages(pages.CredentialPages):
             messages.success(request, "Client saved.")
         return {"saved": True}
 
-    def rotate(self, request, application, form):
-        return services.regenerate_secret(
-            application=application, by=request.user, ip=client_ip(request)
-        )
-
     def rotated_note(self, application, issued):
         return {"how": "regenerated"}
 
@@ -150,9 +147,6 @@ class ClientPages(pages.CredentialPages):
 
     def deleted_context(self, application):
         return {"name": application.name}
-
-    def revoke(self, request, application):
-        services.delete_client(application=application, by=request.user, ip=client_ip(request))
 
 
 client_pages = ClientPages()

@@ -10,7 +10,6 @@ import datetime
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_http_methods
 
@@ -18,25 +17,16 @@ from accounts.decorators import admin_required, developer_required
 from accounts.errors import Refused
 from accounts.http import client_ip, render_page_or_fragment, wants_fragment
 
-from .. import handoff, pages, scopes
+from .. import handoff, pages
 from ..forms import grace_consequence
 from ..models import AccessToken
 from ..rules import GRACE_PERIODS
-from ..schema import operations_allowed
 from ..usage.views import usage_context
 from . import services
 from .forms import TokenCreateForm, TokenPolicyForm, TokenRenameForm, TokenRotateForm
 
 POLICY_PAGE = "tokens/personal/token_policy.html"
 POLICY = "tokens/personal/partials/token_policy_form.html"
-
-
-def can_do(token):
-    """What the token may call today: its scopes cut to its owner's current membership."""
-    member = token.membership
-    if member is None:
-        return []
-    return operations_allowed(scopes.effective(token.scope, member.role, member.developer_access))
 
 
 def replaced_note(token):
@@ -67,45 +57,28 @@ class TokenPages(pages.CredentialPages):
     grace_field = "grace_period"
     renamed_message = "Token renamed."
     rotation_keeps_id = False
+    create_service = staticmethod(services.issue_personal_token)
+    create_fields = {
+        "name": "name",
+        "scopes": "scope_names",
+        "expires_at": "expires_at",
+        "owner": "owner",
+    }
+    rename_service = staticmethod(services.rename_token)
+    rotate_service = staticmethod(services.rotate_token)
+    revoke_service = staticmethod(services.revoke_token)
+    end_overlap_service = staticmethod(services.end_overlap)
 
     def queryset(self, request):
         return super().queryset(request).for_list()
 
     def create_form(self, request, data=None):
-        organization = request.organization
-        service_accounts = ()
-        if request.membership.is_admin:
-            service_accounts = (
-                organization.memberships.filter(user__is_service_account=True)
-                .select_related("user", "organization")
-                .order_by("user__email")
-            )
         return TokenCreateForm(
             data,
             membership=request.membership,
-            policy=services.policy_of(organization),
-            service_accounts=service_accounts,
+            policy=services.policy_of(request.organization),
+            service_accounts=pages.service_accounts(request),
         )
-
-    def create(self, request, form):
-        data = form.cleaned_data
-        return services.issue_personal_token(
-            issuer=request.membership,
-            name=data["name"],
-            scopes=data["scope_names"],
-            expires_at=data["expires_at"],
-            owner=data.get("owner"),
-            ip=client_ip(request),
-        )
-
-    def detail_context(self, request, token, **extra):
-        return {
-            "token": token,
-            "can_do": can_do(token),
-            "rename_form": TokenRenameForm(),
-            "rotate_form": TokenRotateForm(),
-            **extra,
-        }
 
     def usage(self, request, token):
         previous = list(token.previous_secrets())
@@ -119,10 +92,7 @@ class TokenPages(pages.CredentialPages):
         )
 
     def secret_context(self, request, token, secret, note):
-        extra = {
-            "new_token": token,
-            "api_me_url": request.build_absolute_uri(reverse("api_me")),
-        }
+        extra = super().secret_context(request, token, secret, note)
         if note.get("how") == "rotated":
             until = note.get("old_until")
             extra["rotated_from"] = {
@@ -131,30 +101,14 @@ class TokenPages(pages.CredentialPages):
             }
         return extra
 
-    def rename(self, request, token, form):
-        name = form.cleaned_data["name"]
-        services.rename_token(token=token, name=name, by=request.user, ip=client_ip(request))
-
-    def rotate(self, request, token, form):
-        grace = form.cleaned_data["grace_period"]
-        return services.rotate_token(
-            token=token, grace=grace, by=request.user, ip=client_ip(request)
-        )
-
     def rotated_note(self, token, issued):
         return replaced_note(token)
 
     def deleted_message(self, token):
         return f"Token “{token.name}” (…{token.last4}) deleted."
 
-    def revoke(self, request, token):
-        services.revoke_token(token=token, by=request.user, ip=client_ip(request))
-
     def overlap_until(self, token):
         return token.previous_secret_until
-
-    def end_overlap(self, request, token):
-        services.end_overlap(token=token, by=request.user, ip=client_ip(request))
 
 
 token_pages = TokenPages()
