@@ -89,35 +89,62 @@ class CredentialPages:
 
     # --- what a kind declares ------------------------------------------------------------
     model = None  # its manager has visible_to(membership)
-    name = ""  # URL-name stem: "token" gives token_detail, token_secret, …
-    list_name = ""  # the list's URL name
+    name = ""  # URL-name stem: "token" gives token_detail, token_secret, … and the list "tokens"
     url_names = {}  # URL names that do not follow "<name>_<action>"
     routes = {}  # routes that differ from ROUTES
-    actions = ("list", "create", "detail", "secret", "rename", "rotate_confirm", "rotate", "delete")
     id_kwarg = ""  # the URL's object id
-    folder = ""  # templates/<folder>/ (see the module docstring)
     object_name = ""  # the object's name in its templates and its services' keyword
     label = ""  # the list's title, e.g. "API keys"
+    noun = ""  # "the previous secret of this <noun>" on the end-overlap page
     rotate_verb = "Rotate"  # in the rotate page's title
     back_to_detail = ()  # pages whose back link is the object's detail page, not the list
-    sparkline_kind = ""
-    changed_event = ""  # HX-Trigger after a write: the list reloads itself
-    create_form_class = None
+    create_form_class = rename_form_class = rotate_form_class = None  # no rotate form: asks nothing
     create_form_name = "form"
-    rename_form_class = None
     rename_form_name = "rename_form"
     renamed_message = ""
-    rotate_form_class = None  # None: rotating asks for nothing
     grace_field = "grace"  # the rotate form's grace period
     rotation_keeps_id = True  # False: the old object leaves the list once rotated
-    noun = ""  # "the previous secret of this <noun>" on the end-overlap page
     per_page = 25
     access = staticmethod(developer_required)
     # The services, each called with <object_name>=obj, by= and ip=; create with issuer= and ip=
-    # and the form's fields named in create_fields (service keyword: form field).
+    # and the form's fields named in create_fields (service keyword: form field). A kind with
+    # an end_overlap_service gets the end-overlap page.
     create_service = rename_service = rotate_service = revoke_service = None
     end_overlap_service = None
     create_fields = {}
+
+    # --- what follows from it ------------------------------------------------------------
+    @property
+    def list_name(self):
+        return f"{self.name}s"
+
+    @property
+    def sparkline_kind(self):
+        return self.name
+
+    @property
+    def changed_event(self):
+        """Fired on <body> after a write; the list listens for it and reloads itself."""
+        return self.list_name.replace("_", "-") + "-changed"
+
+    @property
+    def folder(self):
+        """templates/tokens/<the kind's package>/ (see the module docstring)."""
+        return "tokens/" + type(self).__module__.split(".")[-2]
+
+    @property
+    def actions(self):
+        flow = (
+            "list",
+            "create",
+            "detail",
+            "secret",
+            "rename",
+            "rotate_confirm",
+            "rotate",
+            "delete",
+        )
+        return (*flow, "end_overlap") if self.end_overlap_service else flow
 
     def queryset(self, request):
         return self.model.objects.visible_to(request.membership)

@@ -18,15 +18,10 @@ from .forms import ApiKeyCreateForm, ApiKeyRenameForm, ApiKeyRotateForm
 class ApiKeyPages(pages.CredentialPages):
     model = ApiKey
     name = "api_key"
-    list_name = "api_keys"
-    actions = (*pages.CredentialPages.actions, "end_overlap")
     id_kwarg = "key_id"
-    folder = "tokens/api_keys"
     object_name = "key"
     label = "API keys"
     noun = "API key"
-    sparkline_kind = "api_key"
-    changed_event = "api-keys-changed"
     create_form_class = ApiKeyCreateForm
     rename_form_class = ApiKeyRenameForm
     rotate_form_class = ApiKeyRotateForm

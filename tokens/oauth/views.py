@@ -36,7 +36,6 @@ def _my_grants(request):
 class ClientPages(pages.CredentialPages):
     model = Application
     name = "oauth_client"
-    list_name = "oauth_clients"
     url_names = {
         "rename": "oauth_client_update",
         "rotate_confirm": "oauth_client_regenerate_confirm",
@@ -53,13 +52,10 @@ class ClientPages(pages.CredentialPages):
         "delete": "<int:{id}>/delete/",
     }
     id_kwarg = "client_pk"
-    folder = "tokens/oauth"
     object_name = "application"
     label = "OAuth clients"
     rotate_verb = "Regenerate"
     back_to_detail = ("rotate_confirm", "delete_confirm")
-    sparkline_kind = "oauth_client"
-    changed_event = "oauth-clients-changed"
     create_form_name = "create_form"
     rename_form_name = "form"
     rotate_service = staticmethod(services.regenerate_secret)

@@ -43,15 +43,11 @@ def replaced_note(token):
 class TokenPages(pages.CredentialPages):
     model = AccessToken
     name = "token"
-    list_name = "tokens"
-    actions = (*pages.CredentialPages.actions, "end_overlap")
     id_kwarg = "token_id"
-    folder = "tokens/personal"
     object_name = "token"
     label = "Access tokens"
     noun = "token"
     sparkline_kind = "personal"
-    changed_event = "tokens-changed"
     rename_form_class = TokenRenameForm
     rotate_form_class = TokenRotateForm
     grace_field = "grace_period"
