@@ -133,6 +133,11 @@ class CredentialPages:
         return "tokens/" + type(self).__module__.split(".")[-2]
 
     @property
+    def html_id(self):
+        """The stem of its pages' element ids: api-key-list, no-api-keys, …"""
+        return self.name.replace("_", "-")
+
+    @property
     def actions(self):
         flow = (
             "list",
@@ -292,12 +297,8 @@ class CredentialPages:
         }
 
     def list_context(self, request):
-        paginator = Paginator(self.queryset(request), self.per_page)
-        return {
-            "page": attach_sparklines(
-                paginator.get_page(request.GET.get("page")), self.sparkline_kind
-            )
-        }
+        page = Paginator(self.queryset(request), self.per_page).get_page(request.GET.get("page"))
+        return {"page": attach_sparklines(page, self.sparkline_kind), "kind": self}
 
     def render_create(self, request, form, status=200):
         context = {self.create_form_name: form, "form_open": True}
