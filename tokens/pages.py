@@ -95,6 +95,7 @@ class CredentialPages:
     id_kwarg = ""  # the URL's object id
     object_name = ""  # the object's name in its templates and its services' keyword
     label = ""  # the list's title, e.g. "API keys"
+    create_label = ""  # the create form's title and button, e.g. "Create API key"
     noun = ""  # "the previous secret of this <noun>" on the end-overlap page
     rotate_verb = "Rotate"  # in the rotate page's title
     back_to_detail = ()  # pages whose back link is the object's detail page, not the list
@@ -301,7 +302,7 @@ class CredentialPages:
         return {"page": attach_sparklines(page, self.sparkline_kind), "kind": self}
 
     def render_create(self, request, form, status=200):
-        context = {self.create_form_name: form, "form_open": True}
+        context = {self.create_form_name: form, "form_open": True, "kind": self}
         if not wants_fragment(request):
             context.update(self.list_context(request))
         return render_page_or_fragment(
@@ -362,7 +363,7 @@ class CredentialPages:
 
     def created_fragment(self, request, obj, extra):
         """The create form asked: answer its fragment, the new credential (and secret) on top."""
-        context = {**extra, self.create_form_name: self.create_form(request)}
+        context = {**extra, self.create_form_name: self.create_form(request), "kind": self}
         return render(request, self.template("create"), context)
 
     def detail_view(self, request, object_id):

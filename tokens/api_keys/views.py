@@ -21,6 +21,7 @@ class ApiKeyPages(pages.CredentialPages):
     id_kwarg = "key_id"
     object_name = "key"
     label = "API keys"
+    create_label = "Create API key"
     noun = "API key"
     create_form_class = ApiKeyCreateForm
     rename_form_class = ApiKeyRenameForm

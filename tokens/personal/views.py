@@ -46,6 +46,7 @@ class TokenPages(pages.CredentialPages):
     id_kwarg = "token_id"
     object_name = "token"
     label = "Access tokens"
+    create_label = "Generate new token"
     noun = "token"
     sparkline_kind = "personal"
     rename_form_class = TokenRenameForm
