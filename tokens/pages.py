@@ -54,6 +54,8 @@ ROUTES = {
     "delete": ("<int:{id}>/delete", ["GET", "POST"], False),
     "end_overlap": ("<int:{id}>/end-overlap", ["GET", "POST"], False),
 }
+# A service keyword whose form field is named otherwise: the scope picker gives scope names.
+FORM_FIELDS = {"scopes": "scope_names"}
 ALLOW = {("GET",): require_GET, ("POST",): require_POST}
 
 
@@ -108,11 +110,11 @@ class CredentialPages:
     per_page = 25
     access = staticmethod(developer_required)
     # The services, each called with <object_name>=obj, by= and ip=; create with issuer= and ip=
-    # and the form's fields named in create_fields (service keyword: form field). A kind with
-    # an end_overlap_service gets the end-overlap page.
+    # and the form's fields create_fields names. A kind with an end_overlap_service gets the
+    # end-overlap page.
     create_service = rename_service = rotate_service = revoke_service = None
     end_overlap_service = None
-    create_fields = {}
+    create_fields = ()
 
     # --- what follows from it ------------------------------------------------------------
     @property
@@ -153,7 +155,10 @@ class CredentialPages:
         return (*flow, "end_overlap") if self.end_overlap_service else flow
 
     def queryset(self, request):
-        return self.model.objects.visible_to(request.membership)
+        """Through the caller's membership: another organization's object is simply not there."""
+        visible = self.model.objects.visible_to(request.membership)
+        # A QuerySet with for_list() joins what its list and detail show in the same query.
+        return visible.for_list() if hasattr(visible, "for_list") else visible
 
     def create_form(self, request, data=None):
         return self.create_form_class(
@@ -166,7 +171,8 @@ class CredentialPages:
 
     def create(self, request, form):
         """Call the kind's creation service; returns Issued (Refused on a rule)."""
-        fields = {arg: form.cleaned_data.get(field) for arg, field in self.create_fields.items()}
+        data = form.cleaned_data
+        fields = {arg: data.get(FORM_FIELDS.get(arg, arg)) for arg in self.create_fields}
         return self.create_service(issuer=request.membership, ip=client_ip(request), **fields)
 
     def rename(self, request, obj, form):

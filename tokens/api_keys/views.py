@@ -28,20 +28,11 @@ class ApiKeyPages(pages.CredentialPages):
     rotate_form_class = ApiKeyRotateForm
     renamed_message = "API key renamed."
     create_service = staticmethod(services.create_api_key)
-    create_fields = {
-        "name": "name",
-        "scopes": "scope_names",
-        "reach": "reach",
-        "owner": "owner",
-        "allow_jwt": "allow_jwt",
-    }
+    create_fields = ("name", "scopes", "reach", "owner", "allow_jwt")
     rename_service = staticmethod(services.rename_api_key)
     rotate_service = staticmethod(services.rotate_api_key)
     revoke_service = staticmethod(services.revoke_api_key)
     end_overlap_service = staticmethod(services.end_overlap)
-
-    def queryset(self, request):
-        return super().queryset(request).for_list()
 
     def usage(self, request, key):
         until = key.previous_secret_expires_at

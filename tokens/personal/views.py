@@ -55,19 +55,11 @@ class TokenPages(pages.CredentialPages):
     renamed_message = "Token renamed."
     rotation_keeps_id = False
     create_service = staticmethod(services.issue_personal_token)
-    create_fields = {
-        "name": "name",
-        "scopes": "scope_names",
-        "expires_at": "expires_at",
-        "owner": "owner",
-    }
+    create_fields = ("name", "scopes", "expires_at", "owner")
     rename_service = staticmethod(services.rename_token)
     rotate_service = staticmethod(services.rotate_token)
     revoke_service = staticmethod(services.revoke_token)
     end_overlap_service = staticmethod(services.end_overlap)
-
-    def queryset(self, request):
-        return super().queryset(request).for_list()
 
     def create_form(self, request, data=None):
         return TokenCreateForm(
