@@ -1,5 +1,8 @@
 """The portal's credential flow (tokens.pages), once per kind from the same table.
 
+What used to be written per kind (outsiders get 404 on every route, a colleague's credential
+is a 404, no developer access is a 403, the result page is never cached) is here, once.
+
 Each row is a kind's pages and how to make one of its credentials; every route a kind's
 pages declare is walked from `pages.actions`, so a new kind in the table gets the tenancy,
 access, secret-once, no-store, double-submit and delete tests for free.
@@ -94,13 +97,13 @@ def test_outsider_gets_404_on_every_route_and_nothing_changes(client, mallory, d
 @each_kind
 def test_a_colleagues_credential_answers_404_like_a_missing_one(client, dev, alice, org, kind):
     obj = kind.make(alice)
-    before = snapshot(obj)
+    before, count = snapshot(obj), type(obj).objects.count()
     login(client, dev)
     for action, method, by_id in routes(kind):
         if by_id:
             response = getattr(client, method)(route_url(kind, action, org, obj), hostile(kind))
             assert response.status_code == 404, (action, method)
-    assert snapshot(obj) == before
+    assert snapshot(obj) == before and type(obj).objects.count() == count
 
 
 @each_kind
