@@ -7,10 +7,14 @@ what is its own: its model (reached through the caller's membership, so another
 organization's object is a 404 exactly like a missing one), its forms, the service calls, its
 labels and URL names; `urls(prefix)` gives its routes under the names they always had.
 
-One template naming rule: a kind's templates live in its `folder`: the list page at
-`<folder>/list.html`, every fragment at `<folder>/partials/<page>.html` (list, create,
-detail, rotate_confirm, delete_confirm, deleted). The detail, rotate and delete pages
-without htmx are one skeleton, `tokens/pages/page.html`, around the kind's fragment.
+One template naming rule: a kind's templates live in templates/tokens/<its package>/: the
+list page at `list.html`, every fragment at `partials/<page>.html` (list, create, detail,
+secret, rotate_confirm, delete_confirm, deleted). The frames are shared: `tokens/pages/page.html`
+is the detail, rotate and delete page without htmx around the kind's fragment, and
+`tokens/pages/list.html` and `create.html` are the list table and the create form, into
+which a kind puts only its columns and its fields (the `kind` in their context is the
+kind's pages). A fifth kind is its package (forms, services, a `CredentialPages` subclass,
+`urls.py` calling `urls(prefix)`), its templates folder, and one include in tokens/urls.py.
 
 One "do not cache": every page that shows a secret answers through `no_store`
 (`accounts.http`), the same header on every kind's result page and webhooks'.
