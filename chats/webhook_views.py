@@ -6,6 +6,8 @@ Creating and rotating are Post/Redirect/Get (tokens.handoff): the POST holds the
 secret sealed for the one GET of `webhook_secret`, which shows it once.
 """
 
+from functools import wraps
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import admin_required
 from accounts.errors import Refused
 from accounts.http import client_ip, mark_form_errors, no_store
-from tokens import handoff
+from tokens import handoff, pages
 
 from . import deliveries, services
 from .forms import WebhookForm
@@ -89,8 +91,7 @@ def webhook_create(request):
 def webhook_secret(request, webhook_id):
     """The result page of a creation or rotation: the signing secret once, then "already shown"."""
     webhook = _webhook(request, webhook_id)
-    shown = handoff.take(request, webhook, slot=_slot(webhook), ip=client_ip(request))
-    secret, note = shown if shown else (None, {})
+    secret, note = pages.sealed_secret(request, webhook, _slot(webhook))
     context = {
         "webhook": webhook,
         "form": _edit_form(webhook),
@@ -169,14 +170,28 @@ def webhook_test(request, webhook_id):
     return redirect(_url(request, "webhook_deliveries", webhook))
 
 
+def _confirmed_first(template):
+    """GET shows `template`, which says what the action does; only the POST from it acts."""
+
+    def decorate(act):
+        @require_http_methods(["GET", "POST"])
+        @admin_required
+        @wraps(act)
+        def view(request, webhook_id):
+            webhook = _webhook(request, webhook_id)
+            if request.method == "GET":
+                return render(request, template, {"webhook": webhook})
+            return act(request, webhook)
+
+        return view
+
+    return decorate
+
+
 @sensitive_variables()
-@require_http_methods(["GET", "POST"])
-@admin_required
-def webhook_rotate(request, webhook_id):
-    """GET says what rotating does; only the POST from that confirmation makes a new secret."""
-    webhook = _webhook(request, webhook_id)
-    if request.method == "GET":
-        return render(request, "chats/webhook_rotate.html", {"webhook": webhook})
+@_confirmed_first("chats/webhook_rotate.html")
+def webhook_rotate(request, webhook):
+    """Only the POST from the confirmation makes a new secret, shown once on the next page."""
     submission = handoff.Submission(request)
     if submission.repeated:
         return submission.redirect_to_first(_url(request, "webhook_detail", webhook))
@@ -187,13 +202,9 @@ def webhook_rotate(request, webhook_id):
     return submission.done(_url(request, "webhook_secret", webhook))
 
 
-@require_http_methods(["GET", "POST"])
-@admin_required
-def webhook_delete(request, webhook_id):
-    """GET asks "This cannot be undone"; only the POST from that confirmation deletes."""
-    webhook = _webhook(request, webhook_id)
-    if request.method == "GET":
-        return render(request, "chats/webhook_delete.html", {"webhook": webhook})
+@_confirmed_first("chats/webhook_delete.html")
+def webhook_delete(request, webhook):
+    """The confirmation says "This cannot be undone"; its POST deletes."""
     url = webhook.url
     services.delete_webhook(webhook=webhook, by=request.user, ip=client_ip(request))
     messages.success(request, f"Webhook {url} deleted. Nothing more is sent to it.")

@@ -80,26 +80,6 @@ def test_client_list_costs_the_same_queries_for_one_client_or_many(client, dev, 
     assert len(many) == len(one)
 
 
-def test_member_without_developer_access_gets_403(client, agent, org):
-    client.force_login(agent)
-    assert client.get(url(org)).status_code == 403
-
-
-def test_outsider_gets_404_for_the_page_and_the_client(client, dev, mallory, org):
-    application, _ = make_client(dev)
-    client.force_login(mallory)
-    assert client.get(url(org)).status_code == 404
-    assert client.get(url(org, f"{application.pk}/")).status_code == 404
-    assert client.post(url(org, f"{application.pk}/delete/")).status_code == 404
-    assert Application.objects.filter(pk=application.pk).exists()
-
-
-def test_developer_gets_404_for_a_colleagues_client(client, dev, alice, org):
-    application, _ = make_client(alice)
-    client.force_login(dev)
-    assert client.get(url(org, f"{application.pk}/")).status_code == 404
-
-
 def test_edit_changes_name_and_redirect_uris(client, dev, org):
     application, _ = make_client(dev)
     client.force_login(dev)

@@ -72,13 +72,6 @@ def test_showing_the_secret_is_recorded_in_the_audit_log(client, dev, org):
     assert sorted(actions) == ["issued", "secret_shown"]
 
 
-def test_response_with_the_secret_is_not_stored_by_any_cache(client, dev, org):
-    login(client, dev)
-    response = generate(client, org)
-    assert response.status_code == 200
-    assert "no-store" in response["Cache-Control"]
-
-
 def test_secret_is_not_shown_again_on_a_reload_of_the_list_or_the_detail(client, dev, org):
     login(client, dev)
     secret = shown_secret(generate(client, org))
@@ -277,15 +270,6 @@ def test_an_owner_from_another_organization_is_refused(client, alice, mallory, o
     login(client, alice)
     response = generate(client, org, owner=str(membership(mallory).pk))
     assert response.status_code == 400
-    assert not AccessToken.objects.exists()
-
-
-@pytest.mark.parametrize("method", ["get", "post"])
-def test_agent_without_developer_access_gets_403(client, agent, org, method):
-    login(client, agent)
-    url = tokens_url(org) if method == "get" else create_url(org)
-    response = getattr(client, method)(url, {"name": "x", "expiry": "30", "scopes": ["read.me"]})
-    assert response.status_code == 403
     assert not AccessToken.objects.exists()
 
 
