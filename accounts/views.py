@@ -183,6 +183,16 @@ def member_invitation_withdraw(request, invitation_id):
     return _members_page(request)
 
 
+def _update_member(request, member, **change):
+    accounts.update_member(
+        membership=member,
+        by=request.user,
+        by_role=request.membership.role,
+        ip=client_ip(request),
+        **change,
+    )
+
+
 @require_POST
 @admin_required
 def member_role(request, membership_id):
@@ -193,13 +203,7 @@ def member_role(request, membership_id):
         return _members_page(request)
     before = member.role
     try:
-        accounts.update_member(
-            membership=member,
-            by=request.user,
-            by_role=request.membership.role,
-            role=form.cleaned_data["role"],
-            ip=client_ip(request),
-        )
+        _update_member(request, member, role=form.cleaned_data["role"])
     except Refused as refused:
         messages.error(request, refused.message)
         return _members_page(request)
@@ -218,13 +222,7 @@ def member_developer_access(request, membership_id):
         and request.POST.get("developer_access") == "on"
     )
     if grant != member.developer_access:
-        accounts.update_member(
-            membership=member,
-            by=request.user,
-            by_role=request.membership.role,
-            developer_access=grant,
-            ip=client_ip(request),
-        )
+        _update_member(request, member, developer_access=grant)
         messages.success(
             request,
             f"Developer access {'granted to' if grant else 'removed from'} "

@@ -40,8 +40,11 @@ class Row:
 
     @classmethod
     def of(cls, kind, label, credential, *, delete, org_id, **fields):
-        """The row of a credential usage counts on its own (its name, scopes, last use and
+        """The row of a credential usage counts on its own (its name, scopes, times and
         sparkline read from it), deleted through its kind's confirmation page `delete`."""
+        fields.setdefault("created", getattr(credential, "created", None) or credential.created_at)
+        fields.setdefault("expires", getattr(credential, "expires", None))
+        fields.setdefault("state", "active")
         return cls(
             kind=kind,
             kind_label=label,

@@ -3,6 +3,7 @@
 from rest_framework import mixins, viewsets
 from rest_framework.response import Response
 
+from accounts.http import client_ip
 from chats import reach
 
 
@@ -24,6 +25,11 @@ class ReachViewSet(
     viewsets.GenericViewSet,
 ):
     """List, fetch, create, update (PATCH) and delete, inside the caller's reach."""
+
+    @property
+    def actor(self):
+        """Who a write is done by, and from where: the keywords every service takes."""
+        return {"by": self.request.user, "ip": client_ip(self.request)}
 
     org_field = "organization"
     contact_field = (

@@ -3,7 +3,6 @@
 from rest_framework import serializers
 
 from accounts import services as accounts
-from accounts.http import client_ip
 from accounts.models import Organization, OrganizationGroup
 from chats import reach
 
@@ -47,27 +46,21 @@ class OrganizationViewSet(ReachViewSet):
         organization = accounts.create_organization(
             name=serializer.validated_data["name"],
             slug=serializer.validated_data["slug"],
-            by=self.request.user,
             group=own.group if owns_group else None,
-            ip=client_ip(self.request),
+            **self.actor,
         )
         serializer.instance = organization
 
     def perform_update(self, serializer):
-        organization = serializer.instance
         accounts.update_organization(
-            organization=organization,
-            by=self.request.user,
-            ip=client_ip(self.request),
-            **serializer.validated_data,
+            organization=serializer.instance, **self.actor, **serializer.validated_data
         )
 
     def perform_destroy(self, organization):
         # The deleted organization's own audit log goes with it; the caller's keeps the record.
         accounts.delete_organization(
             organization=organization,
-            by=self.request.user,
-            ip=client_ip(self.request),
+            **self.actor,
             witnesses=Organization.objects.filter(pk=self.request.auth.organization_id),
         )
 
@@ -107,22 +100,15 @@ class OrganizationGroupViewSet(ReachViewSet):
         group = accounts.create_organization_group(
             name=serializer.validated_data["name"],
             slug=serializer.validated_data["slug"],
-            by=self.request.user,
-            ip=client_ip(self.request),
             witnesses=Organization.objects.filter(pk=self.request.auth.organization_id),
+            **self.actor,
         )
         serializer.instance = group
 
     def perform_update(self, serializer):
-        group = serializer.instance
         accounts.update_organization_group(
-            group=group,
-            by=self.request.user,
-            ip=client_ip(self.request),
-            **serializer.validated_data,
+            group=serializer.instance, **self.actor, **serializer.validated_data
         )
 
     def perform_destroy(self, group):
-        accounts.delete_organization_group(
-            group=group, by=self.request.user, ip=client_ip(self.request)
-        )
+        accounts.delete_organization_group(group=group, **self.actor)

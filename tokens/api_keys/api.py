@@ -13,6 +13,7 @@ from ..models import ApiKey
 from ..rules import NAME_MAX_LENGTH
 from ..usage.api import UsageMixin
 from ..viewsets import (
+    CredentialSerializer,
     CredentialViewSet,
     RenameSerializer,
     RotatableMixin,
@@ -22,10 +23,9 @@ from ..viewsets import (
 from . import services
 
 
-class ApiKeySerializer(serializers.ModelSerializer):
+class ApiKeySerializer(CredentialSerializer):
     scopes = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
-    created_by = serializers.SerializerMethodField()
     old_secret_works_until = serializers.SerializerMethodField()
 
     class Meta:
@@ -48,14 +48,8 @@ class ApiKeySerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_scopes(self, key) -> list[str]:
-        return key.scope_list
-
     def get_owner(self, key) -> str | None:
         return key.membership.user.email if key.membership_id else None
-
-    def get_created_by(self, key) -> str | None:
-        return key.created_by.email if key.created_by_id else None
 
     def get_old_secret_works_until(self, key) -> datetime.datetime | None:
         until = key.previous_secret_expires_at

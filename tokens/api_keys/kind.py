@@ -1,5 +1,7 @@
 """What the shared features need to know about API keys (tokens.kinds)."""
 
+from functools import partial
+
 from ..inventory import Row, matching, state
 from ..kinds import Kind
 from ..models import ApiKey, CredentialKind
@@ -14,16 +16,11 @@ def inventory_rows(org, q, now, org_id):
     keys = ApiKey.objects.live(now).filter(organization=org)
     keys = matching(keys, q, "name", "key_id", "membership__user__email", "created_by__email")
     keys = keys.select_related("membership__user", "created_by").order_by("-created_at", "-id")
+    row = partial(Row.of, CredentialKind.API_KEY, "API key", delete="api_key_delete", org_id=org_id)
     return [
-        Row.of(
-            CredentialKind.API_KEY,
-            "API key",
+        row(
             k,
-            delete="api_key_delete",
-            org_id=org_id,
             owner=k.membership.user if k.membership else None,
-            created=k.created_at,
-            expires=None,
             state=state(None, now, rotating=(k.previous_secret_expires_at or now) > now),
             note=k.key_id,
             extra={"created_by": k.created_by},

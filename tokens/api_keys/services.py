@@ -16,17 +16,9 @@ from django.utils import timezone
 from accounts.errors import Refused
 from accounts.services import organization_account
 
-from .. import audit, sealing, secret_format
+from .. import audit, rules, sealing, secret_format
 from ..models import ApiKey, AuditEvent, Reach
 from ..one_time import Issued, OneTimeSecret
-from ..rules import (
-    clean_name,
-    credential_scopes,
-    grace_period,
-    is_group_owner,
-    lock_for_counting,
-    resolve_owner,
-)
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +34,23 @@ def create_api_key(
     *, issuer, name, scopes, reach=Reach.APP, owner=None, allow_jwt=True, ip=None, bound_by=None
 ):
     """A key acting as `owner` (a service account) or, by default, as the organization itself."""
-    name = clean_name(name, what="API key")
+    name = rules.clean_name(name, what="API key")
     organization = issuer.organization
     # Parallel creations count live keys (and create the organization's own account) one at a time.
-    lock_for_counting(organization=organization)
+    rules.lock_for_counting(organization=organization)
     owner = (
-        resolve_owner(issuer, owner) if owner is not None else organization_account(organization)
+        rules.resolve_owner(issuer, owner)
+        if owner is not None
+        else organization_account(organization)
     )
-    scope_names = credential_scopes(scopes, issuer=issuer, owner=owner, bound_by=bound_by)
+    scope_names = rules.credential_scopes(scopes, issuer=issuer, owner=owner, bound_by=bound_by)
     if reach not in (Reach.APP, Reach.ACCOUNT):
         raise Refused(
             "invalid_reach",
             "An API key reaches `app` or `account`; appUser is a JWT claim.",
             "reach",
         )
-    if reach == Reach.ACCOUNT and not is_group_owner(issuer):
+    if reach == Reach.ACCOUNT and not rules.is_group_owner(issuer):
         raise Refused(
             "reach_not_allowed", "Account reach is for owners of the organization's group.", "reach"
         )
@@ -90,7 +84,7 @@ def create_api_key(
 @transaction.atomic
 def rename_api_key(*, key, name, by, ip=None):
     old = key.name
-    name = clean_name(name, what="API key")
+    name = rules.clean_name(name, what="API key")
     if name == old:
         return key  # nothing changed, so nothing to audit
     key.name = name
@@ -104,7 +98,7 @@ def rename_api_key(*, key, name, by, ip=None):
 @transaction.atomic
 def rotate_api_key(*, key, grace="none", by, ip=None):
     """A new secret under the same key id; the previous one keeps working for `grace`."""
-    grace_for = grace_period(grace)
+    grace_for = rules.grace_period(grace)
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     now = timezone.now()
     if key.revoked_at is not None and key.revoked_at <= now:

@@ -292,7 +292,6 @@ class SessionDetailView(AuthView):
                 user=request.user,
                 organization=principal.organization_id,
                 session_id=session_id,
-                by=request.user,
                 ip=client_ip(request),
             )
         if ended is None:

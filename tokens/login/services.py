@@ -375,15 +375,16 @@ def end_sessions(*, user, by, organization=None, ip=None, detail="session ended"
 
 
 @transaction.atomic
-def end_session(*, user, organization, session_id, by, ip=None):
-    """End one session by its id; None when the user has no such live session there."""
+def end_session(*, user, organization, session_id, by=None, ip=None):
+    """End one session by its id, `by` its user unless an admin ends it; None when the user has
+    no such live session there."""
     if (
         not live_sessions(user=user, organization=organization)
         .filter(token_family=session_id)
         .exists()
     ):
         return None
-    return _end_families([session_id], actor=by, ip=ip, detail="session ended")
+    return _end_families([session_id], actor=by or user, ip=ip, detail="session ended")
 
 
 @transaction.atomic

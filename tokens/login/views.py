@@ -45,7 +45,6 @@ def session_end(request, session_id):
         user=request.user,
         organization=request.organization,
         session_id=session_id,
-        by=request.user,
         ip=client_ip(request),
     )
     if ended is None:

@@ -18,14 +18,13 @@ from accounts.models import Membership, Role
 from ..models import AccessToken, Application
 from ..rules import NAME_MAX_LENGTH
 from ..usage.api import UsageMixin
-from ..viewsets import CredentialViewSet
+from ..viewsets import CredentialSerializer, CredentialViewSet
 from . import services
 
 
-class OAuthClientSerializer(serializers.ModelSerializer):
+class OAuthClientSerializer(CredentialSerializer):
     redirect_uris = serializers.SerializerMethodField()
     allowed_origins = serializers.SerializerMethodField()
-    created_by = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(source="created", read_only=True)
     updated_at = serializers.DateTimeField(source="updated", read_only=True)
 
@@ -53,9 +52,6 @@ class OAuthClientSerializer(serializers.ModelSerializer):
 
     def get_allowed_origins(self, application) -> list[str]:
         return application.allowed_origins.split()
-
-    def get_created_by(self, application) -> str | None:
-        return application.created_by.email if application.created_by_id else None
 
 
 class NewOAuthClientSerializer(OAuthClientSerializer):

@@ -1,6 +1,8 @@
 """What the shared features need to know about OAuth clients and the grants people give
 them (tokens.kinds)."""
 
+from functools import partial
+
 from django.urls import reverse
 
 from ..inventory import Row, matching, state
@@ -14,21 +16,15 @@ def inventory_rows(org, q, now, org_id):
         client_id=Application.LOGIN_CLIENT_ID
     )
     clients = matching(clients, q, "name", "client_id", "created_by__email")
-    return [
-        Row.of(
-            CredentialKind.OAUTH_CLIENT,
-            "OAuth client",
-            c,
-            delete="oauth_client_delete",
-            org_id=org_id,
-            owner=c.created_by,
-            created=c.created,
-            expires=None,
-            state="active",
-            note=c.get_client_type_display(),
-        )
-        for c in clients.select_related("created_by").order_by("-created", "-id")
-    ]
+    clients = clients.select_related("created_by").order_by("-created", "-id")
+    row = partial(
+        Row.of,
+        CredentialKind.OAUTH_CLIENT,
+        "OAuth client",
+        delete="oauth_client_delete",
+        org_id=org_id,
+    )
+    return [row(c, owner=c.created_by, note=c.get_client_type_display()) for c in clients]
 
 
 def grant_rows(org, q, now, org_id):

@@ -13,6 +13,7 @@ from ..models import AccessToken, Reach
 from ..rules import GRACE_PERIODS, NAME_MAX_LENGTH
 from ..usage.api import UsageMixin
 from ..viewsets import (
+    CredentialSerializer,
     CredentialViewSet,
     RenameSerializer,
     RotatableMixin,
@@ -22,10 +23,9 @@ from ..viewsets import (
 from . import services
 
 
-class TokenSerializer(serializers.ModelSerializer):
+class TokenSerializer(CredentialSerializer):
     scopes = serializers.SerializerMethodField()
     owner = serializers.SerializerMethodField()
-    created_by = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(source="created", read_only=True)
     expires_at = serializers.DateTimeField(source="expires", read_only=True)
     old_secret_works_until = serializers.SerializerMethodField()
@@ -50,14 +50,8 @@ class TokenSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_scopes(self, token) -> list[str]:
-        return token.scope_list
-
     def get_owner(self, token) -> str | None:
         return token.user.email if token.user_id else None
-
-    def get_created_by(self, token) -> str | None:
-        return token.created_by.email if token.created_by_id else None
 
     def get_old_secret_works_until(self, token) -> datetime.datetime | None:
         """When the previous secret of a rotation stops working (null outside an overlap)."""

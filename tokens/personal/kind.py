@@ -1,5 +1,7 @@
 """What the shared features need to know about personal access tokens (tokens.kinds)."""
 
+from functools import partial
+
 from ..inventory import Row, matching, state
 from ..kinds import Kind
 from ..models import AccessToken, CredentialKind
@@ -14,16 +16,11 @@ def inventory_rows(org, q, now, org_id):
         .unrevoked(now)
     )
     tokens = matching(tokens, q, "name", "user__email", "user__name")
+    row = partial(Row.of, CredentialKind.PERSONAL, "Token", delete="token_delete", org_id=org_id)
     return [
-        Row.of(
-            CredentialKind.PERSONAL,
-            "Token",
+        row(
             t,
-            delete="token_delete",
-            org_id=org_id,
             owner=t.user,
-            created=t.created,
-            expires=t.expires,
             state=state(t.expires, now, rotating=t.revoked_at or t.previous_secret_until),
             note=f"…{t.last4}",
         )
