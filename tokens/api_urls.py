@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 from tokens import leaks
 from tokens.api_keys import leaks as api_key_leaks
 from tokens.api_keys.api import ApiKeyViewSet
+from tokens.limits.api import OrganizationLimitsView
 from tokens.login import leaks as login_leaks
 from tokens.oauth import api as oauth_api
 from tokens.oauth import leaks as oauth_leaks
@@ -24,6 +25,7 @@ router.register("credential-reviews", ReviewItemViewSet, basename="credential-re
 urlpatterns = [
     path("auth/", include("tokens.login.api_urls")),
     path("usage", OrganizationUsageView.as_view(), name="organization_usage"),
+    path("limits", OrganizationLimitsView.as_view(), name="organization_limits"),
     # GitHub secret scanning reports: each kind revokes its own secrets.
     path(
         "secret-scanning/reports",

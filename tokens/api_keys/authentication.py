@@ -14,6 +14,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from .. import invalidation, metrics, secret_format
 from .. import scopes as catalog
 from ..authentication import fail
+from ..limits import load as limits
 from ..models import REACH_RANK, ApiKey, CredentialKind
 from ..principal import Principal, record_use
 from ..usage import counter as usage
@@ -82,6 +83,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return key
         sequence = cache.sequence() if cache is not None else None
         key = cached_keys().filter(key_id=key_id).first()
+        if key is not None:
+            key.limits = limits.compile_for(CredentialKind.API_KEY, key.pk, key.organization_id)
         if key is not None and cache is not None:
             membership = key.membership
             tags = [f"key:{key.pk}", f"org:{key.organization_id}"]
@@ -198,6 +201,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             )
         if not membership.user.is_active:
             raise fail("invalid_token", "The API key's owner is deactivated.")
+        if key.limits is not None:
+            key.limits(
+                request
+            )  # tokens.limits: 403 ip_not_allowed, 429 rate_limited/usage_exceeded
         if record_use(ApiKey, key.pk, key.last_used_at, now, request):
             key.last_used_at = now  # a cached key writes its last use once per interval too
         return membership.user, Principal(

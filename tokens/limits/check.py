@@ -1,0 +1,296 @@
+"""The check on the warm path: a `Check` built once when a credential enters the cache (no SQL
+per request after that), called with each request of the credential.
+
+State that must outlive a cache entry (a window's counts, a lease of credits) lives in this
+module's tables, keyed by the credential and the limit, so a dropped and refilled entry goes
+on counting where it was. The sync thread (`tokens.limits.sync`) pushes what this process
+counted and reads back what every process counted, in batches.
+
+Rate limits: fixed cells of `window_seconds` aligned on the epoch (the same cells in every
+process), read as a sliding window: the previous cell's total weighted by how much of it the
+window still covers, plus the current cell's. Between two syncs a process may admit at most
+its share (what was left at the last sync, divided by the processes counting), so processes
+that cannot see each other's latest counts cannot together admit much beyond the limit.
+
+Credits: taken from PostgreSQL in leases (one atomic UPDATE hands out a block and never more
+than is left), spent in memory; the block shrinks as the balance does, so the credits other
+processes hold unspent when one runs out are few.
+"""
+
+import math
+import threading
+import time
+
+from django.conf import settings
+from rest_framework import exceptions
+
+from accounts.http import client_ip_from_meta
+
+from . import rules
+
+# Environ keys (never HTTP headers): the RateLimit headers of this request, and its refusal.
+HEADERS = "keyward.ratelimit"
+
+_lock = threading.Lock()
+_windows = {}  # (credential key, limit name) -> Window
+_credits = {}  # (limits id, version) -> Credits
+_VERDICTS_MAX = 4096
+
+
+class LimitExceeded(exceptions.Throttled):
+    """429 in the API's error format, with Retry-After when a wait is known."""
+
+    def __init__(self, code, detail, wait):
+        exceptions.APIException.__init__(self, {"code": code, "detail": detail}, code)
+        self.wait = wait
+
+
+class AddressRefused(exceptions.PermissionDenied):
+    def __init__(self, seen):
+        super().__init__(
+            {
+                "code": "ip_not_allowed",
+                "detail": f"Requests from {seen or 'an unknown address'} are not allowed for this "
+                "credential: its allowlist does not include that address.",
+            }
+        )
+
+
+class Window:
+    """One rate limit of one credential, in this process."""
+
+    __slots__ = (
+        "allowance",
+        "cost",
+        "inflight",
+        "key",
+        "limit",
+        "local",
+        "name",
+        "notice_id",
+        "noticed",
+        "previous",
+        "share",
+        "start",
+        "synced",
+        "width",
+    )
+
+    def __init__(self, key, name, limit, width, cost, notice_id):
+        self.key, self.name, self.limit, self.width, self.cost = key, name, limit, width, cost
+        self.notice_id = notice_id
+        self.start = 0
+        self.previous = 0  # every process's total of the previous cell
+        self.synced = 0  # every process's total of the current cell at the last sync
+        self.inflight = 0  # counted here, pushed, not yet read back
+        self.local = 0  # counted here since the last push
+        self.share = 1  # processes counting (from the last sync)
+        self.allowance = limit  # what this process may admit before the next sync
+        self.noticed = -1
+
+    def roll(self, start):
+        """Move to the cell starting at `start` (callers hold the lock)."""
+        if start == self.start + self.width:
+            self.previous = self.synced + self.inflight + self.local
+        else:
+            self.previous = 0
+        self.start, self.synced, self.inflight, self.local = start, 0, 0, 0
+        self.allowance = max(1, self.limit // max(self.share, 1))
+
+    def admit(self, now):
+        """(admitted, remaining, seconds to reset, seconds to wait when refused)."""
+        start = int(now) // self.width * self.width
+        with _lock:
+            if start != self.start:
+                self.roll(start)
+            elapsed = now - start
+            weighted = self.previous * (self.width - elapsed) / self.width
+            used = weighted + self.synced + self.inflight + self.local
+            cost = self.cost
+            mine = self.inflight + self.local + cost
+            if used + cost <= self.limit and mine <= self.allowance:
+                self.local += cost
+                return True, int(self.limit - used - cost), math.ceil(self.width - elapsed), 0
+        current = self.synced + self.inflight + self.local
+        if used + cost <= self.limit:
+            wait = 1  # this process's share is spent until the next sync
+        elif current + cost > self.limit or not self.previous:
+            wait = math.ceil(self.width - elapsed)  # the current cell alone is full
+        else:
+            # The previous cell's weight falls until what it leaves fits.
+            fits = (self.limit - current - cost) / self.previous
+            wait = max(1, math.ceil(self.width * (1 - fits) - elapsed))
+        return False, 0, math.ceil(self.width - elapsed), wait
+
+
+def window(key, name, limit, width, cost, notice_id):
+    found = _windows.get((key, name))
+    if found is None or (found.limit, found.width, found.cost) != (limit, width, cost):
+        with _lock:
+            found = Window(key, name, limit, width, cost, notice_id)
+            _windows[(key, name)] = found
+    found.notice_id = notice_id
+    return found
+
+
+class Credits:
+    """A lease of one credential's credits, in this process."""
+
+    __slots__ = (
+        "day",
+        "ends",
+        "exhausted_until",
+        "interval",
+        "leased",
+        "limits_id",
+        "refill",
+        "start",
+    )
+
+    def __init__(self, limits_id, refill, interval, day):
+        self.limits_id, self.refill, self.interval, self.day = limits_id, refill, interval, day
+        self.leased = 0
+        self.start = None  # the refill period the lease is of (None without a refill)
+        self.ends = math.inf  # when it ends (epoch seconds)
+        self.exhausted_until = 0.0
+
+    def spend(self, now):
+        """(admitted, seconds until the refill or None)."""
+        if now >= self.ends or (self.refill and self.start is None):
+            self._new_period(now)
+        if self.leased >= 1:
+            with _lock:
+                if self.leased >= 1:
+                    self.leased -= 1
+                    return True, None
+        if now < self.exhausted_until:
+            return False, self._wait(now)
+        from . import credits  # the database's side; imported late to keep this module light
+
+        credits.lease(self, now)
+        with _lock:
+            if self.leased >= 1:
+                self.leased -= 1
+                return True, None
+        # Empty: ask the database again at most once a second (an admin may add credits).
+        self.exhausted_until = min(now + 1.0, self.ends)
+        return False, self._wait(now)
+
+    def _new_period(self, now):
+        import datetime as dt
+
+        start, ends = rules.period(self.interval, self.day, dt.datetime.fromtimestamp(now, dt.UTC))
+        with _lock:
+            self.start, self.ends = start, ends.timestamp()
+            self.leased = 0  # the refill replaced the balance this lease came from
+            self.exhausted_until = 0.0
+
+    def _wait(self, now):
+        return math.ceil(self.ends - now) if self.refill else None
+
+
+def credits_of(limits_id, version, refill, interval, day):
+    key = (limits_id, version)
+    found = _credits.get(key)
+    if found is None:
+        with _lock:
+            found = _credits.setdefault(key, Credits(limits_id, refill, interval, day))
+    return found
+
+
+class Allowlist:
+    """One allowlist (a credential's or its organization's), judged per address once."""
+
+    __slots__ = ("limits_id", "networks", "report_only")
+
+    def __init__(self, limits_id, ranges, report_only):
+        self.limits_id = limits_id
+        self.networks = [rules.parse_range(r) for r in ranges]
+        self.report_only = report_only
+
+    def allows(self, text):
+        ip = rules.address(text) if text else None
+        return ip is not None and any(ip.version == n.version and ip in n for n in self.networks)
+
+
+class Check:
+    """A credential's limits, compiled: called with each of its requests. Raises the refusal
+    (403 ip_not_allowed, 429 rate_limited, 429 usage_exceeded) or returns, having left the
+    RateLimit headers for the middleware."""
+
+    __slots__ = ("allowlists", "behind_proxies", "credits", "policy", "verdicts", "windows")
+
+    def __init__(self, *, windows=(), credits=None, allowlists=()):
+        self.windows = tuple(windows)
+        self.credits = credits
+        self.allowlists = tuple(allowlists)
+        self.verdicts = {}  # address -> (refused by, reported by)
+        self.behind_proxies = bool(settings.TRUSTED_PROXY_COUNT)
+        # RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers): the same on every answer.
+        self.policy = ", ".join(f'"{w.name}";q={w.limit};w={w.width}' for w in self.windows)
+
+    def __call__(self, request):
+        meta = request.META
+        if self.allowlists:
+            self._judge_address(meta)
+        if self.windows:
+            now = time.time()
+            states = []
+            for w in self.windows:
+                admitted, remaining, reset, wait = w.admit(now)
+                states.append(f'"{w.name}";r={remaining};t={reset}')
+                if not admitted:
+                    meta[HEADERS] = (self.policy, ", ".join(states))
+                    _notice_rate_limited(w)
+                    raise LimitExceeded(
+                        "rate_limited",
+                        f"Rate limit {w.name!r} allows {w.limit} request(s) per {w.width} s; "
+                        f"try again in {wait} s.",
+                        wait - 1,  # the error handler answers Retry-After wait + 1
+                    )
+            meta[HEADERS] = (self.policy, ", ".join(states))
+        if self.credits is not None:
+            admitted, wait = self.credits.spend(time.time())
+            if not admitted:
+                when = (
+                    f" They refill in {wait} s."
+                    if wait is not None
+                    else (" An admin can add more.")
+                )
+                raise LimitExceeded(
+                    "usage_exceeded",
+                    "This credential has used all its credits." + when,
+                    None if wait is None else wait - 1,
+                )
+
+    def _judge_address(self, meta):
+        seen = client_ip_from_meta(meta) if self.behind_proxies else meta.get("REMOTE_ADDR")
+        verdict = self.verdicts.get(seen)
+        if verdict is None:
+            refused = reported = None
+            for allowlist in self.allowlists:
+                if not allowlist.allows(seen):
+                    if allowlist.report_only:
+                        reported = reported or allowlist.limits_id
+                    else:
+                        refused = True
+            verdict = (refused, reported)
+            if len(self.verdicts) < _VERDICTS_MAX:
+                self.verdicts[seen] = verdict
+        if verdict[0]:
+            raise AddressRefused(seen)
+        if verdict[1] is not None:
+            from . import sync
+
+            sync.report_address(verdict[1], seen or "")
+
+
+def _notice_rate_limited(w):
+    """credential.rate_limited, at most once per window per limit (this process's part; the
+    sync thread's claim row makes it once across processes)."""
+    if w.noticed == w.start or w.notice_id is None:
+        return
+    w.noticed = w.start
+    from . import sync
+
+    sync.notice(w.notice_id, "credential.rate_limited", w.key + ":" + w.name, w.start)
