@@ -84,8 +84,8 @@ class Window:
         self.synced = 0  # every process's total of the current cell at the last sync
         self.inflight = 0  # counted here, pushed, not yet read back
         self.local = 0  # counted here since the last push
-        self.share = 1  # processes counting (from the last sync)
-        self.allowance = limit  # what this process may admit before the next sync
+        self.share = _processes()  # processes counting (from the last sync)
+        self.allowance = max(cost, limit // self.share)  # what it may admit before the next sync
         self.noticed = -1
 
     def roll(self, start):
@@ -121,6 +121,12 @@ class Window:
             fits = (self.limit - current - cost) / self.previous
             wait = max(1, math.ceil(self.width * (1 - fits) - elapsed))
         return False, 0, math.ceil(self.width - elapsed), wait
+
+
+def _processes():
+    from . import sync
+
+    return sync.processes()
 
 
 def window(key, name, limit, width, cost, notice_id):

@@ -13,7 +13,7 @@ from . import check
 
 log = logging.getLogger(__name__)
 
-LEASE_MAX = 100  # credits: the most a lease takes at once
+LEASE_MAX = 1000  # credits: the most a lease takes at once
 LEASE_SHARE = 64  # a lease takes at most 1/LEASE_SHARE of what was left at the last one
 
 # Lease first, thresholds after: `refill` replaces the balance at a new period's first lease.
@@ -42,7 +42,8 @@ def lease(state, now):
     """Take a block for `state` (a check.Credits) from the database; on failure take nothing
     (refusing is the safe side: credits are never overspent)."""
     left = _known.get(state.limits_id)
-    want = LEASE_MAX if left is None else max(1, min(LEASE_MAX, left // LEASE_SHARE))
+    # The first lease of a process takes one credit and learns the balance from it.
+    want = 1 if left is None else max(1, min(LEASE_MAX, left // LEASE_SHARE))
     start = state.start if state.refill else dt.datetime.fromtimestamp(0, dt.UTC)
     try:
         with connection.cursor() as cursor:

@@ -32,7 +32,19 @@ HEARTBEAT_SECONDS = 3.0  # a process silent this long no longer counts in the sh
 
 _pending_reports = {}  # (limits id, address) -> count
 _pending_notices = set()  # (limits id, event, key, period)
-_state = {"started": False, "pid": None, "process": None, "redis": None, "pruned": 0.0}
+_state = {
+    "started": False,
+    "pid": None,
+    "process": None,
+    "redis": None,
+    "pruned": 0.0,
+    "processes": 1,  # counting rate limits, as the last sync saw them
+}
+
+
+def processes():
+    """How many processes count rate limits (a new window's share starts from it)."""
+    return _state["processes"]
 
 
 def process_name():
@@ -62,6 +74,10 @@ def ensure_started():
         _state["started"], _state["pid"], _state["process"] = True, os.getpid(), None
         if settings.LIMITS_SYNC_MS <= 0:
             return  # the test suite syncs when it wants
+        try:
+            sync_windows(time.time(), hello=True)  # be counted before admitting anything
+        except Exception:
+            log.exception("limits: first sync failed")
         threading.Thread(target=_run, name="keyward-limits-sync", daemon=True).start()
         atexit.register(at_exit)
 
@@ -104,9 +120,9 @@ def _take_counts(now):
     return pushed, active
 
 
-def sync_windows(now):
+def sync_windows(now, *, hello=False):
     pushed, active = _take_counts(now)
-    if not active:
+    if not active and not hello:
         return
     store = _redis() if settings.REDIS_URL else None
     try:
@@ -121,6 +137,7 @@ def sync_windows(now):
                     w.inflight -= n
                     w.local += n
         raise
+    _state["processes"] = max(1, processes)
     with check._lock:
         for w, start, n in pushed:
             if w.start == start:
