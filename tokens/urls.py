@@ -36,4 +36,5 @@ urlpatterns = [
     path("", include("tokens.login.urls")),
     path("", include("tokens.oauth.urls")),
     path("", include("tokens.review.urls")),
+    path("", include("tokens.limits.urls")),
 ]
