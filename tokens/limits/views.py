@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.decorators import admin_required
 from accounts.errors import Refused
-from accounts.http import client_ip, wants_fragment
+from accounts.http import client_ip, render_page_or_fragment, wants_fragment
 from accounts.models import Role
 
 from ..models import AccessToken, ApiKey, Application, CredentialKind, Kind
@@ -22,24 +22,28 @@ from . import services
 PANEL = "tokens/limits/partials/limits_panel.html"
 PAGE = "tokens/limits/limits_page.html"
 
-# Kind -> (the organization's credentials of that kind, its page's URL name and argument).
+# Kind -> (the organization's credentials of that kind, its page's URL name, the editor's).
 CREDENTIALS = {
     CredentialKind.PERSONAL: (
         lambda org: AccessToken.objects.filter(organization=org, kind=Kind.PERSONAL),
         "token_detail",
+        "token_limits",
     ),
-    CredentialKind.API_KEY: (lambda org: ApiKey.objects.filter(organization=org), "api_key_detail"),
+    CredentialKind.API_KEY: (
+        lambda org: ApiKey.objects.filter(organization=org),
+        "api_key_detail",
+        "api_key_limits",
+    ),
     CredentialKind.OAUTH_CLIENT: (
         lambda org: Application.objects.filter(organization=org),
         "oauth_client_detail",
+        "oauth_client_limits",
     ),
 }
 
 
 def _credential(organization, kind, pk):
     """The organization's credential of `kind`, else 404 (another organization's alike)."""
-    if kind not in CREDENTIALS:
-        raise Http404("No such kind of credential.")
     credential = CREDENTIALS[kind][0](organization).filter(pk=pk).first()
     if credential is None:
         raise Http404("No such credential.")
@@ -129,15 +133,15 @@ def panel_context(request, kind, credential, **extra):
     )
     if credential is None:
         action = reverse("organization_limits_edit", kwargs={"org_id": organization.public_id})
+        back = reverse("token_policy", kwargs={"org_id": organization.public_id})
     else:
-        action = reverse(
-            "limits_edit",
-            kwargs={"org_id": organization.public_id, "kind": kind, "pk": credential.pk},
-        )
+        action = reverse(CREDENTIALS[kind][2], args=[organization.public_id, credential.pk])
+        back = reverse(CREDENTIALS[kind][1], args=[organization.public_id, credential.pk])
     context = {
         "organization": organization,
         "limits_kind": kind,
         "limits_action": action,
+        "back_url": back,
         "limits_row": row,
         "values": _form_values(row, now),
         "can_edit": request.membership.role == Role.ADMIN,
@@ -183,8 +187,8 @@ def _save(request, kind, credential):
             lockout=exc.code == "lockout",
         )
         context["values"] = {**context["values"], **_posted(post)}
-        template = PANEL if wants_fragment(request) else PAGE
-        return render(request, template, context, status=400 if exc.status != 409 else 409)
+        # 400 for the lock-out too: the form comes back with the question, swapped in place.
+        return render_page_or_fragment(request, PAGE, PANEL, context, status=400)
     if wants_fragment(request):
         return render(request, PANEL, panel_context(request, kind, credential, saved=True))
     messages.success(request, "Limits saved.")
@@ -209,9 +213,9 @@ def _posted(post):
 
 @require_http_methods(["GET", "POST"])
 @admin_required
-def limits_edit(request, kind, pk):
+def limits_edit(request, kind, **ids):
     """A credential's limits: the editor alone (GET), or saved (POST)."""
-    credential = _credential(request.organization, kind, pk)
+    credential = _credential(request.organization, kind, *ids.values())
     if request.method == "POST":
         return _save(request, kind, credential)
     return render(request, PAGE, panel_context(request, kind, credential))

@@ -17,8 +17,15 @@ def _org(user):
     return user.memberships.get().organization
 
 
+_EDITORS = {
+    "personal": "token_limits",
+    "api_key": "api_key_limits",
+    "oauth_client": "oauth_client_limits",
+}
+
+
 def _edit_url(user, kind, pk):
-    return reverse("limits_edit", kwargs={"org_id": _org(user).public_id, "kind": kind, "pk": pk})
+    return reverse(_EDITORS[kind], args=[_org(user).public_id, pk])
 
 
 @pytest.mark.parametrize(
@@ -115,7 +122,7 @@ def test_locking_out_ones_own_address_asks_for_confirmation(client, alice, dev):
     url = _edit_url(alice, "personal", token.pk)
     response = client.post(url, {"allowlist": "203.0.113.0/24"})
     html = response.content.decode()
-    assert response.status_code == 409
+    assert response.status_code == 400
     assert 'id="limits-confirm-lockout"' in html and "127.0.0.1" in html
     assert not Limits.objects.exists()
     assert (
@@ -132,7 +139,8 @@ def test_another_organizations_credential_is_a_404(client, alice, mallory):
         client.post(_edit_url(alice, "personal", theirs.pk), {"rate_limits": "a 1 1"}).status_code
         == 404
     )
-    assert client.get(_edit_url(alice, "nonsense", theirs.pk)).status_code == 404
+    key, _ = make_api_key(mallory)
+    assert client.get(_edit_url(alice, "api_key", key.pk)).status_code == 404
 
 
 def test_the_panel_lists_addresses_of_the_last_week_the_list_would_refuse(client, api, alice, dev):
