@@ -56,71 +56,89 @@ class AddressRefused(exceptions.PermissionDenied):
         )
 
 
+class Cell:
+    """One fixed cell of one rate limit, in this process. Lock-free, one writer per field: the
+    request thread writes `count`; the sync thread writes `total` (every process's count, ours
+    included, at the last sync), then `mine` (how much of `count` that total holds), then
+    `allowance`. A reader between the first two writes over-counts, never under-counts."""
+
+    __slots__ = ("allowance", "count", "mine", "start", "total")
+
+    def __init__(self, start, allowance):
+        self.start = start
+        self.count = 0
+        self.total = 0
+        self.mine = 0
+        self.allowance = allowance  # what this process may count in it before the next sync
+
+    def used(self):
+        return self.total + self.count - self.mine
+
+
 class Window:
-    """One rate limit of one credential, in this process."""
+    """One rate limit of one credential, in this process: its current and previous cells."""
 
     __slots__ = (
-        "allowance",
+        "cell",
         "cost",
-        "inflight",
         "key",
+        "label",
         "limit",
-        "local",
         "name",
         "notice_id",
         "noticed",
-        "previous",
-        "share",
-        "start",
-        "synced",
+        "prev",
         "width",
     )
 
     def __init__(self, key, name, limit, width, cost, notice_id):
         self.key, self.name, self.limit, self.width, self.cost = key, name, limit, width, cost
         self.notice_id = notice_id
-        self.start = 0
-        self.previous = 0  # every process's total of the previous cell
-        self.synced = 0  # every process's total of the current cell at the last sync
-        self.inflight = 0  # counted here, pushed, not yet read back
-        self.local = 0  # counted here since the last push
-        self.share = _processes()  # processes counting (from the last sync)
-        self.allowance = max(cost, limit // self.share)  # what it may admit before the next sync
+        self.label = f'"{name}";r='  # the RateLimit header's item, up to its remaining count
+        self.cell = Cell(-width, 0)
+        self.prev = None
         self.noticed = -1
 
     def roll(self, start):
-        """Move to the cell starting at `start` (callers hold the lock)."""
-        if start == self.start + self.width:
-            self.previous = self.synced + self.inflight + self.local
-        else:
-            self.previous = 0
-        self.start, self.synced, self.inflight, self.local = start, 0, 0, 0
-        self.allowance = max(1, self.limit // max(self.share, 1))
+        """The request thread moves to the cell starting at `start`."""
+        old = self.cell
+        cell = Cell(start, max(self.cost, self.limit // _processes()))
+        self.prev = old if old.start == start - self.width else None
+        self.cell = cell
+        return cell
 
     def admit(self, now):
-        """(admitted, remaining, seconds to reset, seconds to wait when refused)."""
-        start = int(now) // self.width * self.width
-        with _lock:
-            if start != self.start:
-                self.roll(start)
-            elapsed = now - start
-            weighted = self.previous * (self.width - elapsed) / self.width
-            used = weighted + self.synced + self.inflight + self.local
-            cost = self.cost
-            mine = self.inflight + self.local + cost
-            if used + cost <= self.limit and mine <= self.allowance:
-                self.local += cost
-                return True, int(self.limit - used - cost), math.ceil(self.width - elapsed), 0
-        current = self.synced + self.inflight + self.local
-        if used + cost <= self.limit:
-            wait = 1  # this process's share is spent until the next sync
-        elif current + cost > self.limit or not self.previous:
-            wait = math.ceil(self.width - elapsed)  # the current cell alone is full
-        else:
-            # The previous cell's weight falls until what it leaves fits.
-            fits = (self.limit - current - cost) / self.previous
-            wait = max(1, math.ceil(self.width * (1 - fits) - elapsed))
-        return False, 0, math.ceil(self.width - elapsed), wait
+        """The remaining requests after admitting this one, or -1 when it is refused."""
+        width = self.width
+        start = int(now) // width * width
+        cell = self.cell
+        if cell.start != start:
+            cell = self.roll(start)
+        prev = self.prev
+        used = cell.total + cell.count - cell.mine
+        if prev is not None:
+            used += (prev.total + prev.count - prev.mine) * (start + width - now) / width
+        cost = self.cost
+        left = self.limit - used - cost
+        if left >= 0 and cell.count + cost <= cell.allowance:
+            cell.count += cost
+            return int(left)
+        return -1
+
+    def wait(self, now):
+        """Seconds until a refused request could be admitted."""
+        cell, prev, width = self.cell, self.prev, self.width
+        current = cell.used()
+        cost = self.cost
+        previous = prev.used() if prev is not None else 0
+        elapsed = now - cell.start
+        if current + previous * (width - elapsed) / width + cost <= self.limit:
+            return 1  # this process's share is spent until the next sync
+        if current + cost > self.limit or not previous:
+            return math.ceil(width - elapsed)  # the current cell alone is full
+        # The previous cell's weight falls until what it leaves fits.
+        fits = (self.limit - current - cost) / previous
+        return max(1, math.ceil(width * (1 - fits) - elapsed))
 
 
 def _processes():
@@ -130,11 +148,11 @@ def _processes():
 
 
 def window(key, name, limit, width, cost, notice_id):
+    """The process's window of this limit (kept across cache entries while it is unchanged)."""
     found = _windows.get((key, name))
     if found is None or (found.limit, found.width, found.cost) != (limit, width, cost):
-        with _lock:
-            found = Window(key, name, limit, width, cost, notice_id)
-            _windows[(key, name)] = found
+        found = Window(key, name, limit, width, cost, notice_id)
+        _windows[(key, name)] = found
     found.notice_id = notice_id
     return found
 
@@ -157,30 +175,34 @@ class Credits:
         self.limits_id, self.refill, self.interval, self.day = limits_id, refill, interval, day
         self.leased = 0
         self.start = None  # the refill period the lease is of (None without a refill)
-        self.ends = math.inf  # when it ends (epoch seconds)
+        # When that period ends (epoch seconds): never without a refill; with one, the first
+        # request works the period out.
+        self.ends = -math.inf if refill else math.inf
         self.exhausted_until = 0.0
 
     def spend(self, now):
-        """(admitted, seconds until the refill or None)."""
-        if now >= self.ends or (self.refill and self.start is None):
+        """Whether one more request may be admitted (a credit taken from this process's lease)."""
+        if now >= self.ends:
             self._new_period(now)
-        if self.leased >= 1:
-            with _lock:
-                if self.leased >= 1:
-                    self.leased -= 1
-                    return True, None
+        with _lock:  # one lock, uncontended in a sync worker: threaded workers must not overspend
+            if self.leased >= 1:
+                self.leased -= 1
+                return True
+        return self._lease_more(now)
+
+    def _lease_more(self, now):
         if now < self.exhausted_until:
-            return False, self._wait(now)
-        from . import credits  # the database's side; imported late to keep this module light
+            return False
+        from . import credits  # the database's side, only when the lease is spent
 
         credits.lease(self, now)
         with _lock:
             if self.leased >= 1:
                 self.leased -= 1
-                return True, None
+                return True
         # Empty: ask the database again at most once a second (an admin may add credits).
         self.exhausted_until = min(now + 1.0, self.ends)
-        return False, self._wait(now)
+        return False
 
     def _new_period(self, now):
         import datetime as dt
@@ -191,7 +213,8 @@ class Credits:
             self.leased = 0  # the refill replaced the balance this lease came from
             self.exhausted_until = 0.0
 
-    def _wait(self, now):
+    def wait(self, now):
+        """Seconds until the refill, or None without one (until an admin adds credits)."""
         return math.ceil(self.ends - now) if self.refill else None
 
 
@@ -239,35 +262,34 @@ class Check:
         meta = request.META
         if self.allowlists:
             self._judge_address(meta)
+        now = time.time()
         if self.windows:
-            now = time.time()
             states = []
             for w in self.windows:
-                admitted, remaining, reset, wait = w.admit(now)
-                states.append(f'"{w.name}";r={remaining};t={reset}')
-                if not admitted:
+                left = w.admit(now)
+                # The draft's `t`: seconds to the end of the current cell (integers: no ceil).
+                states.append(
+                    f"{w.label}{left if left > 0 else 0};t={w.cell.start + w.width - int(now)}"
+                )
+                if left < 0:
                     meta[HEADERS] = (self.policy, ", ".join(states))
                     _notice_rate_limited(w)
+                    wait = w.wait(now)
                     raise LimitExceeded(
                         "rate_limited",
                         f"Rate limit {w.name!r} allows {w.limit} request(s) per {w.width} s; "
                         f"try again in {wait} s.",
                         wait - 1,  # the error handler answers Retry-After wait + 1
                     )
-            meta[HEADERS] = (self.policy, ", ".join(states))
-        if self.credits is not None:
-            admitted, wait = self.credits.spend(time.time())
-            if not admitted:
-                when = (
-                    f" They refill in {wait} s."
-                    if wait is not None
-                    else (" An admin can add more.")
-                )
-                raise LimitExceeded(
-                    "usage_exceeded",
-                    "This credential has used all its credits." + when,
-                    None if wait is None else wait - 1,
-                )
+            meta[HEADERS] = (self.policy, states[0] if len(states) == 1 else ", ".join(states))
+        if self.credits is not None and not self.credits.spend(now):
+            wait = self.credits.wait(now)
+            when = f" They refill in {wait} s." if wait is not None else " An admin can add more."
+            raise LimitExceeded(
+                "usage_exceeded",
+                "This credential has used all its credits." + when,
+                None if wait is None else wait - 1,
+            )
 
     def _judge_address(self, meta):
         seen = client_ip_from_meta(meta) if self.behind_proxies else meta.get("REMOTE_ADDR")
@@ -294,9 +316,10 @@ class Check:
 def _notice_rate_limited(w):
     """credential.rate_limited, at most once per window per limit (this process's part; the
     sync thread's claim row makes it once across processes)."""
-    if w.noticed == w.start or w.notice_id is None:
+    start = w.cell.start
+    if w.noticed == start or w.notice_id is None:
         return
-    w.noticed = w.start
+    w.noticed = start
     from . import sync
 
-    sync.notice(w.notice_id, "credential.rate_limited", w.key + ":" + w.name, w.start)
+    sync.notice(w.notice_id, "credential.rate_limited", w.key + ":" + w.name, start)

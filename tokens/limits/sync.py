@@ -105,55 +105,44 @@ def sync_once(now=None):
 # --- Rate-limit cells ---------------------------------------------------------------------
 
 
-def _take_counts(now):
-    """What this process counted since the last push (moved to `inflight`), and the windows in use."""
-    pushed, active = [], []
-    with check._lock:
-        for w in list(check._windows.values()):
-            if w.start + 2 * w.width < now:
-                continue  # idle for two cells: nothing to learn or tell
-            active.append(w)
-            if w.local:
-                pushed.append((w, w.start, w.local))
-                w.inflight += w.local
-                w.local = 0
-    return pushed, active
+def _active(now):
+    """(window, cell) of every cell in use: each window's current one and the previous one
+    its sliding window still reads, for windows used in the last two cells."""
+    cells = []
+    for w in list(check._windows.values()):
+        cell, prev = w.cell, w.prev
+        if cell.start + 2 * w.width < now:
+            continue  # idle for two cells: nothing to learn or tell
+        cells.append((w, cell))
+        if prev is not None:
+            cells.append((w, prev))
+    return cells
 
 
 def sync_windows(now, *, hello=False):
-    pushed, active = _take_counts(now)
+    """Add what this process counted to every process's totals and read them back."""
+    active = _active(now)
     if not active and not hello:
         return
-    store = _redis() if settings.REDIS_URL else None
-    try:
-        if store is not None:
-            totals, processes = _redis_round(store, pushed, active, now)
-        else:
-            totals, processes = _database_round(pushed, active, now)
-    except Exception:
-        with check._lock:  # not counted anywhere else: count it again next time
-            for w, start, n in pushed:
-                if w.start == start:
-                    w.inflight -= n
-                    w.local += n
-        raise
-    _state["processes"] = max(1, processes)
-    with check._lock:
-        for w, start, n in pushed:
-            if w.start == start:
-                w.inflight -= n
-        for w in active:
-            w.share = max(1, processes)
-            current = totals.get((_cell(w), w.start), 0)
-            previous = totals.get((_cell(w), w.start - w.width), None)
-            if current >= w.synced:
-                w.synced = current
-            if previous is not None:
-                w.previous = previous
-            elapsed = now - w.start
-            used = w.previous * max(0.0, w.width - elapsed) / w.width + w.synced
-            # What this process may admit before the next sync: its share of what is left.
-            w.allowance = max(w.cost, int((w.limit - used) / w.share)) + w.inflight + w.local
+    # What each cell holds now; the request thread may count more meanwhile (next round's).
+    counted = [(w, cell, cell.count) for w, cell in active]
+    if settings.REDIS_URL:
+        totals, processes = _redis_round(_redis(), counted, now)
+    else:
+        totals, processes = _database_round(counted, now)
+    share = _state["processes"] = max(1, processes)
+    for w, cell, n in counted:
+        cell.total = max(totals.get((_cell(w), cell.start), 0), n)
+        cell.mine = n  # after `total`: a reader in between over-counts, never under-counts
+    for w, cell, n in counted:
+        if cell is not w.cell:
+            continue
+        prev = w.prev
+        used = cell.total
+        if prev is not None:
+            used += prev.used() * max(0.0, w.width - (now - cell.start)) / w.width
+        # What this process may count before the next sync: its share of what is left.
+        cell.allowance = n + max(w.cost, int((w.limit - used) / share))
 
 
 def _cell(w):
@@ -171,21 +160,24 @@ def _redis():
     return _state["redis"][1]
 
 
-def _redis_round(store, pushed, active, now):
+def _redis_round(store, counted, now):
     me = process_name()
     pipe = store.pipeline(transaction=False)
-    for w, start, n in pushed:
-        name = f"kw:rl:{_cell(w)}:{start}"
-        pipe.hincrby(name, me, n)
-        pipe.expire(name, 2 * w.width + 10)
+    # HSET, not HINCRBY: each process writes its own count of a cell, so a round that failed
+    # half way is simply written again.
+    for w, cell, n in counted:
+        if n:
+            name = f"kw:rl:{_cell(w)}:{cell.start}"
+            pipe.hset(name, me, n)
+            pipe.expire(name, 2 * w.width + 10)
     pipe.zadd("kw:rl:processes", {me: now})
     pipe.zremrangebyscore("kw:rl:processes", "-inf", now - HEARTBEAT_SECONDS)
     pipe.zcard("kw:rl:processes")
-    cells = [(_cell(w), start) for w in active for start in (w.start, w.start - w.width)]
+    cells = [(_cell(w), cell.start) for w, cell, _n in counted]
     for cell, start in cells:
         pipe.hvals(f"kw:rl:{cell}:{start}")
     answers = pipe.execute()
-    values = answers[-len(cells) :] if cells else []
+    values = answers[len(answers) - len(cells) :] if cells else []
     processes = answers[len(answers) - len(cells) - 1]
     totals = {cell: sum(int(v) for v in vals) for cell, vals in zip(cells, values, strict=True)}
     return totals, processes
@@ -195,7 +187,7 @@ _UPSERT = """
 INSERT INTO tokens_ratelimitcell (key, "window", process, count, expires_at)
 SELECT * FROM unnest(%s::text[], %s::bigint[], %s::text[], %s::bigint[], %s::timestamptz[])
 ON CONFLICT (key, "window", process)
-DO UPDATE SET count = tokens_ratelimitcell.count + EXCLUDED.count, expires_at = EXCLUDED.expires_at
+DO UPDATE SET count = EXCLUDED.count, expires_at = EXCLUDED.expires_at
 """
 
 _TOTALS = """
@@ -206,16 +198,18 @@ GROUP BY c.key, c."window"
 """
 
 
-def _database_round(pushed, active, now):
+def _database_round(counted, now):
     me = process_name()
     moment = dt.datetime.fromtimestamp(now, dt.UTC)
+    # Each process writes its own count of a cell (not an increment): a retried round is harmless.
     rows = [
-        (_cell(w), start, me, n, moment + dt.timedelta(seconds=2 * w.width + 10))
-        for w, start, n in pushed
+        (_cell(w), cell.start, me, n, moment + dt.timedelta(seconds=2 * w.width + 10))
+        for w, cell, n in counted
+        if n
     ]
     # The heartbeat is a cell of its own: one row per process, counted while fresh.
     rows.append(("~process", 0, me, 0, moment + dt.timedelta(seconds=HEARTBEAT_SECONDS)))
-    cells = [(_cell(w), start) for w in active for start in (w.start, w.start - w.width)]
+    cells = [(_cell(w), cell.start) for w, cell, _n in counted]
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_UPSERT, [list(col) for col in zip(*rows, strict=True)])
         cursor.execute(

@@ -142,6 +142,7 @@ def panel_context(request, kind, credential, **extra):
         "limits_kind": kind,
         "limits_action": action,
         "back_url": back,
+        "limits_title": getattr(credential, "name", "") or organization.name,
         "limits_row": row,
         "values": _form_values(row, now),
         "can_edit": request.membership.role == Role.ADMIN,
