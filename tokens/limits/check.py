@@ -259,7 +259,8 @@ class Check:
         self.policy = ", ".join(f'"{w.name}";q={w.limit};w={w.width}' for w in self.windows)
 
     def __call__(self, request):
-        meta = request.META
+        # DRF's Request hands attributes through __getattr__ (~0.8 µs a read): the WSGI one's.
+        meta = request._request.META
         if self.allowlists:
             self._judge_address(meta)
         now = time.time()

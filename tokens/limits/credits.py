@@ -13,7 +13,7 @@ from . import check
 
 log = logging.getLogger(__name__)
 
-LEASE_MAX = 1000  # credits: the most a lease takes at once
+LEASE_MAX = 10_000  # credits: the most a lease takes at once (one UPDATE per this many requests)
 LEASE_SHARE = 64  # a lease takes at most 1/LEASE_SHARE of what was left at the last one
 
 # Lease first, thresholds after: `refill` replaces the balance at a new period's first lease.
