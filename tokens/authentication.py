@@ -143,7 +143,7 @@ class _Cached:
         self.expires = aware(row[3])
         self.last_used_at = aware(row[5])
         self.scopes = catalog.effective(row[2], row[9], row[10])
-        self.limits = limits.for_bearer(row[1], row[0], row[18], row[6])  # None: no limits
+        self.limits = limits.for_bearer(row[1], row[0], row[18], row[6], row[19])  # None: none
         if _Cached._blank is None:
             _Cached._blank = _user_blank()
         # request.auth for every request of this credential: built once, never written to.

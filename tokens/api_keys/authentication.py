@@ -27,7 +27,8 @@ def cached_keys():
     """What the cache holds for a key: the key, its owner and organization, and the
     organization's JWT policy (a policy change drops it: the policy table is watched too)."""
     return ApiKey.objects.select_related("membership__user", "organization").annotate(
-        require_jwt_exp=Coalesce("organization__token_policy__require_jwt_exp", False)
+        require_jwt_exp=Coalesce("organization__token_policy__require_jwt_exp", False),
+        limited=limits.organization_has_limits(),
     )
 
 
@@ -84,7 +85,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         sequence = cache.sequence() if cache is not None else None
         key = cached_keys().filter(key_id=key_id).first()
         if key is not None:
-            key.limits = limits.compile_for(CredentialKind.API_KEY, key.pk, key.organization_id)
+            key.limits = limits.compile_for(
+                CredentialKind.API_KEY, key.pk, key.organization_id, key.limited
+            )
         if key is not None and cache is not None:
             membership = key.membership
             tags = [f"key:{key.pk}", f"org:{key.organization_id}"]

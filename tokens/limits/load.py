@@ -3,7 +3,7 @@ query (its own limits and its organization's default together), never one per re
 
 A credential with no limits anywhere gets None, so the warm path pays one `is not None`."""
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from ..models import CredentialKind, Limits
 from . import check, sync
@@ -16,17 +16,26 @@ BEARER_SUBJECT = {
 }
 
 
-def for_bearer(kind, token_id, application_id, organization_id):
-    """The check of a bearer row (bearer_lookup's kind, token id, client id, organization)."""
+def organization_has_limits():
+    """Whether the row's organization has limits at all: read with the credential's own lookup,
+    so a credential of an organization without limits costs no second query when cached."""
+    return Exists(Limits.objects.filter(organization_id=OuterRef("organization_id")))
+
+
+def for_bearer(kind, token_id, application_id, organization_id, limited=True):
+    """The check of a bearer row (bearer_lookup's kind, token id, client id, organization, and
+    whether the organization has limits at all)."""
     subject = BEARER_SUBJECT.get(kind)
-    if subject is None:
+    if subject is None or not limited:
         return None
     credential_id = application_id if subject == CredentialKind.OAUTH_CLIENT else token_id
     return compile_for(subject, credential_id, organization_id)
 
 
-def compile_for(kind, credential_id, organization_id):
+def compile_for(kind, credential_id, organization_id, limited=True):
     """The check of one credential, or None when neither it nor its organization has limits."""
+    if not limited:
+        return None
     rows = list(
         Limits.objects.filter(organization_id=organization_id).filter(
             Q(credential_id__isnull=True) | Q(credential_kind=kind, credential_id=credential_id)

@@ -4,13 +4,13 @@ credentials of the organization, which compile their limits again on their next 
 
 import datetime as dt
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
 from accounts.errors import Refused
 
-from .. import audit, lifecycle
+from .. import audit, invalidation, lifecycle
 from ..models import AuditEvent, CredentialKind, CreditBalance, Limits, UsageHour, UsageMinute
 from . import rules
 
@@ -89,10 +89,13 @@ def set_limits(*, organization, values, by, ip, credential=None, kind="", confir
             row = Limits(
                 organization=organization, credential_kind=kind, credential_id=credential_id
             )
-        before = summary(row) if row.pk else "none"
+        created = row.pk is None
+        before = "none" if created else summary(row)
         for field, value in values.items():
             setattr(row, field, value)
         row.save()
+        if created:
+            _wake_caches()
         _reset_balance(row, now)
         after = summary(row)
         audit.record(
@@ -112,6 +115,20 @@ def set_limits(*, organization, values, by, ip, credential=None, kind="", confir
         payload["limits"] = public(row)
         lifecycle.emit(organization, "credential.limits_changed", payload)
     return row
+
+
+def _wake_caches():
+    """The triggers log an INSERT without waking anyone (a new credential was never cached), but
+    new limits change what cached credentials of the organization must do: wake every process
+    now, and let the request wait for their receipts, as the UPDATE trigger would."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_notify(%s, ''), "
+            "set_config('keyward.invalidation_xid', pg_current_xact_id()::text, false)",
+            [invalidation.CHANNEL],
+        )
 
 
 def _reset_balance(row, now):
