@@ -2,31 +2,14 @@
 confirm before an allowlist shuts out the address she is using, and sets the organization's
 default on the token policy page; the panel passes axe and fits a 390 px phone."""
 
-import io
-
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 
-from accounts.models import Organization
 from tests.browser.conftest import log_in
-from tests.browser.portal_pages import overflow, serious_violations
+from tests.browser.portal_pages import accessible_and_fits
 from tokens.models import AccessToken, Limits
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("seed_demo", stdout=io.StringIO())
-    return Organization.objects.get(slug="acme")
-
-
-def _accessible_and_fits(page):
-    assert serious_violations(page) == []
-    page.set_viewport_size({"width": 390, "height": 900})
-    assert overflow(page) <= 0
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def _token_page(page, demo):
@@ -42,7 +25,7 @@ def test_an_admin_sets_a_rate_limit_in_place(page, demo):
     page.get_by_role("button", name="Save limits").click()
     assert page.locator("#limits [role=status]").inner_text() == "Limits saved."
     assert Limits.objects.get(credential_id=token.pk).rate_limits[0]["limit"] == 100
-    _accessible_and_fits(page)
+    accessible_and_fits(page)
 
 
 def test_a_bad_range_is_announced_beside_its_field(page, demo):
@@ -54,7 +37,7 @@ def test_a_bad_range_is_announced_beside_its_field(page, demo):
     page.locator("#limits-allowlist-error").wait_for()
     assert field.get_attribute("aria-invalid") == "true"
     assert "limits-allowlist-error" in field.get_attribute("aria-describedby")
-    _accessible_and_fits(page)
+    accessible_and_fits(page)
 
 
 def test_locking_out_ones_own_address_asks_first(page, demo):
@@ -77,4 +60,4 @@ def test_the_organizations_default_is_set_on_the_policy_page(page, demo):
     page.get_by_role("button", name="Save limits").click()
     page.locator("#limits [role=status]").wait_for()
     assert Limits.objects.get(organization=demo, credential_id__isnull=True).rate_limits
-    _accessible_and_fits(page)
+    accessible_and_fits(page)

@@ -4,7 +4,7 @@ sent as a webhook (tokens.lifecycle) and an email to the owner (a task, off the 
 from django.db import IntegrityError, transaction
 
 from .. import lifecycle, notifications
-from ..models import CredentialKind, LimitNotice, Limits
+from ..models import LimitNotice, Limits
 from ..tasks import enqueue_on_commit, task
 
 
@@ -71,6 +71,3 @@ def send_limit_notice(notice_id):
         "limit_name": claim.key.rsplit(":", 1)[-1],
     }
     return notifications.send("limits_notice", notifications.recipients(kind, credential), context)
-
-
-KINDS = (CredentialKind.PERSONAL, CredentialKind.API_KEY, CredentialKind.OAUTH_CLIENT)

@@ -14,8 +14,6 @@ from .. import audit, invalidation, lifecycle
 from ..models import AuditEvent, CredentialKind, CreditBalance, Limits, UsageHour, UsageMinute
 from . import rules
 
-KINDS = (CredentialKind.PERSONAL, CredentialKind.API_KEY, CredentialKind.OAUTH_CLIENT)
-
 
 def clean(body):
     """The values of a limits body (the API's snake_case, the portal form's alike), or Refused."""

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 3.0  # a process silent this long no longer counts in the share
 
+_start_lock = threading.Lock()
 _pending_reports = {}  # (limits id, address) -> count
 _pending_notices = set()  # (limits id, event, key, period)
 _state = {
@@ -70,7 +71,9 @@ def ensure_started():
     """Start this process's thread (once per process; a forked child starts its own)."""
     if _state["started"] and _state["pid"] == os.getpid():
         return
-    with threading.Lock():
+    with _start_lock:
+        if _state["started"] and _state["pid"] == os.getpid():
+            return
         _state["started"], _state["pid"], _state["process"] = True, os.getpid(), None
         if settings.LIMITS_SYNC_MS <= 0:
             return  # the test suite syncs when it wants

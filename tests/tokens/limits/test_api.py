@@ -6,7 +6,8 @@ import base64
 
 import pytest
 
-from tests.factories import bearer, issue, make_api_key, make_client
+from tests.factories import bearer, issue, login_pair, make_api_key, make_client
+from tests.tokens.oauth.helpers import grant
 from tokens.limits import sync
 from tokens.models import AuditEvent, CreditBalance, Limits
 
@@ -314,13 +315,29 @@ def test_an_api_key_is_limited_like_a_token(api, alice, admin_secret):
     assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
 
 
-def test_an_oauth_clients_limits_hold_for_its_tokens(api, alice, admin_secret):
-    client, _ = make_client(alice)
+def test_an_oauth_clients_limits_hold_for_its_tokens(api, alice, dev, admin_secret):
+    client, client_secret = make_client(dev)
     response = put(
         api,
         admin_secret,
         limits_url("oauth-clients", client.pk),
-        {"rateLimits": [{"limit": 7, "windowSeconds": 30}]},
+        {"rateLimits": [{"name": "app", "limit": 1, "windowSeconds": 30}]},
     )
     assert response.status_code == 200
-    assert Limits.objects.get().credential_kind == "oauth_client"
+    access_token = grant(dev, client, client_secret)["access_token"]
+    assert api.get("/api/v1/me", **bearer(access_token)).status_code == 200
+    refused = api.get("/api/v1/me", **bearer(access_token))
+    assert refused.status_code == 429
+    assert refused["RateLimit-Policy"] == '"app";q=1;w=30'
+
+
+def test_login_sessions_take_no_limits(api, dev, admin_secret):
+    put(
+        api,
+        admin_secret,
+        "/api/v1/limits",
+        {"rateLimits": [{"limit": 1, "windowSeconds": 60}]},
+    )
+    secret = login_pair(dev).token.reveal()
+    for _ in range(3):
+        assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
