@@ -262,27 +262,31 @@ class Check:
         # DRF's Request hands attributes through __getattr__ (~0.8 µs a read): the WSGI one's.
         meta = request._request.META
         if self.allowlists:
-            self._judge_address(meta)
+            seen = client_ip_from_meta(meta) if self.behind_proxies else meta.get("REMOTE_ADDR")
+            verdict = self.verdicts.get(seen)
+            if verdict is not ALLOWED:
+                self._judge_address(seen, verdict)
         now = time.time()
-        if self.windows:
+        windows = self.windows
+        if len(windows) == 1:  # the common case, without a list to join
+            w = windows[0]
+            left = w.admit(now)
+            # The draft's `t`: seconds to the end of the current cell (integers: no ceil).
+            state = f"{w.label}{left if left > 0 else 0};t={w.cell.start + w.width - int(now)}"
+            meta[HEADERS] = (self.policy, state)
+            if left < 0:
+                _refuse(w, now)
+        elif windows:
             states = []
-            for w in self.windows:
+            for w in windows:
                 left = w.admit(now)
-                # The draft's `t`: seconds to the end of the current cell (integers: no ceil).
                 states.append(
                     f"{w.label}{left if left > 0 else 0};t={w.cell.start + w.width - int(now)}"
                 )
                 if left < 0:
                     meta[HEADERS] = (self.policy, ", ".join(states))
-                    _notice_rate_limited(w)
-                    wait = w.wait(now)
-                    raise LimitExceeded(
-                        "rate_limited",
-                        f"Rate limit {w.name!r} allows {w.limit} request(s) per {w.width} s; "
-                        f"try again in {wait} s.",
-                        wait - 1,  # the error handler answers Retry-After wait + 1
-                    )
-            meta[HEADERS] = (self.policy, states[0] if len(states) == 1 else ", ".join(states))
+                    _refuse(w, now)
+            meta[HEADERS] = (self.policy, ", ".join(states))
         if self.credits is not None and not self.credits.spend(now):
             wait = self.credits.wait(now)
             when = f" They refill in {wait} s." if wait is not None else " An admin can add more."
@@ -292,9 +296,8 @@ class Check:
                 None if wait is None else wait - 1,
             )
 
-    def _judge_address(self, meta):
-        seen = client_ip_from_meta(meta) if self.behind_proxies else meta.get("REMOTE_ADDR")
-        verdict = self.verdicts.get(seen)
+    def _judge_address(self, seen, verdict):
+        """Refuse or report an address the allowlists do not all allow (judged once per address)."""
         if verdict is None:
             refused = reported = None
             for allowlist in self.allowlists:
@@ -303,15 +306,30 @@ class Check:
                         reported = reported or allowlist.limits_id
                     else:
                         refused = True
-            verdict = (refused, reported)
+            verdict = ALLOWED if not (refused or reported) else (refused, reported)
             if len(self.verdicts) < _VERDICTS_MAX:
                 self.verdicts[seen] = verdict
+            if verdict is ALLOWED:
+                return
         if verdict[0]:
             raise AddressRefused(seen)
-        if verdict[1] is not None:
-            from . import sync
+        from . import sync
 
-            sync.report_address(verdict[1], seen or "")
+        sync.report_address(verdict[1], seen or "")
+
+
+ALLOWED = (None, None)  # the verdict on an address every allowlist allows
+
+
+def _refuse(w, now):
+    """429 rate_limited for window `w`."""
+    _notice_rate_limited(w)
+    wait = w.wait(now)
+    raise LimitExceeded(
+        "rate_limited",
+        f"Rate limit {w.name!r} allows {w.limit} request(s) per {w.width} s; try again in {wait} s.",
+        wait - 1,  # the error handler answers Retry-After wait + 1
+    )
 
 
 def _notice_rate_limited(w):
