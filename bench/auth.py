@@ -835,7 +835,7 @@ def _bucket_bound(buckets, quantile, total):
     return next(le for le in sorted(buckets) if buckets[le] >= quantile * total) * 1000
 
 
-MODES = ("peers", "http", "propagation", "sizes", "memory")
+MODES = ("peers", "http", "propagation", "sizes", "memory", "limits")
 
 
 def main(argv=None):
@@ -899,6 +899,7 @@ def main(argv=None):
             "propagation": run_propagation,
             "sizes": run_sizes,
             "memory": run_memory,
+            "limits": lambda args: __import__("bench.limits_rows").limits_rows.run(args),
         }[mode](args)
 
 

@@ -29,6 +29,9 @@ EVENT_TYPES = {
     "credential.expired": "credentials",
     "credential.leaked": "credentials",
     "credential.rotation_idle": "credentials",
+    "credential.limits_changed": "credentials",
+    "credential.credits_low": "credentials",
+    "credential.rate_limited": "credentials",
     "member.access_changed": "credentials",
 }
 

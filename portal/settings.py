@@ -156,6 +156,7 @@ MIDDLEWARE = [
     "portal.middleware.HostileInputMiddleware",
     # Counts each credential's request once its status is known, and names the scopes (README › Usage).
     "tokens.usage.counter.UsageMiddleware",
+    "tokens.limits.middleware.RateLimitHeadersMiddleware",  # RateLimit headers (README › Limits)
     # Before CommonMiddleware, so a preflight is answered before any redirect (django-cors-headers).
     "portal.middleware.CorsMiddleware",
     "portal.middleware.DatabaseUnavailableMiddleware",
@@ -470,6 +471,9 @@ USAGE_FLUSH_SECONDS = env_int("USAGE_FLUSH_SECONDS", 10)
 USAGE_MINUTES_RETENTION_HOURS = env_int("USAGE_MINUTES_RETENTION_HOURS", 48, minimum=25)
 USAGE_HOURS_RETENTION_DAYS = env_int("USAGE_HOURS_RETENTION_DAYS", 90, minimum=8)
 USAGE_DAYS_RETENTION_DAYS = env_int("USAGE_DAYS_RETENTION_DAYS", 400, minimum=91)
+# Limits (tokens.limits): how often each process adds its rate-limit counts to every process's
+# totals (in Redis with REDIS_URL, else PostgreSQL) and reads them back (0: only when asked).
+LIMITS_SYNC_MS = env_int("LIMITS_SYNC_MS", 200)
 # How long a rotation's previous secret sends nothing before `credential.rotation_idle`.
 ROTATION_IDLE_SECONDS = env_int("ROTATION_IDLE_SECONDS", 3600, minimum=60)
 # GET /metrics (Prometheus) answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, it is a 404.

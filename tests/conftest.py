@@ -115,6 +115,7 @@ def usage_counted_in_memory_only(settings):
     """No flush thread in the test process (a background write would land in any test's
     tables at any moment): each test starts with nothing counted, and flushes when it wants."""
     settings.USAGE_FLUSH_SECONDS = 0
+    settings.LIMITS_SYNC_MS = 0  # likewise the limits' sync thread (tests call sync_once)
     usage_counter.take()
     yield
     usage_counter.take()

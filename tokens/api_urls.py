@@ -7,6 +7,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from tokens import kinds, leaks
+from tokens.limits.api import OrganizationLimitsView
 from tokens.review.api import ReviewItemViewSet
 from tokens.usage.api import OrganizationUsageView
 
@@ -19,6 +20,7 @@ router.register("credential-reviews", ReviewItemViewSet, basename="credential-re
 urlpatterns = [
     path("auth/", include("tokens.login.api_urls")),
     path("usage", OrganizationUsageView.as_view(), name="organization_usage"),
+    path("limits", OrganizationLimitsView.as_view(), name="organization_limits"),
     # GitHub secret scanning reports: each kind revokes its own secrets (tokens.kinds).
     path(
         "secret-scanning/reports",

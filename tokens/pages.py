@@ -298,6 +298,7 @@ class CredentialPages:
         return {
             "fragment": self.template(page),
             "credential": obj,
+            "limits": page == "detail",  # the limits editor (tokens.limits) below the detail
             "kind_label": self.label,
             "title_verb": {"rotate_confirm": self.rotate_verb, "delete_confirm": "Delete"}.get(
                 page

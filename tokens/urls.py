@@ -33,4 +33,5 @@ urlpatterns = [
     ),
     *(path("", include(f"{package}.urls")) for package in kinds.TABLE),
     path("", include("tokens.review.urls")),
+    path("", include("tokens.limits.urls")),
 ]

@@ -4,6 +4,7 @@ On a machine without Chromium these tests skip with a hint, unless
 REQUIRE_BROWSER=1 (CI), where a missing browser fails the run.
 """
 
+import io
 import os
 import shutil
 
@@ -68,3 +69,14 @@ def log_in(page, email, password):
     page.wait_for_load_state()
     assert "/login/" not in page.url, f"{email} could not log in: still at {page.url}"
     assert page.get_by_role("button", name="Log out").is_visible(), f"{email} is not logged in"
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The demo organization (`manage.py seed_demo`), for pages that need its people and data."""
+    from django.core.management import call_command
+
+    from accounts.models import Organization
+
+    call_command("seed_demo", stdout=io.StringIO())
+    return Organization.objects.get(slug="acme")

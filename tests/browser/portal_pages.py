@@ -212,3 +212,11 @@ def hidden_table_actions(page):
 def unreachable_scroll_regions(page):
     """Boxes that scroll sideways with nothing in them the keyboard can focus."""
     return page.evaluate(UNREACHABLE_SCROLL_REGIONS)
+
+
+def accessible_and_fits(page):
+    """No serious axe violation, and nothing scrolls sideways at 390 px (back to 1280 after)."""
+    assert serious_violations(page) == []
+    page.set_viewport_size({"width": 390, "height": 900})
+    assert overflow(page) <= 0
+    page.set_viewport_size({"width": 1280, "height": 900})

@@ -2,31 +2,14 @@
 switches period, shows the same numbers as a table, passes axe and fits a 390 px phone; the
 list draws a sparkline per row; the admins' usage page names the busiest credentials."""
 
-import io
-
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 
-from accounts.models import Organization
 from tests.browser.conftest import log_in
-from tests.browser.portal_pages import overflow, serious_violations
+from tests.browser.portal_pages import accessible_and_fits
 from tokens.models import AccessToken
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("seed_demo", stdout=io.StringIO())
-    return Organization.objects.get(slug="acme")
-
-
-def _accessible_and_fits(page):
-    assert serious_violations(page) == []
-    page.set_viewport_size({"width": 390, "height": 900})
-    assert overflow(page) <= 0
-    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def test_a_developer_reads_a_tokens_usage_chart_and_its_table(page, demo):
@@ -40,7 +23,7 @@ def test_a_developer_reads_a_tokens_usage_chart_and_its_table(page, demo):
     page.get_by_text("The same as a table").click()
     assert page.locator(".usage-table tbody tr").count() == 24
     assert "GET /api/v1/conversations" in page.locator("#usage-operations").inner_text()
-    _accessible_and_fits(page)
+    accessible_and_fits(page)
 
 
 def test_the_period_links_redraw_the_chart_by_day(page, demo):
@@ -62,7 +45,7 @@ def test_every_row_of_the_token_list_has_a_sparkline(page, demo):
         .get_attribute("aria-label")
         .endswith("requests in the last 24 hours")
     )
-    _accessible_and_fits(page)
+    accessible_and_fits(page)
 
 
 def test_an_admin_reads_the_organizations_usage(page, demo):
@@ -71,4 +54,4 @@ def test_an_admin_reads_the_organizations_usage(page, demo):
     assert page.locator("svg.usage-chart").is_visible()
     assert page.locator("#busiest tbody tr").count() >= 3
     assert page.get_by_role("heading", name="No use in 30 days or more").is_visible()
-    _accessible_and_fits(page)
+    accessible_and_fits(page)

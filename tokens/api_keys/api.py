@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from accounts.http import client_ip
 
+from ..limits.api import LimitsMixin
 from ..models import ApiKey
 from ..rules import NAME_MAX_LENGTH
 from ..usage.api import UsageMixin
@@ -85,7 +86,7 @@ class ApiKeyCreateSerializer(serializers.Serializer):
     rotate=extend_schema(request=RotateSerializer, responses={201: NewApiKeySerializer}),
     end_overlap=extend_schema(request=None, responses=ApiKeySerializer),
 )
-class ApiKeyViewSet(UsageMixin, RotatableMixin, CredentialViewSet):
+class ApiKeyViewSet(LimitsMixin, UsageMixin, RotatableMixin, CredentialViewSet):
     """API keys: a public key id and a secret (Basic auth, or JWTs signed with the secret)."""
 
     model = ApiKey

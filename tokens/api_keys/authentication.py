@@ -16,6 +16,7 @@ from .. import secret_format
 from ..bearer.authentication import fail
 from ..bearer.principal import Principal, record_use
 from ..cache import invalidation, metrics
+from ..limits import load as limits
 from ..models import REACH_RANK, ApiKey, CredentialKind
 from ..usage import counter as usage
 from . import services
@@ -27,7 +28,8 @@ def cached_keys():
     """What the cache holds for a key: the key, its owner and organization, and the
     organization's JWT policy (a policy change drops it: the policy table is watched too)."""
     return ApiKey.objects.select_related("membership__user", "organization").annotate(
-        require_jwt_exp=Coalesce("organization__token_policy__require_jwt_exp", False)
+        require_jwt_exp=Coalesce("organization__token_policy__require_jwt_exp", False),
+        limited=limits.organization_has_limits(),
     )
 
 
@@ -83,6 +85,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return key
         sequence = cache.sequence() if cache is not None else None
         key = cached_keys().filter(key_id=key_id).first()
+        if key is not None:
+            key.limits = limits.compile_for(
+                CredentialKind.API_KEY, key.pk, key.organization_id, key.limited
+            )
         if key is not None and cache is not None:
             membership = key.membership
             tags = [f"key:{key.pk}", f"org:{key.organization_id}"]
@@ -199,6 +205,10 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             )
         if not membership.user.is_active:
             raise fail("invalid_token", "The API key's owner is deactivated.")
+        if key.limits is not None:
+            key.limits(
+                request
+            )  # tokens.limits: 403 ip_not_allowed, 429 rate_limited/usage_exceeded
         if record_use(ApiKey, key.pk, key.last_used_at, now, request):
             key.last_used_at = now  # a cached key writes its last use once per interval too
         return membership.user, Principal(

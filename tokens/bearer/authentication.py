@@ -22,6 +22,7 @@ from .. import scopes as catalog
 from .. import secret_format
 from ..cache import invalidation, metrics
 from ..cache.store import bearer_tags
+from ..limits import load as limits
 from ..models import AccessToken, CredentialKind
 from ..usage import counter as usage
 from .lookup import aware, drop_unread, lookup, prefetch
@@ -132,7 +133,7 @@ def _user_blank():
 class _Cached:
     """A lookup's row as the cache keeps it, with the last use this process knows of."""
 
-    __slots__ = ("expires", "last_used_at", "principal", "revoked_at", "row", "scopes")
+    __slots__ = ("expires", "last_used_at", "limits", "principal", "revoked_at", "row", "scopes")
 
     _blank = None
 
@@ -143,6 +144,7 @@ class _Cached:
         self.expires = aware(row[3])
         self.last_used_at = aware(row[5])
         self.scopes = catalog.effective(row[2], row[9], row[10])
+        self.limits = limits.for_bearer(row[1], row[0], row[18], row[6], row[19])  # None: none
         if _Cached._blank is None:
             _Cached._blank = _user_blank()
         # request.auth for every request of this credential: built once, never written to.
@@ -274,6 +276,10 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             )
         if not row[13]:
             raise fail("invalid_token", "The token's owner is deactivated.")
+        if entry.limits is not None:
+            entry.limits(
+                request
+            )  # tokens.limits: 403 ip_not_allowed, 429 rate_limited/usage_exceeded
 
         if record_use(AccessToken, token_id, entry.last_used_at, now, request):
             entry.last_used_at = now  # a cached row writes its last use once per interval too

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.backends.utils import CursorDebugWrapper
 
+from ..limits.load import organization_has_limits
 from ..models import AccessToken
 
 _COLUMNS = (
@@ -68,7 +69,12 @@ def _lookup_sql(alias):
     """The lookup's SQL, compiled by the ORM once per database alias, then reused."""
     sql = _sql_by_alias.get(alias)
     if sql is None:
-        query = AccessToken.objects.filter(token_checksum="").values_list(*_COLUMNS).query
+        query = (
+            AccessToken.objects.filter(token_checksum="")
+            .annotate(limited=organization_has_limits())  # tokens.limits: compile only if so
+            .values_list(*_COLUMNS, "limited")
+            .query
+        )
         sql, _params = query.get_compiler(using=alias).as_sql()
         _sql_by_alias[alias] = sql
     return sql

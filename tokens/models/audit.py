@@ -21,6 +21,7 @@ class AuditEvent(models.Model):
         LEAKED = "leaked", "Reported leaked"
         SECRET_SHOWN = "secret_shown", "Secret shown"
         POLICY_CHANGED = "policy_changed", "Policy changed"
+        LIMITS_CHANGED = "limits_changed", "Limits changed"
         INVITED = "invited", "Invited"
         MEMBER_ADDED = "member_added", "Member added"
         MEMBER_CHANGED = "member_changed", "Member changed"

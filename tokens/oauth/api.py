@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from accounts.http import client_ip
 from accounts.models import Membership, Role
 
+from ..limits.api import LimitsMixin
 from ..models import AccessToken, Application
 from ..rules import NAME_MAX_LENGTH
 from ..usage.api import UsageMixin
@@ -105,7 +106,7 @@ def _membership(request):
     )
 
 
-class OAuthClientViewSet(UsageMixin, CredentialViewSet):
+class OAuthClientViewSet(LimitsMixin, UsageMixin, CredentialViewSet):
     """OAuth clients. Developers manage their own; admins every client of the organization."""
 
     model = Application

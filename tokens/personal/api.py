@@ -9,6 +9,7 @@ from rest_framework.decorators import action
 
 from accounts.http import client_ip
 
+from ..limits.api import LimitsMixin
 from ..models import AccessToken, Reach
 from ..rules import GRACE_PERIODS, NAME_MAX_LENGTH
 from ..usage.api import UsageMixin
@@ -122,7 +123,7 @@ class TokenCreateSerializer(serializers.Serializer):
     end_overlap=extend_schema(request=None, responses=TokenSerializer),
     narrow=extend_schema(request=TokenNarrowSerializer, responses={201: NewTokenSerializer}),
 )
-class PersonalTokenViewSet(UsageMixin, RotatableMixin, CredentialViewSet):
+class PersonalTokenViewSet(LimitsMixin, UsageMixin, RotatableMixin, CredentialViewSet):
     """Personal access tokens. Developers manage their own; admins every token of the organization."""
 
     model = AccessToken
