@@ -28,12 +28,18 @@ def _integer(value, field, *, minimum, maximum):
     return value
 
 
-def clean_rate_limits(value):
-    """[{"name", "limit", "window_seconds", "cost"}]: names unique, numbers in range."""
+def _listed(value, code, message, field):
+    """`value` as a list ([] for null), or refused with `code`."""
     if value is None:
         return []
     if not isinstance(value, list):
-        raise Refused("invalid_rate_limits", "rateLimits must be a list.", "rate_limits")
+        raise Refused(code, message, field)
+    return value
+
+
+def clean_rate_limits(value):
+    """[{"name", "limit", "window_seconds", "cost"}]: names unique, numbers in range."""
+    value = _listed(value, "invalid_rate_limits", "rateLimits must be a list.", "rate_limits")
     if len(value) > MAX_RATE_LIMITS:
         raise Refused(
             "too_many_rate_limits",
@@ -109,10 +115,7 @@ def parse_range(text):
 
 
 def clean_allowlist(value):
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise Refused("invalid_cidr", "allowlist must be a list of CIDR ranges.", "allowlist")
+    value = _listed(value, "invalid_cidr", "allowlist must be a list of CIDR ranges.", "allowlist")
     if len(value) > 4 * MAX_RANGES:  # not even parsed: far beyond what folding could bring down
         raise Refused(
             "too_many_ranges", f"An allowlist takes at most {MAX_RANGES} ranges.", "allowlist"

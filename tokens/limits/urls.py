@@ -7,24 +7,17 @@ from . import views
 
 DEVELOPER = "orgs/<str:org_id>/developer/"
 
+# (the kind's page, its credential kind, its URL-name stem)
+EDITED = [
+    ("tokens/<int:token_id>/", CredentialKind.PERSONAL, "token"),
+    ("api-keys/<int:key_id>/", CredentialKind.API_KEY, "api_key"),
+    ("oauth-clients/<int:client_pk>/", CredentialKind.OAUTH_CLIENT, "oauth_client"),
+]
+
 urlpatterns = [
-    path(
-        DEVELOPER + "tokens/<int:token_id>/limits/",
-        views.limits_edit,
-        {"kind": CredentialKind.PERSONAL},
-        name="token_limits",
-    ),
-    path(
-        DEVELOPER + "api-keys/<int:key_id>/limits/",
-        views.limits_edit,
-        {"kind": CredentialKind.API_KEY},
-        name="api_key_limits",
-    ),
-    path(
-        DEVELOPER + "oauth-clients/<int:client_pk>/limits/",
-        views.limits_edit,
-        {"kind": CredentialKind.OAUTH_CLIENT},
-        name="oauth_client_limits",
+    *(
+        path(DEVELOPER + page + "limits/", views.limits_edit, {"kind": kind}, name=f"{stem}_limits")
+        for page, kind, stem in EDITED
     ),
     path(
         "orgs/<str:org_id>/admin/limits/",
