@@ -64,9 +64,10 @@ def seen_mark(meta, mark):
     meta[MARK] = mark
 
 
-def checked(request, required, allowed):
-    """The scope check ran: the scopes the operation accepts, and whether the caller held them."""
-    request.META[CHECKED] = (required, allowed)
+def checked(meta, required, allowed):
+    """The scope check ran: the scopes the operation accepts, and whether the caller held them
+    (kept in the request's META, its environ)."""
+    meta[CHECKED] = (required, allowed)
 
 
 def _template(route):
