@@ -20,7 +20,7 @@ from rest_framework import authentication, exceptions
 
 from accounts.models import User
 
-from . import invalidation, metrics, secret_format
+from . import credential_cache, invalidation, metrics, secret_format
 from . import scopes as catalog
 from .bearer_lookup import aware, drop_unread, lookup, prefetch
 from .credential_cache import bearer_tags
@@ -68,13 +68,15 @@ def _well_formed(raw, prefix):
 
 class SentAhead:
     """What send_lookup_ahead did for a request, kept in its environ: the Authorization header
-    it read, the token's digest, whether the lookup went out, and the cache sequence taken
-    before it did. Its repr names none of them: error reports print the environ."""
+    it read, the token's digest, whether the process's cache held it, whether the lookup went
+    out, and the cache sequence taken before it did. Its repr names none of them: error reports
+    print the environ."""
 
-    __slots__ = ("digest", "header", "sent", "sequence")
+    __slots__ = ("digest", "header", "held", "sent", "sequence")
 
-    def __init__(self, header, digest, sent, sequence):
+    def __init__(self, header, digest, sent, sequence, held=False):
         self.header, self.digest, self.sent, self.sequence = header, digest, sent, sequence
+        self.held = held
 
     def __repr__(self):
         return "<SentAhead>"
@@ -106,7 +108,7 @@ def send_lookup_ahead(sender, environ=None, **kwargs):
     sequence = None
     if cache is not None:
         if cache.holds(digest):  # a held digest is a stored token's: well-formed, no checksum
-            environ[SENT_AHEAD] = SentAhead(header, digest, False, None)
+            environ[SENT_AHEAD] = SentAhead(header, digest, False, None, held=True)
             return
         sequence = cache.sequence()
     if not _well_formed(raw, prefix):
@@ -259,7 +261,12 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
     def authenticate_digest(self, request, digest, sent_ahead=None):
         """The principal for a token's digest: from memory when this process may trust it.
         `sent_ahead` is what `send_lookup_ahead` left in the request (its lookup is read here)."""
-        cache = invalidation.active_cache() if self.use_cache else None
+        if not self.use_cache:
+            cache = None
+        elif sent_ahead is not None and sent_ahead.held:
+            cache = credential_cache.cache  # the active cache held it on arrival: asked once
+        else:
+            cache = invalidation.active_cache()
         entry = cache.get(digest) if cache is not None else None
         if entry is None:
             # Taken before the database was asked: a row read before an invalidation is not kept.

@@ -251,3 +251,30 @@ def test_an_invalidation_after_the_lookup_was_sent_keeps_its_row_out_of_the_cach
         assert cache.holds(digest)  # without a race in between, the row is kept
     finally:
         cache.set_listening(False)
+
+
+def test_a_token_held_on_arrival_but_revoked_before_authentication_is_refused(
+    api, dev, settings, monkeypatch
+):
+    """A digest the cache held when the request arrived is asked of the cache again when DRF
+    authenticates: a revocation heard in between is never answered from memory."""
+    settings.CREDENTIAL_CACHE = True
+    monkeypatch.setattr(invalidation, "_listener", True)
+    cache.set_listening(True)
+    cache.trust_until(float("inf"))
+    try:
+        token, secret = issue(dev)
+        assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
+        assert cache.holds(secret_format.digest(secret))
+
+        def then_revoke(sender, environ=None, **kwargs):
+            send_lookup_ahead(sender, environ=environ, **kwargs)
+            if environ and environ.get(SENT_AHEAD):
+                token.revoke()
+                cache.invalidate([f"token:{token.pk}"])  # as the listener does once it commits
+
+        with _receiver(then_revoke):
+            response = api.get("/api/v1/me", **bearer(secret))
+        assert response.status_code == 401
+    finally:
+        cache.set_listening(False)
