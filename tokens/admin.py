@@ -12,9 +12,13 @@ from oauth2_provider.models import (
 )
 
 from .models import (
+    AllowlistReport,
     ApiKey,
     AuditEvent,
+    CreditBalance,
     ExpiryReminder,
+    LimitNotice,
+    Limits,
     ReviewItem,
     RotationNotice,
     SigningKey,
@@ -234,3 +238,37 @@ class RotationNoticeAdmin(ReadOnlyAdmin):
     """Which rotations were announced as idle (credential.rotation_idle)."""
 
     list_display = ["credential_kind", "credential_id", "overlap_until", "created_at"]
+
+
+@admin.register(Limits)
+class LimitsAdmin(ReadOnlyAdmin):
+    """Limits are set through the portal or the API (audited, validated), never here. (The
+    rate-limit cells have composite primary keys, which Django's admin cannot show.)"""
+
+    list_display = [
+        "organization",
+        "credential_kind",
+        "credential_id",
+        "credits",
+        "allowlist_report_only",
+        "updated_at",
+    ]
+
+
+@admin.register(CreditBalance)
+class CreditBalanceAdmin(ReadOnlyAdmin):
+    list_display = ["limits", "remaining", "period_credits", "period_start"]
+
+
+@admin.register(LimitNotice)
+class LimitNoticeAdmin(ReadOnlyAdmin):
+    """Which credits-low and rate-limited notices were sent (each once per period)."""
+
+    list_display = ["limits", "event", "key", "period"]
+
+
+@admin.register(AllowlistReport)
+class AllowlistReportAdmin(ReadOnlyAdmin):
+    """Addresses a report-only allowlist would have refused."""
+
+    list_display = ["limits", "address", "first_seen", "last_seen", "count"]

@@ -5,6 +5,7 @@ asked, and the prefix makes a leaked secret recognisable by secret scanners.
 """
 
 import hashlib
+import importlib
 import secrets
 import string
 import zlib
@@ -50,6 +51,22 @@ def is_well_formed(raw, prefix):
     return raw[-CHECKSUM_LENGTH:] == _checksum(body)
 
 
+def _sha256():
+    """CPython's own SHA-256 where it has one (`_sha256` to 3.11, `_sha2` since), else hashlib's.
+    The digest is of a ~50-byte secret on every request: OpenSSL 3 sets up a context through its
+    provider machinery first, which took twice the builtin's time with warm caches and about
+    twice as long again with cold ones (tokens.internals, cpython-builtin-sha256)."""
+    for name in ("_sha2", "_sha256"):
+        try:
+            return importlib.import_module(name).sha256
+        except ImportError:
+            continue
+    return hashlib.sha256
+
+
+_SHA256 = _sha256()
+
+
 def digest(raw):
     """SHA-256 hex digest, the same one django-oauth-toolkit keeps in `token_checksum`."""
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    return _SHA256(raw.encode("utf-8")).hexdigest()

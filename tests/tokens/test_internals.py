@@ -102,3 +102,15 @@ def test_canary_dot_save_bearer_token():
         "dot-save-bearer-token",
         "transaction.atomic" in source and "self._save_bearer_token" in source,
     )
+
+
+def test_canary_cpython_builtin_sha256():
+    import hashlib
+
+    from tokens import secret_format
+
+    _relies("cpython-builtin-sha256", secret_format._SHA256 is not hashlib.sha256)
+    _relies(
+        "cpython-builtin-sha256",
+        secret_format._SHA256(b"kw").hexdigest() == hashlib.sha256(b"kw").hexdigest(),
+    )

@@ -228,28 +228,50 @@ def test_a_rollback_keeps_the_prepared_statement(dev):
     assert bearer_lookup.lookup(connection, digest) == expected
 
 
-def test_an_invalidation_after_the_lookup_was_sent_keeps_its_row_out_of_the_cache(
-    api, dev, settings, monkeypatch
-):
-    """The cache sequence is taken before the lookup goes out: a revocation published
-    between the database's answer and authentication must not leave that answer cached."""
+@pytest.fixture
+def cache_on(settings, monkeypatch):
+    """The cache in use as if this process's listener were connected (no thread)."""
     settings.CREDENTIAL_CACHE = True
     monkeypatch.setattr(invalidation, "_listener", True)
     cache.set_listening(True)
     cache.trust_until(float("inf"))
-    try:
-        _token, secret = issue(dev)
-        digest = secret_format.digest(secret)
+    yield cache
+    cache.set_listening(False)
 
-        def then_invalidate(sender, environ=None, **kwargs):
-            send_lookup_ahead(sender, environ=environ, **kwargs)
-            if environ and environ.get(SENT_AHEAD):
-                cache.invalidate(["all"])  # as the listener does when a notification arrives
 
-        with _receiver(then_invalidate):
-            assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
-        assert not cache.holds(digest)
+def test_an_invalidation_after_the_lookup_was_sent_keeps_its_row_out_of_the_cache(
+    api, dev, cache_on
+):
+    """The cache sequence is taken before the lookup goes out: a revocation published
+    between the database's answer and authentication must not leave that answer cached."""
+    _token, secret = issue(dev)
+    digest = secret_format.digest(secret)
+
+    def then_invalidate(sender, environ=None, **kwargs):
+        send_lookup_ahead(sender, environ=environ, **kwargs)
+        if environ and environ.get(SENT_AHEAD):
+            cache.invalidate(["all"])  # as the listener does when a notification arrives
+
+    with _receiver(then_invalidate):
         assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
-        assert cache.holds(digest)  # without a race in between, the row is kept
-    finally:
-        cache.set_listening(False)
+    assert not cache.holds(digest)
+    assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
+    assert cache.holds(digest)  # without a race in between, the row is kept
+
+
+def test_a_token_held_on_arrival_but_revoked_before_authentication_is_refused(api, dev, cache_on):
+    """A digest the cache held when the request arrived is asked of the cache again when DRF
+    authenticates: a revocation heard in between is never answered from memory."""
+    token, secret = issue(dev)
+    assert api.get("/api/v1/me", **bearer(secret)).status_code == 200
+    assert cache.holds(secret_format.digest(secret))
+
+    def then_revoke(sender, environ=None, **kwargs):
+        send_lookup_ahead(sender, environ=environ, **kwargs)
+        if environ and environ.get(SENT_AHEAD):
+            token.revoke()
+            cache.invalidate([f"token:{token.pk}"])  # as the listener does once it commits
+
+    with _receiver(then_revoke):
+        response = api.get("/api/v1/me", **bearer(secret))
+    assert response.status_code == 401

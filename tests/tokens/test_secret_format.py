@@ -27,3 +27,10 @@ def test_wrong_prefix_or_length_is_not_well_formed():
 
 def test_two_secrets_differ():
     assert fmt.generate(fmt.PERSONAL_TOKEN) != fmt.generate(fmt.PERSONAL_TOKEN)
+
+
+def test_the_digest_is_the_sha256_django_oauth_toolkit_stores():
+    import hashlib
+
+    for raw in [fmt.generate(fmt.PERSONAL_TOKEN) for _ in range(20)] + ["", "é legacy ünïcode"]:
+        assert fmt.digest(raw) == hashlib.sha256(raw.encode("utf-8")).hexdigest()

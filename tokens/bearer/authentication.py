@@ -9,8 +9,10 @@ class does not: the owner's account is active and still a member, and the
 scopes are cut to what the membership allows today.
 """
 
+import datetime
 import logging
 
+from django.conf import settings
 from django.db import connections
 from django.db.models.base import ModelState
 from django.utils import timezone
@@ -21,6 +23,7 @@ from accounts.models import User
 from .. import scopes as catalog
 from .. import secret_format
 from ..cache import invalidation, metrics
+from ..cache import store as credential_cache
 from ..cache.store import bearer_tags
 from ..limits import load as limits
 from ..models import AccessToken, CredentialKind
@@ -68,13 +71,15 @@ def _well_formed(raw, prefix):
 
 class SentAhead:
     """What send_lookup_ahead did for a request, kept in its environ: the Authorization header
-    it read, the token's digest, whether the lookup went out, and the cache sequence taken
-    before it did. Its repr names none of them: error reports print the environ."""
+    it read, the token's digest, whether the process's cache held it, whether the lookup went
+    out, and the cache sequence taken before it did. Its repr names none of them: error reports
+    print the environ."""
 
-    __slots__ = ("digest", "header", "sent", "sequence")
+    __slots__ = ("digest", "header", "held", "sent", "sequence")
 
-    def __init__(self, header, digest, sent, sequence):
+    def __init__(self, header, digest, sent, sequence, held=False):
         self.header, self.digest, self.sent, self.sequence = header, digest, sent, sequence
+        self.held = held
 
     def __repr__(self):
         return "<SentAhead>"
@@ -106,7 +111,7 @@ def send_lookup_ahead(sender, environ=None, **kwargs):
     sequence = None
     if cache is not None:
         if cache.holds(digest):  # a held digest is a stored token's: well-formed, no checksum
-            environ[SENT_AHEAD] = SentAhead(header, digest, False, None)
+            environ[SENT_AHEAD] = SentAhead(header, digest, False, None, held=True)
             return
         sequence = cache.sequence()
     if not _well_formed(raw, prefix):
@@ -131,19 +136,38 @@ def _user_blank():
 
 
 class _Cached:
-    """A lookup's row as the cache keeps it, with the last use this process knows of."""
+    """A lookup's row as the cache keeps it, with the last use this process knows of, and what
+    every request of this credential would otherwise work out again: its principal, its usage
+    mark, when the clock starts refusing it, whether its owner refuses it whatever the clock."""
 
-    __slots__ = ("expires", "last_used_at", "limits", "principal", "revoked_at", "row", "scopes")
+    __slots__ = (
+        "ends",
+        "expires",
+        "last_used_at",
+        "limits",
+        "mark",
+        "principal",
+        "refused",
+        "revoked_at",
+        "row",
+        "use_due",
+    )
 
     _blank = None
 
     def __init__(self, row):
         self.row = row
-        # Worked out once per lookup rather than on every hit.
         self.revoked_at = aware(row[4])
         self.expires = aware(row[3])
-        self.last_used_at = aware(row[5])
-        self.scopes = catalog.effective(row[2], row[9], row[10])
+        # The earlier of the two: before it, neither refuses (one comparison per request).
+        ends = [when for when in (self.revoked_at, self.expires) if when is not None]
+        self.ends = min(ends) if ends else None
+        # What refuses this row at any time: it is in the row, not on the clock.
+        self.refused = row[7] is None or row[8] != row[6] or not row[13]
+        self.last_used_at = None
+        self.use_due = None
+        self.used(aware(row[5]))
+        self.mark = usage.token_mark(row[1], row[0], row[18], row[6], self.revoked_at)
         self.limits = limits.for_bearer(row[1], row[0], row[18], row[6], row[19])  # None: none
         if _Cached._blank is None:
             _Cached._blank = _user_blank()
@@ -157,9 +181,18 @@ class _Cached:
             group_id=row[15],
             role=row[9],
             developer_access=row[10],
-            scopes=self.scopes,
+            scopes=catalog.effective(row[2], row[9], row[10]),
             reach=row[16],
             app_user_id=row[17],
+        )
+
+    def used(self, when):
+        """The last use this process knows of, and when the next one is due to be written."""
+        self.last_used_at = when
+        self.use_due = (
+            None
+            if when is None
+            else when + datetime.timedelta(seconds=settings.TOKEN_LAST_USED_INTERVAL_SECONDS)
         )
 
     def user(self):
@@ -189,16 +222,23 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
 
     www_authenticate_realm = "api"
     use_cache = True  # the bench's cold row turns it off
-    seen = staticmethod(usage.seen_token)  # usage counting; the bench's plain warm row skips it
+    seen = staticmethod(usage.seen_mark)  # usage counting; the bench's plain warm row skips it
 
     def _authenticate(self, request):
-        header = request.META.get("HTTP_AUTHORIZATION")
+        meta = request._request.META  # DRF's Request would forward each read through __getattr__
+        header = meta.get("HTTP_AUTHORIZATION")
         if not header:
-            if "access_token=" in request.META.get("QUERY_STRING", ""):
+            if "access_token=" in meta.get("QUERY_STRING", ""):
                 raise TokenInURL()
             return None
-        ahead = request.META.get(SENT_AHEAD)
+        ahead = meta.get(SENT_AHEAD)
         if ahead is not None and ahead.header is header:  # read and checked on arrival
+            if ahead.held and self.use_cache:
+                # Held on arrival, so asked of the cache again now (a revocation heard since
+                # counts); the warm path in as few calls as it takes.
+                entry = credential_cache.cache.get(ahead.digest)
+                if entry is not None:
+                    return self.admit(request, entry)
             return self.authenticate_digest(request, ahead.digest, ahead)
         raw = _bearer(header)
         if raw is None:
@@ -253,38 +293,46 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                     bearer_tags(row[0], row[7], row[11], row[6], row[15], row[18]),
                     sequence,
                 )
-        row = entry.row  # lookup._COLUMNS, in that order
-        token_id, kind, organization_id, membership_id = row[0], row[1], row[6], row[7]
-        self.seen(request, kind, token_id, row[18], organization_id, entry.revoked_at)
+        return self.admit(request, entry)
 
+    def admit(self, request, entry):
+        """Whether this credential may make this request, from memory or fresh from the
+        database alike: the one place a per-credential check runs on every request."""
+        self.seen(request._request.META, entry.mark)
         now = timezone.now()
+        ends = entry.ends
+        if entry.refused or (ends is not None and ends <= now):
+            raise self.refusal(entry, now)
+        if entry.limits is not None:  # tokens.limits: 403 ip_not_allowed, 429 rate_limited…
+            entry.limits(request)
+        due = entry.use_due
+        if (due is None or due <= now) and record_use(
+            AccessToken, entry.row[0], entry.last_used_at, now, request
+        ):
+            entry.used(now)  # a cached row writes its last use once per interval too
+        return entry.user(), entry.principal
+
+    @staticmethod
+    def refusal(entry, now):
+        """Why `admit` refuses this row now: revoked, expired, or its owner gone."""
         revoked_at = entry.revoked_at
         if revoked_at is not None and revoked_at <= now:
-            raise fail(
+            return fail(
                 "token_revoked", f"The token was revoked at {revoked_at:%Y-%m-%dT%H:%M:%SZ}."
             )
         expires = entry.expires
         if expires is not None and expires <= now:
-            raise fail(
+            return fail(
                 "token_expired",
                 f"The access token expired at {expires:%Y-%m-%dT%H:%M:%SZ}. "
                 "Refresh it or create a new one.",
             )
-        if membership_id is None or row[8] != organization_id:
-            raise fail(
+        row = entry.row
+        if row[7] is None or row[8] != row[6]:
+            return fail(
                 "invalid_token", "The token's owner is no longer a member of its organization."
             )
-        if not row[13]:
-            raise fail("invalid_token", "The token's owner is deactivated.")
-        if entry.limits is not None:
-            entry.limits(
-                request
-            )  # tokens.limits: 403 ip_not_allowed, 429 rate_limited/usage_exceeded
-
-        if record_use(AccessToken, token_id, entry.last_used_at, now, request):
-            entry.last_used_at = now  # a cached row writes its last use once per interval too
-
-        return entry.user(), entry.principal
+        return fail("invalid_token", "The token's owner is deactivated.")
 
     def authenticate_header(self, request):
         return f'Bearer realm="{self.www_authenticate_realm}"'

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError
 from django.db.backends.utils import CursorDebugWrapper
 
-from ..limits.load import organization_has_limits
+from ..limits.load import organization_has_limits_sql
 from ..models import AccessToken
 
 _COLUMNS = (
@@ -71,7 +71,9 @@ def _lookup_sql(alias):
     if sql is None:
         query = (
             AccessToken.objects.filter(token_checksum="")
-            .annotate(limited=organization_has_limits())  # tokens.limits: compile only if so
+            .annotate(
+                limited=organization_has_limits_sql(AccessToken)
+            )  # tokens.limits: compile only if so
             .values_list(*_COLUMNS, "limited")
             .query
         )

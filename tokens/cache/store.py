@@ -31,12 +31,12 @@ from . import metrics
 
 
 class _Entry:
-    __slots__ = ("born", "tags", "value")
+    __slots__ = ("dies", "tags", "value")
 
-    def __init__(self, value, tags, born):
+    def __init__(self, value, tags, dies):
         self.value = value
         self.tags = tags
-        self.born = born
+        self.dies = dies  # monotonic: stored + CREDENTIAL_CACHE_TTL_SECONDS, worked out once
 
 
 class CredentialCache:
@@ -63,7 +63,7 @@ class CredentialCache:
         if entry is None:
             metrics.CACHE_MISS.inc()
             return None
-        if now - entry.born >= settings.CREDENTIAL_CACHE_TTL_SECONDS:
+        if now >= entry.dies:
             with self._lock:
                 if self._entries.get(key) is entry:
                     self._remove(key)
@@ -81,7 +81,7 @@ class CredentialCache:
         if not self.listening or now >= self._trusted_until:
             return False
         entry = self._entries.get(key)
-        return entry is not None and now - entry.born < settings.CREDENTIAL_CACHE_TTL_SECONDS
+        return entry is not None and now < entry.dies
 
     def sequence(self):
         """Take this before the database lookup whose answer you mean to `put`."""
@@ -100,7 +100,8 @@ class CredentialCache:
                 self._remove(key)
             # Interned: entries of one owner, organization or group share their tag strings.
             tags = tuple(sys.intern(tag) for tag in tags)
-            self._entries[key] = _Entry(value, tags, time.monotonic())
+            dies = time.monotonic() + settings.CREDENTIAL_CACHE_TTL_SECONDS
+            self._entries[key] = _Entry(value, tags, dies)
             for tag in tags:
                 self._by_tag.setdefault(tag, set()).add(key)
             while len(self._entries) > settings.CREDENTIAL_CACHE_SIZE:

@@ -4,6 +4,7 @@ query (its own limits and its organization's default together), never one per re
 A credential with no limits anywhere gets None, so the warm path pays one `is not None`."""
 
 from django.db.models import Exists, OuterRef, Q
+from django.db.models.expressions import RawSQL
 
 from ..models import CredentialKind, Limits
 from . import check, sync
@@ -20,6 +21,16 @@ def organization_has_limits():
     """Whether the row's organization has limits at all: read with the credential's own lookup,
     so a credential of an organization without limits costs no second query when cached."""
     return Exists(Limits.objects.filter(organization_id=OuterRef("organization_id")))
+
+
+def organization_has_limits_sql(model):
+    """The same as SQL without a parameter (Exists binds its `1`): the bearer lookup is sent
+    with its digest as its only parameter, prepared or not."""
+    limits, outer = Limits._meta.db_table, model._meta.db_table
+    return RawSQL(
+        f'EXISTS (SELECT 1 FROM "{limits}" WHERE "{limits}"."organization_id" = "{outer}"."organization_id")',
+        (),
+    )
 
 
 def for_bearer(kind, token_id, application_id, organization_id, limited=True):

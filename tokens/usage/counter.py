@@ -50,18 +50,24 @@ def seen(request, kind, credential_id, organization_id, previous=False):
     request.META[MARK] = (kind, credential_id, organization_id, previous)
 
 
-def seen_token(request, kind, token_id, application_id, organization_id, revoked_at):
-    """`seen` for a bearer token: an OAuth access token counts for its client; a personal token
-    with a revocation time is a rotated one's previous secret (refused once that time passed)."""
+def token_mark(kind, token_id, application_id, organization_id, revoked_at):
+    """What `seen` records for a bearer token, worked out once per cached row: an OAuth access
+    token counts for its client; a personal token with a revocation time is a rotated one's
+    previous secret (refused once that time passed)."""
     if kind == "oauth":
-        request.META[MARK] = ("oauth_client", application_id, organization_id, False)
-    else:
-        request.META[MARK] = (kind, token_id, organization_id, revoked_at is not None)
+        return ("oauth_client", application_id, organization_id, False)
+    return (kind, token_id, organization_id, revoked_at is not None)
 
 
-def checked(request, required, allowed):
-    """The scope check ran: the scopes the operation accepts, and whether the caller held them."""
-    request.META[CHECKED] = (required, allowed)
+def seen_mark(meta, mark):
+    """`seen` for a mark made by `token_mark`, in the request's META (its environ)."""
+    meta[MARK] = mark
+
+
+def checked(meta, required, allowed):
+    """The scope check ran: the scopes the operation accepts, and whether the caller held them
+    (kept in the request's META, its environ)."""
+    meta[CHECKED] = (required, allowed)
 
 
 def _template(route):

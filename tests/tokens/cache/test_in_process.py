@@ -11,7 +11,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import User
 from tests.factories import bearer, issue
+from tokens import secret_format
 from tokens.cache import invalidation
 from tokens.cache.store import cache
 from tokens.models import AccessToken
@@ -108,3 +110,33 @@ def test_a_grace_period_ends_by_the_clock_on_a_cached_row(api, dev, cache_on):
     ):
         response = api.get("/api/v1/tokens", **bearer(secret))
     assert response.json()["code"] == "token_revoked"
+
+
+def test_a_deactivated_owners_token_is_refused_from_memory_too(api, dev, cache_on):
+    """The owner's refusal is worked out once per cached row: every request of it is refused."""
+    _token, secret = issue(dev, scopes=["read.tokens"])
+    assert api.get("/api/v1/tokens", **bearer(secret)).status_code == 200
+    User.objects.filter(pk=dev.pk).update(is_active=False)
+    cache_on.invalidate([f"user:{dev.pk}"])  # as the log's reader does once it commits
+    for _ in range(2):  # the first asks the database, the second is answered from memory
+        response = api.get("/api/v1/tokens", **bearer(secret))
+        assert response.status_code == 401
+        assert response.json()["detail"] == "The token's owner is deactivated."
+    assert cache_on.holds(secret_format.digest(secret))
+
+
+def test_a_cached_token_writes_its_last_use_again_once_the_interval_passed(
+    api, dev, cache_on, settings
+):
+    token, secret = issue(dev, scopes=["read.tokens"])
+    assert api.get("/api/v1/tokens", **bearer(secret)).status_code == 200
+    token.refresh_from_db()
+    first = token.last_used_at
+    later = timezone.now() + datetime.timedelta(
+        seconds=settings.TOKEN_LAST_USED_INTERVAL_SECONDS + 1
+    )
+    with mock.patch("tokens.bearer.authentication.timezone.now", return_value=later):
+        assert api.get("/api/v1/tokens", **bearer(secret)).status_code == 200
+        assert api.get("/api/v1/tokens", **bearer(secret)).status_code == 200
+    token.refresh_from_db()
+    assert first is not None and token.last_used_at == later
