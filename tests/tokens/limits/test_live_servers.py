@@ -4,6 +4,7 @@ concurrent load (a rate limit admits at most 110 % of its limit, credits at most
 and at least 95 % of it); addresses behind a trusted proxy (IPv4, IPv6, IPv4-mapped);
 report-only recording; the lock-out confirmation."""
 
+import datetime
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -11,6 +12,7 @@ import pytest
 import redis
 import requests
 from django.db import connection
+from django.db.models import F
 
 from bench.live import Server, database_url
 from tests.conftest import TEST_REDIS_URL, require_redis
@@ -197,3 +199,24 @@ def test_limits_saved_after_a_credential_is_cached_hold_on_every_worker(servers,
             while _get(server, secret).status_code != 403:
                 assert time.monotonic() < deadline, "a worker kept the credential without limits"
                 time.sleep(0.02)
+
+
+def test_a_refill_at_a_period_boundary_replaces_the_balance_once_across_workers(
+    servers, alice, dev
+):
+    body = {"credits": {"remaining": 20, "refill": {"amount": 100, "interval": "daily"}}}
+    token, secret, _admin = _limited(servers, alice, dev, body)
+    answers = _blast(servers, secret, 60)
+    assert sum(r.status_code == 200 for r in answers) <= 20
+    refused = next(r for r in answers if r.status_code == 429)
+    assert refused.json()["code"] == "usage_exceeded"
+    assert 0 < int(refused.headers["Retry-After"]) <= 86400  # until the next refill
+    # The clock moves past the period's end, as the stored balance sees it: it is yesterday's.
+    balance = CreditBalance.objects.filter(limits__credential_id=token.pk)
+    balance.update(period_start=F("period_start") - datetime.timedelta(days=1))
+    time.sleep(1.2)  # an empty worker asks the database again at most once a second
+    answers = _blast(servers, secret, 200)
+    admitted = sum(r.status_code == 200 for r in answers)
+    print(f"refill of 100 across four workers: admitted {admitted}")
+    assert 95 <= admitted <= 100  # the refill replaced the balance once, not once per worker
+    assert balance.get().period_credits == 100
