@@ -67,6 +67,20 @@ RELIANCES = {
         "every bearer request hashes its secret; hashlib's OpenSSL SHA-256 sets up an EVP "
         "context through OpenSSL 3's providers, about twice the builtin's time warm and cold",
     ),
+    "drf-request-wrapped-request": Reliance(
+        "Django REST framework",
+        "`Request._request` is the Django HttpRequest it wraps, so its `META` is the same dict",
+        "tokens.bearer.authentication, tokens.permissions, tokens.limits.check",
+        "DRF's Request forwards every other attribute through `__getattr__` after a failed "
+        "lookup: three quarters of the scope check's time, read on every request",
+    ),
+    "django-response-header-store": Reliance(
+        "Django",
+        "`HttpResponse.headers._store` maps a lower-cased header name to (name, value)",
+        "tokens.limits.middleware (RateLimit and RateLimit-Policy)",
+        "`response[name] = value` checks each value's charset (~0.6 µs apiece); these values "
+        "are ASCII by construction",
+    ),
     "dot-authorization-error-response": Reliance(
         "django-oauth-toolkit",
         "`AuthorizationView.error_response(error, application, **kwargs)` is where a GET "

@@ -114,3 +114,22 @@ def test_canary_cpython_builtin_sha256():
         "cpython-builtin-sha256",
         secret_format._SHA256(b"kw").hexdigest() == hashlib.sha256(b"kw").hexdigest(),
     )
+
+
+def test_canary_drf_request_wrapped_request():
+    from django.test import RequestFactory
+    from rest_framework.request import Request
+
+    django_request = RequestFactory().get("/", HTTP_X_PROBE="1")
+    wrapped = Request(django_request)
+    _relies("drf-request-wrapped-request", wrapped._request is django_request)
+    _relies("drf-request-wrapped-request", wrapped._request.META is wrapped.META)
+
+
+def test_canary_django_response_header_store():
+    from django.http import HttpResponse
+
+    response = HttpResponse()
+    response.headers._store["ratelimit"] = ("RateLimit", '"api";r=1;t=2')
+    _relies("django-response-header-store", response["RateLimit"] == '"api";r=1;t=2')
+    _relies("django-response-header-store", ("RateLimit", '"api";r=1;t=2') in response.items())
