@@ -75,6 +75,20 @@ def credential_cache_off(settings):
     settings.CREDENTIAL_CACHE = False
 
 
+@pytest.fixture
+def cache_on(settings, monkeypatch):
+    """The cache in use as if this process's listener were connected (no thread, any database)."""
+    from tokens.cache import invalidation
+    from tokens.cache.store import cache
+
+    settings.CREDENTIAL_CACHE = True
+    monkeypatch.setattr(invalidation, "_listener", True)
+    cache.set_listening(True)
+    cache.trust_until(float("inf"))
+    yield cache
+    cache.set_listening(False)
+
+
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 

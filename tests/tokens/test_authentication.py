@@ -226,35 +226,23 @@ def test_a_healthy_connection_is_judged_without_a_round_trip():
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_connection_killed_by_the_server_is_healed_before_a_warm_requests_first_query(
-    api, dev, settings, monkeypatch
+    api, dev, cache_on
 ):
     """No lookup stands in for the health check when the credential comes from memory."""
     from django.db import connections
 
-    from tokens.cache import invalidation
-    from tokens.cache.store import cache
-
-    settings.CREDENTIAL_CACHE = True
-    monkeypatch.setattr(invalidation, "_listener", True)
-    cache.set_listening(True)
-    cache.trust_until(float("inf"))
-    try:
-        _token, secret = issue(dev)
-        assert api.get("/api/v1/me", **bearer(secret)).status_code == 200  # now warm
-        db = connections["default"]
-        db.ensure_connection()
-        pid = db.connection.info.backend_pid
-        terminate_backend(pid)
-        _until_gone(pid)  # between requests: the server has said goodbye…
-        _until_readable(db.connection.pgconn.socket)  # …and its goodbye has reached us
-        db.health_check_done = False  # as at the start of a new request (the test client skips it)
-        response = api.get("/api/v1/me", **bearer(secret))
-        assert response.status_code == 200
-        assert (
-            response.json()["email"] == dev.email
-        )  # the view's own query ran, on a new connection
-    finally:
-        cache.set_listening(False)
+    _token, secret = issue(dev)
+    assert api.get("/api/v1/me", **bearer(secret)).status_code == 200  # now warm
+    db = connections["default"]
+    db.ensure_connection()
+    pid = db.connection.info.backend_pid
+    terminate_backend(pid)
+    _until_gone(pid)  # between requests: the server has said goodbye…
+    _until_readable(db.connection.pgconn.socket)  # …and its goodbye has reached us
+    db.health_check_done = False  # as at the start of a new request (the test client skips it)
+    response = api.get("/api/v1/me", **bearer(secret))
+    assert response.status_code == 200
+    assert response.json()["email"] == dev.email  # the view's own query ran, on a new connection
 
 
 def _until_gone(pid, timeout=5.0):

@@ -15,7 +15,6 @@ from tests.factories import bearer, issue, other_connection, terminate_backend
 from tokens import secret_format
 from tokens.bearer import lookup as bearer_lookup
 from tokens.bearer.authentication import SENT_AHEAD, send_lookup_ahead
-from tokens.cache import invalidation
 from tokens.cache.store import cache
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -226,17 +225,6 @@ def test_a_rollback_keeps_the_prepared_statement(dev):
         User.objects.update(name="x")
         raise RuntimeError
     assert bearer_lookup.lookup(connection, digest) == expected
-
-
-@pytest.fixture
-def cache_on(settings, monkeypatch):
-    """The cache in use as if this process's listener were connected (no thread)."""
-    settings.CREDENTIAL_CACHE = True
-    monkeypatch.setattr(invalidation, "_listener", True)
-    cache.set_listening(True)
-    cache.trust_until(float("inf"))
-    yield cache
-    cache.set_listening(False)
 
 
 def test_an_invalidation_after_the_lookup_was_sent_keeps_its_row_out_of_the_cache(

@@ -14,23 +14,10 @@ from django.utils import timezone
 from accounts.models import User
 from tests.factories import bearer, issue
 from tokens import secret_format
-from tokens.cache import invalidation
-from tokens.cache.store import cache
 from tokens.models import AccessToken
 from tokens.personal import services
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cache_on(settings, monkeypatch):
-    """The cache in use as if this process's listener were connected (no thread, any database)."""
-    settings.CREDENTIAL_CACHE = True
-    monkeypatch.setattr(invalidation, "_listener", True)
-    cache.set_listening(True)
-    cache.trust_until(float("inf"))
-    yield cache
-    cache.set_listening(False)
 
 
 def _queries_for(api, secret, path="/api/v1/tokens"):
