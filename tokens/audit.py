@@ -15,10 +15,6 @@ from . import lifecycle, notifications
 from .models import AuditEvent
 
 
-def _tell(audit_event, credential):
-    lifecycle.audited(audit_event, credential)
-
-
 def event(
     *,
     action,
@@ -54,7 +50,7 @@ def record(**fields):
     audit_event = event(**fields)
     audit_event.save()
     notifications.after_record(audit_event)  # the creation notice, once the write commits
-    _tell(audit_event, fields.get("credential"))
+    lifecycle.audited(audit_event, fields.get("credential"))
     return audit_event
 
 
@@ -63,7 +59,7 @@ def record_each(credentials, **fields):
     credentials = list(credentials)
     events = AuditEvent.objects.bulk_create([event(credential=c, **fields) for c in credentials])
     for audit_event, credential in zip(events, credentials, strict=True):
-        _tell(audit_event, credential)
+        lifecycle.audited(audit_event, credential)
     return events
 
 
