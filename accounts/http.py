@@ -8,6 +8,13 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 
+def set_ascii_header(response, name, value):
+    """`response[name] = value` for a value that is ASCII by construction, without the charset
+    check Django runs on each value (~0.6 µs apiece, on every API answer): straight into the
+    header store (tokens/internals.py › django-response-header-store)."""
+    response.headers._store[name.lower()] = (name, value)
+
+
 def no_store(response):
     """A page that shows a secret: no cache, shared or the browser's own, may keep it."""
     response["Cache-Control"] = "no-store"

@@ -22,7 +22,7 @@ import time
 from django.conf import settings
 from django.db import DatabaseError, connection
 
-from accounts.http import client_ip_from_meta
+from accounts.http import client_ip_from_meta, set_ascii_header
 
 log = logging.getLogger(__name__)
 
@@ -178,10 +178,11 @@ class UsageMiddleware:
         meta = request.META
         scopes = meta.get(CHECKED)
         if scopes is not None:
-            response["X-Accepted-OAuth-Scopes"] = ", ".join(scopes[0])
+            # Scope names are the catalog's: ASCII by construction.
+            set_ascii_header(response, "X-Accepted-OAuth-Scopes", ", ".join(scopes[0]))
             held = getattr(getattr(request, "auth", None), "scopes", None)
             if held is not None:
-                response["X-OAuth-Scopes"] = _joined(held)
+                set_ascii_header(response, "X-OAuth-Scopes", _joined(held))
         mark = meta.get(MARK)
         if mark is None or not self.enabled:
             return response
