@@ -71,10 +71,18 @@ def _count(handler, endpoint, requests):
 def run(args):
     headers = seed(args.tokens)
     membership = AccessToken.objects.get(name="bench keyward").membership
-    Limits.objects.filter(organization=Organization.objects.get(slug="bench")).exclude(
-        credential_id__in=AccessToken.objects.filter(name=NAME).values("pk")
-    ).delete()
+    # The bench organization is left without limits, as every other mode measures it: with
+    # limits, each of its cache fills (the peers' cold row) asks for them in a second query.
+    bench_limits = Limits.objects.filter(organization=Organization.objects.get(slug="bench"))
+    bench_limits.delete()
     limited = _limited_token(membership)
+    try:
+        _measure(args, headers, limited)
+    finally:
+        bench_limits.delete()
+
+
+def _measure(args, headers, limited):
     listening()
     handler = WSGIHandler()
     from bench.urls import KEYWARD_WARM
