@@ -455,9 +455,16 @@ if CREDENTIAL_INVALIDATION_STALE_SECONDS <= CREDENTIAL_INVALIDATION_POLL_SECONDS
 # false where the listener's connection cannot LISTEN (a transaction-mode pooler): polling only.
 CREDENTIAL_INVALIDATION_LISTEN = env_bool("CREDENTIAL_INVALIDATION_LISTEN", True)
 # A credential write waits at most this long for every live process to confirm it applied
-# the change (the Keyward-Propagated header); 0 answers at once, reporting what is known.
+# the change (the Keyward-Propagated header); 0 answers at once, reporting what is known. By
+# default one poll interval and half a second: a process that only polls (its wake-up lost, or
+# LISTEN off) confirms within one interval, so it is waited for rather than raced.
 CREDENTIAL_PROPAGATION_WAIT_SECONDS = (
-    env_int("CREDENTIAL_PROPAGATION_WAIT_MS", 1000, minimum=0) / 1000
+    env_int(
+        "CREDENTIAL_PROPAGATION_WAIT_MS",
+        round(CREDENTIAL_INVALIDATION_POLL_SECONDS * 1000) + 500,
+        minimum=0,
+    )
+    / 1000
 )
 # How old the log and the receipts of processes that stopped may get before the scheduler prunes.
 CREDENTIAL_INVALIDATION_LOG_RETENTION_SECONDS = env_int(
