@@ -230,6 +230,7 @@ class Listener(threading.Thread):
                     reader.read()
                     cache.trust_until(started + stale)
                     (metrics.WAKEUPS if woken else metrics.POLLS).inc()
+                    metrics.publish()  # the request path's counts, at least once a poll
             finally:
                 if self.stopping.is_set():
                     reader.leave()
