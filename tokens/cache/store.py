@@ -77,11 +77,30 @@ class CredentialCache:
 
     def holds(self, key):
         """Whether `get` would answer `key` from memory (nothing counted, nothing moved)."""
+        return self._live(key) is not None
+
+    def held(self, key):
+        """What `get` would answer (nothing counted), with the sequence it was read at: its
+        holder may use it while `unchanged_since(sequence)`, with no second lookup."""
+        sequence = self._sequence  # first: an invalidation after it shows in the comparison
+        entry = self._live(key)
+        if entry is None:
+            return None, sequence
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+        return entry.value, sequence
+
+    def unchanged_since(self, sequence):
+        """No invalidation, and no loss or return of the listener, since `sequence` was taken."""
+        return self._sequence == sequence
+
+    def _live(self, key):
         now = time.monotonic()
         if not self.listening or now >= self._trusted_until:
-            return False
+            return None
         entry = self._entries.get(key)
-        return entry is not None and now < entry.dies
+        return entry if entry is not None and now < entry.dies else None
 
     def sequence(self):
         """Take this before the database lookup whose answer you mean to `put`."""
