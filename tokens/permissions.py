@@ -23,6 +23,23 @@ class InsufficientScope(exceptions.PermissionDenied):
         )
 
 
+# The handler a method calls (HEAD is answered by `get`), without a lower() per request.
+_HANDLERS = {m: m.lower() for m in ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")}
+_HANDLERS["HEAD"] = "get"
+
+_viewsets = {}  # view class → whether it is a viewset (duck-typed once per class)
+
+
+def _is_viewset(view):
+    cls = type(view)
+    found = _viewsets.get(cls)
+    if found is None:
+        # Duck-typed: importing DRF's viewsets here is circular (this class is in DRF's
+        # settings, which rest_framework.views reads while it loads).
+        found = _viewsets[cls] = hasattr(cls, "get_extra_actions")
+    return found
+
+
 def required_scopes(view, method):
     """The scopes `view` declares for this request: a list, or a dict by action or method.
 
@@ -31,24 +48,22 @@ def required_scopes(view, method):
     declared = getattr(view, "required_scopes", None)
     if declared is None:
         raise ImproperlyConfigured(f"{type(view).__name__} declares no required_scopes.")
-    method = "get" if method.lower() == "head" else method.lower()
-    is_viewset = hasattr(
-        view, "get_extra_actions"
-    )  # duck-typed: importing viewsets here is circular
-    if is_viewset and getattr(view, "action", None) is None:
-        return ()  # no action for this method: the viewset answers 405, nothing to grant
-    if not is_viewset and not hasattr(view, method):
-        return ()  # likewise for a plain view without a handler
-    if isinstance(declared, dict):
+    handler = _HANDLERS.get(method) or method.lower()
+    if _is_viewset(view):
         key = getattr(view, "action", None)
-        if key not in declared:
-            key = method
-        if key not in declared:
-            raise ImproperlyConfigured(
-                f"{type(view).__name__} declares no required_scopes for {key!r}."
-            )
-        declared = declared[key]
-    return declared
+        if key is None:
+            return ()  # no action for this method: the viewset answers 405, nothing to grant
+    elif not hasattr(view, handler):
+        return ()  # likewise for a plain view without a handler
+    else:
+        key = None
+    if type(declared) is not dict:
+        return declared
+    if key not in declared:
+        key = handler
+    if key not in declared:
+        raise ImproperlyConfigured(f"{type(view).__name__} declares no required_scopes for {key!r}.")
+    return declared[key]
 
 
 class HasRequiredScopes(permissions.BasePermission):
@@ -57,16 +72,19 @@ class HasRequiredScopes(permissions.BasePermission):
     def has_permission(self, request, view):
         # The Django request's own attributes: DRF's Request forwards each read of them through
         # __getattr__ after a failed lookup, a tenth of this check each.
-        method = request._request.method
-        if method == "OPTIONS":
-            return isinstance(request.auth, Principal)
-        required = required_scopes(view, method)
+        django_request = request._request
+        method = django_request.method
         principal = request.auth
         if not isinstance(principal, Principal):
             return False  # DRF turns this into 401 when nobody authenticated
+        if method == "OPTIONS":
+            return True
+        required = required_scopes(view, method)
         held = principal.scopes
-        missing = [scope for scope in required if scope not in held]
-        usage.checked(request._request.META, required, not missing)
-        if missing:
-            raise InsufficientScope(missing)
+        for scope in required:
+            if scope not in held:
+                missing = [scope for scope in required if scope not in held]
+                usage.checked(django_request.META, required, False)
+                raise InsufficientScope(missing)
+        usage.checked(django_request.META, required, True)
         return True
