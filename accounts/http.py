@@ -8,11 +8,17 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 
-def set_ascii_header(response, name, value):
-    """`response[name] = value` for a value that is ASCII by construction, without the charset
-    check Django runs on each value (~0.6 µs apiece, on every API answer): straight into the
-    header store (tokens/internals.py › django-response-header-store)."""
-    response.headers._store[name.lower()] = (name, value)
+def ascii_header(name):
+    """A writer of header `name` for values that are ASCII by construction, `write(response,
+    value)`: straight into the header store, without the charset check Django runs on each
+    value (~0.6 µs apiece, on every API answer), and with the name lowered once
+    (tokens/internals.py › django-response-header-store)."""
+    key = name.lower()
+
+    def write(response, value):
+        response.headers._store[key] = (name, value)
+
+    return write
 
 
 def no_store(response):

@@ -77,7 +77,7 @@ RELIANCES = {
     "django-response-header-store": Reliance(
         "Django",
         "`HttpResponse.headers._store` maps a lower-cased header name to (name, value)",
-        "accounts.http.set_ascii_header (the scope headers and the RateLimit headers on every "
+        "accounts.http.ascii_header (the scope headers and the RateLimit headers on every "
         "API answer)",
         "`response[name] = value` checks each value's charset (~0.6 µs apiece); these values "
         "are ASCII by construction",

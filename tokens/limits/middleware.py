@@ -1,9 +1,13 @@
 """The RateLimit-Policy and RateLimit headers (draft-ietf-httpapi-ratelimit-headers) on every
 answer to a rate-limited credential, refusals included: the check leaves them in the environ."""
 
-from accounts.http import set_ascii_header
+from accounts.http import ascii_header
 
 from .check import HEADERS
+
+
+_policy_header = ascii_header("RateLimit-Policy")
+_state_header = ascii_header("RateLimit")
 
 
 class RateLimitHeadersMiddleware:
@@ -15,6 +19,6 @@ class RateLimitHeadersMiddleware:
         headers = request.META.get(HEADERS)
         if headers is not None:
             # ASCII by construction: limit names are [a-z0-9_.-], the rest numbers.
-            set_ascii_header(response, "RateLimit-Policy", headers[0])
-            set_ascii_header(response, "RateLimit", headers[1])
+            _policy_header(response, headers[0])
+            _state_header(response, headers[1])
         return response

@@ -22,7 +22,7 @@ import time
 from django.conf import settings
 from django.db import DatabaseError, connection
 
-from accounts.http import client_ip_from_meta, set_ascii_header
+from accounts.http import ascii_header, client_ip_from_meta
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +163,10 @@ def _after_fork():
 os.register_at_fork(after_in_child=_after_fork)
 
 
+_accepted_header = ascii_header("X-Accepted-OAuth-Scopes")
+_held_header = ascii_header("X-OAuth-Scopes")
+
+
 class UsageMiddleware:
     """Counts each request a credential made, once its status is known, and names the scopes
     the operation accepts and the credential has."""
@@ -179,10 +183,10 @@ class UsageMiddleware:
         scopes = meta.get(CHECKED)
         if scopes is not None:
             # Scope names are the catalog's: ASCII by construction.
-            set_ascii_header(response, "X-Accepted-OAuth-Scopes", ", ".join(scopes[0]))
+            _accepted_header(response, ", ".join(scopes[0]))
             held = getattr(getattr(request, "auth", None), "scopes", None)
             if held is not None:
-                set_ascii_header(response, "X-OAuth-Scopes", _joined(held))
+                _held_header(response, _joined_scopes.get(held) or _joined(held))
         mark = meta.get(MARK)
         if mark is None or not self.enabled:
             return response
