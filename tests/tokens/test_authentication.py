@@ -16,8 +16,8 @@ pytestmark = pytest.mark.django_db
 
 def _later(**delta):
     return mock.patch(
-        "tokens.bearer.authentication.timezone.now",
-        return_value=timezone.now() + datetime.timedelta(**delta),
+        "tokens.bearer.authentication.clock",
+        return_value=(timezone.now() + datetime.timedelta(**delta)).timestamp(),
     )
 
 

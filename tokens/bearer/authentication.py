@@ -11,11 +11,11 @@ scopes are cut to what the membership allows today.
 
 import datetime
 import logging
+import time
 
 from django.conf import settings
 from django.db import connections
 from django.db.models.base import ModelState
-from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from accounts.models import User
@@ -32,6 +32,15 @@ from .lookup import aware, drop_unread, lookup, prefetch
 from .principal import Principal, record_use
 
 log = logging.getLogger(__name__)
+
+# What `admit` compares a credential's times against: seconds since the epoch, a float (no
+# datetime is built on a request that is let in and writes nothing). Tests move it.
+clock = time.time
+
+
+def _moment(now):
+    """`clock()`'s reading as the aware datetime the database and the error messages use."""
+    return datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
 
 
 def fail(code, detail):
@@ -141,6 +150,7 @@ class _Cached:
     mark, when the clock starts refusing it, whether its owner refuses it whatever the clock."""
 
     __slots__ = (
+        "counted",
         "ends",
         "expires",
         "last_used_at",
@@ -159,9 +169,10 @@ class _Cached:
         self.row = row
         self.revoked_at = aware(row[4])
         self.expires = aware(row[3])
-        # The earlier of the two: before it, neither refuses (one comparison per request).
+        # The earlier of the two, on `clock`'s scale: before it, neither refuses (one float
+        # comparison per request).
         ends = [when for when in (self.revoked_at, self.expires) if when is not None]
-        self.ends = min(ends) if ends else None
+        self.ends = min(ends).timestamp() if ends else None
         # What refuses this row at any time: it is in the row, not on the clock.
         self.refused = row[7] is None or row[8] != row[6] or not row[13]
         self.last_used_at = None
@@ -169,6 +180,7 @@ class _Cached:
         self.used(aware(row[5]))
         self.mark = usage.token_mark(row[1], row[0], row[18], row[6], self.revoked_at)
         self.limits = limits.for_bearer(row[1], row[0], row[18], row[6], row[19])  # None: none
+        self.counted = metrics.outcome_counter(row[1], "ok")
         if _Cached._blank is None:
             _Cached._blank = _user_blank()
         # request.auth for every request of this credential: built once, never written to.
@@ -187,12 +199,11 @@ class _Cached:
         )
 
     def used(self, when):
-        """The last use this process knows of, and when the next one is due to be written."""
+        """The last use this process knows of, and when (on `clock`'s scale) the next one is
+        due to be written."""
         self.last_used_at = when
         self.use_due = (
-            None
-            if when is None
-            else when + datetime.timedelta(seconds=settings.TOKEN_LAST_USED_INTERVAL_SECONDS)
+            None if when is None else when.timestamp() + settings.TOKEN_LAST_USED_INTERVAL_SECONDS
         )
 
     def user(self):
@@ -263,13 +274,10 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         try:
-            result = self._authenticate(request)
+            return self._authenticate(request)  # `admit` counts the ones it lets in
         except exceptions.AuthenticationFailed as exc:
             metrics.outcome("bearer", exc.get_codes())
             raise
-        if result is not None:
-            metrics.outcome(result[1].kind, "ok")
-        return result
 
     def authenticate_digest(self, request, digest, sent_ahead=None):
         """The principal for a token's digest: from memory when this process may trust it.
@@ -301,17 +309,18 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         """Whether this credential may make this request, from memory or fresh from the
         database alike: the one place a per-credential check runs on every request."""
         self.seen(request._request.META, entry.mark)
-        now = timezone.now()
+        now = clock()
         ends = entry.ends
         if entry.refused or (ends is not None and ends <= now):
-            raise self.refusal(entry, now)
+            raise self.refusal(entry, _moment(now))
         if entry.limits is not None:  # tokens.limits: 403 ip_not_allowed, 429 rate_limited…
             entry.limits(request)
         due = entry.use_due
-        if (due is None or due <= now) and record_use(
-            AccessToken, entry.row[0], entry.last_used_at, now, request
-        ):
-            entry.used(now)  # a cached row writes its last use once per interval too
+        if due is None or due <= now:
+            moment = _moment(now)
+            if record_use(AccessToken, entry.row[0], entry.last_used_at, moment, request):
+                entry.used(moment)  # a cached row writes its last use once per interval too
+        entry.counted()
         return entry.user(), entry.principal
 
     @staticmethod

@@ -119,8 +119,9 @@ PROPAGATION_UNCONFIRMED = Counter(
 _outcomes = {}  # (kind, code) → its Tally's count: labels() takes a lock and builds a key
 
 
-def outcome(kind, code):
-    """Count one authentication: `code` is `ok` or the failure's code (ours: a short list)."""
+def outcome_counter(kind, code):
+    """The count of one authentication outcome (`code`: `ok` or a failure's code), to call
+    once per authentication; a cached credential keeps its `ok` one."""
     key = (kind, code) if type(code) is str else (kind, str(code))
     count = _outcomes.get(key)
     if count is None:
@@ -128,7 +129,12 @@ def outcome(kind, code):
             count = _outcomes.get(key)
             if count is None:
                 count = _outcomes[key] = tally(AUTHENTICATIONS.labels(*key)).count
-    count()
+    return count
+
+
+def outcome(kind, code):
+    """Count one authentication: `code` is `ok` or the failure's code (ours: a short list)."""
+    outcome_counter(kind, code)()
 
 
 def _error(status, code, detail):

@@ -79,7 +79,7 @@ def test_expiry_is_checked_against_the_clock_on_every_hit(api, dev, cache_on):
     )
     assert api.get("/api/v1/tokens", **bearer(secret)).status_code == 200
     later = timezone.now() + datetime.timedelta(seconds=5)
-    with mock.patch("tokens.bearer.authentication.timezone.now", return_value=later):
+    with mock.patch("tokens.bearer.authentication.clock", return_value=later.timestamp()):
         response = api.get("/api/v1/tokens", **bearer(secret))
     assert response.status_code == 401
     assert response.json()["code"] == "token_expired"
@@ -92,8 +92,8 @@ def test_a_grace_period_ends_by_the_clock_on_a_cached_row(api, dev, cache_on):
     cache_on.invalidate([f"token:{token.pk}"])  # as the log's reader does once it commits
     assert api.get("/api/v1/tokens", **bearer(secret)).status_code == 200  # in grace
     with mock.patch(
-        "tokens.bearer.authentication.timezone.now",
-        return_value=timezone.now() + datetime.timedelta(hours=2),
+        "tokens.bearer.authentication.clock",
+        return_value=(timezone.now() + datetime.timedelta(hours=2)).timestamp(),
     ):
         response = api.get("/api/v1/tokens", **bearer(secret))
     assert response.json()["code"] == "token_revoked"
@@ -122,7 +122,7 @@ def test_a_cached_token_writes_its_last_use_again_once_the_interval_passed(
     later = timezone.now() + datetime.timedelta(
         seconds=settings.TOKEN_LAST_USED_INTERVAL_SECONDS + 1
     )
-    with mock.patch("tokens.bearer.authentication.timezone.now", return_value=later):
+    with mock.patch("tokens.bearer.authentication.clock", return_value=later.timestamp()):
         assert api.get("/api/v1/tokens", **bearer(secret)).status_code == 200
         assert api.get("/api/v1/tokens", **bearer(secret)).status_code == 200
     token.refresh_from_db()

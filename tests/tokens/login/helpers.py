@@ -1,5 +1,6 @@
 """Plain helpers for the login-token tests: log in through the real API, move the clock."""
 
+import contextlib
 import datetime
 from unittest import mock
 
@@ -40,7 +41,13 @@ def refresh(api, refresh_token, *, client_id=None, access_token=None, **extra):
     return api.post(TOKEN_URL, body, format="json", **extra)
 
 
+@contextlib.contextmanager
 def later(**delta):
-    """Keyward's clock, moved forward by `delta` (every `timezone.now()` caller sees it)."""
+    """Keyward's clocks, moved forward by `delta`: every `timezone.now()` caller's, and the
+    one the bearer path compares a token's times against."""
     moved = timezone.now() + datetime.timedelta(**delta)
-    return mock.patch("django.utils.timezone.now", return_value=moved)
+    with (
+        mock.patch("django.utils.timezone.now", return_value=moved),
+        mock.patch("tokens.bearer.authentication.clock", return_value=moved.timestamp()),
+    ):
+        yield moved
