@@ -83,12 +83,17 @@ class CredentialCache:
         """What `get` would answer (nothing counted), with the sequence it was read at: its
         holder may use it while `unchanged_since(sequence)`, with no second lookup."""
         sequence = self._sequence  # first: an invalidation after it shows in the comparison
-        entry = self._live(key)
-        if entry is None:
+        now = time.monotonic()
+        if not self.listening or now >= self._trusted_until:
             return None, sequence
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
+        entries = self._entries
+        entry = entries.get(key)
+        if entry is None or now >= entry.dies:
+            return None, sequence
+        try:
+            entries.move_to_end(key)  # one C call, atomic under the GIL: no lock needed
+        except KeyError:
+            pass  # invalidated meanwhile: the sequence comparison will say so
         return entry.value, sequence
 
     def unchanged_since(self, sequence):
