@@ -4,7 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework import exceptions, permissions
 
 from .bearer.principal import Principal
-from .usage import counter as usage
+from .usage.counter import CHECKED
 
 
 class InsufficientScope(exceptions.PermissionDenied):
@@ -49,7 +49,10 @@ def required_scopes(view, method):
     if declared is None:
         raise ImproperlyConfigured(f"{type(view).__name__} declares no required_scopes.")
     handler = _HANDLERS.get(method) or method.lower()
-    if _is_viewset(view):
+    viewset = _viewsets.get(type(view))
+    if viewset is None:
+        viewset = _is_viewset(view)
+    if viewset:
         key = getattr(view, "action", None)
         if key is None:
             return ()  # no action for this method: the viewset answers 405, nothing to grant
@@ -84,7 +87,7 @@ class HasRequiredScopes(permissions.BasePermission):
         for scope in required:
             if scope not in held:
                 missing = [scope for scope in required if scope not in held]
-                usage.checked(django_request.META, required, False)
+                django_request.META[CHECKED] = (required, False)
                 raise InsufficientScope(missing)
-        usage.checked(django_request.META, required, True)
+        django_request.META[CHECKED] = (required, True)
         return True

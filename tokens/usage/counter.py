@@ -1,8 +1,8 @@
 """Counting on the hot path: a dict update in process memory, flushed in one batched upsert.
 
 Authentication marks the request with the credential it found (`seen`, also for a credential
-it then refuses: revoked, expired, owner gone); the scope check notes the scopes the operation
-accepted (`checked`); `UsageMiddleware` counts the request once its status is known, and
+it then refuses: revoked, expired, owner gone); the scope check (tokens.permissions) leaves
+the scopes the operation accepts, and whether the caller held them, under `CHECKED`; `UsageMiddleware` counts the request once its status is known, and
 says which scopes the operation accepts and which the credential has (GitHub's
 `X-Accepted-OAuth-Scopes` and `X-OAuth-Scopes`). Nothing here asks the database: a daemon
 thread per process flushes at most every USAGE_FLUSH_SECONDS, and once more at exit.
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 # Environ keys (never HTTP headers: those are HTTP_…). Error reports print the environ; these
 # hold ids and scope names only.
 MARK = "keyward.usage"
-CHECKED = "keyward.scopes_checked"
+CHECKED = "keyward.scopes_checked"  # (the scopes the operation accepts, whether they were held)
 
 # Beyond this many distinct keys waiting (the database refusing flushes for a long time),
 # new keys are dropped rather than growing the process without bound.
@@ -62,12 +62,6 @@ def token_mark(kind, token_id, application_id, organization_id, revoked_at):
 def seen_mark(meta, mark):
     """`seen` for a mark made by `token_mark`, in the request's META (its environ)."""
     meta[MARK] = mark
-
-
-def checked(meta, required, allowed):
-    """The scope check ran: the scopes the operation accepts, and whether the caller held them
-    (kept in the request's META, its environ)."""
-    meta[CHECKED] = (required, allowed)
 
 
 def _template(route):
