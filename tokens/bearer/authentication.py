@@ -144,6 +144,14 @@ def _user_blank():
     return fields
 
 
+class _LoadedState(ModelState):
+    """The state of an instance read from the default database, as class defaults: a fresh one
+    per User costs no attribute writes (it is still its own: caches it fills stay its own)."""
+
+    adding = False
+    db = "default"
+
+
 class _Cached:
     """A lookup's row as the cache keeps it, with the last use this process knows of, and what
     every request of this credential would otherwise work out again: its principal, its usage
@@ -213,13 +221,10 @@ class _Cached:
         user = User.__new__(User)
         fields = user.__dict__
         fields.update(_Cached._blank)
+        fields["_state"] = _LoadedState()
         row = self.row
         fields["id"], fields["email"] = row[11], row[12]
         fields["is_active"], fields["is_service_account"] = row[13], row[14]
-        state = ModelState()
-        state.adding = False
-        state.db = "default"
-        user._state = state
         return user
 
 

@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from tests.factories import bearer, issue
 from tokens import secret_format
+from tokens.bearer.authentication import AccessTokenAuthentication
 from tokens.models import AccessToken
 from tokens.personal import services
 
@@ -127,3 +128,36 @@ def test_a_cached_token_writes_its_last_use_again_once_the_interval_passed(
         assert api.get("/api/v1/tokens", **bearer(secret)).status_code == 200
     token.refresh_from_db()
     assert first is not None and token.last_used_at == later
+
+
+def test_each_request_answered_from_memory_gets_its_own_user_loaded_from_the_database(
+    dev, cache_on
+):
+    """The cached credential hands every request a User of its own (a view may fill its
+    caches or change it), one that Django treats as read from the database."""
+    _token, secret = issue(dev, scopes=["read.tokens"])
+    authenticator = AccessTokenAuthentication()
+    digest = secret_format.digest(secret)
+    users = [
+        authenticator.authenticate_digest(_request(), digest)[0] for _ in range(2)  # miss, hit
+    ]
+    assert cache_on.holds(digest)
+    first, second = users
+    assert first is not second and first._state is not second._state
+    for user in users:
+        assert (user.pk, user.email, user.is_active) == (dev.pk, dev.email, True)
+        assert user._state.adding is False and user._state.db == "default"
+    first._state.fields_cache["marker"] = object()
+    assert "marker" not in second._state.fields_cache
+    users_before = User.objects.count()
+    first.name = "Renamed from a request"
+    first.save(update_fields=["name"])  # an UPDATE of the row it stands for, not an INSERT
+    assert User.objects.get(pk=dev.pk).name == "Renamed from a request"
+    assert User.objects.count() == users_before
+
+
+def _request():
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    return Request(APIRequestFactory().get("/api/v1/tokens"))
