@@ -65,7 +65,9 @@ def required_scopes(view, method):
     if key not in declared:
         key = handler
     if key not in declared:
-        raise ImproperlyConfigured(f"{type(view).__name__} declares no required_scopes for {key!r}.")
+        raise ImproperlyConfigured(
+            f"{type(view).__name__} declares no required_scopes for {key!r}."
+        )
     return declared[key]
 
 

@@ -28,6 +28,7 @@ from ..cache.store import bearer_tags
 from ..limits import load as limits
 from ..models import AccessToken, CredentialKind
 from ..usage import counter as usage
+from ..usage.counter import MARK as USAGE_MARK
 from .lookup import aware, drop_unread, lookup, prefetch
 from .principal import Principal, record_use
 
@@ -40,7 +41,7 @@ clock = time.time
 
 def _moment(now):
     """`clock()`'s reading as the aware datetime the database and the error messages use."""
-    return datetime.datetime.fromtimestamp(now, datetime.timezone.utc)
+    return datetime.datetime.fromtimestamp(now, datetime.UTC)
 
 
 def fail(code, detail):
@@ -171,7 +172,7 @@ class _Cached:
         "use_due",
     )
 
-    _blank = None
+    blank = None  # the fields every User built from a row shares (_user_blank)
 
     def __init__(self, row):
         self.row = row
@@ -189,8 +190,8 @@ class _Cached:
         self.mark = usage.token_mark(row[1], row[0], row[18], row[6], self.revoked_at)
         self.limits = limits.for_bearer(row[1], row[0], row[18], row[6], row[19])  # None: none
         self.counted = metrics.outcome_counter(row[1], "ok")
-        if _Cached._blank is None:
-            _Cached._blank = _user_blank()
+        if _Cached.blank is None:
+            _Cached.blank = _user_blank()
         # request.auth for every request of this credential: built once, never written to.
         self.principal = Principal(
             kind=row[1],
@@ -214,19 +215,6 @@ class _Cached:
             None if when is None else when.timestamp() + settings.TOKEN_LAST_USED_INTERVAL_SECONDS
         )
 
-    def user(self):
-        """A fresh User for this request, with its own instance and state, never a shared one."""
-        # The blank is shared and what differs is read from the row: a per-entry copy of the
-        # User's fields was a third of an entry's memory.
-        user = User.__new__(User)
-        fields = user.__dict__
-        fields.update(_Cached._blank)
-        fields["_state"] = _LoadedState()
-        row = self.row
-        fields["id"], fields["email"] = row[11], row[12]
-        fields["is_active"], fields["is_service_account"] = row[13], row[14]
-        return user
-
 
 class AccessTokenAuthentication(authentication.BaseAuthentication):
     """`Authorization: Bearer …` for every token kept as an AccessToken row.
@@ -238,48 +226,49 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
 
     www_authenticate_realm = "api"
     use_cache = True  # the bench's cold row turns it off
-    seen = staticmethod(usage.seen_mark)  # usage counting; the bench's plain warm row skips it
-
-    def _authenticate(self, request):
-        meta = request._request.META  # DRF's Request would forward each read through __getattr__
-        header = meta.get("HTTP_AUTHORIZATION")
-        if not header:
-            if "access_token=" in meta.get("QUERY_STRING", ""):
-                raise TokenInURL()
-            return None
-        ahead = meta.get(SENT_AHEAD)
-        if ahead is not None and ahead.header is header:  # read and checked on arrival
-            held = ahead.held
-            if held is not None and self.use_cache:
-                # Held on arrival and nothing invalidated since (a revocation heard in between
-                # counts: then the cache is asked again); the warm path in as few calls as it takes.
-                if credential_cache.cache.unchanged_since(ahead.sequence):
-                    metrics.CACHE_HIT.count()
-                    return self.admit(request, held)
-                return self.authenticate_digest(request, ahead.digest)
-            return self.authenticate_digest(request, ahead.digest, ahead)
-        raw = _bearer(header)
-        if raw is None:
-            return None
-        if raw == "":
-            raise fail("invalid_token", "The Authorization header has no token after 'Bearer'.")
-        if raw.startswith(secret_format.REFRESH_TOKEN):
-            raise fail(
-                "invalid_token",
-                "That is a refresh token; send it to /api/v1/auth/token, not as a Bearer token.",
-            )
-        prefix = _ours(raw)
-        if prefix is None:
-            return None  # another kw_ kind (API key JWTs etc.) belongs to another class
-        if not _well_formed(raw, prefix):  # the checksum refuses a typo before any query
-            raise fail(
-                "invalid_token", "The token is malformed or mistyped (its checksum does not match)."
-            )
-        return self.authenticate_digest(request, secret_format.digest(raw))
 
     def authenticate(self, request):
+        """The (user, principal) of the request's bearer token, None when it has none this
+        class reads. Each refusal is counted under its code; `admit` counts the ones it lets in."""
         try:
-            return self._authenticate(request)  # `admit` counts the ones it lets in
+            # DRF's Request would forward each read of META through __getattr__.
+            meta = request._request.META
+            header = meta.get("HTTP_AUTHORIZATION")
+            if not header:
+                if "access_token=" in meta.get("QUERY_STRING", ""):
+                    raise TokenInURL()
+                return None
+            ahead = meta.get(SENT_AHEAD)
+            if ahead is not None and ahead.header is header:  # read and checked on arrival
+                held = ahead.held
+                if held is not None and self.use_cache:
+                    # Held on arrival and nothing invalidated since (a revocation heard in
+                    # between counts: then the cache is asked again); the warm path in as few
+                    # calls as it takes.
+                    if credential_cache.cache.unchanged_since(ahead.sequence):
+                        metrics.CACHE_HIT.count()
+                        return self.admit(request, held)
+                    return self.authenticate_digest(request, ahead.digest)
+                return self.authenticate_digest(request, ahead.digest, ahead)
+            raw = _bearer(header)
+            if raw is None:
+                return None
+            if raw == "":
+                raise fail("invalid_token", "The Authorization header has no token after 'Bearer'.")
+            if raw.startswith(secret_format.REFRESH_TOKEN):
+                raise fail(
+                    "invalid_token",
+                    "That is a refresh token; send it to /api/v1/auth/token, not as a Bearer token.",
+                )
+            prefix = _ours(raw)
+            if prefix is None:
+                return None  # another kw_ kind (API key JWTs etc.) belongs to another class
+            if not _well_formed(raw, prefix):  # the checksum refuses a typo before any query
+                raise fail(
+                    "invalid_token",
+                    "The token is malformed or mistyped (its checksum does not match).",
+                )
+            return self.authenticate_digest(request, secret_format.digest(raw))
         except exceptions.AuthenticationFailed as exc:
             metrics.outcome("bearer", exc.get_codes())
             raise
@@ -313,7 +302,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
     def admit(self, request, entry):
         """Whether this credential may make this request, from memory or fresh from the
         database alike: the one place a per-credential check runs on every request."""
-        self.seen(request._request.META, entry.mark)
+        request._request.META[USAGE_MARK] = entry.mark  # usage's `seen`, made once per row
         now = clock()
         ends = entry.ends
         if entry.refused or (ends is not None and ends <= now):
@@ -326,7 +315,18 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             if record_use(AccessToken, entry.row[0], entry.last_used_at, moment, request):
                 entry.used(moment)  # a cached row writes its last use once per interval too
         entry.counted()
-        return entry.user(), entry.principal
+        # A fresh User for this request, with its own instance and state, never a shared one.
+        # The blank is shared and what differs is read from the row: a per-entry copy of the
+        # User's fields was a third of an entry's memory. Built here, not in a method: a call
+        # is a frame and a code object more, cold in the CPU's caches on every request.
+        user = User.__new__(User)
+        fields = user.__dict__
+        fields.update(_Cached.blank)
+        fields["_state"] = _LoadedState()
+        row = entry.row
+        fields["id"], fields["email"] = row[11], row[12]
+        fields["is_active"], fields["is_service_account"] = row[13], row[14]
+        return user, entry.principal
 
     @staticmethod
     def refusal(entry, now):

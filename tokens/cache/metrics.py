@@ -46,7 +46,7 @@ class Tally:
     threads lose no count and the hot path runs none of prometheus-client's code (a lock and
     two checks per increment, and cold in the CPU's caches on every request)."""
 
-    __slots__ = ("child", "count", "_counter", "_published")
+    __slots__ = ("_counter", "_published", "child", "count")
 
     def __init__(self, child):
         self.child = child

@@ -93,7 +93,7 @@ class CredentialCache:
         try:
             entries.move_to_end(key)  # one C call, atomic under the GIL: no lock needed
         except KeyError:
-            pass  # invalidated meanwhile: the sequence comparison will say so
+            return None, sequence  # invalidated meanwhile
         return entry.value, sequence
 
     def unchanged_since(self, sequence):

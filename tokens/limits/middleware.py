@@ -5,7 +5,6 @@ from accounts.http import ascii_header
 
 from .check import HEADERS
 
-
 _policy_header = ascii_header("RateLimit-Policy")
 _state_header = ascii_header("RateLimit")
 

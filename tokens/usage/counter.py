@@ -1,11 +1,13 @@
 """Counting on the hot path: a dict update in process memory, flushed in one batched upsert.
 
-Authentication marks the request with the credential it found (`seen`, also for a credential
-it then refuses: revoked, expired, owner gone); the scope check (tokens.permissions) leaves
-the scopes the operation accepts, and whether the caller held them, under `CHECKED`; `UsageMiddleware` counts the request once its status is known, and
-says which scopes the operation accepts and which the credential has (GitHub's
-`X-Accepted-OAuth-Scopes` and `X-OAuth-Scopes`). Nothing here asks the database: a daemon
-thread per process flushes at most every USAGE_FLUSH_SECONDS, and once more at exit.
+Authentication marks the request with the credential it found under `MARK` (`seen`; a
+cached bearer token's mark is made once, by `token_mark`), also for a credential it then
+refuses: revoked, expired, owner gone. The scope check (tokens.permissions) leaves the scopes
+the operation accepts, and whether the caller held them, under `CHECKED`. `UsageMiddleware`
+counts the request once its status is known, and says which scopes the operation accepts
+and which the credential has (GitHub's `X-Accepted-OAuth-Scopes` and `X-OAuth-Scopes`).
+Nothing here asks the database: a daemon thread per process flushes at most every
+USAGE_FLUSH_SECONDS, and once more at exit.
 
 Counting never decides anything: a request is answered the same whether or not its count
 is ever written. A process killed with SIGKILL loses the counts it had not flushed yet;
@@ -57,11 +59,6 @@ def token_mark(kind, token_id, application_id, organization_id, revoked_at):
     if kind == "oauth":
         return ("oauth_client", application_id, organization_id, False)
     return (kind, token_id, organization_id, revoked_at is not None)
-
-
-def seen_mark(meta, mark):
-    """`seen` for a mark made by `token_mark`, in the request's META (its environ)."""
-    meta[MARK] = mark
 
 
 def _template(route):

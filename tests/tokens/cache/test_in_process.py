@@ -139,7 +139,8 @@ def test_each_request_answered_from_memory_gets_its_own_user_loaded_from_the_dat
     authenticator = AccessTokenAuthentication()
     digest = secret_format.digest(secret)
     users = [
-        authenticator.authenticate_digest(_request(), digest)[0] for _ in range(2)  # miss, hit
+        authenticator.authenticate_digest(_request(), digest)[0]
+        for _ in range(2)  # miss, hit
     ]
     assert cache_on.holds(digest)
     first, second = users
