@@ -11,6 +11,7 @@ scopes are cut to what the membership allows today.
 
 import datetime
 import logging
+import math
 import time
 
 from django.conf import settings
@@ -33,6 +34,8 @@ from .lookup import aware, drop_unread, lookup, prefetch
 from .principal import Principal, record_use
 
 log = logging.getLogger(__name__)
+
+_count_hit = metrics.CACHE_HIT.count
 
 # What `admit` compares a credential's times against: seconds since the epoch, a float (no
 # datetime is built on a request that is let in and writes nothing). Tests move it.
@@ -145,6 +148,9 @@ def _user_blank():
     return fields
 
 
+_new = object.__new__  # what User() and ModelState() come to, without their MRO walks
+
+
 class _LoadedState(ModelState):
     """The state of an instance read from the default database, as class defaults: a fresh one
     per User costs no attribute writes (it is still its own: caches it fills stay its own)."""
@@ -166,7 +172,6 @@ class _Cached:
         "limits",
         "mark",
         "principal",
-        "refused",
         "revoked_at",
         "row",
         "use_due",
@@ -178,14 +183,14 @@ class _Cached:
         self.row = row
         self.revoked_at = aware(row[4])
         self.expires = aware(row[3])
-        # The earlier of the two, on `clock`'s scale: before it, neither refuses (one float
-        # comparison per request).
-        ends = [when for when in (self.revoked_at, self.expires) if when is not None]
-        self.ends = min(ends).timestamp() if ends else None
-        # What refuses this row at any time: it is in the row, not on the clock.
-        self.refused = row[7] is None or row[8] != row[6] or not row[13]
+        # When this row starts being refused, on `clock`'s scale (one float comparison per
+        # request): the earlier of its revocation and its expiry, or always when its owner's
+        # membership or account refuses it, which is in the row, not on the clock.
+        ends = [when.timestamp() for when in (self.revoked_at, self.expires) if when is not None]
+        refused = row[7] is None or row[8] != row[6] or not row[13]
+        self.ends = -math.inf if refused else min(ends, default=math.inf)
         self.last_used_at = None
-        self.use_due = None
+        self.use_due = -math.inf
         self.used(aware(row[5]))
         self.mark = usage.token_mark(row[1], row[0], row[18], row[6], self.revoked_at)
         self.limits = limits.for_bearer(row[1], row[0], row[18], row[6], row[19])  # None: none
@@ -212,7 +217,9 @@ class _Cached:
         due to be written."""
         self.last_used_at = when
         self.use_due = (
-            None if when is None else when.timestamp() + settings.TOKEN_LAST_USED_INTERVAL_SECONDS
+            -math.inf
+            if when is None
+            else when.timestamp() + settings.TOKEN_LAST_USED_INTERVAL_SECONDS
         )
 
 
@@ -245,8 +252,8 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                     # Held on arrival and nothing invalidated since (a revocation heard in
                     # between counts: then the cache is asked again); the warm path in as few
                     # calls as it takes.
-                    if credential_cache.cache.unchanged_since(ahead.sequence):
-                        metrics.CACHE_HIT.count()
+                    if credential_cache.cache.generation == ahead.sequence:
+                        _count_hit()
                         return self.admit(request, held)
                     return self.authenticate_digest(request, ahead.digest)
                 return self.authenticate_digest(request, ahead.digest, ahead)
@@ -304,13 +311,11 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         database alike: the one place a per-credential check runs on every request."""
         request._request.META[USAGE_MARK] = entry.mark  # usage's `seen`, made once per row
         now = clock()
-        ends = entry.ends
-        if entry.refused or (ends is not None and ends <= now):
-            raise self.refusal(entry, _moment(now))
+        if entry.ends <= now:
+            raise self.refusal(entry, now)
         if entry.limits is not None:  # tokens.limits: 403 ip_not_allowed, 429 rate_limited…
             entry.limits(request)
-        due = entry.use_due
-        if due is None or due <= now:
+        if entry.use_due <= now:
             moment = _moment(now)
             if record_use(AccessToken, entry.row[0], entry.last_used_at, moment, request):
                 entry.used(moment)  # a cached row writes its last use once per interval too
@@ -319,10 +324,10 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
         # The blank is shared and what differs is read from the row: a per-entry copy of the
         # User's fields was a third of an entry's memory. Built here, not in a method: a call
         # is a frame and a code object more, cold in the CPU's caches on every request.
-        user = User.__new__(User)
+        user = _new(User)
         fields = user.__dict__
         fields.update(_Cached.blank)
-        fields["_state"] = _LoadedState()
+        fields["_state"] = _new(_LoadedState)
         row = entry.row
         fields["id"], fields["email"] = row[11], row[12]
         fields["is_active"], fields["is_service_account"] = row[13], row[14]
@@ -330,14 +335,15 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
 
     @staticmethod
     def refusal(entry, now):
-        """Why `admit` refuses this row now: revoked, expired, or its owner gone."""
+        """Why `admit` refuses this row at `clock()`'s reading `now`: revoked, expired, or its
+        owner gone (the times compared on the float scale `ends` was worked out on)."""
         revoked_at = entry.revoked_at
-        if revoked_at is not None and revoked_at <= now:
+        if revoked_at is not None and revoked_at.timestamp() <= now:
             return fail(
                 "token_revoked", f"The token was revoked at {revoked_at:%Y-%m-%dT%H:%M:%SZ}."
             )
         expires = entry.expires
-        if expires is not None and expires <= now:
+        if expires is not None and expires.timestamp() <= now:
             return fail(
                 "token_expired",
                 f"The access token expired at {expires:%Y-%m-%dT%H:%M:%SZ}. "

@@ -47,7 +47,7 @@ class CredentialCache:
         self._entries = OrderedDict()
         self._by_tag = {}
         self._lock = threading.Lock()
-        self._sequence = 0
+        self.generation = 0
         self.listening = False
         self._trusted_until = 0.0  # monotonic: the last read of the log + the staleness bound
 
@@ -81,8 +81,8 @@ class CredentialCache:
 
     def held(self, key):
         """What `get` would answer (nothing counted), with the sequence it was read at: its
-        holder may use it while `unchanged_since(sequence)`, with no second lookup."""
-        sequence = self._sequence  # first: an invalidation after it shows in the comparison
+        holder may use it while `generation == sequence`, with no second lookup."""
+        sequence = self.generation  # first: an invalidation after it shows in the comparison
         now = time.monotonic()
         if not self.listening or now >= self._trusted_until:
             return None, sequence
@@ -96,10 +96,6 @@ class CredentialCache:
             return None, sequence  # invalidated meanwhile
         return entry.value, sequence
 
-    def unchanged_since(self, sequence):
-        """No invalidation, and no loss or return of the listener, since `sequence` was taken."""
-        return self._sequence == sequence
-
     def _live(self, key):
         now = time.monotonic()
         if not self.listening or now >= self._trusted_until:
@@ -109,14 +105,14 @@ class CredentialCache:
 
     def sequence(self):
         """Take this before the database lookup whose answer you mean to `put`."""
-        return self._sequence
+        return self.generation
 
     def put(self, key, value, tags, sequence):
         """Store a row the database just returned, unless an invalidation arrived since `sequence`."""
         with self._lock:
             if (
                 not self.listening
-                or sequence != self._sequence
+                or sequence != self.generation
                 or time.monotonic() >= self._trusted_until
             ):
                 return False
@@ -137,7 +133,7 @@ class CredentialCache:
     def invalidate(self, tags):
         """Drop every entry carrying one of `tags` (`all` drops everything)."""
         with self._lock:
-            self._sequence += 1
+            self.generation += 1
             if "all" in tags:
                 self._entries.clear()
                 self._by_tag.clear()
@@ -157,7 +153,7 @@ class CredentialCache:
     def set_listening(self, listening):
         """The listener connected (trust from now on) or lost its connection (trust nothing)."""
         with self._lock:
-            self._sequence += 1
+            self.generation += 1
             self._entries.clear()
             self._by_tag.clear()
             self.listening = listening
