@@ -71,6 +71,18 @@ def required_scopes(view, method):
     return declared[key]
 
 
+# (view class, method, action, scopes held) → the scopes that class requires for it, which
+# those held cover. Bounded: beyond it, grants are worked out each time as before.
+_granted = {}
+MAX_GRANTS = 10_000
+
+
+def _declared(cls):
+    """Whether `cls` declares its scopes as data (a list, or a dict by action or method), so
+    that they are the same for every instance; not, say, a property."""
+    return type(getattr(cls, "required_scopes", None)) in (list, tuple, dict)
+
+
 class HasRequiredScopes(permissions.BasePermission):
     """Allows an authenticated caller whose effective scopes cover the view's `required_scopes`."""
 
@@ -84,12 +96,25 @@ class HasRequiredScopes(permissions.BasePermission):
             return False  # DRF turns this into 401 when nobody authenticated
         if method == "OPTIONS":
             return True
-        required = required_scopes(view, method)
         held = principal.scopes
+        attrs = view.__dict__
+        # A grant this process already worked out: the same view class, method and action
+        # (what `required_scopes` reads) and the same scopes held. Only where the class
+        # declares the scopes: an instance may carry its own (as_view arguments).
+        key = None
+        if "required_scopes" not in attrs and method in _HANDLERS:
+            key = (type(view), method, attrs.get("action"), held)
+            required = _granted.get(key)
+            if required is not None:
+                django_request.META[CHECKED] = (required, True)
+                return True
+        required = required_scopes(view, method)
         for scope in required:
             if scope not in held:
                 missing = [scope for scope in required if scope not in held]
                 django_request.META[CHECKED] = (required, False)
                 raise InsufficientScope(missing)
+        if key is not None and len(_granted) < MAX_GRANTS and _declared(type(view)):
+            _granted[key] = required
         django_request.META[CHECKED] = (required, True)
         return True

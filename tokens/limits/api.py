@@ -89,10 +89,11 @@ class LimitsMixin:
     """`GET/PUT …/{id}/limits` for a credential viewset whose `usage_kind` names its kind; the
     scopes are those of reading and of updating the credential."""
 
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        declared = type(self).required_scopes
-        self.required_scopes = {
+    def __init_subclass__(cls, **kwargs):
+        # Once per class, as data: the scope check keeps grants per class (tokens.permissions).
+        super().__init_subclass__(**kwargs)
+        declared = cls.required_scopes
+        cls.required_scopes = {
             **declared,
             "limits": declared["retrieve"],
             "set_limits": declared["partial_update"],
