@@ -781,7 +781,7 @@ def run_memory(args):
     from django.conf import settings as django_settings
 
     from tokens.bearer.authentication import _Cached
-    from tokens.bearer.lookup import _COLUMNS
+    from tokens.bearer.lookup import rows_of
     from tokens.cache.store import CredentialCache, bearer_tags
 
     sizes = (0, 10_000, 100_000)
@@ -789,16 +789,12 @@ def run_memory(args):
     seed_fillers(cast, max(args.tokens, sizes[-1]))
     django_settings.CREDENTIAL_CACHE_SIZE = sizes[-1] + 1
     # Streamed, so every entry owns its row's values, as after real lookups.
-    rows = (
-        AccessToken.objects.filter(name=FILLER_NAME)
-        .order_by("id")
-        .values_list("token_checksum", *_COLUMNS)[: sizes[-1]]
-        .iterator(chunk_size=2000)
-    )
+    fillers = AccessToken.objects.filter(name=FILLER_NAME).order_by("id")
+    rows = rows_of(fillers, "token_checksum")[: sizes[-1]].iterator(chunk_size=2000)
     cache = CredentialCache()
     cache.set_listening(True)
     cache.trust_until(float("inf"))
-    _Cached(next(iter(AccessToken.objects.values_list(*_COLUMNS)[:1])))  # its shared blank User
+    _Cached(next(iter(rows_of(fillers)[:1])))  # its shared blank User
     gc.collect()
     base = _resident_bytes()
     measured = []

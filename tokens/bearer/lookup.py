@@ -65,18 +65,20 @@ class _LookupDebugWrapper(CursorDebugWrapper):
             return self._execute_with_wrappers(sql, params, many=False, executor=self._execute)
 
 
+def rows_of(queryset, *leading):
+    """`queryset`'s tokens as `lookup` reads them: `leading` fields, then the lookup's columns,
+    then whether the organization has limits (tokens.limits: the check is compiled only if so).
+    The lookup's SQL is this, and the bench's memory mode fills the cache with such rows."""
+    return queryset.annotate(limited=organization_has_limits_sql(AccessToken)).values_list(
+        *leading, *_COLUMNS, "limited"
+    )
+
+
 def _lookup_sql(alias):
     """The lookup's SQL, compiled by the ORM once per database alias, then reused."""
     sql = _sql_by_alias.get(alias)
     if sql is None:
-        query = (
-            AccessToken.objects.filter(token_checksum="")
-            .annotate(
-                limited=organization_has_limits_sql(AccessToken)
-            )  # tokens.limits: compile only if so
-            .values_list(*_COLUMNS, "limited")
-            .query
-        )
+        query = rows_of(AccessToken.objects.filter(token_checksum="")).query
         sql, _params = query.get_compiler(using=alias).as_sql()
         _sql_by_alias[alias] = sql
     return sql
