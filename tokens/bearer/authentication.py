@@ -9,7 +9,9 @@ class does not: the owner's account is active and still a member, and the
 scopes are cut to what the membership allows today.
 """
 
+import collections
 import datetime
+import functools
 import logging
 import math
 import time
@@ -82,24 +84,25 @@ def _well_formed(raw, prefix):
     return prefix == "" or secret_format.is_well_formed(raw, prefix)
 
 
-class SentAhead:
+class SentAhead(collections.namedtuple("SentAhead", "header digest sent sequence held")):
     """What send_lookup_ahead did for a request, kept in its environ: the Authorization header
-    it read, the token's digest, the entry the process's cache held for it (or None), whether
-    the lookup went out, and the cache sequence taken before either. Its repr names none of
-    them: error reports print the environ."""
+    it read, the token's digest, whether the lookup went out, the cache sequence taken before
+    either, and the entry the process's cache held for it (or None). Its repr names none of
+    them: error reports print the environ. A tuple, made by `_sent_ahead` without a Python
+    frame, its fields read by C descriptors: it is made on every bearer request."""
 
-    __slots__ = ("digest", "header", "held", "sent", "sequence")
-
-    def __init__(self, header, digest, sent, sequence, held=None):
-        self.header, self.digest, self.sent, self.sequence = header, digest, sent, sequence
-        self.held = held
+    __slots__ = ()
 
     def __repr__(self):
         return "<SentAhead>"
 
 
+_sent_ahead = functools.partial(tuple.__new__, SentAhead)  # _sent_ahead((header, digest, …))
+
+
 # The environ key (never an HTTP header: those are HTTP_…).
 SENT_AHEAD = "keyward.bearer_sent_ahead"
+_PERSONAL_BEARER = "Bearer " + secret_format.PERSONAL_TOKEN
 
 
 def send_lookup_ahead(sender, environ=None, **kwargs):
@@ -112,10 +115,13 @@ def send_lookup_ahead(sender, environ=None, **kwargs):
     header = environ.get("HTTP_AUTHORIZATION")
     if not header:
         return
-    raw = _bearer(header)
-    prefix = _ours(raw) if raw else None
-    if prefix is None:
-        return
+    if header.startswith(_PERSONAL_BEARER):  # the usual header, read without two more calls
+        raw, prefix = header[7:].strip(), secret_format.PERSONAL_TOKEN
+    else:
+        raw = _bearer(header)
+        prefix = _ours(raw) if raw else None
+        if prefix is None:
+            return
     try:
         digest = secret_format.digest(raw)
     except UnicodeError:
@@ -125,12 +131,12 @@ def send_lookup_ahead(sender, environ=None, **kwargs):
     if cache is not None:
         held, sequence = cache.held(digest)
         if held is not None:  # a held digest is a stored token's: well-formed, no checksum
-            environ[SENT_AHEAD] = SentAhead(header, digest, False, sequence, held)
+            environ[SENT_AHEAD] = _sent_ahead((header, digest, False, sequence, held))
             return
     if not _well_formed(raw, prefix):
         return  # refused by authentication, before any query
     sent = prefetch(connections["default"], digest)
-    environ[SENT_AHEAD] = SentAhead(header, digest, sent, sequence)
+    environ[SENT_AHEAD] = _sent_ahead((header, digest, sent, sequence, None))
 
 
 def drop_unread_lookup(sender, **kwargs):
