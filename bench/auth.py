@@ -794,7 +794,6 @@ def run_memory(args):
     cache = CredentialCache()
     cache.set_listening(True)
     cache.trust_until(float("inf"))
-    _Cached(next(iter(rows_of(fillers)[:1])))  # its shared blank User
     gc.collect()
     base = _resident_bytes()
     measured = []

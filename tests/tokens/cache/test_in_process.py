@@ -145,9 +145,17 @@ def test_each_request_answered_from_memory_gets_its_own_user_loaded_from_the_dat
     assert cache_on.holds(digest)
     first, second = users
     assert first is not second and first._state is not second._state
+    blank = User()
     for user in users:
         assert (user.pk, user.email, user.is_active) == (dev.pk, dev.email, True)
         assert user._state.adding is False and user._state.db == "default"
+        # Every field is set but date_joined, left deferred (it loads the real one); a field
+        # added to User and not to the warm path's list would be loaded by a query of its own.
+        fields = [f.attname for f in User._meta.concrete_fields]
+        assert [name for name in fields if name not in user.__dict__] == ["date_joined"]
+        for name in set(fields) - {"id", "email", "is_active", "is_service_account", "date_joined"}:
+            assert getattr(user, name) == getattr(blank, name), name
+    assert first.date_joined == dev.date_joined
     first._state.fields_cache["marker"] = object()
     assert "marker" not in second._state.fields_cache
     users_before = User.objects.count()
