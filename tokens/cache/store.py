@@ -11,8 +11,8 @@ It is trusted only while this process follows the invalidation log
 loses it, and whenever its last successful read of the log is older than the
 staleness bound, `get` answers nothing and `put` stores nothing (fail closed: the
 database answers, as without a cache); a lost connection also drops the entries. Entries also die after
-CREDENTIAL_CACHE_TTL_SECONDS whatever happens, and the least recently used go
-beyond CREDENTIAL_CACHE_SIZE.
+CREDENTIAL_CACHE_TTL_SECONDS whatever happens, and beyond CREDENTIAL_CACHE_SIZE the oldest
+not answered lately go first.
 
 A lookup that raced an invalidation must not store the row it read before it:
 callers take `sequence()` before asking the database and hand it to `put`,
@@ -31,17 +31,24 @@ from . import metrics
 
 
 class _Entry:
-    __slots__ = ("dies", "tags", "value")
+    __slots__ = ("dies", "tags", "used", "value")
 
     def __init__(self, value, tags, dies):
         self.value = value
         self.tags = tags
         self.dies = dies  # monotonic: stored + CREDENTIAL_CACHE_TTL_SECONDS, worked out once
+        self.used = False  # answered since eviction last passed it (its second chance)
 
 
 class CredentialCache:
-    """An LRU with a hard TTL and tag invalidation; one lock, because the listener thread
-    invalidates while request threads read."""
+    """A least-recently-used cache with a hard TTL and tag invalidation; one lock, because the
+    listener thread invalidates while request threads read.
+
+    Recency is the CLOCK approximation (second chance): an answer only marks its entry used,
+    one attribute write on an object the request reads anyway, where moving it to the end of
+    the order was a lock and a linked-list update on every request. Eviction, when `put` goes
+    beyond CREDENTIAL_CACHE_SIZE, passes the oldest entries over once if they were used since
+    (clearing the mark, moving them to the end) and drops the first that was not."""
 
     def __init__(self):
         self._entries = OrderedDict()
@@ -69,9 +76,7 @@ class CredentialCache:
                     self._remove(key)
             metrics.CACHE_MISS.count()
             return None
-        with self._lock:
-            if key in self._entries:
-                self._entries.move_to_end(key)
+        entry.used = True
         metrics.CACHE_HIT.count()
         return entry.value
 
@@ -86,14 +91,10 @@ class CredentialCache:
         now = time.monotonic()
         if not self.listening or now >= self._trusted_until:
             return None, sequence
-        entries = self._entries
-        entry = entries.get(key)
+        entry = self._entries.get(key)
         if entry is None or now >= entry.dies:
             return None, sequence
-        try:
-            entries.move_to_end(key)  # one C call, atomic under the GIL: no lock needed
-        except KeyError:
-            return None, sequence  # invalidated meanwhile
+        entry.used = True
         return entry.value, sequence
 
     def _live(self, key):
@@ -124,8 +125,15 @@ class CredentialCache:
             self._entries[key] = _Entry(value, tags, dies)
             for tag in tags:
                 self._by_tag.setdefault(tag, set()).add(key)
-            while len(self._entries) > settings.CREDENTIAL_CACHE_SIZE:
-                self._remove(next(iter(self._entries)))
+            entries = self._entries
+            while len(entries) > settings.CREDENTIAL_CACHE_SIZE:
+                oldest = next(iter(entries))
+                passed = entries[oldest]
+                if passed.used:
+                    passed.used = False  # its second chance: to the end of the order
+                    entries.move_to_end(oldest)
+                else:
+                    self._remove(oldest)
             return True
 
     # --- the invalidation side ------------------------------------------------------

@@ -120,3 +120,16 @@ def test_bearer_tags_name_everything_that_can_change_the_answer():
         "app:10",
     ]
     assert bearer_tags(5, None, None, 8, None, None) == ["token:5", "org:8"]
+
+
+def test_entries_answered_since_eviction_last_passed_them_are_kept_over_one_that_was_not(cache):
+    for key in "abc":
+        _put(cache, key)
+    for key in "ab":  # held on arrival, as the bearer path asks
+        assert cache.held(key)[0] == f"row {key}"
+    _put(cache, "d")  # a and b get their second chance; c, never answered, goes
+    assert [cache.holds(key) for key in "abcd"] == [True, True, False, True]
+    _put(cache, "e")  # a and b were moved behind d, which nobody answered: d goes
+    assert [cache.holds(key) for key in "abde"] == [True, True, False, True]
+    _put(cache, "f")  # nobody answered since: the oldest in the order goes, a
+    assert [cache.holds(key) for key in "abef"] == [False, True, True, True]
