@@ -37,6 +37,16 @@ def redis_reachable(url):
         return False
 
 
+def samples(text):
+    """A Prometheus exposition's samples: `name{labels}` → value."""
+    values = {}
+    for line in text.splitlines():
+        match = re.match(r"^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$", line)
+        if match:
+            values[match.group(1) + (match.group(2) or "")] = float(match.group(3))
+    return values
+
+
 class Server:
     """`gunicorn portal.wsgi` with `workers` sync workers on a free loopback port."""
 
@@ -115,15 +125,13 @@ class Server:
         )
 
     def metrics(self):
-        text = self.session.get(
-            self.url + "/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}, timeout=10
-        ).text
-        values = {}
-        for line in text.splitlines():
-            match = re.match(r"^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$", line)
-            if match:
-                values[match.group(1) + (match.group(2) or "")] = float(match.group(3))
-        return values
+        return samples(
+            self.session.get(
+                self.url + "/metrics",
+                headers={"Authorization": f"Bearer {METRICS_TOKEN}"},
+                timeout=10,
+            ).text
+        )
 
     def hits(self):
         return self.metrics().get('keyward_credential_cache_lookups_total{result="hit"}', 0.0)

@@ -2,11 +2,11 @@
 scrape, and from the log's reader at least once a poll (test_live_servers.py scrapes real
 servers)."""
 
-import re
 import threading
 
 import pytest
 
+from bench.live import samples
 from tests.factories import bearer, issue
 from tokens.cache import metrics
 
@@ -16,13 +16,7 @@ TOKEN = "scrape-me"
 
 
 def _scrape(client):
-    text = client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode()
-    values = {}
-    for line in text.splitlines():
-        found = re.match(r"^([a-z_]+)(\{[^}]*\})? ([0-9.e+-]+)$", line)
-        if found:
-            values[found.group(1) + (found.group(2) or "")] = float(found.group(3))
-    return values
+    return samples(client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").content.decode())
 
 
 HIT = 'keyward_credential_cache_lookups_total{result="hit"}'
