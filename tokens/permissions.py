@@ -30,13 +30,10 @@ _HANDLERS["HEAD"] = "get"
 _viewsets = {}  # view class → whether it is a viewset (duck-typed once per class)
 
 
-def _is_viewset(view):
-    cls = type(view)
-    found = _viewsets.get(cls)
-    if found is None:
-        # Duck-typed: importing DRF's viewsets here is circular (this class is in DRF's
-        # settings, which rest_framework.views reads while it loads).
-        found = _viewsets[cls] = hasattr(cls, "get_extra_actions")
+def _learn_viewset(cls):
+    # Duck-typed: importing DRF's viewsets here is circular (this class is in DRF's
+    # settings, which rest_framework.views reads while it loads).
+    found = _viewsets[cls] = hasattr(cls, "get_extra_actions")
     return found
 
 
@@ -51,7 +48,7 @@ def required_scopes(view, method):
     handler = _HANDLERS.get(method) or method.lower()
     viewset = _viewsets.get(type(view))
     if viewset is None:
-        viewset = _is_viewset(view)
+        viewset = _learn_viewset(type(view))
     if viewset:
         key = getattr(view, "action", None)
         if key is None:
