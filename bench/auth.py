@@ -802,7 +802,7 @@ def run_memory(args):
             digest, *row = next(rows)
             row = tuple(row)
             tags = bearer_tags(row[0], row[7], row[11], row[6], row[15], row[18])
-            cache.put(digest, _Cached(row), tags, cache.sequence())
+            cache.put(digest, _Cached(row), tags, cache.generation)
         gc.collect()
         measured.append((size, len(cache), _resident_bytes() - base))
     print(

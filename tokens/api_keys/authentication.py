@@ -83,7 +83,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         key = cache.get(cache_key) if cache is not None else None
         if key is not None:
             return key
-        sequence = cache.sequence() if cache is not None else None
+        sequence = cache.generation if cache is not None else None
         key = cached_keys().filter(key_id=key_id).first()
         if key is not None:
             key.limits = limits.compile_for(

@@ -282,7 +282,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
             if sent_ahead is not None and sent_ahead.sent:
                 sequence = sent_ahead.sequence
             else:
-                sequence = cache.sequence() if cache is not None else None
+                sequence = cache.generation if cache is not None else None
             row = lookup(connections["default"], digest)
             if row is None:
                 raise fail(

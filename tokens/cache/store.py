@@ -15,7 +15,7 @@ CREDENTIAL_CACHE_TTL_SECONDS whatever happens, and beyond CREDENTIAL_CACHE_SIZE 
 not answered lately go first.
 
 A lookup that raced an invalidation must not store the row it read before it:
-callers take `sequence()` before asking the database and hand it to `put`,
+callers read `generation` before asking the database and hand it to `put`,
 which stores nothing if any invalidation arrived in between.
 """
 
@@ -54,7 +54,7 @@ class CredentialCache:
         self._entries = OrderedDict()
         self._by_tag = {}
         self._lock = threading.Lock()
-        self.generation = 0
+        self.generation = 0  # moves on every invalidation and every loss or return of trust
         self.listening = False
         self._trusted_until = 0.0  # monotonic: the last read of the log + the staleness bound
 
@@ -103,10 +103,6 @@ class CredentialCache:
             return None
         entry = self._entries.get(key)
         return entry if entry is not None and now < entry.dies else None
-
-    def sequence(self):
-        """Take this before the database lookup whose answer you mean to `put`."""
-        return self.generation
 
     def put(self, key, value, tags, sequence):
         """Store a row the database just returned, unless an invalidation arrived since `sequence`."""

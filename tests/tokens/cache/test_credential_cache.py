@@ -20,7 +20,7 @@ def cache(settings):
 
 
 def _put(cache, key, *tags):
-    return cache.put(key, f"row {key}", tags or [f"token:{key}"], cache.sequence())
+    return cache.put(key, f"row {key}", tags or [f"token:{key}"], cache.generation)
 
 
 def test_a_stored_row_is_answered_from_memory(cache):
@@ -70,7 +70,7 @@ def test_all_drops_everything(cache):
 
 
 def test_a_row_read_before_an_invalidation_is_not_stored(cache):
-    sequence = cache.sequence()  # the lookup starts …
+    sequence = cache.generation  # the lookup starts …
     cache.invalidate(["token:1"])  # … a revocation lands while it asks the database …
     assert not cache.put("a", "stale row", ["token:1"], sequence)  # … so its answer is not kept
     assert cache.get("a") is None

@@ -220,7 +220,7 @@ def trusted_cache():
 
 def _hold(tag):
     """A cache entry that only `tag` drops."""
-    assert cache.put(tag, object(), [tag], cache.sequence())
+    assert cache.put(tag, object(), [tag], cache.generation)
     return tag
 
 
