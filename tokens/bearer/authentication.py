@@ -61,26 +61,31 @@ class TokenInURL(exceptions.APIException):
     default_detail = "Tokens are never accepted in the URL. Send it in the Authorization header."
 
 
-def _bearer(header):
-    """The token of a `Bearer` Authorization header ("" when there is none), else None."""
+def _read(header):
+    """An Authorization header as this class reads it: (token, prefix). The token is None when
+    the scheme is not Bearer, "" when nothing follows it. The prefix is the secret prefix this
+    class checks: "" for tokens without a kw_ prefix (legacy imports and DOT's own), None for
+    a kw_ kind another class reads, or when there is no token."""
+    if header.startswith(_PERSONAL_BEARER):  # the usual header, in one comparison
+        return header[7:].strip(), secret_format.PERSONAL_TOKEN
     scheme, _, raw = header.partition(" ")
-    return raw.strip() if scheme.lower() == "bearer" else None
-
-
-def _ours(raw):
-    """The secret prefix this class checks (None for a kw_ kind another class reads;
-    "" for tokens without a kw_ prefix: legacy imports and DOT's own)."""
+    if scheme.lower() != "bearer":
+        return None, None
+    raw = raw.strip()
     if not raw.startswith("kw_"):
-        return ""
+        return raw, ("" if raw else None)
     if raw.startswith(secret_format.PERSONAL_TOKEN):
-        return secret_format.PERSONAL_TOKEN
+        return raw, secret_format.PERSONAL_TOKEN
     if raw.startswith(secret_format.OAUTH_TOKEN):
-        return secret_format.OAUTH_TOKEN
-    return None
+        return raw, secret_format.OAUTH_TOKEN
+    return raw, None
+
+
+_PERSONAL_BEARER = "Bearer " + secret_format.PERSONAL_TOKEN
 
 
 def _well_formed(raw, prefix):
-    """`prefix` is what `_ours` said (never None): a kw_ secret must pass its checksum."""
+    """`prefix` is what `_read` said (never None): a kw_ secret must pass its checksum."""
     return prefix == "" or secret_format.is_well_formed(raw, prefix)
 
 
@@ -102,7 +107,6 @@ _sent_ahead = functools.partial(tuple.__new__, SentAhead)  # _sent_ahead((header
 
 # The environ key (never an HTTP header: those are HTTP_…).
 SENT_AHEAD = "keyward.bearer_sent_ahead"
-_PERSONAL_BEARER = "Bearer " + secret_format.PERSONAL_TOKEN
 
 
 def send_lookup_ahead(sender, environ=None, **kwargs):
@@ -115,13 +119,9 @@ def send_lookup_ahead(sender, environ=None, **kwargs):
     header = environ.get("HTTP_AUTHORIZATION")
     if not header:
         return
-    if header.startswith(_PERSONAL_BEARER):  # the usual header, read without two more calls
-        raw, prefix = header[7:].strip(), secret_format.PERSONAL_TOKEN
-    else:
-        raw = _bearer(header)
-        prefix = _ours(raw) if raw else None
-        if prefix is None:
-            return
+    raw, prefix = _read(header)
+    if prefix is None:
+        return
     try:
         digest = secret_format.digest(raw)
     except UnicodeError:
@@ -249,7 +249,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                         return self.admit(request, held)
                     return self.authenticate_digest(request, ahead.digest)
                 return self.authenticate_digest(request, ahead.digest, ahead)
-            raw = _bearer(header)
+            raw, prefix = _read(header)
             if raw is None:
                 return None
             if raw == "":
@@ -259,7 +259,6 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                     "invalid_token",
                     "That is a refresh token; send it to /api/v1/auth/token, not as a Bearer token.",
                 )
-            prefix = _ours(raw)
             if prefix is None:
                 return None  # another kw_ kind (API key JWTs etc.) belongs to another class
             if not _well_formed(raw, prefix):  # the checksum refuses a typo before any query
