@@ -74,6 +74,13 @@ RELIANCES = {
         "DRF's Request forwards every other attribute through `__getattr__` after a failed "
         "lookup: three quarters of the scope check's time, read on every request",
     ),
+    "drf-request-auth-attribute": Reliance(
+        "Django REST framework",
+        "once a Request has authenticated, `Request._auth` holds what `request.auth` answers",
+        "tokens.permissions.HasRequiredScopes (falls back to `request.auth` without it)",
+        "`request.auth` is a Python property (a frame and a hasattr) on every scope check, "
+        "which runs on every API request",
+    ),
     "django-response-header-store": Reliance(
         "Django",
         "`HttpResponse.headers._store` maps a lower-cased header name to (name, value)",

@@ -88,19 +88,25 @@ class HasRequiredScopes(permissions.BasePermission):
         # __getattr__ after a failed lookup, a tenth of this check each.
         django_request = request._request
         method = django_request.method
-        principal = request.auth
+        try:
+            principal = request._auth  # what `request.auth` answers once DRF authenticated
+        except AttributeError:
+            principal = request.auth
         if not isinstance(principal, Principal):
             return False  # DRF turns this into 401 when nobody authenticated
         if method == "OPTIONS":
             return True
         held = principal.scopes
-        attrs = view.__dict__
         # A grant this process already worked out: the same view class, method and action
-        # (what `required_scopes` reads) and the same scopes held. Only where the class
-        # declares the scopes: an instance may carry its own (as_view arguments).
+        # (what `required_scopes` reads) and the same scopes held. Only where the instance
+        # reads its class's scopes: it may carry its own (as_view arguments). Read through
+        # attributes, never the instance's __dict__, which CPython would build for the asking.
+        cls = type(view)
         key = None
-        if "required_scopes" not in attrs and method in _HANDLERS:
-            key = (type(view), method, attrs.get("action"), held)
+        if method in _HANDLERS and getattr(view, "required_scopes", None) is getattr(
+            cls, "required_scopes", None
+        ):
+            key = (cls, method, getattr(view, "action", None), held)
             required = _granted.get(key)
             if required is not None:
                 django_request.META[CHECKED] = (required, True)
@@ -111,7 +117,7 @@ class HasRequiredScopes(permissions.BasePermission):
                 missing = [scope for scope in required if scope not in held]
                 django_request.META[CHECKED] = (required, False)
                 raise InsufficientScope(missing)
-        if key is not None and len(_granted) < MAX_GRANTS and _declared(type(view)):
+        if key is not None and len(_granted) < MAX_GRANTS and _declared(cls):
             _granted[key] = required
         django_request.META[CHECKED] = (required, True)
         return True

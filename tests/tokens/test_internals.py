@@ -109,10 +109,10 @@ def test_canary_cpython_builtin_sha256():
 
     from tokens import secret_format
 
-    _relies("cpython-builtin-sha256", secret_format._SHA256 is not hashlib.sha256)
+    _relies("cpython-builtin-sha256", secret_format.SHA256 is not hashlib.sha256)
     _relies(
         "cpython-builtin-sha256",
-        secret_format._SHA256(b"kw").hexdigest() == hashlib.sha256(b"kw").hexdigest(),
+        secret_format.SHA256(b"kw").hexdigest() == hashlib.sha256(b"kw").hexdigest(),
     )
 
 
@@ -124,6 +124,21 @@ def test_canary_drf_request_wrapped_request():
     wrapped = Request(django_request)
     _relies("drf-request-wrapped-request", wrapped._request is django_request)
     _relies("drf-request-wrapped-request", wrapped._request.META is wrapped.META)
+
+
+def test_canary_drf_request_auth_attribute():
+    from django.test import RequestFactory
+    from rest_framework.request import Request
+
+    principal = object()
+
+    class Token:
+        def authenticate(self, request):
+            return "user", principal
+
+    wrapped = Request(RequestFactory().get("/"), authenticators=[Token()])
+    wrapped.user  # noqa: B018  (what APIView.perform_authentication does)
+    _relies("drf-request-auth-attribute", wrapped._auth is principal)
 
 
 def test_canary_django_response_header_store():

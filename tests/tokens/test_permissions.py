@@ -79,3 +79,19 @@ def test_a_grant_for_one_action_is_never_used_for_another_action_of_the_same_met
         assert api.post("/api/v1/tokens", body, format="json", **bearer(creator)).status_code == 201
     response = api.post(f"/api/v1/tokens/{token.pk}/rotate", {}, format="json", **bearer(creator))
     assert _code(response) == (403, "insufficient_scope")
+
+
+class _Lazy(_Probe):
+    """A view that authenticates only when something asks (DRF's documented lazy pattern)."""
+
+    def perform_authentication(self, request):
+        pass
+
+
+def test_a_view_that_authenticates_lazily_is_still_checked_against_its_caller(dev):
+    _token, me_only = issue(dev, scopes=["read.me"])
+    _other, tokens_only = issue(dev, scopes=["read.tokens"], name="tokens only")
+    factory = RequestFactory()
+    assert _Lazy.as_view()(factory.get("/probe", **bearer(me_only))).status_code == 200
+    assert _Lazy.as_view()(factory.get("/probe", **bearer(tokens_only))).status_code == 403
+    assert _Lazy.as_view()(factory.get("/probe")).status_code in (401, 403)
