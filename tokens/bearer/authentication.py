@@ -82,6 +82,7 @@ def _read(header):
 
 
 _PERSONAL_BEARER = "Bearer " + secret_format.PERSONAL_TOKEN
+_sha256 = secret_format.SHA256
 
 
 def _well_formed(raw, prefix):
@@ -119,11 +120,16 @@ def send_lookup_ahead(sender, environ=None, **kwargs):
     header = environ.get("HTTP_AUTHORIZATION")
     if not header:
         return
-    raw, prefix = _read(header)
-    if prefix is None:
-        return
+    # The usual header and secret_format.digest written out: two frames fewer on every request
+    # (`_read` and `digest` say the same for every other header).
+    if header.startswith(_PERSONAL_BEARER):
+        raw, prefix = header[7:].strip(), secret_format.PERSONAL_TOKEN
+    else:
+        raw, prefix = _read(header)
+        if prefix is None:
+            return
     try:
-        digest = secret_format.digest(raw)
+        digest = _sha256(raw.encode("utf-8")).hexdigest()
     except UnicodeError:
         return  # not from a WSGI server (latin-1 only): left to authentication as it was
     cache = invalidation.active_cache()
