@@ -95,7 +95,8 @@ class SentAhead(collections.namedtuple("SentAhead", "header digest sent sequence
     it read, the token's digest, whether the lookup went out, the cache sequence taken before
     either, and the entry the process's cache held for it (or None). Its repr names none of
     them: error reports print the environ. A tuple, made by `_sent_ahead` without a Python
-    frame, its fields read by C descriptors: it is made on every bearer request."""
+    frame and unpacked where it is read (CPython 3.11 looks each named field up on the class,
+    where unpacking is one specialized instruction): it is made on every bearer request."""
 
     __slots__ = ()
 
@@ -244,17 +245,18 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                     raise TokenInURL()
                 return None
             ahead = meta.get(SENT_AHEAD)
-            if ahead is not None and ahead.header is header:  # read and checked on arrival
-                held = ahead.held
-                if held is not None and self.use_cache:
-                    # Held on arrival and nothing invalidated since (a revocation heard in
-                    # between counts: then the cache is asked again); the warm path in as few
-                    # calls as it takes.
-                    if credential_cache.cache.generation == ahead.sequence:
-                        _count_hit()
-                        return self.admit(request, held)
-                    return self.authenticate_digest(request, ahead.digest)
-                return self.authenticate_digest(request, ahead.digest, ahead)
+            if ahead is not None:
+                sent_header, digest, _sent, sequence, held = ahead
+                if sent_header is header:  # read and checked on arrival
+                    if held is not None and self.use_cache:
+                        # Held on arrival and nothing invalidated since (a revocation heard in
+                        # between counts: then the cache is asked again); the warm path in as
+                        # few calls as it takes.
+                        if credential_cache.cache.generation == sequence:
+                            _count_hit()
+                            return self.admit(request, held)
+                        return self.authenticate_digest(request, digest)
+                    return self.authenticate_digest(request, digest, ahead)
             raw, prefix = _read(header)
             if raw is None:
                 return None
