@@ -70,7 +70,7 @@ RELIANCES = {
     "drf-request-wrapped-request": Reliance(
         "Django REST framework",
         "`Request._request` is the Django HttpRequest it wraps, so its `META` is the same dict",
-        "tokens.bearer.authentication, tokens.permissions, tokens.limits.check",
+        "tokens.bearer.authentication, tokens.permissions, tokens.api_keys.authentication",
         "DRF's Request forwards every other attribute through `__getattr__` after a failed "
         "lookup: three quarters of the scope check's time, read on every request",
     ),

@@ -206,9 +206,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not membership.user.is_active:
             raise fail("invalid_token", "The API key's owner is deactivated.")
         if key.limits is not None:
-            key.limits(
-                request
-            )  # tokens.limits: 403 ip_not_allowed, 429 rate_limited/usage_exceeded
+            # tokens.limits: 403 ip_not_allowed, 429 rate_limited/usage_exceeded
+            key.limits(request._request.META)
         if record_use(ApiKey, key.pk, key.last_used_at, now, request):
             key.last_used_at = now  # a cached key writes its last use once per interval too
         return membership.user, Principal(

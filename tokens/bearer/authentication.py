@@ -308,12 +308,13 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
     def admit(self, request, entry):
         """Whether this credential may make this request, from memory or fresh from the
         database alike: the one place a per-credential check runs on every request."""
-        request._request.META[USAGE_MARK] = entry.mark  # usage's `seen`, made once per row
+        meta = request._request.META
+        meta[USAGE_MARK] = entry.mark  # usage's `seen`, made once per row
         now = clock()
         if entry.ends <= now:
             raise self.refusal(entry, now)
         if entry.limits is not None:  # tokens.limits: 403 ip_not_allowed, 429 rate_limited…
-            entry.limits(request)
+            entry.limits(meta)
         if entry.use_due <= now:
             moment = _moment(now)
             if record_use(AccessToken, entry.row[0], entry.last_used_at, moment, request):

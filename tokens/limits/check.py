@@ -258,9 +258,9 @@ class Check:
         # RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers): the same on every answer.
         self.policy = ", ".join(f'"{w.name}";q={w.limit};w={w.width}' for w in self.windows)
 
-    def __call__(self, request):
-        # DRF's Request hands attributes through __getattr__ (~0.8 µs a read): the WSGI one's.
-        meta = request._request.META
+    def __call__(self, meta):
+        """`meta`: the request's WSGI environ (its caller has it in hand: DRF's Request hands
+        attributes through __getattr__, a slow read)."""
         if self.allowlists:
             seen = client_ip_from_meta(meta) if self.behind_proxies else meta.get("REMOTE_ADDR")
             verdict = self.verdicts.get(seen)
