@@ -65,9 +65,8 @@ def _read(header):
     """An Authorization header as this class reads it: (token, prefix). The token is None when
     the scheme is not Bearer, "" when nothing follows it. The prefix is the secret prefix this
     class checks: "" for tokens without a kw_ prefix (legacy imports and DOT's own), None for
-    a kw_ kind another class reads, or when there is no token."""
-    if header.startswith(_PERSONAL_BEARER):  # the usual header, in one comparison
-        return header[7:].strip(), secret_format.PERSONAL_TOKEN
+    a kw_ kind another class reads, or when there is no token. (The arrival path reads the
+    usual `Bearer kw_pat_…` header itself, before calling this for any other.)"""
     scheme, _, raw = header.partition(" ")
     if scheme.lower() != "bearer":
         return None, None
@@ -121,8 +120,8 @@ def send_lookup_ahead(sender, environ=None, **kwargs):
     header = environ.get("HTTP_AUTHORIZATION")
     if not header:
         return
-    # The usual header and secret_format.digest written out: two frames fewer on every request
-    # (`_read` and `digest` say the same for every other header).
+    # The usual header read and hashed here (secret_format.digest written out): two frames fewer
+    # on every request; `_read` reads every other header.
     if header.startswith(_PERSONAL_BEARER):
         raw, prefix = header[7:].strip(), secret_format.PERSONAL_TOKEN
     else:
