@@ -253,7 +253,7 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                         # few calls as it takes.
                         if credential_cache.cache.generation == sequence:
                             _count_hit()
-                            return self.admit(request, held)
+                            return self.admit(request, held, meta)
                         return self.authenticate_digest(request, digest)
                     return self.authenticate_digest(request, digest, ahead)
             raw, prefix = _read(header)
@@ -302,12 +302,13 @@ class AccessTokenAuthentication(authentication.BaseAuthentication):
                     bearer_tags(row[0], row[7], row[11], row[6], row[15], row[18]),
                     sequence,
                 )
-        return self.admit(request, entry)
+        return self.admit(request, entry, request._request.META)
 
-    def admit(self, request, entry):
+    def admit(self, request, entry, meta):
         """Whether this credential may make this request, from memory or fresh from the
-        database alike: the one place a per-credential check runs on every request."""
-        meta = request._request.META
+        database alike: the one place a per-credential check runs on every request. `meta` is
+        the request's environ, which the caller has read already (through DRF's Request, each
+        attribute read takes its slow path)."""
         meta[USAGE_MARK] = entry.mark  # usage's `seen`, made once per row
         now = clock()
         if entry.ends <= now:
