@@ -243,9 +243,9 @@ class Allowlist:
 
 
 class Check:
-    """A credential's limits, compiled: called with each of its requests. Raises the refusal
-    (403 ip_not_allowed, 429 rate_limited, 429 usage_exceeded) or returns, having left the
-    RateLimit headers for the middleware."""
+    """A credential's limits, compiled: called with each of its requests' environ. Raises the
+    refusal (403 ip_not_allowed, 429 rate_limited, 429 usage_exceeded) or returns, having left
+    the RateLimit headers for the middleware."""
 
     __slots__ = ("allowlists", "behind_proxies", "credits", "policy", "verdicts", "windows")
 
