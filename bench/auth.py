@@ -821,21 +821,6 @@ def run_memory(args):
     )
 
 
-def _lag_buckets(server):
-    """The cumulative buckets of a server's invalidation lag histogram, by upper bound in seconds."""
-    found = {}
-    for key, value in server.metrics().items():
-        if key.startswith("keyward_invalidation_lag_seconds_bucket"):
-            le = key.split('le="')[1].split('"')[0]
-            found[float("inf") if le == "+Inf" else float(le)] = value
-    return found
-
-
-def _bucket_bound(buckets, quantile, total):
-    """The upper bound, in ms, of the histogram bucket holding `quantile`."""
-    return next(le for le in sorted(buckets) if buckets[le] >= quantile * total) * 1000
-
-
 MODES = ("peers", "http", "propagation", "sizes", "memory", "limits")
 
 
