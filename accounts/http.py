@@ -18,6 +18,7 @@ def ascii_header(name):
     def write(response, value):
         response.headers._store[key] = (name, value)
 
+    write.key = key  # where a writer that keeps ready-made (name, value) entries stores them
     return write
 
 

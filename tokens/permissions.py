@@ -4,7 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework import exceptions, permissions
 
 from .bearer.principal import Principal
-from .usage.counter import CHECKED
+from .usage.counter import CHECKED, checked
 
 
 class InsufficientScope(exceptions.PermissionDenied):
@@ -68,8 +68,9 @@ def required_scopes(view, method):
     return declared[key]
 
 
-# (view class, method, action, scopes held) → the scopes that class requires for it, which
-# those held cover. Bounded: beyond it, grants are worked out each time as before.
+# (view class, method, action, scopes held) → what the check leaves for usage when those held
+# cover the scopes that class requires for it (`usage.counter.checked`, made once). Bounded:
+# beyond it, grants are worked out each time as before.
 _granted = {}
 MAX_GRANTS = 10_000
 
@@ -107,17 +108,18 @@ class HasRequiredScopes(permissions.BasePermission):
             cls, "required_scopes", None
         ):
             key = (cls, method, getattr(view, "action", None), held)
-            required = _granted.get(key)
-            if required is not None:
-                django_request.META[CHECKED] = (required, True)
+            granted = _granted.get(key)
+            if granted is not None:
+                django_request.META[CHECKED] = granted
                 return True
         required = required_scopes(view, method)
         for scope in required:
             if scope not in held:
                 missing = [scope for scope in required if scope not in held]
-                django_request.META[CHECKED] = (required, False)
+                django_request.META[CHECKED] = checked(required, False, held)
                 raise InsufficientScope(missing)
+        granted = checked(required, True, held)
         if key is not None and len(_granted) < MAX_GRANTS and _declared(cls):
-            _granted[key] = required
-        django_request.META[CHECKED] = (required, True)
+            _granted[key] = granted
+        django_request.META[CHECKED] = granted
         return True

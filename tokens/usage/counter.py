@@ -3,9 +3,10 @@
 Authentication marks the request with the credential it found under `MARK` (`seen`; a
 cached bearer token's mark is made once, by `token_mark`), also for a credential it then
 refuses: revoked, expired, owner gone. The scope check (tokens.permissions) leaves the scopes
-the operation accepts, and whether the caller held them, under `CHECKED`. `UsageMiddleware`
-counts the request once its status is known, and says which scopes the operation accepts
-and which the credential has (GitHub's `X-Accepted-OAuth-Scopes` and `X-OAuth-Scopes`).
+the operation accepts, whether the caller held them and the two scope headers, made once per
+grant, under `CHECKED` (`checked`). `UsageMiddleware` counts the request once its status is
+known, and says which scopes the operation accepts and which the credential has (GitHub's
+`X-Accepted-OAuth-Scopes` and `X-OAuth-Scopes`).
 Nothing here asks the database: a daemon thread per process flushes at most every
 USAGE_FLUSH_SECONDS, and once more at exit.
 
@@ -40,7 +41,9 @@ MAX_PENDING_KEYS = 200_000
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 _lock = threading.Lock()
-_counts = {}
+# Taken without `with` on the hot path (its __exit__ is a generic call with three Nones).
+_acquire, _release = _lock.acquire, _lock.release
+_counts = {}  # key → [n]: a known key is counted in place, with the one lookup that found it
 _operations = {}
 _flusher = {"started": False}
 _flush_lock = threading.Lock()
@@ -50,6 +53,21 @@ _dropped = [0]
 def seen(request, kind, credential_id, organization_id, previous=False):
     """Authentication found this credential (whether or not it then lets the request in)."""
     request.META[MARK] = (kind, credential_id, organization_id, previous)
+
+
+def checked(required, granted, held):
+    """What the scope check leaves under CHECKED for the operation's scopes `required` and the
+    caller's scopes `held`: `required`, whether they were `granted`, the `X-Accepted-OAuth-Scopes`
+    and `X-OAuth-Scopes` headers as the response stores them, and the scopes as a count's key
+    names them ("" when refused). Made once per grant the check remembers, so a request that is
+    let in reuses it whole. Scope names are the catalog's: ASCII by construction."""
+    return (
+        required,
+        granted,
+        (_ACCEPTED_HEADER, ", ".join(required)),
+        " ".join(required) if granted else "",
+        _held_entries.get(held) or _held_entry(held),
+    )
 
 
 def token_mark(kind, token_id, application_id, organization_id, revoked_at):
@@ -86,17 +104,19 @@ def take():
     global _counts
     with _lock:
         taken, _counts = _counts, {}
-    return taken
+    # Nobody counts into `taken` now: a request reads `_counts` under the lock.
+    return {key: slot[0] for key, slot in taken.items()}
 
 
 def give_back(counts):
     """A flush that failed returns its counts, to be written by the next one."""
     with _lock:
         for key, n in counts.items():
-            if key in _counts:
-                _counts[key] += n
+            slot = _counts.get(key)
+            if slot is not None:
+                slot[0] += n
             elif len(_counts) < MAX_PENDING_KEYS:
-                _counts[key] = n
+                _counts[key] = [n]
             else:
                 _dropped[0] += n
 
@@ -104,7 +124,7 @@ def give_back(counts):
 def pending():
     """A copy of what is counted and not flushed yet (tests, the bench)."""
     with _lock:
-        return dict(_counts)
+        return {key: slot[0] for key, slot in _counts.items()}
 
 
 def flush():
@@ -146,16 +166,22 @@ def _start_flusher():
 
 def _after_fork():
     """A forked child starts with nothing counted (its parent writes its own) and no thread."""
-    global _counts, _lock, _flush_lock
+    global _counts, _lock, _acquire, _release, _flush_lock
     _counts, _lock, _flush_lock = {}, threading.Lock(), threading.Lock()
+    _acquire, _release = _lock.acquire, _lock.release
     _flusher["started"] = False
 
 
 os.register_at_fork(after_in_child=_after_fork)
 
 
-_accepted_header = ascii_header("X-Accepted-OAuth-Scopes")
-_held_header = ascii_header("X-OAuth-Scopes")
+_ACCEPTED_HEADER = "X-Accepted-OAuth-Scopes"
+_HELD_HEADER = "X-OAuth-Scopes"
+# Written straight into the response's header store, as (name, value) entries made once
+# (accounts.http.ascii_header: the values are ASCII by construction; no call per header).
+_accepted_key = ascii_header(_ACCEPTED_HEADER).key
+_held_key = ascii_header(_HELD_HEADER).key
+_time = time.time
 
 
 class UsageMiddleware:
@@ -171,55 +197,55 @@ class UsageMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         meta = request.META
-        scopes = meta.get(CHECKED)
+        scopes = meta.get(CHECKED)  # `checked(…)`, left by the scope check
         if scopes is not None:
-            # Scope names are the catalog's: ASCII by construction.
-            _accepted_header(response, ", ".join(scopes[0]))
-            held = getattr(getattr(request, "auth", None), "scopes", None)
-            if held is not None:
-                _held_header(response, _joined_scopes.get(held) or _joined(held))
+            store = response.headers._store
+            store[_accepted_key] = scopes[2]
+            store[_held_key] = scopes[4]
         mark = meta.get(MARK)
         if mark is None or not self.enabled:
             return response
-        required = scopes[0] if scopes is not None and scopes[1] else ()
         match = request.resolver_match
         method = request.method
         found = _operations.get((method, match.route if match is not None else ""))
         address = client_ip_from_meta(meta) if self.behind_proxies else meta.get("REMOTE_ADDR")
         key = (
-            int(time.time()) // 60 * 60,
+            int(_time()) // 60 * 60,
             mark[0],
             mark[1],
             mark[2],
             found or operation(method, match),
             response.status_code,
-            required[0] if len(required) == 1 else " ".join(required),
+            scopes[3] if scopes is not None else "",
             address or "",
             mark[3],
         )
         # One more for `key`: the whole cost of usage on the hot path (inlined, no call).
-        with _lock:
-            counts = _counts
-            if key in counts:
-                counts[key] += 1
-            elif len(counts) < MAX_PENDING_KEYS:
-                counts[key] = 1
+        _acquire()
+        try:
+            slot = _counts.get(key)
+            if slot is not None:
+                slot[0] += 1
+            elif len(_counts) < MAX_PENDING_KEYS:
+                _counts[key] = [1]
             else:
                 _dropped[0] += 1
+        finally:
+            _release()
         if not _flusher["started"] and settings.USAGE_FLUSH_SECONDS:
             _start_flusher()
         return response
 
 
-_joined_scopes = {}
+_held_entries = {}
 
 
-def _joined(scopes):
-    """A credential's scopes as the header lists them; a cached credential's set is the same
-    object on every request, so this is a dict lookup after the first."""
-    found = _joined_scopes.get(scopes)
+def _held_entry(scopes):
+    """A credential's scopes as the `X-OAuth-Scopes` entry lists them; a cached credential's
+    set is the same object on every request, so this is a dict lookup after the first."""
+    found = _held_entries.get(scopes)
     if found is None:
-        found = ", ".join(sorted(scopes))
-        if len(_joined_scopes) < 10_000:
-            _joined_scopes[scopes] = found
+        found = (_HELD_HEADER, ", ".join(sorted(scopes)))
+        if len(_held_entries) < 10_000:
+            _held_entries[scopes] = found
     return found

@@ -154,3 +154,41 @@ def test_counting_adds_no_query_to_a_request(api, dev):
     assert queries.captured_queries, "the request asked nothing: the check below proves nothing"
     assert [q["sql"] for q in queries if "usage" in q["sql"].lower()] == []
     assert sum(counter.pending().values()) == 2
+
+
+def test_no_count_is_lost_when_a_flush_takes_the_table_while_requests_count(settings):
+    """The flusher thread takes the table while request threads count into it: every request
+    is in exactly one take."""
+    import sys
+    import threading
+
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    settings.USAGE_FLUSH_SECONDS = 0  # no flusher thread of its own: this test takes
+    middleware = counter.UsageMiddleware(lambda request: HttpResponse())
+    request = RequestFactory().get("/api/v1/me")
+    request.resolver_match = None
+    request.META[counter.MARK] = ("personal", 1, 1, False)
+    threads, per_thread = 4, 3000
+    taken, running = [], threading.Event()
+
+    def count():
+        running.wait()
+        for _ in range(per_thread):
+            middleware(request)
+
+    workers = [threading.Thread(target=count) for _ in range(threads)]
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # hand the GIL over as often as CPython will
+    try:
+        for worker in workers:
+            worker.start()
+        running.set()
+        while any(worker.is_alive() for worker in workers):
+            taken.append(sum(counter.take().values()))
+        taken.append(sum(counter.take().values()))
+    finally:
+        sys.setswitchinterval(switch)
+    assert sum(taken) == threads * per_thread
+    assert len([n for n in taken if n]) > 1, "no take ran while requests counted: proves nothing"
