@@ -28,10 +28,15 @@ from accounts.http import client_ip_from_meta
 
 from . import rules
 
-# Environ keys (never HTTP headers): the RateLimit headers of this request, and its refusal.
+# Environ key (never an HTTP header): this request's RateLimit-Policy and RateLimit headers, as
+# the response's header store keeps them ((name, value) entries; the middleware stores them).
 HEADERS = "keyward.ratelimit"
+POLICY_HEADER = "RateLimit-Policy"
+STATE_HEADER = "RateLimit"
 
 _lock = threading.Lock()
+# Taken without `with` where each request takes it (its __exit__ is a generic call).
+_acquire, _release = _lock.acquire, _lock.release
 _windows = {}  # (credential key, limit name) -> Window
 _credits = {}  # (limits id, version) -> Credits
 _VERDICTS_MAX = 4096
@@ -184,10 +189,13 @@ class Credits:
         """Whether one more request may be admitted (a credit taken from this process's lease)."""
         if now >= self.ends:
             self._new_period(now)
-        with _lock:  # one lock, uncontended in a sync worker: threaded workers must not overspend
+        _acquire()  # one lock, uncontended in a sync worker: threaded workers must not overspend
+        try:
             if self.leased >= 1:
                 self.leased -= 1
                 return True
+        finally:
+            _release()
         return self._lease_more(now)
 
     def _lease_more(self, now):
@@ -255,8 +263,12 @@ class Check:
         self.allowlists = tuple(allowlists)
         self.verdicts = {}  # address -> (refused by, reported by)
         self.behind_proxies = bool(settings.TRUSTED_PROXY_COUNT)
-        # RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers): the same on every answer.
-        self.policy = ", ".join(f'"{w.name}";q={w.limit};w={w.width}' for w in self.windows)
+        # RateLimit-Policy (draft-ietf-httpapi-ratelimit-headers): the same on every answer,
+        # so its entry is made once. ASCII by construction: names are [a-z0-9_.-].
+        self.policy = (
+            POLICY_HEADER,
+            ", ".join(f'"{w.name}";q={w.limit};w={w.width}' for w in self.windows),
+        )
 
     def __call__(self, meta):
         """`meta`: the request's WSGI environ (its caller has it in hand: DRF's Request hands
@@ -273,7 +285,7 @@ class Check:
             left = w.admit(now)
             # The draft's `t`: seconds to the end of the current cell (integers: no ceil).
             state = f"{w.label}{left if left > 0 else 0};t={w.cell.start + w.width - int(now)}"
-            meta[HEADERS] = (self.policy, state)
+            meta[HEADERS] = (self.policy, (STATE_HEADER, state))
             if left < 0:
                 _refuse(w, now)
         elif windows:
@@ -284,9 +296,9 @@ class Check:
                     f"{w.label}{left if left > 0 else 0};t={w.cell.start + w.width - int(now)}"
                 )
                 if left < 0:
-                    meta[HEADERS] = (self.policy, ", ".join(states))
+                    meta[HEADERS] = (self.policy, (STATE_HEADER, ", ".join(states)))
                     _refuse(w, now)
-            meta[HEADERS] = (self.policy, ", ".join(states))
+            meta[HEADERS] = (self.policy, (STATE_HEADER, ", ".join(states)))
         if self.credits is not None and not self.credits.spend(now):
             wait = self.credits.wait(now)
             when = f" They refill in {wait} s." if wait is not None else " An admin can add more."

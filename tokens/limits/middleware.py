@@ -3,10 +3,13 @@ answer to a rate-limited credential, refusals included: the check leaves them in
 
 from accounts.http import ascii_header
 
-from .check import HEADERS
+from .check import HEADERS, POLICY_HEADER, STATE_HEADER
 
-_policy_header = ascii_header("RateLimit-Policy")
-_state_header = ascii_header("RateLimit")
+# Stored straight into the response's header store under ascii_header's keys: the check made
+# the (name, value) entries, ASCII by construction (limit names are [a-z0-9_.-], the rest
+# numbers).
+_policy_key = ascii_header(POLICY_HEADER).key
+_state_key = ascii_header(STATE_HEADER).key
 
 
 class RateLimitHeadersMiddleware:
@@ -17,7 +20,7 @@ class RateLimitHeadersMiddleware:
         response = self.get_response(request)
         headers = request.META.get(HEADERS)
         if headers is not None:
-            # ASCII by construction: limit names are [a-z0-9_.-], the rest numbers.
-            _policy_header(response, headers[0])
-            _state_header(response, headers[1])
+            store = response.headers._store
+            store[_policy_key] = headers[0]
+            store[_state_key] = headers[1]
         return response
