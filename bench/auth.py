@@ -465,7 +465,7 @@ def print_targets(by_name):
     if uncounted is not None:
         print(
             f"usage in this mix (counting and the scope headers, no verdict: identical rows differ "
-            f"here by up to ~12 µs): +{warm.median_us - uncounted.median_us:.1f} µs per warm "
+            f"here by up to ~12 µs): {warm.median_us - uncounted.median_us:+.1f} µs per warm "
             f"request, {warm.queries:.2f} SQL per request; judged in its own pass below"
         )
 
@@ -501,8 +501,8 @@ def run_usage_budget(handler, headers, args, queries):
     sql = queries.get(KEYWARD_WARM, 0.0)
     print(
         f"\n[{verdict(added <= USAGE_COUNTING_US and sql == 0)}] usage (counting and the scope "
-        f"headers): +{added:.1f} µs per warm request (median of paired differences; target ≤ "
-        f"{USAGE_COUNTING_US:.0f}; the warm path itself +{paired_added_us(uncounted, floor):.1f} "
+        f"headers): {added:+.1f} µs per warm request (median of paired differences; target ≤ "
+        f"{USAGE_COUNTING_US:.0f}; the warm path itself {paired_added_us(uncounted, floor):+.1f} "
         f"µs over the floor here), {sql:.2f} SQL per request (target 0; flushed in batches by a "
         f"thread)"
     )

@@ -118,7 +118,7 @@ def _measure(args, headers, limited):
     sql_added = sql - counted[PLAIN][0]  # a cache refill (TTL) costs both rows alike
     print()
     print(
-        f"[{verdict(added <= LIMITS_US)}] limits: +{added:.1f} µs per warm request with a rate "
+        f"[{verdict(added <= LIMITS_US)}] limits: {added:+.1f} µs per warm request with a rate "
         f"limit, credits and an allowlist (median of paired differences; target ≤ "
         f"{LIMITS_US:.0f})"
     )
