@@ -84,9 +84,9 @@ RELIANCES = {
     "django-response-header-store": Reliance(
         "Django",
         "`HttpResponse.headers._store` maps a lower-cased header name to (name, value)",
-        "accounts.http.ascii_header's keys, under which tokens.usage.counter (the scope "
-        "headers) and tokens.limits.middleware (the RateLimit headers) store ready-made "
-        "entries on every API answer",
+        "accounts.http.header_key, under which tokens.usage.counter (the scope headers) and "
+        "tokens.limits.middleware (the RateLimit headers) store ready-made entries on every "
+        "API answer",
         "`response[name] = value` checks each value's charset (~0.6 µs apiece); these values "
         "are ASCII by construction",
     ),

@@ -1,15 +1,15 @@
 """The RateLimit-Policy and RateLimit headers (draft-ietf-httpapi-ratelimit-headers) on every
 answer to a rate-limited credential, refusals included: the check leaves them in the environ."""
 
-from accounts.http import ascii_header
+from accounts.http import header_key
 
 from .check import HEADERS, POLICY_HEADER, STATE_HEADER
 
-# Stored straight into the response's header store under ascii_header's keys: the check made
+# Stored straight into the response's header store (accounts.http.header_key): the check made
 # the (name, value) entries, ASCII by construction (limit names are [a-z0-9_.-], the rest
 # numbers).
-_policy_key = ascii_header(POLICY_HEADER).key
-_state_key = ascii_header(STATE_HEADER).key
+_policy_key = header_key(POLICY_HEADER)
+_state_key = header_key(STATE_HEADER)
 
 
 class RateLimitHeadersMiddleware:

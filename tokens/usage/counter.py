@@ -25,7 +25,7 @@ import time
 from django.conf import settings
 from django.db import DatabaseError, connection
 
-from accounts.http import ascii_header, client_ip_from_meta
+from accounts.http import client_ip_from_meta, header_key
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def checked(required, granted, held):
         granted,
         (_ACCEPTED_HEADER, ", ".join(required)),
         " ".join(required) if granted else "",
-        _held_entries.get(held) or _held_entry(held),
+        _held_entry(held),
     )
 
 
@@ -178,9 +178,9 @@ os.register_at_fork(after_in_child=_after_fork)
 _ACCEPTED_HEADER = "X-Accepted-OAuth-Scopes"
 _HELD_HEADER = "X-OAuth-Scopes"
 # Written straight into the response's header store, as (name, value) entries made once
-# (accounts.http.ascii_header: the values are ASCII by construction; no call per header).
-_accepted_key = ascii_header(_ACCEPTED_HEADER).key
-_held_key = ascii_header(_HELD_HEADER).key
+# (accounts.http.header_key).
+_accepted_key = header_key(_ACCEPTED_HEADER)
+_held_key = header_key(_HELD_HEADER)
 _time = time.time
 
 
