@@ -86,6 +86,7 @@ class Window:
     __slots__ = (
         "cell",
         "cost",
+        "ends",
         "key",
         "label",
         "limit",
@@ -93,6 +94,9 @@ class Window:
         "notice_id",
         "noticed",
         "prev",
+        "second",
+        "tail",
+        "tick",
         "width",
     )
 
@@ -103,6 +107,22 @@ class Window:
         self.cell = Cell(-width, 0)
         self.prev = None
         self.noticed = -1
+        # The clock's current whole second [second, tick), and what only changes with it: the
+        # current cell's end and the header item's `t`. Empty until the first request.
+        self.second = self.tick = 0
+        self.ends = width
+        self.tail = ""
+
+    def _tick(self, now):
+        """Once a second (or when the clock steps back): the cell the second is in, rolled to when
+        it is a new one, its end, and the RateLimit item's `t` (seconds to that end)."""
+        second = int(now)
+        width = self.width
+        start = second // width * width
+        if self.cell.start != start:
+            self.roll(start)
+        self.second, self.tick, self.ends = second, second + 1, start + width
+        self.tail = f";t={start + width - second}"
 
     def roll(self, start):
         """The request thread moves to the cell starting at `start`."""
@@ -114,15 +134,12 @@ class Window:
 
     def admit(self, now):
         """The remaining requests after admitting this one, or -1 when it is refused."""
-        width = self.width
-        start = int(now) // width * width
-        cell = self.cell
-        if cell.start != start:
-            cell = self.roll(start)
-        prev = self.prev
+        if not self.second <= now < self.tick:
+            self._tick(now)
+        cell, prev = self.cell, self.prev
         used = cell.total + cell.count - cell.mine
         if prev is not None:
-            used += (prev.total + prev.count - prev.mine) * (start + width - now) / width
+            used += (prev.total + prev.count - prev.mine) * (self.ends - now) / self.width
         cost = self.cost
         left = self.limit - used - cost
         if left >= 0 and cell.count + cost <= cell.allowance:
@@ -283,8 +300,8 @@ class Check:
         if len(windows) == 1:  # the common case, without a list to join
             w = windows[0]
             left = w.admit(now)
-            # The draft's `t`: seconds to the end of the current cell (integers: no ceil).
-            state = f"{w.label}{left if left > 0 else 0};t={w.cell.start + w.width - int(now)}"
+            # The draft's `t` (seconds to the end of the current cell) is the window's `tail`.
+            state = f"{w.label}{left if left > 0 else 0}{w.tail}"
             meta[HEADERS] = (self.policy, (STATE_HEADER, state))
             if left < 0:
                 _refuse(w, now)
@@ -292,9 +309,7 @@ class Check:
             states = []
             for w in windows:
                 left = w.admit(now)
-                states.append(
-                    f"{w.label}{left if left > 0 else 0};t={w.cell.start + w.width - int(now)}"
-                )
+                states.append(f"{w.label}{left if left > 0 else 0}{w.tail}")
                 if left < 0:
                     meta[HEADERS] = (self.policy, (STATE_HEADER, ", ".join(states)))
                     _refuse(w, now)

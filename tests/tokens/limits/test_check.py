@@ -3,6 +3,7 @@ share between syncs, credits leased from PostgreSQL (and refilled at a period's 
 convergence of counts through PostgreSQL and through Redis."""
 
 import datetime as dt
+from types import SimpleNamespace
 
 import pytest
 import redis
@@ -38,6 +39,31 @@ def test_the_previous_cell_counts_as_much_as_the_window_still_covers_it():
     assert _admitted(w, T0 + 75, 3) == [True, True, False]
     # Half way, 5 of the previous and 2 of the current: 3 more.
     assert _admitted(w, T0 + 90, 4) == [True, True, True, False]
+
+
+def test_the_ratelimit_header_counts_whole_seconds_down_to_the_cells_end(monkeypatch):
+    """`t` (draft-ietf-httpapi-ratelimit-headers) is worked out once a second: it must move
+    when the clock crosses a second or a cell, and when the clock steps back."""
+    clock = SimpleNamespace(time=None)
+    monkeypatch.setattr(check, "time", clock)
+    limited = check.Check(windows=[_window(limit=100)])
+
+    def state_at(moment):
+        clock.time = lambda: moment
+        meta = {}
+        limited(meta)
+        return meta[check.HEADERS][1][1]
+
+    assert state_at(T0 + 0.5) == '"burst";r=99;t=60'
+    assert state_at(T0 + 0.9) == '"burst";r=98;t=60'
+    assert state_at(T0 + 1.0) == '"burst";r=97;t=59'
+    assert state_at(T0 + 30.5) == '"burst";r=96;t=30'
+    assert state_at(T0 + 29.2) == '"burst";r=95;t=31'  # the clock stepped back a second
+    assert state_at(T0 + 59.99) == '"burst";r=94;t=1'
+    # The next cell: the previous one's 6 count in full at its very start (100 - 6 - 1 left).
+    assert state_at(T0 + 60) == '"burst";r=93;t=60'
+    # Half way through it, half of them: 100 - 3 - 1 (this cell's first) - 1.
+    assert state_at(T0 + 90) == '"burst";r=95;t=30'
 
 
 def test_a_cost_counts_per_request():
