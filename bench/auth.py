@@ -429,9 +429,9 @@ def print_targets(by_name):
     plain = by_name.get(KEYWARD_WARM_UNCOUNTED, warm)
     ratio = plain.median_us / floor.median_us
     print(
-        f"[{verdict(ratio <= WARM_VS_FLOOR)}] warm path: {ratio:.2f}× the no-auth floor, "
+        f"[{verdict(ratio <= WARM_VS_FLOOR)}] warm path: {ratio:.3f}× the no-auth floor, "
         f"+{plain.median_us - floor.median_us:.1f} µs (target ≤ {WARM_VS_FLOOR}; "
-        f"{plain.name}); with usage: {warm.median_us / floor.median_us:.2f}×"
+        f"{plain.name}); with usage: {warm.median_us / floor.median_us:.3f}×"
     )
     print(
         f"[{verdict(warm.queries == 0)}] warm path: {warm.queries:.2f} SQL per request besides last-used writes "
@@ -442,7 +442,7 @@ def print_targets(by_name):
         ratio = cold.median_us / peer.median_us
         added = (cold.median_us - floor.median_us) / (peer.median_us - floor.median_us)
         print(
-            f"[{verdict(ratio <= target)}] cold path: {ratio:.2f}× {peer.name} (target ≤ {target:.2f}); "
+            f"[{verdict(ratio <= target)}] cold path: {ratio:.3f}× {peer.name} (target ≤ {target:.2f}); "
             f"{added:.2f} of the time it adds over the floor"
         )
     print(
@@ -454,7 +454,7 @@ def print_targets(by_name):
         ratio = query_warm.median_us / query_floor.median_us
         trips = query_warm.queries + query_warm.health_checks
         print(
-            f"[{verdict(ratio <= QUERY_WARM_VS_FLOOR)}] one-query endpoint, warm: {ratio:.2f}× its "
+            f"[{verdict(ratio <= QUERY_WARM_VS_FLOOR)}] one-query endpoint, warm: {ratio:.3f}× its "
             f"no-auth floor (target ≤ {QUERY_WARM_VS_FLOOR})"
         )
         print(
@@ -703,7 +703,7 @@ def run_http(args):
         )
     ratio = rates[KEYWARD_WARM] / rates[NO_AUTH]
     print(
-        f"\n[{verdict(ratio >= HTTP_VS_FLOOR)}] HTTP warm path: {ratio:.2f}× the floor's req/s "
+        f"\n[{verdict(ratio >= HTTP_VS_FLOOR)}] HTTP warm path: {ratio:.3f}× the floor's req/s "
         f"(target ≥ {HTTP_VS_FLOOR})"
     )
 
