@@ -90,6 +90,25 @@ RELIANCES = {
         "`response[name] = value` checks each value's charset (~0.6 µs apiece); these values "
         "are ASCII by construction",
     ),
+    "cors-headers-without-origin": Reliance(
+        "django-cors-headers",
+        "for a request without an Origin header, `CorsMiddleware.add_response_headers` only "
+        "adds `Vary: origin`, where CORS is enabled for the path; `check_preflight` leaves "
+        "whether it is in `request._cors_enabled`",
+        "portal.middleware.CorsMiddleware.add_response_headers (falls back to `is_enabled` "
+        "without the attribute)",
+        "the library reads the Origin through `request.headers`, which parses every header of "
+        "the request into a new dict: more bytecodes than the whole warm path adds, on every "
+        "API request that is not cross-origin",
+    ),
+    "drf-accept-list-reads-headers": Reliance(
+        "Django REST framework",
+        "`DefaultContentNegotiation.get_accept_list(request)` reads nothing of the request but "
+        "`request.headers.get('accept', '*/*')`",
+        "portal.negotiation.ContentNegotiation (hands it an object with that one header)",
+        "Django builds `request.headers` by parsing every header's name into a new dict, the "
+        "largest part of negotiating an API answer; DRF's parsing of the value is kept as is",
+    ),
     "dot-authorization-error-response": Reliance(
         "django-oauth-toolkit",
         "`AuthorizationView.error_response(error, application, **kwargs)` is where a GET "

@@ -67,3 +67,22 @@ def test_schema_and_docs_are_served_without_a_cdn(client):
     docs = re.sub(r"[A-Za-z0-9]{64}", "", docs)  # the random CSRF token may spell "cdn" by chance
     assert "cdn" not in docs.lower()
     assert "/static/drf_spectacular_sidecar/" in docs
+
+
+@pytest.mark.parametrize(
+    ("accept", "status", "content_type"),
+    [
+        (None, 401, "application/json"),  # no Accept: anything goes, JSON first
+        ("application/json", 401, "application/json"),
+        ("text/html;q=0.9, application/json", 401, "application/json"),
+        ("text/html", 401, "text/html"),  # the browsable API
+        ("application/xml", 406, "application/json"),
+    ],
+)
+def test_the_api_answers_in_the_type_its_accept_header_asks_for(api, accept, status, content_type):
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    response = api.get("/api/v1/me", **headers)
+    assert response.status_code == status
+    assert response["Content-Type"].startswith(content_type)
+    if status == 406:
+        assert response.json()["code"] == "not_acceptable"

@@ -228,6 +228,24 @@ def test_api_answers_the_origins_of_its_setting(settings):
     assert response["Access-Control-Allow-Origin"] == SPA
 
 
+def test_api_answers_vary_on_origin_whether_or_not_one_was_sent(settings, dev):
+    # A shared cache must not hand a same-origin answer to a browser asking cross-origin.
+    settings.CORS_API_ALLOWED_ORIGINS = [SPA]
+    _token, secret = issue(dev, scopes=["read.me"])
+    plain = Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    cross = Client().get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_ORIGIN=SPA)
+    assert plain.status_code == cross.status_code == 200
+    assert "origin" in plain["Vary"].lower()
+    assert "Access-Control-Allow-Origin" not in plain
+    assert "origin" in cross["Vary"].lower()
+    assert cross["Access-Control-Allow-Origin"] == SPA
+
+
+def test_a_portal_page_does_not_vary_on_origin():
+    # CORS is off outside the API and the OAuth endpoints: nothing to vary on.
+    assert "origin" not in Client().get("/accounts/login/").get("Vary", "").lower()
+
+
 @pytest.mark.parametrize(
     "origin",
     [
