@@ -95,23 +95,24 @@ class HasRequiredScopes(permissions.BasePermission):
             principal = request.auth
         if not isinstance(principal, Principal):
             return False  # DRF turns this into 401 when nobody authenticated
-        if method == "OPTIONS":
-            return True
         held = principal.scopes
         # A grant this process already worked out: the same view class, method and action
         # (what `required_scopes` reads) and the same scopes held. Only where the instance
         # reads its class's scopes: it may carry its own (as_view arguments). Read through
         # attributes, never the instance's __dict__, which CPython would build for the asking.
+        # Grants are only kept for the methods of _HANDLERS other than OPTIONS (below), so a
+        # hit is one of those.
         cls = type(view)
-        key = None
-        if method in _HANDLERS and getattr(view, "required_scopes", None) is getattr(
-            cls, "required_scopes", None
-        ):
+        if getattr(view, "required_scopes", None) is getattr(cls, "required_scopes", None):
             key = (cls, method, getattr(view, "action", None), held)
             granted = _granted.get(key)
             if granted is not None:
                 django_request.META[CHECKED] = granted
                 return True
+        else:
+            key = None
+        if method == "OPTIONS":
+            return True
         required = required_scopes(view, method)
         for scope in required:
             if scope not in held:
@@ -119,7 +120,12 @@ class HasRequiredScopes(permissions.BasePermission):
                 django_request.META[CHECKED] = checked(required, False, held)
                 raise InsufficientScope(missing)
         granted = checked(required, True, held)
-        if key is not None and len(_granted) < MAX_GRANTS and _declared(cls):
+        if (
+            key is not None
+            and method in _HANDLERS
+            and len(_granted) < MAX_GRANTS
+            and _declared(cls)
+        ):
             _granted[key] = granted
         django_request.META[CHECKED] = granted
         return True

@@ -132,7 +132,9 @@ def send_lookup_ahead(sender, environ=None, **kwargs):
         digest = _sha256(raw.encode("utf-8")).hexdigest()
     except UnicodeError:
         return  # not from a WSGI server (latin-1 only): left to authentication as it was
-    cache = invalidation.active_cache()
+    cache = invalidation.ready  # what active_cache() answered, without a call
+    if cache is None:
+        cache = invalidation.active_cache()
     sequence = None
     if cache is not None:
         held, sequence = cache.held(digest)

@@ -62,6 +62,18 @@ def test_the_cache_is_bypassed_while_not_listening(api, dev, cache_on):
     assert len(lookups) == 1
 
 
+def test_turning_the_cache_off_takes_effect_on_the_next_request(api, dev, cache_on, settings):
+    # The arrival reads the cache it was last given (invalidation.ready): the setting must
+    # take it back at once, not only where authentication asks again.
+    _token, secret = issue(dev, scopes=["read.tokens"])
+    _queries_for(api, secret)
+    assert _queries_for(api, secret)[1] == []  # warm
+    settings.CREDENTIAL_CACHE = False
+    response, lookups = _queries_for(api, secret)
+    assert response.status_code == 200
+    assert len(lookups) == 1
+
+
 def test_a_cached_token_writes_its_last_use_once_per_interval(api, dev, cache_on):
     token, secret = issue(dev, scopes=["read.tokens"])
     for _ in range(3):
