@@ -5,10 +5,11 @@ trivial endpoint mounted once per authentication stack (`bench/urls.py`); the
 requests are interleaved round-robin across the stacks after a warm-up, so
 drift in the machine hits every row alike.
 
-Each request goes through Django's real `WSGIHandler` (all of Keyward's
-middleware, the request_started/request_finished signals and their connection
-checks, URL resolution, DRF), as a WSGI server would call it: no test client,
-whose request building and response decoration would add cost to every row.
+Each request goes through the WSGI handler Keyward is served by (portal.wsgi's:
+Django's `WSGIHandler`, portal.handlers; all of Keyward's middleware, the
+request_started/request_finished signals and their connection checks, URL
+resolution, DRF), as a WSGI server would call it: no test client, whose request
+building and response decoration would add cost to every row.
 """
 
 import argparse
@@ -30,7 +31,6 @@ import django
 
 django.setup()
 
-from django.core.handlers.wsgi import WSGIHandler  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -49,6 +49,7 @@ from bench.urls import (  # noqa: E402
     QUERY_SUFFIX,
     ROWS,
 )
+from portal.handlers import WSGIHandler  # noqa: E402  (portal.wsgi's: what gunicorn serves)
 from portal.postgresql.base import DatabaseWrapper as SocketCheckedWrapper  # noqa: E402
 from tokens.cache import invalidation  # noqa: E402
 from tokens.models import AccessToken, Kind  # noqa: E402

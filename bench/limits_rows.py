@@ -3,7 +3,6 @@ and an allowlist side by side with one without, interleaved through the same vie
 the limits add (target ≤ 5 µs) and the SQL they cost per request (target 0; a credit lease is
 one UPDATE per up to 10,000 requests and is counted apart)."""
 
-from django.core.handlers.wsgi import WSGIHandler
 from django.db import connections
 
 from accounts.models import Organization
@@ -17,6 +16,7 @@ from bench.auth import (
     summarize,
     verdict,
 )
+from portal.handlers import WSGIHandler
 from tokens.limits import credits as credit_leases
 from tokens.limits import services as limits
 from tokens.models import AccessToken, Limits

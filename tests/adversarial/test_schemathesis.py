@@ -10,7 +10,6 @@ from contextlib import contextmanager
 
 import pytest
 import schemathesis
-from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
@@ -20,6 +19,8 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+
+from portal.handlers import WSGIHandler
 
 from .conftest import all_scope_token, own_credentials
 
@@ -59,7 +60,7 @@ def connection_kept():
 
 @pytest.fixture
 def api_schema(db):
-    """The document as a client fetches it, served by the real WSGI application."""
+    """The document as a client fetches it, served by the WSGI handler Keyward is served by."""
     with connection_kept():
         return schemathesis.openapi.from_wsgi("/api/schema/?format=json", WSGIHandler())
 

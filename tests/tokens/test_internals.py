@@ -189,3 +189,18 @@ def test_canary_drf_accept_list_reads_headers():
         _relies("drf-accept-list-reads-headers", asked == ["accept"])
         expected = ["text/html;q=0.9", "application/json"] if sent else ["*/*"]
         _relies("drf-accept-list-reads-headers", listed == expected)
+
+
+def test_canary_django_response_items():
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.http import HttpResponse
+
+    source = inspect.getsource(WSGIHandler.__call__)
+    _relies("django-response-items", "self.get_response(request)" in source)
+    _relies("django-response-items", "*response.items()" in source)
+    response = HttpResponse(headers={"Content-Type": "application/json", "X-One": "1"})
+    response["Vary"] = "Accept"
+    response["x-one"] = "2"  # set again: still one entry, in its first place
+    _relies(
+        "django-response-items", list(response.items()) == list(response.headers._store.values())
+    )
