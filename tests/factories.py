@@ -1,9 +1,11 @@
 """Plain functions that build test data through the real services (never around them)."""
 
 import threading
+from contextlib import contextmanager
 from types import SimpleNamespace
 
-from django.db import connection
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections, connection
 
 from accounts.errors import Refused
 from accounts.models import Membership, User
@@ -192,3 +194,17 @@ def terminate_backend(pid):
     """End a PostgreSQL backend, as a database restart or a network cut would."""
     with other_connection() as other:
         other.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+@contextmanager
+def connection_kept():
+    """Calling a WSGI handler directly fires request_started/finished, whose receiver would close
+    the test's connection (rolling back its transaction on PostgreSQL). Django's test client mutes
+    that receiver around each request, and reconnects it after, so it is muted here per call too."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)

@@ -6,12 +6,9 @@ starve the cases after it: every case starts from the same Acme, Globex and Acme
 The seed is fixed (derandomize) so CI replays the same requests.
 """
 
-from contextlib import contextmanager
-
 import pytest
 import schemathesis
-from django.core.signals import request_finished, request_started
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -21,6 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from portal.handlers import WSGIHandler
+from tests.factories import connection_kept
 
 from .conftest import all_scope_token, own_credentials
 
@@ -42,20 +40,6 @@ SETTINGS = settings(
     suppress_health_check=list(HealthCheck),
 )
 calls = {"all-scope": 0, "anonymous": 0}
-
-
-@contextmanager
-def connection_kept():
-    """Calling the WSGI handler directly fires request_started/finished, whose receiver would close
-    the test's connection (rolling back its transaction on PostgreSQL). Django's test client mutes
-    that receiver around each request, and reconnects it after, so it is muted here per call too."""
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
-    try:
-        yield
-    finally:
-        request_started.connect(close_old_connections)
-        request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import pytest
 from django.core.handlers.wsgi import WSGIHandler as DjangoWSGIHandler
 
 from portal.handlers import WSGIHandler
-from tests.factories import issue
+from tests.factories import connection_kept, issue
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +41,10 @@ def _served(handler, path, **headers):
     def start_response(status, response_headers, exc_info=None):
         given["status"], given["headers"] = status, response_headers
 
-    response = handler(environ, start_response)
-    body = b"".join(response)
-    response.close()
+    with connection_kept():
+        response = handler(environ, start_response)
+        body = b"".join(response)
+        response.close()
     return given["status"], given["headers"], body
 
 
