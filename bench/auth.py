@@ -1005,8 +1005,8 @@ def main(argv=None):
     parser.add_argument(
         "--http-pairs",
         type=int,
-        default=20,
-        help="HTTP: back-to-back floor/warm pairs the target is judged on (default 20)",
+        default=40,
+        help="HTTP: back-to-back floor/warm pairs the target is judged on (default 40)",
     )
     parser.add_argument(
         "--http-pair-seconds",
