@@ -6,7 +6,6 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.http import Http404, JsonResponse
 from django.template.loader import render_to_string
-from django.utils.cache import patch_vary_headers
 
 from accounts.throttle import Throttled
 from tokens.oauth import cors
@@ -39,13 +38,11 @@ class HtmxMessagesMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if (
-            # The answer first: asking `request.htmx` parses every request header (an API
-            # request's JSON answer never needs to).
-            response.status_code >= 300
+            not getattr(request, "htmx", False)
+            or request.htmx.boosted
+            or response.status_code >= 300
             or response.streaming
             or "text/html" not in response.get("Content-Type", "")
-            or not getattr(request, "htmx", False)
-            or request.htmx.boosted
             or "HX-Redirect" in response
             or not get_messages(request)
         ):
@@ -194,20 +191,10 @@ class CorsMiddleware(corsheaders.middleware.CorsMiddleware):
             # Public documents (discovery, JWKS): any page may read them, with no credentials.
             response["Access-Control-Allow-Origin"] = "*"
             return response
-        if "HTTP_ORIGIN" not in request.META:
-            # Not a cross-origin request: all django-cors-headers does then is `Vary: origin`
-            # where CORS is on, and it finds that out through `request.headers`, which parses
-            # every header of the request (tokens.internals: "cors-headers-without-origin").
-            enabled = getattr(request, "_cors_enabled", None)
-            if enabled is None:
-                enabled = self.is_enabled(request)
-            if enabled:
-                patch_vary_headers(response, ("origin",))
-            return response
         return super().add_response_headers(request, response)
 
     def check_signal(self, request):
-        origin = request.META.get("HTTP_ORIGIN")  # request.headers would parse them all
+        origin = request.headers.get("Origin")
         if not origin:
             return False
         if request.path.startswith("/api/"):

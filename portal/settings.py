@@ -151,6 +151,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: `request.headers` reads each header from the environ when asked (portal.headers).
+    "portal.headers.HeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "portal.middleware.HostileInputMiddleware",
@@ -367,8 +369,6 @@ REST_FRAMEWORK = {
     # given JSON, form and multipart sends multipart with every field twice). OAuth under /o/
     # keeps its RFC 6749 forms; it is not DRF.
     "DEFAULT_PARSER_CLASSES": ["portal.parsers.JSONParser"],
-    # DRF's own, reading the Accept header without parsing every header (portal.negotiation).
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "portal.negotiation.ContentNegotiation",
     "DEFAULT_METADATA_CLASS": "portal.metadata.OperationMetadata",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

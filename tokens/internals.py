@@ -90,24 +90,14 @@ RELIANCES = {
         "`response[name] = value` checks each value's charset (~0.6 µs apiece); these values "
         "are ASCII by construction",
     ),
-    "cors-headers-without-origin": Reliance(
-        "django-cors-headers",
-        "for a request without an Origin header, `CorsMiddleware.add_response_headers` only "
-        "adds `Vary: origin`, where CORS is enabled for the path; `check_preflight` leaves "
-        "whether it is in `request._cors_enabled`",
-        "portal.middleware.CorsMiddleware.add_response_headers (falls back to `is_enabled` "
-        "without the attribute)",
-        "the library reads the Origin through `request.headers`, which parses every header of "
-        "the request into a new dict: more bytecodes than the whole warm path adds, on every "
-        "API request that is not cross-origin",
-    ),
-    "drf-accept-list-reads-headers": Reliance(
-        "Django REST framework",
-        "`DefaultContentNegotiation.get_accept_list(request)` reads nothing of the request but "
-        "`request.headers.get('accept', '*/*')`",
-        "portal.negotiation.ContentNegotiation (hands it an object with that one header)",
-        "Django builds `request.headers` by parsing every header's name into a new dict, the "
-        "largest part of negotiating an API answer; DRF's parsing of the value is kept as is",
+    "django-http-headers": Reliance(
+        "Django",
+        "`HttpHeaders` keeps its mapping in `_store` (read by every method but a lookup) and "
+        "looks a header up as the environ key its classmethod `to_wsgi_name` gives",
+        "portal.headers.Headers (what HeadersMiddleware gives every request as `request.headers`)",
+        "Django builds `request.headers` by parsing every header's name into a new dict, more "
+        "bytecodes than the whole warm path adds, on every request that asks for one header "
+        "(django-cors-headers for Origin, DRF's negotiation for Accept, django-htmx)",
     ),
     "django-response-items": Reliance(
         "Django",
