@@ -17,7 +17,7 @@ from django.utils.functional import cached_property
 class Headers(HttpHeaders):
     """Django's `HttpHeaders` over `environ`, with each lookup read from the environ."""
 
-    def __init__(self, environ):  # noqa: the parent's __init__ builds the store this defers
+    def __init__(self, environ):  # not the parent's: it would build the store this defers
         self._environ = environ
 
     @cached_property

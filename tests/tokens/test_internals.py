@@ -161,7 +161,9 @@ def test_canary_django_http_headers():
         _relies("django-http-headers", headers[name] == environ[HttpHeaders.to_wsgi_name(name)])
     # Lookups are the only methods that do not read the store.
     for method in ("__iter__", "__len__", "__repr__"):
-        _relies("django-http-headers", "self._store" in inspect.getsource(getattr(HttpHeaders, method)))
+        _relies(
+            "django-http-headers", "self._store" in inspect.getsource(getattr(HttpHeaders, method))
+        )
 
 
 def test_canary_django_response_items():
